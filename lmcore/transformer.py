@@ -1,0 +1,220 @@
+"""The encoder–decoder Transformer from scratch (Vaswani et al. 2017), built from lmcore.attention.
+
+Reads top-down from small parts to the whole:
+
+    EncoderLayer   x = x + SelfAttn(LN(x)),  x = x + FFN(LN(x))          (pre-norm, or post-norm)
+    DecoderLayer   y = y + MaskedSelfAttn(LN(y)), y = y + CrossAttn(LN(y), memory), y = y + FFN(LN(y))
+    Encoder        token embedding * sqrt(d_model) + positional encoding -> N encoder layers
+    Decoder        same for the target prefix -> N decoder layers -> linear -> logits
+    Transformer    encoder + decoder; `forward` returns logits and every attention weight
+
+FFN(x) = max(0, x W_1 + b_1) W_2 + b_2 (eq. 2). Layer parameters are named like
+torch.nn.TransformerEncoderLayer / TransformerDecoderLayer (self_attn, multihead_attn,
+linear1, linear2, norm1..3), so their state dicts copy over exactly.
+Attention weights are returned, never stored on modules.
+"""
+from __future__ import annotations
+
+import math
+from dataclasses import asdict, dataclass
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+from torch import Tensor, nn
+
+from lmcore.attention import MultiHeadAttention, causal_mask
+from lmcore.positional import make_positional
+from lmcore.record import AttentionMaps, AttentionTrace
+
+
+@dataclass
+class TransformerConfig:
+    src_vocab_size: int
+    tgt_vocab_size: int
+    d_model: int = 128           # width of every token vector
+    n_heads: int = 4             # d_model / n_heads = d_k = d_v per head
+    n_encoder_layers: int = 2
+    n_decoder_layers: int = 2
+    d_ff: int = 512              # hidden width of the position-wise feed-forward net
+    dropout: float = 0.1         # on sublayer outputs, embeddings and attention weights
+    max_len: int = 64            # rows of the positional table: longest sequence, in tokens
+    positional: str = "sinusoidal"  # "sinusoidal" | "learned" | "none"
+    norm_first: bool = True      # pre-norm (stable for small data) or the paper's post-norm
+    pad_id: int = 0              # padding id in both vocabularies; gets exactly 0 attention
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
+class EncoderLayer(nn.Module):
+    """Self-attention + FFN sublayers, each with a residual connection and LayerNorm."""
+
+    def __init__(self, d_model: int, n_heads: int, d_ff: int, dropout: float = 0.0,
+                 norm_first: bool = True) -> None:
+        super().__init__()
+        self.norm_first = norm_first
+        self.self_attn = MultiHeadAttention(d_model, n_heads, dropout)
+        self.linear1 = nn.Linear(d_model, d_ff)   # W_1
+        self.linear2 = nn.Linear(d_ff, d_model)   # W_2
+        self.norm1 = nn.LayerNorm(d_model)
+        self.norm2 = nn.LayerNorm(d_model)
+        self.dropout = nn.Dropout(dropout)
+
+    def _ffn(self, x: Tensor) -> Tensor:
+        """max(0, x W_1 + b_1) W_2 + b_2 (eq. 2)"""
+        return self.dropout(self.linear2(self.dropout(F.relu(self.linear1(x)))))
+
+    def _attn(self, x: Tensor, mask: Tensor | None, need_weights: bool) -> tuple[Tensor, Tensor | None]:
+        out, w = self.self_attn(x, x, x, mask, need_weights)
+        return self.dropout(out), w
+
+    def forward(self, x: Tensor, mask: Tensor | None = None,
+                need_weights: bool = True) -> tuple[Tensor, Tensor | None]:
+        """x (B, T, D); mask bool (B, 1, 1|T, T), True = may attend.
+        Returns x (B, T, D) and weights (B, H, T, T) or None."""
+        if self.norm_first:
+            a, w = self._attn(self.norm1(x), mask, need_weights)
+            x = x + a
+            return x + self._ffn(self.norm2(x)), w
+        a, w = self._attn(x, mask, need_weights)
+        x = self.norm1(x + a)
+        return self.norm2(x + self._ffn(x)), w
+
+
+class DecoderLayer(nn.Module):
+    """Masked self-attention, cross-attention over the encoder output, and FFN."""
+
+    def __init__(self, d_model: int, n_heads: int, d_ff: int, dropout: float = 0.0,
+                 norm_first: bool = True) -> None:
+        super().__init__()
+        self.norm_first = norm_first
+        self.self_attn = MultiHeadAttention(d_model, n_heads, dropout)
+        self.multihead_attn = MultiHeadAttention(d_model, n_heads, dropout)  # cross-attention
+        self.linear1 = nn.Linear(d_model, d_ff)
+        self.linear2 = nn.Linear(d_ff, d_model)
+        self.norm1, self.norm2, self.norm3 = (nn.LayerNorm(d_model) for _ in range(3))
+        self.dropout = nn.Dropout(dropout)
+
+    def _ffn(self, x: Tensor) -> Tensor:
+        return self.dropout(self.linear2(self.dropout(F.relu(self.linear1(x)))))
+
+    def forward(self, y: Tensor, memory: Tensor, self_mask: Tensor | None = None,
+                memory_mask: Tensor | None = None, need_weights: bool = True
+                ) -> tuple[Tensor, Tensor | None, Tensor | None]:
+        """y (B, Tt, D), memory (B, Ts, D); self_mask (B|1, 1, Tt, Tt), memory_mask (B, 1, 1, Ts).
+        Returns y (B, Tt, D), self weights (B, H, Tt, Tt), cross weights (B, H, Tt, Ts)."""
+        drop = self.dropout
+        if self.norm_first:
+            h = self.norm1(y)
+            a, ws = self.self_attn(h, h, h, self_mask, need_weights)
+            y = y + drop(a)
+            c, wc = self.multihead_attn(self.norm2(y), memory, memory, memory_mask, need_weights)
+            y = y + drop(c)
+            return y + self._ffn(self.norm3(y)), ws, wc
+        a, ws = self.self_attn(y, y, y, self_mask, need_weights)
+        y = self.norm1(y + drop(a))
+        c, wc = self.multihead_attn(y, memory, memory, memory_mask, need_weights)
+        y = self.norm2(y + drop(c))
+        return self.norm3(y + self._ffn(y)), ws, wc
+
+
+class Embedder(nn.Module):
+    """ids -> token embedding * sqrt(d_model) + positional encoding (section 3.4, 3.5)."""
+
+    def __init__(self, vocab_size: int, cfg: TransformerConfig) -> None:
+        super().__init__()
+        self.scale = math.sqrt(cfg.d_model)
+        self.tokens = nn.Embedding(vocab_size, cfg.d_model, padding_idx=cfg.pad_id)
+        self.positions = make_positional(cfg.positional, cfg.d_model, cfg.max_len)
+        self.dropout = nn.Dropout(cfg.dropout)
+
+    def forward(self, ids: Tensor) -> Tensor:
+        """ids (B, T) -> (B, T, D)"""
+        return self.dropout(self.positions(self.tokens(ids) * self.scale))
+
+
+def source_mask(src: Tensor, pad_id: int) -> Tensor:
+    """(B, 1, 1, Ts) True at real source tokens."""
+    return (src != pad_id)[:, None, None, :]
+
+
+def target_mask(tgt: Tensor, pad_id: int) -> Tensor:
+    """(B, 1, Tt, Tt): causal (query i sees keys j <= i) and not padding."""
+    causal = causal_mask(tgt.size(1), device=tgt.device)  # (Tt, Tt)
+    return causal[None, None] & (tgt != pad_id)[:, None, None, :]
+
+
+class Transformer(nn.Module):
+    """Encoder–decoder Transformer; forward returns logits and all attention weights."""
+
+    def __init__(self, cfg: TransformerConfig) -> None:
+        super().__init__()
+        self.config = cfg
+        layer = (cfg.d_model, cfg.n_heads, cfg.d_ff, cfg.dropout, cfg.norm_first)
+        self.src_embed = Embedder(cfg.src_vocab_size, cfg)
+        self.tgt_embed = Embedder(cfg.tgt_vocab_size, cfg)
+        self.encoder_layers = nn.ModuleList(EncoderLayer(*layer) for _ in range(cfg.n_encoder_layers))
+        self.decoder_layers = nn.ModuleList(DecoderLayer(*layer) for _ in range(cfg.n_decoder_layers))
+        self.encoder_norm = nn.LayerNorm(cfg.d_model) if cfg.norm_first else nn.Identity()
+        self.decoder_norm = nn.LayerNorm(cfg.d_model) if cfg.norm_first else nn.Identity()
+        self.generator = nn.Linear(cfg.d_model, cfg.tgt_vocab_size)  # final linear -> logits
+
+    def encode(self, src: Tensor, need_weights: bool = True) -> tuple[Tensor, list[Tensor]]:
+        """src (B, Ts) ids -> memory (B, Ts, D), [weights (B, H, Ts, Ts)] per layer."""
+        x, weights, mask = self.src_embed(src), [], source_mask(src, self.config.pad_id)
+        for layer in self.encoder_layers:
+            x, w = layer(x, mask, need_weights)
+            weights.append(w)
+        return self.encoder_norm(x), weights
+
+    def decode(self, tgt: Tensor, memory: Tensor, src: Tensor, need_weights: bool = True
+               ) -> tuple[Tensor, list[Tensor], list[Tensor]]:
+        """tgt (B, Tt) prefix ids, memory (B, Ts, D), src (B, Ts) ids (for its padding) ->
+        logits (B, Tt, V), [self weights (B, H, Tt, Tt)], [cross weights (B, H, Tt, Ts)]."""
+        y, self_w, cross_w = self.tgt_embed(tgt), [], []
+        t_mask, s_mask = target_mask(tgt, self.config.pad_id), source_mask(src, self.config.pad_id)
+        for layer in self.decoder_layers:
+            y, ws, wc = layer(y, memory, t_mask, s_mask, need_weights)
+            self_w.append(ws)
+            cross_w.append(wc)
+        return self.generator(self.decoder_norm(y)), self_w, cross_w
+
+    def forward(self, src: Tensor, tgt: Tensor, need_weights: bool = False
+                ) -> tuple[Tensor, dict[str, list[Tensor]]]:
+        """src (B, Ts), tgt (B, Tt) (teacher forcing: the target shifted right, starting with BOS).
+        Returns logits (B, Tt, V) and {"encoder", "decoder", "cross"}: per-layer weights
+        (empty lists when need_weights=False, the fused fast path for training)."""
+        memory, enc_w = self.encode(src, need_weights)
+        logits, dec_w, cross_w = self.decode(tgt, memory, src, need_weights)
+        if not need_weights:
+            return logits, {"encoder": [], "decoder": [], "cross": []}
+        return logits, {"encoder": enc_w, "decoder": dec_w, "cross": cross_w}
+
+
+def _stack(per_layer: list[Tensor], row: int, n_q: int, n_k: int) -> np.ndarray:
+    """[(B, H, q, k)] per layer -> (layers, H, n_q, n_k) float32 numpy for batch row `row`."""
+    return torch.stack([w[row, :, :n_q, :n_k] for w in per_layer]).float().cpu().numpy()
+
+
+@torch.inference_mode()
+def attention_trace(model: Transformer, src: Tensor, tgt: Tensor,
+                    src_tokens: list[str], tgt_tokens: list[str], row: int = 0) -> AttentionTrace:
+    """One forward pass with weights: AttentionTrace with "encoder" (self), "decoder" (causal)
+    and "cross" AttentionMaps for every layer and head of batch row `row`.
+
+    src (B, Ts), tgt (B, Tt) ids; src_tokens / tgt_tokens label the first len(...) positions
+    of that row (the rest is padding and is left out).
+    """
+    model.eval()
+    _, w = model(src, tgt, need_weights=True)
+    ns, nt = len(src_tokens), len(tgt_tokens)
+    return AttentionTrace({
+        "encoder": AttentionMaps(_stack(w["encoder"], row, ns, ns), src_tokens, src_tokens, "self"),
+        "decoder": AttentionMaps(_stack(w["decoder"], row, nt, nt), tgt_tokens, tgt_tokens, "causal"),
+        "cross": AttentionMaps(_stack(w["cross"], row, nt, ns), tgt_tokens, src_tokens, "cross"),
+    })
+
+
+def count_parameters(model: nn.Module) -> int:
+    return sum(p.numel() for p in model.parameters())

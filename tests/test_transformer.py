@@ -1,0 +1,133 @@
+"""The from-scratch Transformer: parity with torch's layers, attention invariants, trace shapes."""
+import numpy as np
+import pytest
+import torch
+from torch import nn
+
+from lmcore.transformer import (DecoderLayer, EncoderLayer, Transformer, TransformerConfig,
+                                attention_trace, target_mask)
+
+D, H, FF = 32, 4, 64
+
+
+def tiny(**kw) -> Transformer:
+    torch.manual_seed(0)
+    cfg = TransformerConfig(src_vocab_size=100, tgt_vocab_size=90, d_model=D, n_heads=H,
+                            n_encoder_layers=2, n_decoder_layers=2, d_ff=FF, dropout=0.0,
+                            max_len=16, **kw)
+    return Transformer(cfg).eval()
+
+
+def batch():
+    # row 0 has 2 padding tokens in the source and 1 in the target
+    src = torch.tensor([[5, 6, 7, 8, 0, 0], [9, 10, 11, 12, 13, 14]])
+    tgt = torch.tensor([[1, 20, 21, 22, 0], [1, 23, 24, 25, 26]])
+    return src, tgt
+
+
+@pytest.mark.parametrize("norm_first", [True, False])
+def test_encoder_layer_matches_torch(norm_first):
+    torch.manual_seed(1)
+    ref = nn.TransformerEncoderLayer(D, H, FF, dropout=0.0, batch_first=True,
+                                     norm_first=norm_first).eval()
+    ours = EncoderLayer(D, H, FF, 0.0, norm_first).eval()
+    ours.load_state_dict(ref.state_dict())
+    x = torch.randn(2, 6, D)
+    pad = torch.tensor([[False] * 4 + [True] * 2, [False] * 6])  # torch: True = ignore
+    with torch.no_grad():
+        expected = ref(x, src_key_padding_mask=pad)
+        got, w = ours(x, (~pad)[:, None, None, :])
+    assert torch.allclose(got[0, :4], expected[0, :4], atol=1e-5)
+    assert torch.allclose(got[1], expected[1], atol=1e-5)
+    assert w.shape == (2, H, 6, 6)
+
+
+@pytest.mark.parametrize("norm_first", [True, False])
+def test_decoder_layer_matches_torch(norm_first):
+    torch.manual_seed(2)
+    ref = nn.TransformerDecoderLayer(D, H, FF, dropout=0.0, batch_first=True,
+                                     norm_first=norm_first).eval()
+    ours = DecoderLayer(D, H, FF, 0.0, norm_first).eval()
+    ours.load_state_dict(ref.state_dict())
+    y, memory = torch.randn(2, 5, D), torch.randn(2, 6, D)
+    mem_pad = torch.tensor([[False] * 4 + [True] * 2, [False] * 6])
+    causal = nn.Transformer.generate_square_subsequent_mask(5)
+    with torch.no_grad():
+        expected = ref(y, memory, tgt_mask=causal, memory_key_padding_mask=mem_pad)
+        self_mask = torch.tril(torch.ones(5, 5, dtype=torch.bool))[None, None]
+        got, ws, wc = ours(y, memory, self_mask, (~mem_pad)[:, None, None, :])
+    assert torch.allclose(got, expected, atol=1e-5)
+    assert ws.shape == (2, H, 5, 5) and wc.shape == (2, H, 5, 6)
+
+
+def test_weights_are_distributions_with_zero_on_masked_cells():
+    model = tiny()
+    src, tgt = batch()
+    with torch.no_grad():
+        _, w = model(src, tgt, need_weights=True)
+    for kind in ("encoder", "decoder", "cross"):
+        assert len(w[kind]) == 2
+        for layer in w[kind]:
+            assert torch.isfinite(layer).all()
+            assert torch.allclose(layer.sum(-1), torch.ones(()), atol=1e-5)
+    for layer in w["encoder"] + w["cross"]:
+        assert torch.all(layer[0, :, :, 4:] == 0)  # source padding: exactly 0
+    for layer in w["decoder"]:
+        upper = torch.triu(torch.ones(5, 5, dtype=torch.bool), 1)
+        assert torch.all(layer[:, :, upper] == 0)  # no peeking at future tokens
+        assert torch.all(layer[0, :, :, 4] == 0)    # target padding
+
+
+def test_batch_equals_one_by_one_and_fast_path_equals_slow_path():
+    model = tiny()
+    src, tgt = batch()
+    with torch.no_grad():
+        logits, w = model(src, tgt, need_weights=True)
+        fast, _ = model(src, tgt, need_weights=False)
+        alone, w0 = model(src[:1, :4], tgt[:1, :4], need_weights=True)
+    assert torch.allclose(logits, fast, atol=1e-5)
+    assert torch.allclose(logits[0, :4], alone[0], atol=1e-5)
+    assert torch.allclose(w["cross"][1][0, :, :4, :4], w0["cross"][1][0], atol=1e-5)
+
+
+def test_decoder_output_ignores_future_tokens():
+    model = tiny()
+    src, tgt = batch()
+    changed = tgt.clone()
+    changed[1, 3:] = torch.tensor([40, 41])
+    with torch.no_grad():
+        a, _ = model(src, tgt)
+        b, _ = model(src, changed)
+    assert torch.allclose(a[1, :3], b[1, :3], atol=1e-6)
+    assert not torch.allclose(a[1, 3:], b[1, 3:])
+
+
+def test_attention_trace_records():
+    model = tiny(positional="learned")
+    src, tgt = batch()
+    trace = attention_trace(model, src, tgt, ["a", "b", "</script>", "d"], ["<s>", "x", "y", "z"])
+    assert set(trace.names()) == {"encoder", "decoder", "cross"}
+    enc, dec, cross = trace["encoder"], trace["decoder"], trace["cross"]
+    assert enc.kind == "self" and dec.kind == "causal" and cross.kind == "cross"
+    assert enc.weights.shape == (2, H, 4, 4) and enc.weights.dtype == np.float32
+    assert dec.weights.shape == (2, H, 4, 4) and cross.weights.shape == (2, H, 4, 4)
+    assert np.allclose(cross.weights.sum(-1), 1, atol=1e-5)
+    assert np.all(np.triu(dec.weights[1, 2], 1) == 0)
+
+
+def test_target_mask_combines_causal_and_padding():
+    m = target_mask(torch.tensor([[1, 2, 0]]), pad_id=0)
+    assert m.shape == (1, 1, 3, 3)
+    assert m[0, 0].tolist() == [[True, False, False], [True, True, False], [True, True, False]]
+
+
+def test_dropout_changes_training_output_only():
+    src, tgt = batch()
+    m = Transformer(TransformerConfig(100, 90, D, H, 1, 1, FF, dropout=0.5, max_len=16))
+    m.train()
+    a, _ = m(src, tgt)
+    b, _ = m(src, tgt)
+    assert not torch.allclose(a, b)
+    m.eval()
+    with torch.no_grad():
+        assert torch.allclose(m(src, tgt)[0], m(src, tgt)[0])
