@@ -1,0 +1,225 @@
+"""Pure plotly figure builders for the attention record (no Streamlit, no translator).
+
+Heatmaps take an `AttentionMaps` the way d2l's `show_heatmaps` takes a 4-D
+(rows, cols, queries, keys) array. Every caller passes its own (translated)
+label strings. The traps handled here, once:
+
+- repeated tokens ("the ... the"): cells sit at integer positions and the axis
+  shows tokens through `tickvals`/`ticktext`, so no two columns merge;
+- plotly parses some HTML in labels: every token is `html.escape`d;
+- colour scale fixed to `zmin=0, zmax=1`; masked cells (the upper triangle of a
+  causal map, or any given mask) are NaN, drawn blank;
+- numbers are rounded before they go to the browser.
+"""
+from __future__ import annotations
+
+import html
+from typing import Sequence
+
+import numpy as np
+import plotly.graph_objects as go
+from plotly.subplots import make_subplots
+
+from lmcore.record import AttentionMaps
+
+COLORSCALE = "Viridis"  # perceptually uniform, colour-blind safe, keeps contrast on projectors
+DECIMALS = 3            # weights sent to the browser
+HOVER_TEXT_LIMIT = 20_000  # grid cells above which hover shows positions, not tokens
+MAX_TICK_LABELS = 40    # tokens per axis above which a grid hides its tick labels
+
+
+def escape_tokens(tokens: Sequence[str]) -> list[str]:
+    """Tokens made safe for plotly labels (plotly renders a subset of HTML)."""
+    return [html.escape(str(t), quote=True) for t in tokens]
+
+
+def visible_mask(maps: AttentionMaps, mask: np.ndarray | None = None) -> np.ndarray:
+    """bool (queries, keys), False where a cell is masked and must be drawn blank.
+
+    causal maps hide keys after the query (diagonal shifted right when there are
+    more keys than queries, as when decoding with a cache); `mask` (True = visible)
+    hides more, e.g. padding.
+    """
+    n_q, n_k = len(maps.query_tokens), len(maps.key_tokens)
+    visible = np.ones((n_q, n_k), dtype=bool)
+    if maps.kind == "causal":
+        visible = np.tril(visible, k=n_k - n_q)
+    if mask is not None:
+        visible &= np.broadcast_to(np.asarray(mask, dtype=bool), (n_q, n_k))
+    return visible
+
+
+def display_weights(maps: AttentionMaps, layer: int, head: int,
+                    mask: np.ndarray | None = None) -> np.ndarray:
+    """One head's map (queries, keys) rounded, with masked cells NaN."""
+    z = np.round(maps.head(layer, head).astype(np.float64), DECIMALS)
+    return np.where(visible_mask(maps, mask), z, np.nan)
+
+
+def _hover_text(queries: list[str], keys: list[str], z: np.ndarray,
+                query_label: str, key_label: str, weight_label: str) -> list[list[str]]:
+    """'query: X<br>key: Y<br>weight: 0.123' per cell (tokens already escaped)."""
+    q_l, k_l, w_l = (html.escape(s) for s in (query_label, key_label, weight_label))
+    return [[f"{q_l}: {q}<br>{k_l}: {k}<br>{w_l}: " + ("–" if np.isnan(v) else f"{v:.{DECIMALS}f}")
+             for k, v in zip(keys, row)] for q, row in zip(queries, z)]
+
+
+def _token_axis(tokens: list[str], title: str | None = None, show: bool = True) -> dict:
+    return dict(tickmode="array", tickvals=list(range(len(tokens))), ticktext=tokens,
+                showticklabels=show, title=title, showgrid=False, zeroline=False)
+
+
+def attention_heatmap(maps: AttentionMaps, layer: int = 0, head: int = 0,
+                      title: str | None = None, colorscale: str = COLORSCALE,
+                      query_label: str = "Query", key_label: str = "Key",
+                      weight_label: str = "Weight", mask: np.ndarray | None = None) -> go.Figure:
+    """One head's attention map: queries down the rows, keys across the columns."""
+    queries, keys = escape_tokens(maps.query_tokens), escape_tokens(maps.key_tokens)
+    z = display_weights(maps, layer, head, mask)
+    trace = go.Heatmap(
+        z=z, x=list(range(len(keys))), y=list(range(len(queries))), zmin=0.0, zmax=1.0,
+        colorscale=colorscale, hoverongaps=False,
+        text=_hover_text(queries, keys, z, query_label, key_label, weight_label),
+        hovertemplate="%{text}<extra></extra>", colorbar=dict(title=html.escape(weight_label)))
+    fig = go.Figure(trace)
+    fig.update_layout(
+        title=html.escape(title) if title else None,
+        xaxis=_token_axis(keys, html.escape(key_label)) | dict(side="top", tickangle=-45),
+        yaxis=_token_axis(queries, html.escape(query_label)) | dict(autorange="reversed"),
+        plot_bgcolor="white", margin=dict(l=10, r=10, t=60 if title else 30, b=10))
+    return fig
+
+
+def attention_grid(maps: AttentionMaps, layers: Sequence[int] | None = None,
+                   heads: Sequence[int] | None = None, title: str | None = None,
+                   colorscale: str = COLORSCALE, layer_label: str = "Layer",
+                   head_label: str = "Head", query_label: str = "Query", key_label: str = "Key",
+                   weight_label: str = "Weight", mask: np.ndarray | None = None) -> go.Figure:
+    """A layers x heads grid of small heatmaps: one trace per cell, one shared colour axis.
+
+    Hover names the tokens for small grids; for large ones (more than
+    HOVER_TEXT_LIMIT cells in all) it shows positions, which keeps the page light.
+    """
+    layers = list(range(maps.n_layers)) if layers is None else list(layers)
+    heads = list(range(maps.n_heads)) if heads is None else list(heads)
+    queries, keys = escape_tokens(maps.query_tokens), escape_tokens(maps.key_tokens)
+    n_cells = len(layers) * len(heads) * len(queries) * len(keys)
+    fig = make_subplots(
+        rows=len(layers), cols=len(heads), horizontal_spacing=0.01, vertical_spacing=0.02,
+        column_titles=[f"{html.escape(head_label)} {h}" for h in heads],
+        row_titles=[f"{html.escape(layer_label)} {layer}" for layer in layers])
+    w_l = html.escape(weight_label)
+    for r, layer in enumerate(layers, start=1):
+        for c, head in enumerate(heads, start=1):
+            z = display_weights(maps, layer, head, mask)
+            cell = dict(z=z, coloraxis="coloraxis", hoverongaps=False)
+            if n_cells <= HOVER_TEXT_LIMIT:
+                cell |= dict(text=_hover_text(queries, keys, z, query_label, key_label, weight_label),
+                             hovertemplate="%{text}<extra></extra>")
+            else:
+                cell |= dict(hovertemplate=(f"{html.escape(query_label)} #%{{y}}<br>"
+                                            f"{html.escape(key_label)} #%{{x}}<br>"
+                                            f"{w_l}: %{{z:.{DECIMALS}f}}<extra></extra>"))
+            fig.add_trace(go.Heatmap(**cell), row=r, col=c)
+    small = max(len(queries), len(keys)) <= MAX_TICK_LABELS
+    fig.update_xaxes(**_token_axis(keys, show=False))
+    fig.update_yaxes(**_token_axis(queries, show=False), autorange="reversed")
+    fig.update_xaxes(showticklabels=small, tickangle=-90, row=len(layers))
+    fig.update_yaxes(showticklabels=small, col=1)
+    fig.update_layout(
+        title=html.escape(title) if title else None, plot_bgcolor="white",
+        coloraxis=dict(colorscale=colorscale, cmin=0.0, cmax=1.0, colorbar=dict(title=w_l)),
+        height=max(300, 160 * len(layers)), margin=dict(l=10, r=10, t=60, b=10))
+    return fig
+
+
+def weights_bar(tokens: Sequence[str], weights: Sequence[float], title: str | None = None,
+                token_label: str = "Key", weight_label: str = "Weight",
+                masked: Sequence[bool] | None = None, masked_label: str = "masked") -> go.Figure:
+    """Attention weights of one query as bars on a fixed 0..1 axis, one bar per position.
+
+    masked[j] True marks a position the query may not see: its bar is grey and labelled.
+    """
+    labels = escape_tokens(tokens)
+    w = np.round(np.asarray(weights, dtype=np.float64), DECIMALS)
+    hidden = np.zeros(len(w), bool) if masked is None else np.asarray(masked, dtype=bool)
+    text = [html.escape(masked_label) if m else f"{v:.{DECIMALS}f}" for v, m in zip(w, hidden)]
+    colors = ["#bbbbbb" if m else "#3b528b" for m in hidden]
+    fig = go.Figure(go.Bar(
+        x=list(range(len(w))), y=w, text=text, textposition="outside", marker_color=colors,
+        customdata=labels, hovertemplate=(f"{html.escape(token_label)}: %{{customdata}}<br>"
+                                          f"{html.escape(weight_label)}: %{{y:.{DECIMALS}f}}"
+                                          "<extra></extra>")))
+    fig.update_layout(
+        title=html.escape(title) if title else None, plot_bgcolor="white",
+        xaxis=_token_axis(labels, html.escape(token_label)),
+        yaxis=dict(range=[0, 1.15], title=html.escape(weight_label), gridcolor="#eeeeee"),
+        margin=dict(l=10, r=10, t=50 if title else 20, b=10), showlegend=False)
+    return fig
+
+
+def vector_plot(labels: Sequence[str], vectors: np.ndarray, weights: Sequence[float],
+                query: np.ndarray | None, context: np.ndarray, title: str | None = None,
+                query_label: str = "s", context_label: str = "c",
+                masked: Sequence[bool] | None = None) -> go.Figure:
+    """Encoder states h_j, the decoder state s and the context c = sum_j a_j h_j in 2-D.
+
+    vectors (n, d>=2) and query/context (d,) are drawn by their first two dimensions.
+    Each h_j is an arrow whose opacity follows its weight; the dotted path adds the
+    terms a_j h_j tip to tail and ends at c. A masked h_j is drawn grey and dashed.
+    """
+    names = escape_tokens(labels)
+    v = np.round(_first_two(np.asarray(vectors, dtype=np.float64)), DECIMALS)  # (n, 2)
+    w = np.asarray(weights, dtype=np.float64)
+    hidden = np.zeros(len(v), bool) if masked is None else np.asarray(masked, dtype=bool)
+    c = np.round(_first_two(np.asarray(context, dtype=np.float64)), DECIMALS)
+    fig = go.Figure()
+    for j, (name, point) in enumerate(zip(names, v)):
+        color = "#999999" if hidden[j] else f"rgba(59,82,139,{0.25 + 0.75 * w[j]:.2f})"
+        _arrow(fig, point, color, width=2, dash="dash" if hidden[j] else None)
+        fig.add_trace(go.Scatter(
+            x=[point[0]], y=[point[1]], mode="markers+text", text=[name],
+            textposition="top center", marker=dict(size=8 + 22 * w[j], color=color),
+            hovertemplate=f"{name}: (%{{x}}, %{{y}})<br>a = {w[j]:.{DECIMALS}f}<extra></extra>"))
+    path = np.vstack([np.zeros(2), np.cumsum(w[:, None] * v, axis=0)])  # (n+1, 2)
+    fig.add_trace(go.Scatter(x=path[:, 0], y=path[:, 1], mode="lines",
+                             line=dict(color="#d62728", dash="dot", width=1.5), hoverinfo="skip"))
+    if query is not None:
+        s = np.round(_first_two(np.asarray(query, dtype=np.float64)), DECIMALS)
+        _labelled_arrow(fig, s, "#ff7f0e", html.escape(query_label), symbol="diamond")
+    _labelled_arrow(fig, c, "#d62728", html.escape(context_label), symbol="star")
+    extent = np.abs(np.vstack([v, c[None, :], path])).max() * 1.2 or 1.0
+    fig.update_layout(
+        title=html.escape(title) if title else None, showlegend=False, plot_bgcolor="white",
+        xaxis=dict(range=[-extent, extent], zeroline=True, zerolinecolor="#cccccc",
+                   gridcolor="#f0f0f0", title="x₁"),
+        yaxis=dict(range=[-extent, extent], zeroline=True, zerolinecolor="#cccccc",
+                   gridcolor="#f0f0f0", title="x₂", scaleanchor="x", scaleratio=1),
+        margin=dict(l=10, r=10, t=50 if title else 20, b=10))
+    return fig
+
+
+def _first_two(x: np.ndarray) -> np.ndarray:
+    """The first two coordinates of (..., d) vectors; 1-D vectors get a zero second one."""
+    if x.shape[-1] >= 2:
+        return x[..., :2]
+    return np.concatenate([x, np.zeros(x.shape[:-1] + (2 - x.shape[-1],))], axis=-1)
+
+
+def _arrow(fig: go.Figure, tip: np.ndarray, color: str, width: float, dash: str | None = None) -> None:
+    """An arrow from the origin to `tip` (data coordinates); a dashed line if `dash`."""
+    if dash:
+        fig.add_trace(go.Scatter(x=[0, tip[0]], y=[0, tip[1]], mode="lines", hoverinfo="skip",
+                                 line=dict(color=color, dash=dash, width=width)))
+        return
+    fig.add_annotation(x=float(tip[0]), y=float(tip[1]), ax=0, ay=0, xref="x", yref="y",
+                       axref="x", ayref="y", showarrow=True, arrowhead=2, arrowsize=1,
+                       arrowwidth=width, arrowcolor=color, text="")
+
+
+def _labelled_arrow(fig: go.Figure, tip: np.ndarray, color: str, label: str, symbol: str) -> None:
+    _arrow(fig, tip, color, width=3)
+    fig.add_trace(go.Scatter(
+        x=[tip[0]], y=[tip[1]], mode="markers+text", text=[f"<b>{label}</b>"],
+        textposition="bottom center", marker=dict(size=14, color=color, symbol=symbol),
+        hovertemplate=f"{label}: (%{{x}}, %{{y}})<extra></extra>"))
