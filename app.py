@@ -1,0 +1,25 @@
+"""Attention Lab: the router. Page groups follow the chapter; the sidebar holds the language.
+
+Run: streamlit run app.py   (pages are registered in ui/navigation.py)
+"""
+from __future__ import annotations
+
+import streamlit as st
+
+from ui.i18n import language_picker, t
+from ui.navigation import PAGES
+
+st.set_page_config(page_title="Attention Lab", page_icon="🔎", layout="wide")
+
+
+def build_navigation() -> dict[str, list]:
+    return {
+        t(group): [st.Page(spec.script, title=t(spec.title_key), icon=spec.icon,
+                           url_path=spec.url_path, default=(spec.url_path == ""))
+                   for spec in specs]
+        for group, specs in PAGES
+    }
+
+
+language_picker()
+st.navigation(build_navigation()).run()

@@ -1,0 +1,5 @@
+import sys
+
+from lmcore.cli import main
+
+sys.exit(main())

@@ -1,0 +1,51 @@
+"""Every model the app and the CLI know, with whether it works offline.
+
+Each model family contributes entries through a provider function
+`catalog_entries() -> list[ModelInfo]` named in `PROVIDERS`; `list_models`
+collects them. Field names are a public contract (`python -m lmcore models --json`).
+"""
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from importlib import import_module
+
+from lmcore.errors import UserFacingError
+
+# "module:function" pairs; each returns list[ModelInfo]
+PROVIDERS: list[str] = []
+
+KINDS = ("seq2seq", "transformer", "encoder", "masked-lm", "causal-lm")
+
+
+@dataclass(frozen=True)
+class ModelInfo:
+    name: str                       # catalog name used by --model and the UI
+    kind: str                       # one of KINDS
+    offline: bool                   # True when it works with no network
+    description: str = ""           # one English line; the UI translates by name
+    source_lang: str | None = None  # ISO 639-1, translators only
+    target_lang: str | None = None
+    attention: str | None = None    # none, bahdanau, luong-dot, luong-general, multi-head
+    extra: dict = field(default_factory=dict)  # family-specific facts (sizes, scores...)
+
+    def to_dict(self) -> dict:
+        data = asdict(self)
+        extra = data.pop("extra")
+        data = {k: v for k, v in data.items() if v is not None}
+        data.update(extra)
+        return data
+
+
+def list_models() -> list[ModelInfo]:
+    models: list[ModelInfo] = []
+    for spec in PROVIDERS:
+        module_name, func_name = spec.split(":")
+        models.extend(getattr(import_module(module_name), func_name)())
+    return models
+
+
+def get_model_info(name: str) -> ModelInfo:
+    for info in list_models():
+        if info.name == name:
+            return info
+    raise UserFacingError("errors.unknown_model", name=name)

@@ -1,0 +1,158 @@
+"""Start the app on a free localhost port and drive Debian's Chromium with Playwright,
+every request outside localhost blocked (the page must work with the network cut)."""
+from __future__ import annotations
+
+import contextlib
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+from urllib.parse import urlparse
+
+ROOT = Path(__file__).resolve().parent.parent
+ARTIFACTS = ROOT / "tests" / "artifacts"
+CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
+LOCAL_HOSTS = {"localhost", "127.0.0.1", "[::1]", "::1"}
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                 "--disable-background-networking", "--disable-component-update",
+                 "--disable-sync", "--disable-dev-shm-usage"]
+
+
+def chromium_available() -> bool:
+    return shutil.which(CHROMIUM) is not None or Path(CHROMIUM).exists()
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@contextlib.contextmanager
+def running_app(timeout: float = 90.0):
+    """Yield the base URL of `streamlit run app.py` on a free port."""
+    port = free_port()
+    env = dict(os.environ, HF_HUB_OFFLINE="1", TRANSFORMERS_OFFLINE="1")
+    log = open(ARTIFACTS / "server.log", "w") if ARTIFACTS.exists() else subprocess.DEVNULL
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "streamlit", "run", "app.py", "--server.port", str(port),
+         "--server.headless", "true", "--server.address", "127.0.0.1"],
+        cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
+    url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            try:
+                with urllib.request.urlopen(url + "/_stcore/health", timeout=2) as r:
+                    if r.status == 200:
+                        break
+            except OSError:
+                time.sleep(0.5)
+        else:
+            raise RuntimeError("the app did not start")
+        yield url
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+
+
+_PROBE_404 = "Failed to load resource: the server responded with a status of 404 (Not Found)"
+
+
+def _is_base_path_probe(url: str) -> bool:
+    """Streamlit's front end first looks for its server under the page's own path
+    (/<page>/_stcore/health) before the root: those 404s are expected."""
+    path = urlparse(url).path
+    return path.endswith(("/_stcore/health", "/_stcore/host-config")) and not path.startswith("/_stcore")
+
+
+def is_local(url: str) -> bool:
+    parsed = urlparse(url)
+    return parsed.scheme in {"data", "blob", "about"} or parsed.hostname in LOCAL_HOSTS
+
+
+class OfflinePage:
+    """A Playwright page that blocks non-local requests and records problems."""
+
+    def __init__(self, browser):
+        self.context = browser.new_context(viewport={"width": 1400, "height": 1000},
+                                           locale="en-US")
+        self.blocked: list[str] = []
+        self.console_errors: list[str] = []
+        self.page_errors: list[str] = []
+        self.dialogs: list[str] = []
+        self.context.route("**/*", self._route)
+        self.page = self.context.new_page()
+        self.page.on("console", self._console)
+        self.page.on("pageerror", lambda e: self.page_errors.append(str(e)))
+        self.page.on("dialog", self._dialog)
+        self.page.on("response", self._response)
+        self.failed_responses: list[str] = []
+        self.benign_404s = 0
+
+    def _route(self, route):
+        if is_local(route.request.url):
+            route.continue_()
+        else:
+            self.blocked.append(route.request.url)
+            route.abort()
+
+    def _console(self, message):
+        if message.type == "error":
+            self.console_errors.append(message.text)
+
+    def _response(self, response):
+        if response.status >= 400:
+            if response.status == 404 and _is_base_path_probe(response.url):
+                self.benign_404s += 1
+            else:
+                self.failed_responses.append(f"{response.status} {response.url}")
+
+    def _dialog(self, dialog):
+        self.dialogs.append(dialog.message)
+        dialog.dismiss()
+
+    def wait_until_idle(self, timeout: float = 90.0) -> None:
+        """Wait until Streamlit has finished running the script (no status widget for 1.5 s)."""
+        page = self.page
+        page.wait_for_selector('[data-testid="stMain"]', timeout=timeout * 1000)
+        deadline = time.monotonic() + timeout
+        quiet_since = None
+        while time.monotonic() < deadline:
+            running = page.locator('[data-testid="stStatusWidget"]').count() > 0
+            skeleton = page.locator('[data-testid="stSkeleton"]').count() > 0
+            if running or skeleton:
+                quiet_since = None
+            elif quiet_since is None:
+                quiet_since = time.monotonic()
+            elif time.monotonic() - quiet_since > 1.5:
+                return
+            time.sleep(0.25)
+        raise TimeoutError("the page kept running")
+
+    def problems(self) -> list[str]:
+        page = self.page
+        found = []
+        for selector, what in [('[data-testid="stException"]', "exception"),
+                               ('[data-testid="stAlertContentError"]', "error element")]:
+            for text in page.locator(selector).all_inner_texts():
+                found.append(f"{what}: {text[:300]}")
+        for chart in page.locator('[data-testid="stPlotlyChart"]').all():
+            if chart.locator(".main-svg").count() == 0:
+                found.append("a plotly chart did not render")
+        found += [f"failed response: {m}" for m in self.failed_responses]
+        errors = list(self.console_errors)
+        for _ in range(self.benign_404s):  # the browser logs each probe's 404 once
+            if _PROBE_404 in errors:
+                errors.remove(_PROBE_404)
+        found += [f"console error: {m}" for m in errors]
+        found += [f"page error: {m}" for m in self.page_errors]
+        found += [f"dialog opened: {m}" for m in self.dialogs]
+        return found

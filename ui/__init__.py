@@ -1,0 +1,1 @@
+"""Streamlit-only helpers: language, cached loaders, shared widgets. lmcore stays UI-free."""

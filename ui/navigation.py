@@ -1,0 +1,45 @@
+"""The page registry: app.py builds st.navigation from it; tests open every page in it.
+
+Only pages that work are listed. Groups follow the chapter's sections.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class PageSpec:
+    script: str     # path from the repository root
+    title_key: str  # translation key of the page title
+    icon: str
+    url_path: str   # stable URL path (shared links rely on it)
+
+
+PAGES: list[tuple[str, list[PageSpec]]] = [
+    ("nav.group.start", [PageSpec("pages/home.py", "home.nav", "🏠", "")]),
+]
+
+# The chapter map on the home page: (section, concept key, what-you-do key, url path).
+CHAPTER_MAP: list[tuple[str, str, str, str]] = [
+    ("10.1", "home.map.s2s", "home.map.s2s_do", "seq2seq"),
+    ("10.2", "home.map.attn", "home.map.attn_do", "attention"),
+    ("10.2", "home.map.steps", "home.map.steps_do", "translate-steps"),
+    ("10.3", "home.map.tf", "home.map.tf_do", "transformer"),
+    ("10.3", "home.map.pos", "home.map.pos_do", "positional"),
+    ("10.4", "home.map.bert", "home.map.bert_do", "bert"),
+    ("10.4", "home.map.gpt", "home.map.gpt_do", "gpt"),
+    ("10.4", "home.map.ft", "home.map.ft_do", "fine-tuning"),
+]
+
+
+def all_pages() -> list[PageSpec]:
+    return [spec for _, specs in PAGES for spec in specs]
+
+
+def page_by_path(url_path: str) -> PageSpec | None:
+    return next((p for p in all_pages() if p.url_path == url_path), None)
+
+GLOSSARY_TERMS: tuple[str, ...] = (
+    "seq2seq", "encdec", "attention", "transformer", "selfattn", "multihead", "bert", "gpt",
+    "finetune",
+)
