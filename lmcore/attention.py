@@ -247,9 +247,11 @@ class MultiHeadAttention(nn.Module):
         bk, bv = (None, None) if b is None else (b[d:2 * d], b[2 * d:])
         return q, F.linear(key, w[d:2 * d], bk), F.linear(value, w[2 * d:], bv)
 
-    def _split_heads(self, x: Tensor) -> Tensor:
+    def _split_heads(self, x: Tensor, contiguous: bool) -> Tensor:
+        """(B, T, d_model) -> (B, H, T, d_head); contiguous for the explicit path's matmuls."""
         B, T, _ = x.shape
-        return x.view(B, T, self.n_heads, self.d_head).transpose(1, 2)  # (B, H, T, d_head)
+        heads = x.view(B, T, self.n_heads, self.d_head).transpose(1, 2)  # (B, H, T, d_head)
+        return heads.contiguous() if contiguous else heads
 
     def forward(self, query: Tensor, key: Tensor, value: Tensor, mask: Tensor | None = None,
                 need_weights: bool = True) -> tuple[Tensor, Tensor | None]:
@@ -258,7 +260,10 @@ class MultiHeadAttention(nn.Module):
         Returns output (B, Tq, d_model) and weights (B, H, Tq, Tk) or None on the fast path.
         """
         B, Tq, _ = query.shape
-        q, k, v = (self._split_heads(x) for x in self._project(query, key, value))  # (B, H, T, dh)
+        # The fused kernel takes strided views; the explicit path copies each once, up
+        # front, instead of letting every matmul copy its operands again.
+        q, k, v = (self._split_heads(x, need_weights)
+                   for x in self._project(query, key, value))  # (B, H, T, d_head)
         p = self.dropout if self.training else 0.0
         out, weights = scaled_dot_product_attention(q, k, v, mask, need_weights, p)  # (B, H, Tq, dh)
         out = out.transpose(1, 2).reshape(B, Tq, self.d_model)  # (B, Tq, d_model)
