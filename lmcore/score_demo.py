@@ -159,7 +159,7 @@ def clean_labels(labels: Sequence[object] | None, n: int) -> tuple[str, ...]:
     out = []
     for j, label in enumerate(labels):
         text = "" if label is None or (isinstance(label, float) and math.isnan(label)) else str(label)
-        text = " ".join(text.split())[:MAX_LABEL_CHARS]
+        text = " ".join(text.split())[:MAX_LABEL_CHARS].rstrip()
         out.append(text or defaults[j])
     return tuple(out)
 
