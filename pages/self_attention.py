@@ -1,0 +1,108 @@
+"""Page: self-attention step by step, with real numbers (chapter 10.3).
+
+Widgets -> one cached call into `lmcore.self_attention_steps.compute_steps` -> one figure
+per step: Q, K, V -> Q·Kᵀ -> ÷√d_k -> mask -> softmax -> ·V, then all heads, the
+concatenation and the output projection.
+"""
+from __future__ import annotations
+
+import streamlit as st
+
+from lmcore import plots, self_attention_steps as S
+from lmcore.errors import UserFacingError
+from lmcore.tf_figures import matrix_heatmap
+from ui.i18n import error_text, t
+
+# MiniLM reads English only, so the example stays English in both languages.
+DEFAULT_TEXT = "The animal didn't cross the street because it was tired."
+
+
+@st.cache_data(max_entries=32, show_spinner=False)
+def run_steps(text: str, source: str, layer: int, causal: bool) -> S.LayerSteps:
+    return S.compute_steps(text, source, layer, causal)
+
+
+def controls() -> dict:
+    text = st.text_area(t("tf.steps.text"), DEFAULT_TEXT, max_chars=2000, key="sa_text")
+    c1, c2, c3, c4 = st.columns(4)
+    names = {S.MINILM: t("tf.steps.source.minilm"), S.RANDOM: t("tf.steps.source.random")}
+    source = c1.selectbox(t("common.model"), list(names), format_func=names.__getitem__,
+                          key="sa_source")
+    n_layers = 6 if source == S.MINILM else S.RANDOM_LAYERS
+    n_heads = 12 if source == S.MINILM else S.RANDOM_HEADS
+    layer = c2.selectbox(t("common.layer"), list(range(n_layers)), key=f"sa_layer_{source}")
+    head = c3.selectbox(t("common.head"), list(range(n_heads)), key=f"sa_head_{source}")
+    causal = c4.toggle(t("tf.steps.causal"), key="sa_causal", help=t("tf.steps.causal_help"))
+    return dict(text=text, source=source, layer=layer, head=head, causal=causal)
+
+
+def matrix(col, values, rows, cols, title_key: str, value_key: str = "tf.steps.value",
+           **kw) -> None:
+    col.plotly_chart(matrix_heatmap(values, rows, cols, title=t(title_key),
+                                    value_label=t(value_key), **kw), key=f"sa_{title_key}")
+
+
+def show_head(steps: S.LayerSteps, head: int) -> None:
+    h, toks = steps.heads[head], list(steps.tokens)
+    dims = [str(i) for i in range(steps.d_k)]
+    st.subheader(t("tf.steps.h.qkv", head=head, d_k=steps.d_k))
+    st.latex(r"Q = X W^Q_i,\quad K = X W^K_i,\quad V = X W^V_i")
+    cols = st.columns(3)
+    for col, values, key in zip(cols, (h.q, h.k, h.v), ("tf.steps.q", "tf.steps.k", "tf.steps.v")):
+        matrix(col, values, toks, dims, key)
+    st.subheader(t("tf.steps.h.scores"))
+    c1, c2 = st.columns(2)
+    matrix(c1, h.scores, toks, toks, "tf.steps.scores")
+    c1.latex(r"S = Q K^\top")
+    matrix(c2, h.scaled, toks, toks, "tf.steps.scaled")
+    c2.latex(rf"S / \sqrt{{d_k}} = S / \sqrt{{{steps.d_k}}} = S / {steps.d_k ** 0.5:.2f}")
+    c3, c4 = st.columns(2)
+    matrix(c3, h.masked, toks, toks, "tf.steps.masked")
+    c3.caption(t("tf.steps.masked_note" if steps.causal else "tf.steps.unmasked_note"))
+    c4.plotly_chart(plots.attention_heatmap(
+        steps.maps(), 0, head, title=t("tf.steps.softmax"), query_label=t("common.query"),
+        key_label=t("common.key"), weight_label=t("common.weight")), key="sa_softmax")
+    c4.latex(r"A = \mathrm{softmax}(S / \sqrt{d_k})")
+    st.subheader(t("tf.steps.h.output"))
+    matrix(st, h.output, toks, dims, "tf.steps.z")
+    st.latex(r"Z_i = A V")
+
+
+def show_multihead(steps: S.LayerSteps) -> None:
+    st.subheader(t("tf.steps.h.multi", heads=len(steps.heads)))
+    st.latex(r"\mathrm{MultiHead}(X) = \mathrm{Concat}(Z_1, \dots, Z_h)\, W^O")
+    st.plotly_chart(plots.attention_grid(
+        steps.maps(), title=t("tf.steps.all_heads"), layer_label=t("common.layer"),
+        head_label=t("common.head"), query_label=t("common.query"), key_label=t("common.key"),
+        weight_label=t("common.weight")), key="sa_grid")
+    toks = list(steps.tokens)
+    c1, c2 = st.columns(2)
+    matrix(c1, steps.concat, toks, None, "tf.steps.concat")
+    matrix(c2, steps.output, toks, None, "tf.steps.out")
+    st.caption(t("tf.steps.concat_note", heads=len(steps.heads), d_k=steps.d_k,
+                 d_model=steps.concat.shape[1]))
+
+
+def main() -> None:
+    st.title(t("tf.steps.title"))
+    st.write(t("tf.steps.intro"))
+    st.latex(r"\mathrm{Attention}(Q, K, V) = \mathrm{softmax}\!\left(\frac{Q K^\top}{\sqrt{d_k}}\right) V")
+    params = controls()
+    if params["source"] == S.RANDOM:
+        st.warning(t("tf.steps.random_warning"))
+    else:
+        st.caption(t("tf.steps.minilm_caption"))
+    try:
+        steps = run_steps(params["text"], params["source"], params["layer"], params["causal"])
+    except UserFacingError as error:
+        st.error(error_text(error))
+        return
+    for key in steps.notices:
+        st.info(t(key))
+    with st.expander(t("tf.steps.h.input", layer=steps.layer)):
+        matrix(st, steps.x, list(steps.tokens), None, "tf.steps.x")
+    show_head(steps, min(params["head"], len(steps.heads) - 1))
+    show_multihead(steps)
+
+
+main()

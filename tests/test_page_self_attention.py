@@ -1,0 +1,39 @@
+"""The self-attention page runs in English and Korean, with real and random weights."""
+from pathlib import Path
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+PAGE = str(Path(__file__).resolve().parent.parent / "pages" / "self_attention.py")
+
+
+def open_page(lang: str) -> AppTest:
+    at = AppTest.from_file(PAGE, default_timeout=120)
+    at.query_params["lang"] = lang
+    return at.run()
+
+
+@pytest.mark.parametrize("lang,title", [("en", "Self-attention, step by step"),
+                                        ("ko", "셀프 어텐션 단계별 보기")])
+def test_page_runs_in_both_languages(lang, title):
+    at = open_page(lang)
+    assert not at.exception and not at.error
+    assert at.title[0].value == title
+    assert len(at.get("plotly_chart")) >= 9
+
+
+def test_random_weights_are_labelled_and_causal_mask_runs():
+    at = open_page("en")
+    at.selectbox(key="sa_source").set_value("random").run()
+    at.toggle(key="sa_causal").set_value(True).run()
+    assert not at.exception and not at.error
+    assert any("random" in w.value for w in at.warning)
+
+
+@pytest.mark.parametrize("text,kind", [("", "error"), ("안녕하세요 😀 </script><img src=x onerror=alert(1)>", "info")])
+def test_bad_input_gives_a_translated_message(text, kind):
+    at = open_page("ko")
+    at.text_area(key="sa_text").input(text).run()
+    assert not at.exception
+    messages = at.error if kind == "error" else at.info
+    assert messages and any("\uac00" <= ch <= "\ud7a3" for ch in messages[0].value)
