@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import asdict, dataclass
+from typing import NamedTuple
 
 import numpy as np
 import torch
@@ -26,6 +27,7 @@ from torch import Tensor, nn
 from lmcore.attention import MultiHeadAttention, causal_mask
 from lmcore.positional import make_positional
 from lmcore.record import AttentionMaps, AttentionTrace
+from lmcore.text import BOS_ID, EOS_ID, PAD_ID
 
 
 @dataclass
@@ -41,7 +43,8 @@ class TransformerConfig:
     max_len: int = 64            # rows of the positional table: longest sequence, in tokens
     positional: str = "sinusoidal"  # "sinusoidal" | "learned" | "none"
     norm_first: bool = True      # pre-norm (stable for small data) or the paper's post-norm
-    pad_id: int = 0              # padding id in both vocabularies; gets exactly 0 attention
+    pad_id: int = PAD_ID         # padding id in both vocabularies; gets exactly 0 attention
+    arch: str = "transformer"    # checkpoint architecture name (lmcore.checkpoints)
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -145,8 +148,24 @@ def target_mask(tgt: Tensor, pad_id: int) -> Tensor:
     return causal[None, None] & (tgt != pad_id)[:, None, None, :]
 
 
+class Memory(NamedTuple):
+    """What the encoder hands the decoder (the decoding protocol of lmcore.decoding)."""
+
+    states: Tensor  # (B, Ts, D) encoder output
+    mask: Tensor    # (B, Ts) bool, True at real source tokens
+    src: Tensor     # (B, Ts) source ids (their padding masks cross-attention)
+
+
 class Transformer(nn.Module):
-    """Encoder–decoder Transformer; forward returns logits and all attention weights."""
+    """Encoder–decoder Transformer.
+
+    Training: forward(src, src_lengths, tgt_in) -> logits, the fused fast path.
+    Views: forward_with_weights(src, tgt_in) -> logits and every attention weight.
+    Decoding: encode / init_state / step / reorder_* (the protocol of lmcore.decoding);
+    the state is the target prefix, re-run through the decoder at every step.
+    """
+
+    bos_id, eos_id, pad_id = BOS_ID, EOS_ID, PAD_ID
 
     def __init__(self, cfg: TransformerConfig) -> None:
         super().__init__()
@@ -160,7 +179,7 @@ class Transformer(nn.Module):
         self.decoder_norm = nn.LayerNorm(cfg.d_model) if cfg.norm_first else nn.Identity()
         self.generator = nn.Linear(cfg.d_model, cfg.tgt_vocab_size)  # final linear -> logits
 
-    def encode(self, src: Tensor, need_weights: bool = True) -> tuple[Tensor, list[Tensor]]:
+    def run_encoder(self, src: Tensor, need_weights: bool = True) -> tuple[Tensor, list[Tensor]]:
         """src (B, Ts) ids -> memory (B, Ts, D), [weights (B, H, Ts, Ts)] per layer."""
         x, weights, mask = self.src_embed(src), [], source_mask(src, self.config.pad_id)
         for layer in self.encoder_layers:
@@ -168,8 +187,8 @@ class Transformer(nn.Module):
             weights.append(w)
         return self.encoder_norm(x), weights
 
-    def decode(self, tgt: Tensor, memory: Tensor, src: Tensor, need_weights: bool = True
-               ) -> tuple[Tensor, list[Tensor], list[Tensor]]:
+    def run_decoder(self, tgt: Tensor, memory: Tensor, src: Tensor, need_weights: bool = True
+                    ) -> tuple[Tensor, list[Tensor], list[Tensor]]:
         """tgt (B, Tt) prefix ids, memory (B, Ts, D), src (B, Ts) ids (for its padding) ->
         logits (B, Tt, V), [self weights (B, H, Tt, Tt)], [cross weights (B, H, Tt, Ts)]."""
         y, self_w, cross_w = self.tgt_embed(tgt), [], []
@@ -180,16 +199,47 @@ class Transformer(nn.Module):
             cross_w.append(wc)
         return self.generator(self.decoder_norm(y)), self_w, cross_w
 
-    def forward(self, src: Tensor, tgt: Tensor, need_weights: bool = False
-                ) -> tuple[Tensor, dict[str, list[Tensor]]]:
-        """src (B, Ts), tgt (B, Tt) (teacher forcing: the target shifted right, starting with BOS).
-        Returns logits (B, Tt, V) and {"encoder", "decoder", "cross"}: per-layer weights
-        (empty lists when need_weights=False, the fused fast path for training)."""
-        memory, enc_w = self.encode(src, need_weights)
-        logits, dec_w, cross_w = self.decode(tgt, memory, src, need_weights)
-        if not need_weights:
-            return logits, {"encoder": [], "decoder": [], "cross": []}
+    def forward(self, src: Tensor, src_lengths: Tensor | None, tgt_in: Tensor) -> Tensor:
+        """Teacher forcing: src (B, Ts), tgt_in (B, Tt) starting with <bos> -> logits (B, Tt, V).
+        Padding is found from pad ids, so src_lengths is not needed (kept for the protocol)."""
+        memory, _ = self.run_encoder(src, need_weights=False)
+        return self.run_decoder(tgt_in, memory, src, need_weights=False)[0]
+
+    def forward_with_weights(self, src: Tensor, tgt_in: Tensor
+                             ) -> tuple[Tensor, dict[str, list[Tensor]]]:
+        """logits (B, Tt, V) and {"encoder", "decoder", "cross"}: per-layer (B, H, q, k) weights."""
+        memory, enc_w = self.run_encoder(src)
+        logits, dec_w, cross_w = self.run_decoder(tgt_in, memory, src)
         return logits, {"encoder": enc_w, "decoder": dec_w, "cross": cross_w}
+
+    # ------------------------------------------------------------ decoding protocol
+    def encode(self, src: Tensor, src_lengths: Tensor | None = None) -> Memory:
+        states, _ = self.run_encoder(src, need_weights=False)
+        return Memory(states, src != self.config.pad_id, src)
+
+    def init_state(self, memory: Memory) -> Tensor:
+        """The target prefix so far, (B, 0) ids: nothing written yet."""
+        return memory.src.new_zeros((memory.src.size(0), 0))
+
+    def step(self, memory: Memory, state: Tensor, prev: Tensor):
+        """prev (B,) the last token -> StepOutput: next-token logits (B, V), the new prefix,
+        and the last decoder layer's cross-attention of the new position, mean over heads (B, Ts)."""
+        from lmcore.seq2seq import StepOutput
+
+        prefix = torch.cat([state, prev[:, None]], dim=1)  # (B, t)
+        logits, _, cross = self.run_decoder(prefix, memory.states, memory.src, need_weights=True)
+        weights = cross[-1][:, :, -1].mean(dim=1)           # (B, Ts)
+        return StepOutput(logits[:, -1], prefix, weights, None, None, None)
+
+    def reorder_memory(self, memory: Memory, index: Tensor) -> Memory:
+        return Memory(*(t.index_select(0, index) for t in memory))
+
+    def reorder_state(self, state: Tensor, index: Tensor) -> Tensor:
+        return state.index_select(0, index)
+
+    @classmethod
+    def from_config(cls, data: dict) -> "Transformer":
+        return cls(TransformerConfig(**data))
 
 
 def _stack(per_layer: list[Tensor], row: int, n_q: int, n_k: int) -> np.ndarray:
@@ -207,7 +257,7 @@ def attention_trace(model: Transformer, src: Tensor, tgt: Tensor,
     of that row (the rest is padding and is left out).
     """
     model.eval()
-    _, w = model(src, tgt, need_weights=True)
+    _, w = model.forward_with_weights(src, tgt)
     ns, nt = len(src_tokens), len(tgt_tokens)
     return AttentionTrace({
         "encoder": AttentionMaps(_stack(w["encoder"], row, ns, ns), src_tokens, src_tokens, "self"),

@@ -64,7 +64,7 @@ def test_weights_are_distributions_with_zero_on_masked_cells():
     model = tiny()
     src, tgt = batch()
     with torch.no_grad():
-        _, w = model(src, tgt, need_weights=True)
+        _, w = model.forward_with_weights(src, tgt)
     for kind in ("encoder", "decoder", "cross"):
         assert len(w[kind]) == 2
         for layer in w[kind]:
@@ -82,9 +82,9 @@ def test_batch_equals_one_by_one_and_fast_path_equals_slow_path():
     model = tiny()
     src, tgt = batch()
     with torch.no_grad():
-        logits, w = model(src, tgt, need_weights=True)
-        fast, _ = model(src, tgt, need_weights=False)
-        alone, w0 = model(src[:1, :4], tgt[:1, :4], need_weights=True)
+        logits, w = model.forward_with_weights(src, tgt)
+        fast = model(src, None, tgt)
+        alone, w0 = model.forward_with_weights(src[:1, :4], tgt[:1, :4])
     assert torch.allclose(logits, fast, atol=1e-5)
     assert torch.allclose(logits[0, :4], alone[0], atol=1e-5)
     assert torch.allclose(w["cross"][1][0, :, :4, :4], w0["cross"][1][0], atol=1e-5)
@@ -96,8 +96,8 @@ def test_decoder_output_ignores_future_tokens():
     changed = tgt.clone()
     changed[1, 3:] = torch.tensor([40, 41])
     with torch.no_grad():
-        a, _ = model(src, tgt)
-        b, _ = model(src, changed)
+        a = model(src, None, tgt)
+        b = model(src, None, changed)
     assert torch.allclose(a[1, :3], b[1, :3], atol=1e-6)
     assert not torch.allclose(a[1, 3:], b[1, 3:])
 
@@ -125,9 +125,43 @@ def test_dropout_changes_training_output_only():
     src, tgt = batch()
     m = Transformer(TransformerConfig(100, 90, D, H, 1, 1, FF, dropout=0.5, max_len=16))
     m.train()
-    a, _ = m(src, tgt)
-    b, _ = m(src, tgt)
+    a = m(src, None, tgt)
+    b = m(src, None, tgt)
     assert not torch.allclose(a, b)
     m.eval()
     with torch.no_grad():
-        assert torch.allclose(m(src, tgt)[0], m(src, tgt)[0])
+        assert torch.allclose(m(src, None, tgt), m(src, None, tgt))
+
+
+def test_step_decoding_equals_teacher_forcing_and_reorders():
+    model = tiny()
+    src, tgt = batch()
+    with torch.no_grad():
+        full, w = model.forward_with_weights(src, tgt)
+        memory = model.encode(src, None)
+        state = model.init_state(memory)
+        for t in range(tgt.size(1)):
+            out = model.step(memory, state, tgt[:, t])
+            state = out.state
+            assert torch.allclose(out.logits[1], full[1, t], atol=1e-5)
+            assert torch.allclose(out.weights[1], w["cross"][-1][1, :, t].mean(0), atol=1e-5)
+            assert torch.all(out.weights[0, 4:] == 0)
+        idx = torch.tensor([1, 1, 0])
+        again = model.reorder_memory(memory, idx)
+        assert again.states.shape[0] == 3 and torch.equal(again.src[2], src[0])
+        assert torch.equal(model.reorder_state(state, idx)[0], tgt[1])
+
+
+def test_config_round_trip_through_a_checkpoint(tmp_path):
+    from lmcore.checkpoints import Checkpoint, load_checkpoint, save_checkpoint
+    from lmcore.text import Tokenizer, Vocab
+
+    model = tiny()
+    vocab_src = Vocab([f"s{i}" for i in range(96)])
+    vocab_tgt = Vocab([f"t{i}" for i in range(86)])
+    save_checkpoint(tmp_path, Checkpoint(model, Tokenizer(), Tokenizer(), vocab_src, vocab_tgt),
+                    torch.float32)
+    loaded = load_checkpoint(tmp_path).model
+    src, tgt = batch()
+    with torch.no_grad():
+        assert torch.allclose(model(src, None, tgt), loaded(src, None, tgt))
