@@ -15,6 +15,9 @@ from lmcore.errors import UserFacingError
 
 COMMAND_MODULES: list[str] = [
     "lmcore.commands.models",
+    "lmcore.commands.attention",
+    "lmcore.commands.fill_mask",
+    "lmcore.commands.next_token",
 ]
 
 

@@ -1,0 +1,270 @@
+"""Train the two tiny bundled language models: tiny-bert and tiny-gpt2.
+
+    nice -n 10 python scripts/train_tiny_lms.py gpt2 --minutes 14
+    nice -n 10 python scripts/train_tiny_lms.py bert --minutes 14
+
+Both use transformers' own model classes (`GPT2LMHeadModel`, `BertForPreTraining`)
+from a small config, so they take the same code path in `lmcore.pretrained` as the
+real GPT-2 and BERT. Each gets its own tokenizer trained with `tokenizers`
+(byte-level BPE for GPT-2, lower-cased WordPiece for BERT).
+
+Data (../shared/datasets, read only):
+  tiny-gpt2: Tiny Shakespeare; the last 10% of lines is the validation split.
+  tiny-bert: Tiny Shakespeare (MLM + next-sentence pairs of consecutive lines) and
+             the English side of fra-eng.tsv (Tatoeba, CC-BY 2.0 FR; MLM only);
+             held out: the last 10% of Shakespeare lines and 5% of the English
+             sentences (split by sentence).
+The training budget is wall-clock minutes: the step count is fixed after timing
+the first steps. Output: config.json, model.safetensors, tokenizer files and
+metrics.json (validation perplexity / masked-token accuracy) in the asset folder.
+Ctrl-C stops training early and still evaluates and saves.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import random
+import time
+import zlib
+from pathlib import Path
+
+import torch
+from tokenizers import Tokenizer, decoders, models, normalizers, pre_tokenizers, processors, trainers
+from transformers import (BertConfig, BertForPreTraining, GPT2Config, GPT2LMHeadModel,
+                          PreTrainedTokenizerFast)
+
+ROOT = Path(__file__).resolve().parents[1]
+DATA = ROOT.parent / "shared" / "datasets"
+ASSETS = ROOT / "lmcore" / "assets"
+SEED = 1234
+
+
+def log(msg: str) -> None:
+    print(time.strftime("%H:%M:%S"), msg, flush=True)
+
+
+# ---------------------------------------------------------------- data
+def shakespeare_lines() -> tuple[list[str], list[str]]:
+    lines = [ln.strip() for ln in (DATA / "tinyshakespeare.txt").read_text().splitlines()]
+    lines = [ln for ln in lines if ln]
+    cut = int(len(lines) * 0.9)
+    return lines[:cut], lines[cut:]
+
+
+def english_sentences() -> tuple[list[str], list[str]]:
+    seen: dict[str, None] = {}
+    for row in (DATA / "fra-eng.tsv").read_text(encoding="utf-8").splitlines():
+        seen.setdefault(row.split("\t")[0].strip(), None)
+    train, val = [], []
+    for s in seen:
+        (val if zlib.crc32(s.encode()) % 20 == 0 else train).append(s)
+    return train, val
+
+
+# ---------------------------------------------------------------- tokenizers
+def train_bpe(texts: list[str], vocab_size: int) -> PreTrainedTokenizerFast:
+    """Byte-level BPE as in GPT-2: any text (Korean too) is representable."""
+    tok = Tokenizer(models.BPE())
+    tok.pre_tokenizer = pre_tokenizers.ByteLevel(add_prefix_space=False)
+    tok.decoder = decoders.ByteLevel()
+    tok.post_processor = processors.ByteLevel(trim_offsets=True)
+    trainer = trainers.BpeTrainer(vocab_size=vocab_size, special_tokens=["<|endoftext|>"],
+                                  initial_alphabet=pre_tokenizers.ByteLevel.alphabet())
+    tok.train_from_iterator(texts, trainer)
+    return PreTrainedTokenizerFast(tokenizer_object=tok, bos_token="<|endoftext|>",
+                                   eos_token="<|endoftext|>", unk_token="<|endoftext|>",
+                                   model_max_length=128)
+
+
+def train_wordpiece(texts: list[str], vocab_size: int) -> PreTrainedTokenizerFast:
+    """Lower-cased WordPiece as in bert-base-uncased."""
+    specials = ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]"]
+    tok = Tokenizer(models.WordPiece(unk_token="[UNK]"))
+    tok.normalizer = normalizers.BertNormalizer(lowercase=True)
+    tok.pre_tokenizer = pre_tokenizers.BertPreTokenizer()
+    tok.decoder = decoders.WordPiece()
+    tok.train_from_iterator(texts, trainers.WordPieceTrainer(vocab_size=vocab_size,
+                                                             special_tokens=specials))
+    cls, sep = tok.token_to_id("[CLS]"), tok.token_to_id("[SEP]")
+    tok.post_processor = processors.TemplateProcessing(
+        single="[CLS] $A [SEP]", pair="[CLS] $A [SEP] $B:1 [SEP]:1",
+        special_tokens=[("[CLS]", cls), ("[SEP]", sep)])
+    return PreTrainedTokenizerFast(tokenizer_object=tok, pad_token="[PAD]", unk_token="[UNK]",
+                                   cls_token="[CLS]", sep_token="[SEP]", mask_token="[MASK]",
+                                   model_max_length=128,
+                                   model_input_names=["input_ids", "token_type_ids", "attention_mask"])
+
+
+# ---------------------------------------------------------------- GPT-2
+def gpt2_blocks(tok: PreTrainedTokenizerFast, lines: list[str], block: int) -> torch.Tensor:
+    ids = tok("\n".join(lines))["input_ids"]
+    n = len(ids) // block
+    return torch.tensor(ids[: n * block]).view(n, block)  # (n, block)
+
+
+def gpt2_loss(model: GPT2LMHeadModel, x: torch.Tensor) -> torch.Tensor:
+    return model(input_ids=x, labels=x).loss
+
+
+# ---------------------------------------------------------------- BERT
+def mask_tokens(ids: torch.Tensor, special: torch.Tensor, tok, rng: torch.Generator):
+    """BERT's 15% masking: 80% [MASK], 10% random token, 10% unchanged."""
+    labels = ids.clone()
+    pick = (torch.rand(ids.shape, generator=rng) < 0.15) & ~special
+    labels[~pick] = -100
+    ids = ids.clone()
+    r = torch.rand(ids.shape, generator=rng)
+    ids[pick & (r < 0.8)] = tok.mask_token_id
+    rand = pick & (r >= 0.8) & (r < 0.9)
+    ids[rand] = torch.randint(5, len(tok), ids.shape, generator=rng)[rand]
+    return ids, labels
+
+
+def bert_examples(lines: list[str], sentences: list[str], rng: random.Random):
+    """(text_a, text_b or None, nsp_label: 0 is-next, 1 random, -100 no pair)."""
+    out = []
+    for i in range(len(lines) - 1):
+        if rng.random() < 0.5:
+            out.append((lines[i], lines[i + 1], 0))
+        else:
+            out.append((lines[i], lines[rng.randrange(len(lines))], 1))
+    out += [(s, None, -100) for s in sentences]
+    return out
+
+
+def bert_batch(tok, examples, rng: torch.Generator):
+    a = [e[0] for e in examples]
+    b = [e[1] or "" for e in examples]
+    singles = [e[1] is None for e in examples]
+    enc_pair = tok(a, b, truncation=True, max_length=64, padding="max_length",
+                   return_special_tokens_mask=True, return_tensors="pt")
+    enc_one = tok(a, truncation=True, max_length=64, padding="max_length",
+                  return_special_tokens_mask=True, return_tensors="pt")
+    sel = torch.tensor(singles)[:, None]
+    enc = {k: torch.where(sel, enc_one[k], enc_pair[k]) for k in enc_pair}
+    ids, labels = mask_tokens(enc["input_ids"], enc["special_tokens_mask"].bool(), tok, rng)
+    nsp = torch.tensor([e[2] for e in examples])
+    return ids, enc["token_type_ids"], enc["attention_mask"], labels, nsp
+
+
+def bert_losses(model, batch):
+    ids, types, mask, labels, nsp = batch
+    out = model(input_ids=ids, token_type_ids=types, attention_mask=mask)
+    ce = torch.nn.functional.cross_entropy
+    mlm = ce(out.prediction_logits.flatten(0, 1), labels.flatten(), ignore_index=-100)
+    nsp_loss = ce(out.seq_relationship_logits, nsp, ignore_index=-100) if (nsp >= 0).any() else 0.0
+    return mlm + nsp_loss, out
+
+
+# ---------------------------------------------------------------- loop
+def train_loop(model, next_batch, loss_fn, minutes: float, lr: float) -> dict:
+    opt = torch.optim.AdamW(model.parameters(), lr=lr, weight_decay=0.01)
+    model.train()
+    start, step, total, warm = time.time(), 0, None, 100
+    try:
+        while total is None or step < total:
+            frac = step / total if total else 0.0
+            for g in opt.param_groups:
+                g["lr"] = lr * min(1.0, (step + 1) / warm) * (0.1 + 0.9 * 0.5 * (1 + math.cos(math.pi * frac)))
+            loss = loss_fn(next_batch())
+            opt.zero_grad(set_to_none=True)
+            loss.backward()
+            torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
+            opt.step()
+            step += 1
+            if step == 20:
+                total = max(50, int(minutes * 60 / ((time.time() - start) / 20)))
+                log(f"step time {(time.time() - start) / 20:.2f}s -> {total} steps")
+            if step % 50 == 0:
+                log(f"step {step}/{total} loss {loss.item():.3f}")
+    except KeyboardInterrupt:
+        log(f"interrupted at step {step}; evaluating and saving what we have")
+    model.eval()
+    return {"steps": step, "train_seconds": round(time.time() - start, 1)}
+
+
+def save(model, tok, folder: Path, metrics: dict) -> None:
+    folder.mkdir(parents=True, exist_ok=True)
+    model.save_pretrained(folder, safe_serialization=True)
+    tok.save_pretrained(folder)
+    size = sum(p.stat().st_size for p in folder.iterdir() if p.is_file())
+    metrics["size_bytes_on_disk"] = size
+    metrics["parameters"] = sum(p.numel() for p in model.parameters())
+    (folder / "metrics.json").write_text(json.dumps(metrics, indent=2) + "\n")
+    log(f"saved to {folder}: {json.dumps(metrics)}")
+
+
+def run_gpt2(args) -> None:
+    train_lines, val_lines = shakespeare_lines()
+    tok = train_bpe(train_lines, args.vocab)
+    cfg = GPT2Config(vocab_size=len(tok), n_positions=128, n_embd=args.width, n_layer=4, n_head=4,
+                     bos_token_id=tok.eos_token_id, eos_token_id=tok.eos_token_id)
+    model = GPT2LMHeadModel(cfg)
+    train, val = gpt2_blocks(tok, train_lines, 128), gpt2_blocks(tok, val_lines, 128)
+    log(f"gpt2: {len(train)} train / {len(val)} val blocks of 128, vocab {len(tok)}")
+    g = torch.Generator().manual_seed(SEED)
+    batch = lambda: train[torch.randint(len(train), (args.batch,), generator=g)]
+    info = train_loop(model, batch, lambda x: gpt2_loss(model, x), args.minutes, 1e-3)
+    with torch.inference_mode():
+        losses = [gpt2_loss(model, val[i:i + 32]).item() * len(val[i:i + 32])
+                  for i in range(0, len(val), 32)]
+    val_loss = sum(losses) / len(val)
+    save(model, tok, ASSETS / "tiny-gpt2", {
+        **info, "validation_perplexity": round(math.exp(val_loss), 2),
+        "validation_tokens": int(val.numel()),
+        "data": "Tiny Shakespeare (first 90% of lines; last 10% held out)",
+        "tokenizer": f"byte-level BPE, {len(tok)} tokens", "seed": SEED})
+
+
+def run_bert(args) -> None:
+    rng = random.Random(SEED)
+    (sh_train, sh_val), (en_train, en_val) = shakespeare_lines(), english_sentences()
+    tok = train_wordpiece(sh_train + en_train, args.vocab)
+    cfg = BertConfig(vocab_size=len(tok), hidden_size=args.width, num_hidden_layers=4,
+                     num_attention_heads=4, intermediate_size=4 * args.width,
+                     max_position_embeddings=128, pad_token_id=tok.pad_token_id)
+    model = BertForPreTraining(cfg)
+    train, val = bert_examples(sh_train, en_train, rng), bert_examples(sh_val, en_val, rng)
+    log(f"bert: {len(train)} train / {len(val)} val examples, vocab {len(tok)}")
+    g = torch.Generator().manual_seed(SEED)
+    batch = lambda: bert_batch(tok, rng.sample(train, args.batch), g)
+    info = train_loop(model, batch, lambda b: bert_losses(model, b)[0], args.minutes, 1e-3)
+    correct = total = nsp_ok = nsp_n = 0
+    val_rng = random.Random(SEED + 1)
+    gv = torch.Generator().manual_seed(SEED + 1)
+    val = val_rng.sample(val, min(len(val), 4000))
+    with torch.inference_mode():
+        for i in range(0, len(val), 64):
+            b = bert_batch(tok, val[i:i + 64], gv)
+            _, out = bert_losses(model, b)
+            m = b[3] != -100
+            correct += (out.prediction_logits.argmax(-1)[m] == b[3][m]).sum().item()
+            total += m.sum().item()
+            p = b[4] >= 0
+            nsp_ok += (out.seq_relationship_logits.argmax(-1)[p] == b[4][p]).sum().item()
+            nsp_n += p.sum().item()
+    save(model, tok, ASSETS / "tiny-bert", {
+        **info, "masked_token_accuracy": round(correct / total, 4), "masked_tokens": total,
+        "next_sentence_accuracy": round(nsp_ok / max(nsp_n, 1), 4), "next_sentence_pairs": nsp_n,
+        "data": "Tiny Shakespeare (90% of lines; consecutive lines as next-sentence pairs) + "
+                "English side of Tatoeba fra-eng (95% of sentences; CC-BY 2.0 FR)",
+        "tokenizer": f"lower-cased WordPiece, {len(tok)} tokens", "seed": SEED})
+
+
+def main() -> None:
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("which", choices=["gpt2", "bert"])
+    p.add_argument("--minutes", type=float, default=14.0, help="wall-clock training budget")
+    p.add_argument("--vocab", type=int, default=4096)
+    p.add_argument("--width", type=int, default=128)
+    p.add_argument("--batch", type=int, default=32)
+    p.add_argument("--threads", type=int, default=1)
+    args = p.parse_args()
+    torch.manual_seed(SEED)
+    torch.set_num_threads(args.threads)
+    (run_gpt2 if args.which == "gpt2" else run_bert)(args)
+
+
+if __name__ == "__main__":
+    main()
