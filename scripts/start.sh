@@ -4,4 +4,4 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup_env.sh requirements.txt
 export HF_HUB_DISABLE_TELEMETRY=1
-exec .venv/bin/python -m streamlit run app.py "$@"
+exec .venv/bin/python -m ui.launch "$@"

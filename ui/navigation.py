@@ -16,7 +16,10 @@ class PageSpec:
 
 
 PAGES: list[tuple[str, list[PageSpec]]] = [
-    ("nav.group.start", [PageSpec("pages/home.py", "home.nav", "🏠", "")]),
+    ("nav.group.start", [PageSpec("pages/home.py", "home.nav", ":material/home:", "")]),
+    ("nav.group.attention", [
+        PageSpec("pages/attention_basics.py", "attn.nav", ":material/target:", "attention"),
+    ]),
 ]
 
 # The chapter map on the home page: (section, concept key, what-you-do key, url path).

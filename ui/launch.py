@@ -1,0 +1,28 @@
+"""Start the app: `python -m ui.launch [streamlit options]` = `streamlit run app.py ...`.
+
+Why not plain `streamlit run app.py`: when a `pages/` folder sits beside the main script,
+Streamlit runs the very first session of a fresh server in its old folder-based multipage
+mode (PagesManager.uses_pages_directory), before app.py's st.navigation takes over. The first
+visitor then sees a stray "Page not found" dialog on a shared deep link, or the raw file names
+in the sidebar. st.navigation turns that mode off itself after its first run; this launcher
+turns it off before the first run. Everything else is `streamlit run`.
+"""
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+from streamlit.runtime.pages_manager import PagesManager
+from streamlit.web import cli
+
+APP = str(Path(__file__).resolve().parent.parent / "app.py")
+
+
+def main(argv: list[str]) -> None:
+    PagesManager.uses_pages_directory = False  # app.py navigates with st.navigation
+    sys.argv = ["streamlit", "run", APP, *argv]
+    sys.exit(cli.main())
+
+
+if __name__ == "__main__":
+    main(sys.argv[1:])
