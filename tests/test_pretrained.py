@@ -1,0 +1,270 @@
+"""lmcore.pretrained on tiny random BERT/GPT-2 folders (and the bundled MiniLM for real checks)."""
+from __future__ import annotations
+
+import threading
+import time
+
+import numpy as np
+import pytest
+import torch
+from tokenizers import Tokenizer, decoders, models, normalizers, pre_tokenizers, processors, trainers
+from transformers import (BertConfig, BertForPreTraining, GPT2Config, GPT2LMHeadModel,
+                          PreTrainedTokenizerFast)
+
+from lmcore import pretrained as P
+from lmcore.errors import UserFacingError
+
+CORPUS = ["the cat sat on the mat .", "a dog ran in the park !", "the bird sang , the cat slept .",
+          "we like red apples and green pears .", "is it raining ? yes , it is ."] * 4
+HOSTILE = "</script><img src=x onerror=alert(1)>"
+
+
+def _bert_tokenizer() -> PreTrainedTokenizerFast:
+    tok = Tokenizer(models.WordPiece(unk_token="[UNK]"))
+    tok.normalizer = normalizers.BertNormalizer(lowercase=True)
+    tok.pre_tokenizer = pre_tokenizers.BertPreTokenizer()
+    tok.train_from_iterator(CORPUS, trainers.WordPieceTrainer(
+        vocab_size=100, special_tokens=["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]"]))
+    cls, sep = tok.token_to_id("[CLS]"), tok.token_to_id("[SEP]")
+    tok.post_processor = processors.TemplateProcessing(
+        single="[CLS] $A [SEP]", pair="[CLS] $A [SEP] $B:1 [SEP]:1",
+        special_tokens=[("[CLS]", cls), ("[SEP]", sep)])
+    return PreTrainedTokenizerFast(tokenizer_object=tok, pad_token="[PAD]", unk_token="[UNK]",
+                                   cls_token="[CLS]", sep_token="[SEP]", mask_token="[MASK]",
+                                   model_max_length=32,
+                                   model_input_names=["input_ids", "token_type_ids", "attention_mask"])
+
+
+def _gpt2_tokenizer() -> PreTrainedTokenizerFast:
+    tok = Tokenizer(models.BPE())
+    tok.pre_tokenizer = pre_tokenizers.ByteLevel(add_prefix_space=False)
+    tok.decoder = decoders.ByteLevel()
+    tok.post_processor = processors.ByteLevel(trim_offsets=True)
+    tok.train_from_iterator(CORPUS, trainers.BpeTrainer(
+        vocab_size=300, special_tokens=["<|endoftext|>"], initial_alphabet=pre_tokenizers.ByteLevel.alphabet()))
+    return PreTrainedTokenizerFast(tokenizer_object=tok, eos_token="<|endoftext|>",
+                                   bos_token="<|endoftext|>", unk_token="<|endoftext|>", model_max_length=64)
+
+
+@pytest.fixture(scope="module")
+def bert_dir(tmp_path_factory):
+    torch.manual_seed(0)
+    tok = _bert_tokenizer()
+    model = BertForPreTraining(BertConfig(vocab_size=len(tok), hidden_size=32, num_hidden_layers=2,
+                                          num_attention_heads=4, intermediate_size=64,
+                                          max_position_embeddings=32))
+    folder = tmp_path_factory.mktemp("bert")
+    model.save_pretrained(folder)
+    tok.save_pretrained(folder)
+    return str(folder)
+
+
+@pytest.fixture(scope="module")
+def gpt2_dir(tmp_path_factory):
+    torch.manual_seed(0)
+    tok = _gpt2_tokenizer()
+    model = GPT2LMHeadModel(GPT2Config(vocab_size=len(tok), n_positions=64, n_embd=32, n_layer=2, n_head=4))
+    folder = tmp_path_factory.mktemp("gpt2")
+    model.save_pretrained(folder)
+    tok.save_pretrained(folder)
+    return str(folder)
+
+
+def test_load_folder_is_cached_eval_and_eager(bert_dir, gpt2_dir):
+    bert, gpt = P.load_model(bert_dir), P.load_model(gpt2_dir)
+    assert P.load_model(bert_dir) is bert
+    assert (bert.kind, bert.has_nsp, bert.byte_level) == ("masked-lm", True, False)
+    assert (gpt.kind, gpt.byte_level, gpt.max_length) == ("causal-lm", True, 64)
+    for lm in (bert, gpt):
+        assert not lm.model.training
+        assert lm.model.config._attn_implementation == "eager"
+
+
+def test_bert_attention_rows_sum_to_one_with_specials(bert_dir):
+    res = P.attention(bert_dir, "The cat sat on the mat.")
+    w = res.maps.weights
+    assert res.maps.kind == "self" and w.dtype == np.float32
+    assert w.shape == (2, 4, len(res.maps.key_tokens), len(res.maps.key_tokens))
+    np.testing.assert_allclose(w.sum(-1), 1.0, atol=1e-5)
+    assert res.maps.key_tokens[0] == "[CLS]" and res.maps.key_tokens[-1] == "[SEP]"
+    assert res.maps.key_tokens[1] == "The"  # display keeps the user's case via offsets
+    assert "encoder" in res.trace
+
+
+def test_bert_pair_has_segments(bert_dir):
+    res = P.attention(bert_dir, "the cat sat.", "a dog ran.")
+    enc = res.encoded
+    assert enc.segments[0] == 0 and enc.segments[-1] == 1
+    assert enc.token_type_ids is not None and enc.token_type_ids[-1] == 1
+    assert enc.tokens.count("[SEP]") == 2
+
+
+def test_gpt2_causal_map_is_zero_above_diagonal(gpt2_dir):
+    res = P.attention(gpt2_dir, "the cat sat on the mat")
+    w = res.maps.weights
+    assert res.maps.kind == "causal" and "decoder" in res.trace
+    assert np.all(np.triu(w, k=1) == 0.0)
+    np.testing.assert_allclose(w.sum(-1), 1.0, atol=1e-5)
+
+
+def test_attention_equals_bare_forward(bert_dir, gpt2_dir):
+    """The record's weights are exactly what the full model returns (fast path = slow path)."""
+    for folder, text in ((bert_dir, "the bird sang"), (gpt2_dir, "the bird sang")):
+        lm = P.load_model(folder)
+        res = P.attention(lm, text)
+        enc = lm.tokenizer(text, return_tensors="pt")
+        with torch.inference_mode():
+            bare = lm.model(**enc, output_attentions=True).attentions
+        np.testing.assert_allclose(res.maps.weights, torch.stack(bare)[:, 0].numpy(), atol=1e-6)
+
+
+def test_gpt2_prefix_attention_is_a_block_of_the_full_map(gpt2_dir):
+    full = P.attention(gpt2_dir, "the cat sat on the mat").maps.weights
+    n = len(P.attention(gpt2_dir, "the cat sat").maps.key_tokens)
+    prefix = P.attention(gpt2_dir, "the cat sat").maps.weights
+    np.testing.assert_allclose(full[:, :, :n, :n], prefix, atol=1e-5)
+
+
+def test_truncation_gives_notice(bert_dir):
+    res = P.attention(bert_dir, "the cat sat " * 40)
+    assert len(res.maps.key_tokens) == 32
+    assert [n.key for n in res.notices] == ["errors.text_truncated"]
+    assert res.notices[0].params == {"kept": 32, "total": 122}
+    assert "32" in res.notices[0].message("en") and "32" in res.notices[0].message("ko")
+
+
+@pytest.mark.parametrize("bad, key", [("", "errors.empty_text"), ("   \n", "errors.empty_text"),
+                                      ("a\x00b", "lm.err.binary"), (b"\xff\xfe\x00", "lm.err.encoding"),
+                                      ("x" * (P.MAX_CHARS + 1), "lm.err.too_long")])
+def test_bad_text_gives_user_facing_error(bert_dir, bad, key):
+    with pytest.raises(UserFacingError) as info:
+        P.attention(bert_dir, bad)
+    assert info.value.key == key
+    assert info.value.message("ko") != key
+
+
+def test_unknown_hub_id_fails_fast_offline(monkeypatch, tmp_path):
+    monkeypatch.setenv("HF_HOME", str(tmp_path))
+    monkeypatch.delenv("ATTN_LAB_ALLOW_DOWNLOAD", raising=False)
+    start = time.perf_counter()
+    with pytest.raises(UserFacingError) as info:
+        P.load_model("nobody-here/not-a-real-model-xyz")
+    assert time.perf_counter() - start < 3.0
+    assert info.value.key == "lm.err.unavailable"
+    assert "huggingface-cli download nobody-here/not-a-real-model-xyz" in info.value.message("en")
+    with pytest.raises(UserFacingError) as info:
+        P.load_model("not a <model> name")
+    assert info.value.key == "errors.unknown_model"
+    with pytest.raises(UserFacingError) as info:
+        P.load_model(str(tmp_path))
+    assert info.value.key == "lm.err.not_a_model"
+
+
+def test_fill_mask_needs_mask_and_handles_several(bert_dir, gpt2_dir):
+    with pytest.raises(UserFacingError) as info:
+        P.fill_mask(bert_dir, "the cat sat on the mat")
+    assert info.value.key == "lm.err.no_mask"
+    res = P.fill_mask(bert_dir, "the [MASK] sat on the [MASK] .", top_k=4)
+    assert len(res.masks) == 2 and all(len(m) == 4 for m in res.masks)
+    specials = {"[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]"}
+    for preds in res.masks:
+        probs = [p.probability for p in preds]
+        assert probs == sorted(probs, reverse=True) and 0 < sum(probs) <= 1 + 1e-6
+        assert not specials & {p.token for p in preds}
+    with pytest.raises(UserFacingError) as info:
+        P.fill_mask(gpt2_dir, "the [MASK]")
+    assert info.value.key == "lm.err.wrong_kind"
+
+
+def test_fill_mask_beyond_truncation(bert_dir):
+    with pytest.raises(UserFacingError) as info:
+        P.fill_mask(bert_dir, "the cat sat " * 20 + "[MASK]")
+    assert info.value.key == "lm.err.mask_truncated"
+
+
+def test_next_sentence_probability(bert_dir):
+    res = P.next_sentence(bert_dir, "the cat sat.", "it slept.")
+    assert 0.0 <= res.probability <= 1.0
+    with pytest.raises(UserFacingError):
+        P.next_sentence(P.load_model("all-MiniLM-L6-v2"), "a", "b")
+
+
+def test_next_token_temperature_and_top_k(gpt2_dir):
+    cold = P.next_token(gpt2_dir, "the cat", top_k=5, temperature=0.5).predictions
+    hot = P.next_token(gpt2_dir, "the cat", top_k=5, temperature=2.0).predictions
+    assert len(cold) == 5
+    assert sum(p.probability for p in cold) == pytest.approx(1.0, abs=1e-5)
+    assert [p.token_id for p in cold] == [p.token_id for p in hot]
+    assert cold[0].probability > hot[0].probability
+    assert P.next_token(gpt2_dir, "the cat", top_k=1).predictions[0].probability == pytest.approx(1.0)
+
+
+def test_generation_trace_matches_final_map_and_is_prefix_stable(gpt2_dir):
+    trace = P.generate_trace(gpt2_dir, "the cat", steps=5, top_k=5, seed=3)
+    short = P.generate_trace(gpt2_dir, "the cat", steps=3, top_k=5, seed=3)
+    assert [s.chosen.token_id for s in short.steps] == [s.chosen.token_id for s in trace.steps[:3]]
+    w = trace.final.maps.weights
+    assert w.shape[-1] == trace.steps[-1].position + 1
+    for step in trace.steps:
+        assert step.chosen in step.rivals
+        np.testing.assert_array_equal(step.attention, w[:, :, step.position, : step.position + 1])
+        np.testing.assert_allclose(step.attention.sum(-1), 1.0, atol=1e-5)
+    greedy = P.generate_trace(gpt2_dir, "the cat", steps=2, greedy=True)
+    assert all(s.chosen == s.rivals[0] for s in greedy.steps)
+
+
+def test_generation_stops_at_context(gpt2_dir):
+    trace = P.generate_trace(gpt2_dir, "the cat sat on the mat " * 8, steps=80)
+    assert trace.final.maps.weights.shape[-1] == 64
+    assert any(n.key == "lm.notice.context_full" for n in trace.notices)
+
+
+def test_hostile_text_round_trips_as_tokens(gpt2_dir):
+    lm = P.load_model(gpt2_dir)
+    res = P.attention(lm, HOSTILE)
+    assert lm.tokenizer.decode(res.encoded.input_ids) == HOSTILE
+    assert "".join(t for t in res.maps.key_tokens if t != "␣") == HOSTILE.replace(" ", "")
+    mini = P.attention("all-MiniLM-L6-v2", HOSTILE)
+    assert "".join(mini.maps.key_tokens[1:-1]) == HOSTILE.replace(" ", "")
+
+
+def test_korean_notices(gpt2_dir):
+    mini = P.attention("all-MiniLM-L6-v2", "나는 학생입니다")
+    assert [n.key for n in mini.notices] == ["lm.notice.hangul_lost"]
+    assert mini.notices[0].params["suggestion"] in ("tiny-gpt2", P.MULTILINGUAL)
+    lm = P.load_model(gpt2_dir)
+    res = P.attention(lm, "나는 학생")
+    assert [n.key for n in res.notices] == ["lm.notice.hangul_bytes"]
+    assert lm.tokenizer.decode(res.encoded.input_ids) == "나는 학생"
+    assert any("(1/" in t for t in res.maps.key_tokens)
+
+
+def test_minilm_real_attention():
+    res = P.attention("all-MiniLM-L6-v2", "The quick brown fox jumps over the lazy dog.")
+    assert res.maps.weights.shape[:2] == (6, 12)
+    np.testing.assert_allclose(res.maps.weights.sum(-1), 1.0, atol=1e-4)
+
+
+def test_shared_model_from_threads(bert_dir):
+    errors: list[Exception] = []
+
+    def work(i: int) -> None:
+        try:
+            P.attention(bert_dir, f"the cat sat {i} times on the mat")
+        except Exception as error:  # noqa: BLE001 - collected for the assertion
+            errors.append(error)
+
+    threads = [threading.Thread(target=work, args=(i,)) for i in range(8)]
+    for th in threads:
+        th.start()
+    for th in threads:
+        th.join()
+    assert errors == []
+
+
+def test_catalog_entries():
+    entries = {m.name: m for m in P.catalog_entries()}
+    assert entries["all-MiniLM-L6-v2"].kind == "encoder" and entries["all-MiniLM-L6-v2"].offline
+    assert entries["tiny-bert"].kind == "masked-lm" and entries["tiny-gpt2"].kind == "causal-lm"
+    for name in ("bert-base-uncased", "distilbert-base-uncased", "bert-base-multilingual-cased", "gpt2", "distilgpt2"):
+        assert name in entries
