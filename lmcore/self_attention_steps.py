@@ -256,6 +256,8 @@ def order_blindness(text: str, permutation: list[int] | None = None, with_positi
     map is exactly the original with rows and columns permuted (difference ~ 0).
     [CLS]/[SEP] are left out so every token can move.
     """
+    if not text or not text.strip():
+        raise UserFacingError("errors.empty_text")
     tokens, ids, _ = _minilm_tokenize(text)
     tokens, ids = tokens[1:-1], ids[1:-1]
     if len(ids) < 2:

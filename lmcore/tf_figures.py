@@ -17,6 +17,7 @@ from lmcore.plots import escape_tokens
 
 DIVERGING = "RdBu_r"   # blue < 0 < red, white at 0
 DECIMALS = 3
+HOVER_TEXT_LIMIT = 20_000  # cells above which hover shows row/column numbers, not labels
 
 
 def _axis(labels: Sequence[str] | None, n: int, title: str | None, max_ticks: int = 40) -> dict:
@@ -47,12 +48,14 @@ def matrix_heatmap(values: np.ndarray, row_labels: Sequence[str] | None = None,
     r_lab = escape_tokens(row_labels) if row_labels is not None else [str(i) for i in range(n_rows)]
     c_lab = escape_tokens(col_labels) if col_labels is not None else [str(j) for j in range(n_cols)]
     v_l = html.escape(value_label)
-    text = [[f"{r} · {c}<br>{v_l}: " + ("–" if np.isnan(v) else f"{v:.{DECIMALS}f}")
-             for c, v in zip(c_lab, row)] for r, row in zip(r_lab, z)]
+    hover: dict = dict(hovertemplate=f"%{{y}} · %{{x}}<br>{v_l}: %{{z:.{DECIMALS}f}}<extra></extra>")
+    if z.size <= HOVER_TEXT_LIMIT:  # name the tokens; big matrices show indices (lighter page)
+        hover = dict(text=[[f"{r} · {c}<br>{v_l}: " + ("–" if np.isnan(v) else f"{v:.{DECIMALS}f}")
+                            for c, v in zip(c_lab, row)] for r, row in zip(r_lab, z)],
+                     hovertemplate="%{text}<extra></extra>")
     fig = go.Figure(go.Heatmap(z=z, x=list(range(n_cols)), y=list(range(n_rows)), zmin=zmin,
-                               zmax=zmax, colorscale=colorscale, hoverongaps=False, text=text,
-                               hovertemplate="%{text}<extra></extra>",
-                               colorbar=dict(title=v_l, thickness=12)))
+                               zmax=zmax, colorscale=colorscale, hoverongaps=False,
+                               colorbar=dict(title=v_l, thickness=12), **hover))
     fig.update_layout(
         title=html.escape(title) if title else None, plot_bgcolor="white",
         xaxis=_axis(col_labels, n_cols, col_title) | dict(side="top", tickangle=-45),

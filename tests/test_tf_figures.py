@@ -1,0 +1,31 @@
+"""Figure builders of the Transformer pages: escaped labels, integer positions, NaN blanks."""
+import numpy as np
+
+from lmcore.tf_figures import head_summary_figure, matrix_heatmap, waves_figure
+
+
+def test_matrix_heatmap_escapes_and_keeps_repeated_tokens_apart():
+    z = np.array([[1.0, -2.0, np.nan], [0.5, 0.0, 3.0]])
+    fig = matrix_heatmap(z, ["the", "the"], ["<b>", "x", "</script>"], title="<i>t</i>")
+    hm = fig.data[0]
+    assert list(fig.layout.yaxis.tickvals) == [0, 1] and list(fig.layout.yaxis.ticktext) == ["the", "the"]
+    assert "&lt;/script&gt;" in fig.layout.xaxis.ticktext[2] and "<b>" not in str(hm.text)
+    assert hm.zmin == -3.0 and hm.zmax == 3.0  # symmetric around 0
+    assert np.isnan(hm.z[0][2]) and "–" in hm.text[0][2]
+    assert "&lt;i&gt;" in fig.layout.title.text
+
+
+def test_matrix_heatmap_large_uses_light_hover_and_fixed_range():
+    fig = matrix_heatmap(np.zeros((200, 200)), zmin=-1, zmax=1)
+    assert fig.data[0].text is None and "%{z" in fig.data[0].hovertemplate
+    assert fig.data[0].zmin == -1
+
+
+def test_waves_and_head_summary():
+    table = np.random.default_rng(0).standard_normal((10, 6))
+    fig = waves_figure(table, [0, 5], dim_label="<dim>")
+    assert len(fig.data) == 2 and fig.data[1].name == "&lt;dim&gt; 5"
+    assert np.allclose(fig.data[1].y, np.round(table[:, 5], 3))
+    ent, dist = np.ones((2, 4)), np.arange(8.0).reshape(2, 4)
+    fig = head_summary_figure(ent, dist, layer=1)
+    assert len(fig.data) == 2 and list(fig.data[1].y) == [4.0, 5.0, 6.0, 7.0]
