@@ -83,7 +83,7 @@ def attention_heatmap(maps: AttentionMaps, layer: int = 0, head: int = 0,
     fig = go.Figure(trace)
     fig.update_layout(
         title=html.escape(title) if title else None,
-        xaxis=_token_axis(keys, html.escape(key_label)) | dict(side="top", tickangle=-45),
+        xaxis=_token_axis(keys, html.escape(key_label)) | dict(tickangle=-45),
         yaxis=_token_axis(queries, html.escape(query_label)) | dict(autorange="reversed"),
         plot_bgcolor="white", margin=dict(l=10, r=10, t=60 if title else 30, b=10))
     return fig
@@ -210,19 +210,28 @@ def vector_plot(labels: Sequence[str], vectors: np.ndarray, weights: Sequence[fl
     path = np.vstack([np.zeros(2), np.cumsum(w[:, None] * v, axis=0)])  # (n+1, 2)
     fig.add_trace(go.Scatter(x=path[:, 0], y=path[:, 1], mode="lines",
                              line=dict(color="#d62728", dash="dot", width=1.5), hoverinfo="skip"))
+    points = [v, c[None, :], path]
     if query is not None:
         s = np.round(_first_two(np.asarray(query, dtype=np.float64)), DECIMALS)
         _labelled_arrow(fig, s, "#ff7f0e", html.escape(query_label), symbol="diamond")
+        points.append(s[None, :])
     _labelled_arrow(fig, c, "#d62728", html.escape(context_label), symbol="star")
-    extent = np.abs(np.vstack([v, c[None, :], path])).max() * 1.2 or 1.0
+    x_range, y_range = _ranges(np.vstack(points))
+    axis = dict(zeroline=True, zerolinecolor="#bbbbbb", gridcolor="#f0f0f0")
     fig.update_layout(
         title=html.escape(title) if title else None, showlegend=False, plot_bgcolor="white",
-        xaxis=dict(range=[-extent, extent], zeroline=True, zerolinecolor="#cccccc",
-                   gridcolor="#f0f0f0", title="x₁"),
-        yaxis=dict(range=[-extent, extent], zeroline=True, zerolinecolor="#cccccc",
-                   gridcolor="#f0f0f0", title="x₂", scaleanchor="x", scaleratio=1),
+        xaxis=axis | dict(range=x_range, title="x₁"), height=460,
+        yaxis=axis | dict(range=y_range, title="x₂", scaleanchor="x", scaleratio=1),
         margin=dict(l=10, r=10, t=50 if title else 20, b=10))
     return fig
+
+
+def _ranges(points: np.ndarray) -> tuple[list[float], list[float]]:
+    """Axis ranges holding the origin and every point, with room for labels."""
+    low = np.minimum(points.min(axis=0), 0.0)
+    high = np.maximum(points.max(axis=0), 0.0)
+    pad = max(float((high - low).max()) * 0.15, 1e-3)
+    return [low[0] - pad, high[0] + pad], [low[1] - pad, high[1] + pad]
 
 
 def _first_two(x: np.ndarray) -> np.ndarray:
@@ -244,8 +253,11 @@ def _arrow(fig: go.Figure, tip: np.ndarray, color: str, width: float, dash: str 
 
 
 def _labelled_arrow(fig: go.Figure, tip: np.ndarray, color: str, label: str, symbol: str) -> None:
+    """A bold arrow from the origin with a marker and a boxed label right of its tip."""
     _arrow(fig, tip, color, width=3)
     fig.add_trace(go.Scatter(
-        x=[tip[0]], y=[tip[1]], mode="markers+text", text=[f"<b>{label}</b>"],
-        textposition="bottom center", marker=dict(size=14, color=color, symbol=symbol),
+        x=[tip[0]], y=[tip[1]], mode="markers", marker=dict(size=14, color=color, symbol=symbol),
         hovertemplate=f"{label}: (%{{x}}, %{{y}})<extra></extra>"))
+    fig.add_annotation(x=float(tip[0]), y=float(tip[1]), text=f"<b>{label}</b>", showarrow=False,
+                       xanchor="left", xshift=10, font=dict(color=color, size=13),
+                       bgcolor="rgba(255,255,255,0.85)", bordercolor=color, borderpad=2)

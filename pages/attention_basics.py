@@ -99,6 +99,7 @@ def show_result(result: score_demo.ScoreDemoResult) -> None:
         result.labels, result.encoder_states, result.weights, result.decoder_state,
         result.context, title=t("attn.fig.vectors"), query_label=t("attn.decoder_short"),
         context_label=t("attn.context_short"), masked=masked), key="attn_vectors")
+    left.caption(t("attn.fig.vectors_note"))
     if result.encoder_states.shape[1] > 2:
         left.caption(t("attn.first_two_dims", d=result.encoder_states.shape[1]))
     right.plotly_chart(plots.weights_bar(
@@ -106,7 +107,10 @@ def show_result(result: score_demo.ScoreDemoResult) -> None:
         token_label=t("attn.col.word"), weight_label=t("attn.col.weight"), masked=masked,
         masked_label=t("attn.masked")), key="attn_weights")
     st.subheader(t("attn.numbers"))
-    st.dataframe(results_table(result), hide_index=True)
+    table = results_table(result)
+    numbers = {c: st.column_config.NumberColumn(c, format="%.4f")
+               for c in table.columns if table[c].dtype.kind == "f"}
+    st.dataframe(table, hide_index=True, column_config=numbers)
     st.latex(context_latex(result))
     show_parameters(result)
 
@@ -132,7 +136,8 @@ def main() -> None:
     n = len(table)
     labels = score_demo.clean_labels(table["label"].tolist(), n)
     masked = st.multiselect(t("attn.mask"), list(range(n)), key=f"attn_mask_{preset_name}",
-                            format_func=lambda j: f"{j + 1}: {labels[j]}")
+                            format_func=lambda j: f"{j + 1}: {labels[j]}",
+                            placeholder=t("attn.mask_none"))
     try:
         if not MIN_STATES <= n <= MAX_STATES:
             raise UserFacingError("attn.err.state_count", min=MIN_STATES, max=MAX_STATES, n=n)
