@@ -123,22 +123,27 @@ def _resolve_score(score: Union[str, ScoreFn]) -> ScoreFn:
 
 # ---------------------------------------------------------------- weights and context
 
-def masked_softmax(scores: Tensor, mask: Tensor | None = None) -> Tensor:
+def masked_softmax(scores: Tensor, mask: Tensor | None = None, inplace: bool = False) -> Tensor:
     """a_ij = exp(e_ij) / sum_{j' allowed} exp(e_ij'), and a_ij = 0 where not allowed.
 
     scores (..., q, k); mask bool broadcastable to scores, True = may attend.
     Masked positions are exactly 0; a row with every key masked is all zeros.
     Stable for any finite scores (softmax subtracts the row maximum).
+    inplace=True overwrites `scores` (no autograd): for callers that own a fresh tensor.
     """
-    if mask is None:
-        return torch.softmax(scores, dim=-1)
-    if mask.dtype != torch.bool:
+    if mask is not None and mask.dtype != torch.bool:
         raise TypeError(f"mask must be bool (True = may attend), got {mask.dtype}")
+    if mask is not None and mask.dim() > scores.dim():  # e.g. (B, 1, 1, k) over (q, k)
+        scores, inplace = scores.expand(torch.broadcast_shapes(scores.shape, mask.shape)), False
+    if mask is None:
+        return torch.softmax(scores, -1, out=scores) if inplace else torch.softmax(scores, -1)
     # The most negative finite value (not -inf): an all-masked row stays finite
     # (uniform) in softmax, and its gradient too; the final fill zeroes it.
-    blocked = ~mask
-    filled = scores.masked_fill(blocked, torch.finfo(scores.dtype).min)
-    weights = torch.softmax(filled, dim=-1)  # (..., q, k)
+    blocked, lowest = ~mask, torch.finfo(scores.dtype).min
+    if inplace:
+        return torch.softmax(scores.masked_fill_(blocked, lowest), -1, out=scores).masked_fill_(
+            blocked, 0.0)
+    weights = torch.softmax(scores.masked_fill(blocked, lowest), dim=-1)  # (..., q, k)
     if weights.requires_grad:  # softmax's backward needs its output unchanged
         return weights.masked_fill(blocked, 0.0)
     return weights.masked_fill_(blocked, 0.0)
@@ -180,7 +185,11 @@ def scaled_dot_product_attention(q: Tensor, k: Tensor, v: Tensor, mask: Tensor |
         if mask is not None and mask.dtype != torch.bool:
             raise TypeError(f"mask must be bool (True = may attend), got {mask.dtype}")
         return F.scaled_dot_product_attention(q, k, v, attn_mask=mask, dropout_p=dropout_p), None
-    weights = masked_softmax(scaled_dot_score(q, k), mask)  # (..., q, k)
+    if torch.is_grad_enabled() and (q.requires_grad or k.requires_grad):
+        weights = masked_softmax(scaled_dot_score(q, k), mask)  # (..., q, k)
+    else:  # no autograd: scale and normalise the fresh scores in place (no extra copies)
+        scores = dot_score(q, k).mul_(1.0 / math.sqrt(q.size(-1)))  # (..., q, k)
+        weights = masked_softmax(scores, mask, inplace=True)
     dropped = F.dropout(weights, dropout_p) if dropout_p > 0.0 else weights
     return context_vector(dropped, v), weights
 
@@ -259,6 +268,9 @@ class MultiHeadAttention(nn.Module):
         mask bool broadcastable to (B, H, Tq, Tk), True = may attend.
         Returns output (B, Tq, d_model) and weights (B, H, Tq, Tk) or None on the fast path.
         """
+        if query.dim() != 3 or key.dim() != 3 or query.size(-1) != self.d_model:
+            raise ValueError(f"expected (B, T, {self.d_model}) inputs, got query "
+                             f"{tuple(query.shape)} and key {tuple(key.shape)}")
         B, Tq, _ = query.shape
         # The fused kernel takes strided views; the explicit path copies each once, up
         # front, instead of letting every matmul copy its operands again.
@@ -292,5 +304,7 @@ def load_from_torch(module: MultiHeadAttention, mha: nn.MultiheadAttention) -> M
     if not mha._qkv_same_embed_dim or mha.bias_k is not None:
         raise ValueError("only nn.MultiheadAttention with kdim == vdim == embed_dim and "
                          "add_bias_kv=False can be copied")
+    if (mha.in_proj_bias is None) != (module.in_proj_bias is None):
+        raise ValueError("one module has biases and the other has not (bias=True/False)")
     module.load_state_dict(mha.state_dict())
     return module

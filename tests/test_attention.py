@@ -79,6 +79,35 @@ def test_large_scores_are_stable(big: float) -> None:
     torch.testing.assert_close(masked.sum(-1), torch.ones(3))
 
 
+@pytest.mark.parametrize("mask_index", range(4))
+def test_inplace_softmax_equals_out_of_place(mask_index: int) -> None:
+    scores = torch.randn(2, 3, 5, 7) * 5
+    mask = _sdpa_masks(2, 3, 5, 7)[mask_index]
+    expected = A.masked_softmax(scores, mask)
+    fresh = scores.clone()
+    got = A.masked_softmax(fresh, mask, inplace=True)
+    assert torch.equal(got, expected)
+    assert got.data_ptr() == fresh.data_ptr()  # really in place
+
+
+def test_sdpa_weights_path_same_with_and_without_autograd() -> None:
+    q, k, v = torch.randn(2, 3, 5, 8), torch.randn(2, 3, 7, 8), torch.randn(2, 3, 7, 6)
+    mask = A.padding_mask(torch.tensor([7, 3]), 7)
+    with torch.inference_mode():
+        out_inf, w_inf = A.scaled_dot_product_attention(q, k, v, mask)
+    qg = q.clone().requires_grad_()
+    out_g, w_g = A.scaled_dot_product_attention(qg, k, v, mask)
+    torch.testing.assert_close(out_inf, out_g.detach(), atol=TOL, rtol=TOL)
+    torch.testing.assert_close(w_inf, w_g.detach(), atol=TOL, rtol=TOL)
+    assert torch.all(w_inf[1, ..., 3:] == 0.0)
+
+
+def test_mask_with_more_dims_than_scores_broadcasts() -> None:
+    w = A.masked_softmax(torch.randn(3, 4), A.padding_mask(torch.tensor([4, 1]), 4))
+    assert w.shape == (2, 1, 3, 4)
+    torch.testing.assert_close(w[1, 0, :, 0], torch.ones(3))
+
+
 def test_mask_must_be_bool() -> None:
     with pytest.raises(TypeError):
         A.masked_softmax(torch.randn(2, 2), torch.ones(2, 2))
@@ -261,12 +290,14 @@ def test_multi_head_matches_torch(kind: str, bias: bool) -> None:
     torch.testing.assert_close(w, w_ref, atol=TOL, rtol=TOL)
 
 
-def test_multi_head_matches_torch_with_causal_and_padding_masks() -> None:
+@pytest.mark.parametrize("inference", [False, True])
+def test_multi_head_matches_torch_with_causal_and_padding_masks(inference: bool) -> None:
     ours, ref = _pair()
     x = torch.randn(2, 6, D_MODEL)
     lengths = torch.tensor([6, 4])
     mask = A.causal_mask(6) & A.padding_mask(lengths, 6)  # (B, 1, 6, 6)
-    out, w = ours(x, x, x, mask=mask)
+    with torch.inference_mode(inference):
+        out, w = ours(x, x, x, mask=mask)
     out_ref, w_ref = ref(x, x, x, attn_mask=~A.causal_mask(6),
                          key_padding_mask=~A.padding_mask(lengths, 6)[:, 0, 0],
                          need_weights=True, average_attn_weights=False)
@@ -299,7 +330,13 @@ def test_load_from_torch_rejects_other_sizes() -> None:
         A.MultiHeadAttention(D_MODEL, N_HEADS).load_from_torch(
             nn.MultiheadAttention(D_MODEL, 2, batch_first=True))
     with pytest.raises(ValueError):
+        A.MultiHeadAttention(D_MODEL, N_HEADS, bias=False).load_from_torch(
+            nn.MultiheadAttention(D_MODEL, N_HEADS, batch_first=True))
+    with pytest.raises(ValueError):
         A.MultiHeadAttention(30, 4)
+    with pytest.raises(ValueError):  # width that is not d_model
+        x = torch.randn(1, 3, D_MODEL + 1)
+        A.MultiHeadAttention(D_MODEL, N_HEADS)(x, x, x)
 
 
 # ---------------------------------------------------------------- training behaviour
