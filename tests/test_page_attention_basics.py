@@ -103,3 +103,13 @@ def test_script_label_is_shown_as_text():
     at.run()
     assert not at.exception and not at.error
     assert _table(at).iloc[0, 0] == bad[: score_demo.MAX_LABEL_CHARS].rstrip()
+
+
+def test_too_few_rows_is_a_translated_error():
+    at = AppTest.from_file(PAGE, default_timeout=30)
+    at.query_params["lang"] = "en"
+    at.session_state["attn_enc_sentence_en"] = {
+        "edited_rows": {}, "added_rows": [], "deleted_rows": [1, 2]}
+    at.run()
+    assert not at.exception
+    assert [e.value for e in at.error] == [translate("attn.err.state_count", "en", min=2, max=6, n=1)]
