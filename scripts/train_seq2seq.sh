@@ -1,0 +1,41 @@
+#!/usr/bin/env bash
+# The exact commands that made the bundled seq2seq translators in lmcore/assets/.
+#
+#   bash scripts/train_seq2seq.sh [DATA_DIR] [LOG_DIR]
+#
+# DATA_DIR holds fra-eng.tsv (English TAB French) and kor-eng.tsv (English TAB Korean TAB
+# attribution; --swap makes Korean the source). Tatoeba pairs, CC-BY 2.0 FR.
+# Each run: one torch thread, nice 10, a 12-minute wall-clock budget, at most two at a
+# time (the machine has 2 shared cores). 10% of the source sentences are held out for
+# evaluation (--test-fraction 0.1, seed 0): `python -m lmcore evaluate --report` rebuilds
+# lmcore/assets/seq2seq_eval.json from exactly that split.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+DATA=${1:-../shared/datasets}
+LOGS=${2:-/tmp/s2s_logs}
+PY=${PYTHON:-/work/venv/bin/python}
+mkdir -p "$LOGS"
+
+COMMON=(--threads 1 --emb 256 --hidden 256 --cell lstm --epochs 20 --patience 2 --lr 2e-3
+        --batch-size 64 --max-minutes 12 --val-fraction 0.05 --test-fraction 0.1
+        --joined-fraction 0.25 --seed 0)
+EN_FR=(--pairs "$DATA/fra-eng.tsv" --src-lang en --tgt-lang fr --dataset fra-eng.tsv
+       --min-freq 3 --tgt-min-freq 5 --max-vocab 6000)
+KO_EN=(--pairs "$DATA/kor-eng.tsv" --swap --src-lang ko --tgt-lang en --dataset kor-eng.tsv
+       --min-freq 2 --tgt-min-freq 2 --max-vocab 6000 --max-src-tokens 160)
+
+train() {  # name, extra args...
+  local name=$1; shift
+  nice -n 10 "$PY" -m lmcore train seq2seq --out "lmcore/assets/$name" "$@" \
+    > "$LOGS/$name.log" 2>&1
+}
+
+# round 1: the chapter's comparison, no attention vs Bahdanau
+train s2s-en-fr-plain "${COMMON[@]}" "${EN_FR[@]}" --attention none &
+train s2s-en-fr-bahdanau "${COMMON[@]}" "${EN_FR[@]}" --attention bahdanau &
+wait
+# round 2: Luong (general score) and Korean -> English
+train s2s-en-fr-luong "${COMMON[@]}" "${EN_FR[@]}" --attention luong-general &
+train s2s-ko-en-bahdanau "${COMMON[@]}" "${KO_EN[@]}" --attention bahdanau --batch-size 32 \
+  --epochs 60 --patience 4 &
+wait
