@@ -18,6 +18,9 @@ COMMAND_MODULES: list[str] = [
     "lmcore.commands.attention",
     "lmcore.commands.fill_mask",
     "lmcore.commands.next_token",
+    "lmcore.commands.translate",
+    "lmcore.commands.evaluate",
+    "lmcore.commands.train",
 ]
 
 
