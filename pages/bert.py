@@ -1,0 +1,154 @@
+"""10.4 BERT: every head of a BERT-style encoder, bertviz views offline, head report,
+fill-mask and next-sentence prediction."""
+from __future__ import annotations
+
+from functools import partial
+
+import streamlit as st
+
+from lmcore import plots
+from lmcore.bertviz_offline import MAX_VIEW_TOKENS
+from ui import lm_logic
+from ui import pretrained_loaders as loaders
+from ui.i18n import current_language, t
+from ui.lm_widgets import (call_or_error, call_or_stop, load_or_stop, model_label, model_picker,
+                           show_notices)
+
+EXAMPLE_A = "The cat sat on the mat because it was tired."
+EXAMPLE_B = "It fell asleep in the sun."
+LAYER, HEAD = "lmp_bert_layer", "lmp_bert_head"
+
+
+def _select_head(layer: int, head: int) -> None:
+    st.session_state[LAYER], st.session_state[HEAD] = layer, head
+
+
+def _on_grid_click(n_heads: int) -> None:
+    points = st.session_state["lmp_bert_grid"]["selection"]["points"]
+    if points:
+        _select_head(*lm_logic.grid_cell(points[0]["curve_number"], n_heads))
+
+
+def _on_report_select(rows: list[dict]) -> None:
+    picked = st.session_state["lmp_bert_report"]["selection"]["rows"]
+    if picked:
+        _select_head(*lm_logic.report_row_head(rows, picked[0]))
+
+
+def _axis_labels() -> dict:
+    return dict(query_label=t("common.query"), key_label=t("common.key"),
+                weight_label=t("common.weight"))
+
+
+st.title(t("lmp.bert.title"))
+st.write(t("lmp.bert.intro"))
+
+# ---------------------------------------------------------------- inputs
+with st.sidebar:
+    name = model_picker(loaders.ENCODER_KINDS, "lmp_bert_model")
+lm = load_or_stop(name)
+model_label(name, lm.kind)
+
+pair = st.radio(t("lmp.input.mode"), ["single", "pair"], horizontal=True, key="lmp_bert_mode",
+                format_func=lambda m: t(f"lmp.input.{m}")) == "pair"
+cols = st.columns(2 if pair else 1)
+text_a = cols[0].text_area(t("lmp.input.sentence_a" if pair else "lmp.input.sentence"),
+                           EXAMPLE_A, key="lmp_bert_a", height=80)
+text_b = cols[1].text_area(t("lmp.input.sentence_b"), EXAMPLE_B, key="lmp_bert_b",
+                           height=80) if pair else None
+opt = st.columns(2)
+words = opt[0].toggle(t("lmp.opt.words"), key="lmp_bert_words", help=t("lmp.opt.words_help"))
+hide = opt[1].toggle(t("lmp.opt.hide_special"), key="lmp_bert_hide",
+                     help=t("lmp.opt.hide_special_help"))
+
+result = call_or_stop(loaders.attention, name, text_a, text_b)
+show_notices(result.notices)
+maps, b_start = loaders.display_maps(name, text_a, text_b, words, hide)
+if maps.weights.shape[-1] == 0:
+    st.info(t("lmp.bert.nothing_left"))
+    st.stop()
+
+# ---------------------------------------------------------------- all heads
+st.header(t("lmp.grid.title"))
+st.caption(t("lmp.grid.help"))
+grid = plots.attention_grid(maps, layer_label=t("common.layer"), head_label=t("common.head"),
+                            **_axis_labels())
+st.plotly_chart(grid, key="lmp_bert_grid", on_select=partial(_on_grid_click, maps.n_heads),
+                selection_mode="points", width="stretch")
+
+# ---------------------------------------------------------------- one head
+st.header(t("lmp.head.title"))
+for state_key, count in ((LAYER, maps.n_layers), (HEAD, maps.n_heads)):
+    if st.session_state.get(state_key, 0) >= count:
+        st.session_state[state_key] = 0
+pick = st.columns(2)
+layer = pick[0].selectbox(t("common.layer"), range(maps.n_layers), key=LAYER)
+head = pick[1].selectbox(t("common.head"), range(maps.n_heads), key=HEAD)
+st.plotly_chart(plots.attention_heatmap(maps, layer, head, **_axis_labels(),
+                                        title=t("lmp.head.figure_title", layer=layer, head=head)),
+                key="lmp_bert_heatmap", width="stretch")
+
+# ---------------------------------------------------------------- bertviz
+st.header(t("lmp.bv.title"))
+n_tokens = len(maps.key_tokens)
+if n_tokens > MAX_VIEW_TOKENS:
+    st.info(t("lmp.bv.too_long", limit=MAX_VIEW_TOKENS, n=n_tokens))
+else:
+    head_tab, model_tab = st.tabs([t("lmp.bv.head_tab"), t("lmp.bv.model_tab")])
+    lang = current_language()
+    with head_tab:
+        st.caption(t("lmp.bv.head_help"))
+        st.iframe(loaders.bertviz_html("head", name, text_a, text_b, words, hide, lang),
+                  height="content", alt=t("lmp.bv.head_tab"))
+    with model_tab:
+        st.caption(t("lmp.bv.model_help"))
+        st.iframe(loaders.bertviz_html("model", name, text_a, text_b, words, hide, lang),
+                  height="content", alt=t("lmp.bv.model_tab"))
+
+# ---------------------------------------------------------------- head report
+st.header(t("lmp.report.title"))
+st.caption(t("lmp.report.help"))
+rows = loaders.head_report(name, text_a, text_b, words, hide)
+st.dataframe(lm_logic.report_table(rows, t), key="lmp_bert_report", hide_index=True,
+             on_select=partial(_on_report_select, rows), selection_mode="single-row",
+             width="stretch")
+
+# ---------------------------------------------------------------- fill-mask
+st.header(t("lmp.fill.title"))
+st.caption(t("lmp.fill.help"))
+if lm.kind != "masked-lm":
+    st.info(t("lmp.fill.needs_mlm", name=name))
+else:
+    spans = lm_logic.maskable_words(text_a)
+    if lm_logic.MASK in text_a:
+        masked = text_a
+    elif spans:
+        span = st.selectbox(t("lmp.fill.pick"), spans, key="lmp_bert_mask_word",
+                            index=min(len(spans) - 1, 5), format_func=lambda s: text_a[s[0]:s[1]])
+        masked = lm_logic.mask_word(text_a, span)
+    else:
+        masked = None
+        st.info(t("lmp.fill.no_words"))
+    if masked is not None:
+        top_k = st.slider(t("lmp.fill.top_k"), 1, 20, 5, key="lmp_bert_topk")
+        st.caption(t("lmp.fill.reads"))
+        st.text(masked)
+        filled = call_or_error(loaders.fill_mask, name, masked, top_k)
+        for i, guesses in enumerate(filled.masks if filled else (), start=1):
+            fig = plots.weights_bar([g.display for g in guesses], [g.probability for g in guesses],
+                                    title=t("lmp.fill.blank_n", n=i), token_label=t("lmp.word"),
+                                    weight_label=t("lmp.probability"))
+            st.plotly_chart(fig, key=f"lmp_bert_fill_{i}", width="stretch")
+
+# ---------------------------------------------------------------- next sentence
+st.header(t("lmp.nsp.title"))
+st.caption(t("lmp.nsp.help"))
+if not pair:
+    st.info(t("lmp.nsp.needs_pair"))
+elif not lm.has_nsp:
+    st.info(t("lmp.nsp.needs_head", name=name))
+else:
+    nsp = call_or_error(loaders.next_sentence, name, text_a, text_b)
+    if nsp is not None:
+        st.metric(t("lmp.nsp.result"), f"{nsp.probability:.1%}")
+        st.progress(min(max(nsp.probability, 0.0), 1.0))

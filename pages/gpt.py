@@ -1,0 +1,116 @@
+"""10.4 GPT: the next-token distribution, generation one token at a time, causal attention."""
+from __future__ import annotations
+
+import time
+
+import streamlit as st
+
+from lmcore import plots
+from ui import lm_logic
+from ui import pretrained_loaders as loaders
+from ui.i18n import t
+from ui.lm_widgets import call_or_stop, load_or_stop, model_label, model_picker, show_notices
+
+EXAMPLE = "ROMEO:\nBut soft, what light"
+MAX_STEPS = 40   # tokens one session may generate from a prompt
+PLAY_STEPS = 10  # tokens added by one press of "play"
+STEPS, SETTINGS = "lmp_gpt_steps", "lmp_gpt_settings"
+
+
+def _press(action: str) -> None:
+    st.session_state[STEPS] = lm_logic.next_steps(st.session_state.get(STEPS, 0), action,
+                                                  PLAY_STEPS, MAX_STEPS)
+
+
+def _axis_labels() -> dict:
+    return dict(query_label=t("common.query"), key_label=t("common.key"),
+                weight_label=t("common.weight"))
+
+
+st.title(t("lmp.gpt.title"))
+st.write(t("lmp.gpt.intro"))
+
+# ---------------------------------------------------------------- inputs
+with st.sidebar:
+    name = model_picker(loaders.CAUSAL_KINDS, "lmp_gpt_model")
+lm = load_or_stop(name)
+model_label(name, lm.kind)
+
+prompt = st.text_area(t("lmp.gpt.prompt"), EXAMPLE, key="lmp_gpt_prompt", height=90)
+cols = st.columns(3)
+temperature = cols[0].slider(t("lmp.gpt.temperature"), 0.1, 2.0, 1.0, 0.1, key="lmp_gpt_temp",
+                             help=t("lmp.gpt.temperature_help"))
+top_k = cols[1].slider(t("lmp.gpt.top_k"), 1, 50, 10, key="lmp_gpt_topk", help=t("lmp.gpt.top_k_help"))
+seed = int(cols[2].number_input(t("lmp.gpt.seed"), 0, 9999, 0, key="lmp_gpt_seed",
+                                help=t("lmp.gpt.seed_help")))
+
+# ---------------------------------------------------------------- next token
+st.header(t("lmp.gpt.next_title"))
+st.caption(t("lmp.gpt.next_help"))
+nxt = call_or_stop(loaders.next_token, name, prompt, top_k, temperature)
+show_notices(nxt.notices)
+st.plotly_chart(plots.weights_bar([p.display for p in nxt.predictions],
+                                  [p.probability for p in nxt.predictions],
+                                  token_label=t("lmp.token"), weight_label=t("lmp.probability")),
+                key="lmp_gpt_next", width="stretch")
+
+# ---------------------------------------------------------------- generation
+st.header(t("lmp.gpt.gen_title"))
+st.caption(t("lmp.gpt.gen_help"))
+settings = lm_logic.GenSettings(name, prompt, top_k, temperature, seed)
+if st.session_state.get(SETTINGS) != settings:  # new prompt or sampling: start again
+    st.session_state[SETTINGS], st.session_state[STEPS] = settings, 0
+buttons = st.columns(3)
+buttons[0].button(t("lmp.gpt.step"), key="lmp_gpt_step", on_click=_press, args=("step",),
+                  width="stretch")
+play = buttons[1].button(t("lmp.gpt.play", n=PLAY_STEPS), key="lmp_gpt_play", width="stretch")
+buttons[2].button(t("common.reset"), key="lmp_gpt_reset", on_click=_press, args=("reset",),
+                  width="stretch")
+text_box = st.empty()
+if play:  # show the tokens arriving one by one, then keep the result
+    start = st.session_state[STEPS]
+    target = lm_logic.next_steps(start, "play", PLAY_STEPS, MAX_STEPS)
+    for n in range(start + 1, target + 1):
+        text_box.text(loaders.generation(name, prompt, n, top_k, temperature, seed).text)
+        time.sleep(0.12)
+    st.session_state[STEPS] = target
+n_steps = st.session_state[STEPS]
+trace = call_or_stop(loaders.generation, name, prompt, n_steps, top_k, temperature, seed)
+show_notices(trace.notices[len(nxt.notices):])
+text_box.text(trace.text)
+st.caption(t("lmp.gpt.count", n=len(trace.steps), limit=MAX_STEPS))
+
+if trace.steps:
+    st.dataframe({t("lmp.gpt.col.step"): list(range(1, len(trace.steps) + 1)),
+                  t("lmp.gpt.col.chosen"): [s.chosen.display for s in trace.steps],
+                  t("lmp.probability"): [round(s.chosen.probability, 3) for s in trace.steps],
+                  t("lmp.gpt.col.rivals"): [lm_logic.rivals_text(s.rivals) for s in trace.steps]},
+                 hide_index=True, width="stretch", key="lmp_gpt_table")
+    shown = len(trace.steps)
+    if shown > 1:
+        shown = st.slider(t("lmp.gpt.step_pick"), 1, len(trace.steps), len(trace.steps),
+                          key="lmp_gpt_step_pick")
+    step = trace.steps[shown - 1]
+    row_maps = lm_logic.new_token_maps(
+        step.attention, trace.final.maps.key_tokens,
+        lambda layer, head: t("lmp.gpt.row_label", layer=layer, head=head))
+    st.plotly_chart(plots.attention_heatmap(
+        row_maps, 0, 0, title=t("lmp.gpt.new_attn_title", n=shown, token=step.chosen.display),
+        query_label=t("lmp.gpt.heads_axis"), key_label=t("common.key"),
+        weight_label=t("common.weight")), key="lmp_gpt_new_attn", width="stretch")
+else:
+    st.info(t("lmp.gpt.no_steps"))
+
+# ---------------------------------------------------------------- causal map
+st.header(t("lmp.gpt.causal_title"))
+st.caption(t("lmp.gpt.causal_help"))
+final = trace.final.maps
+for state_key, count in (("lmp_gpt_layer", final.n_layers), ("lmp_gpt_head", final.n_heads)):
+    if st.session_state.get(state_key, 0) >= count:
+        st.session_state[state_key] = 0
+pick = st.columns(2)
+layer = pick[0].selectbox(t("common.layer"), range(final.n_layers), key="lmp_gpt_layer")
+head = pick[1].selectbox(t("common.head"), range(final.n_heads), key="lmp_gpt_head")
+st.plotly_chart(plots.attention_heatmap(final, layer, head, **_axis_labels(),
+                                        title=t("lmp.head.figure_title", layer=layer, head=head)),
+                key="lmp_gpt_causal", width="stretch")

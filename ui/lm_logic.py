@@ -1,0 +1,84 @@
+"""Pure helpers behind the BERT and GPT pages (no Streamlit: tested directly)."""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Callable, Sequence
+
+import numpy as np
+
+from lmcore.record import AttentionMaps
+
+WORD_RE = re.compile(r"[^\W_]+(?:['’][^\W_]+)*")
+MASK = "[MASK]"
+REPORT_COLUMNS = ("cls", "sep", "punct", "prev", "next", "same", "entropy")
+
+
+def maskable_words(text: str) -> list[tuple[int, int]]:
+    """Character spans (start, end) of the words one may hide, left to right."""
+    return [m.span() for m in WORD_RE.finditer(text)]
+
+
+def mask_word(text: str, span: tuple[int, int]) -> str:
+    """The text with the word at `span` replaced by [MASK]."""
+    start, end = span
+    return text[:start] + MASK + text[end:]
+
+
+def grid_cell(curve_number: int, n_heads: int) -> tuple[int, int]:
+    """(layer, head) of a click on attention_grid: one heatmap trace per cell, row-major."""
+    return divmod(int(curve_number), int(n_heads))
+
+
+def report_table(rows: Sequence[dict], t: Callable[..., str]) -> dict[str, list]:
+    """The head report as table columns with translated headers and labels."""
+    table: dict[str, list] = {t("common.layer"): [r["layer"] for r in rows],
+                              t("common.head"): [r["head"] for r in rows],
+                              t("lmp.report.label"): [t(f"lm.head.{r['label']}") for r in rows]}
+    for col in REPORT_COLUMNS:
+        table[t(f"lm.head.{col}")] = [round(float(r[col]), 3) for r in rows]
+    return table
+
+
+def report_row_head(rows: Sequence[dict], index: int) -> tuple[int, int]:
+    """(layer, head) of the report row at positional `index`."""
+    return int(rows[index]["layer"]), int(rows[index]["head"])
+
+
+def new_token_maps(attention: np.ndarray, key_tokens: Sequence[str],
+                   row_label: Callable[[int, int], str]) -> AttentionMaps:
+    """One generated token's attention, every (layer, head) as a row: (1, 1, L*H, k).
+
+    attention: (layers, heads, k), the new token's row of the final causal map.
+    """
+    layers, heads, k = attention.shape
+    rows = attention.reshape(1, 1, layers * heads, k)
+    labels = [row_label(layer, head) for layer in range(layers) for head in range(heads)]
+    return AttentionMaps(rows, tuple(labels), tuple(key_tokens[:k]), "cross")
+
+
+def rivals_text(rivals: Sequence, limit: int = 5) -> str:
+    """'the 0.31 · a 0.12 · ...' for the top rivals of a generation step."""
+    return " · ".join(f"{r.display} {r.probability:.2f}" for r in list(rivals)[:limit])
+
+
+@dataclass(frozen=True)
+class GenSettings:
+    """What a generation depends on; a change restarts it."""
+
+    model: str
+    prompt: str
+    top_k: int
+    temperature: float
+    seed: int
+
+
+def next_steps(current: int, action: str | None, play_steps: int, limit: int) -> int:
+    """Number of generated tokens after a button: step +1, play +play_steps, reset 0."""
+    if action == "reset":
+        return 0
+    if action == "step":
+        return min(current + 1, limit)
+    if action == "play":
+        return min(current + play_steps, limit)
+    return current

@@ -1,0 +1,97 @@
+"""Widgets shared by the BERT and GPT pages: model picker, honest labels, notices."""
+from __future__ import annotations
+
+from typing import Sequence
+
+import streamlit as st
+
+from lmcore.errors import UserFacingError
+from ui import pretrained_loaders as loaders
+from ui.i18n import current_language, t
+
+OTHER = "__other__"
+
+
+def _option_label(name: str, offline: dict[str, bool]) -> str:
+    if name == OTHER:
+        return t("lmp.model.other")
+    return name if offline.get(name, True) else t("lmp.model.not_here", name=name)
+
+
+def model_picker(kinds: tuple[str, ...], key: str) -> str:
+    """A selectbox of catalog models of these kinds (+ a free hub id or folder)."""
+    choices = loaders.model_choices(kinds)
+    offline = {m.name: m.offline for m in choices}
+    options = [m.name for m in choices] + [OTHER]
+    choice = st.selectbox(t("common.model"), options, key=key,
+                          format_func=lambda n: _option_label(n, offline))
+    if choice != OTHER:
+        return choice
+    return st.text_input(t("lmp.model.other_input"), key=f"{key}_other", max_chars=300).strip()
+
+
+def load_or_stop(name: str):
+    """The loaded model, or a translated st.error and the end of this run."""
+    if not name:
+        st.info(t("lmp.model.type_name"))
+        st.stop()
+    try:
+        with st.spinner(t("lmp.model.loading", name=name)):
+            return loaders.model(name)
+    except UserFacingError as error:
+        st.error(error.message(current_language()))
+        st.stop()
+
+
+def _fmt(value: object, digits: int = 3) -> str:
+    return f"{value:.{digits}f}" if isinstance(value, float) else str(value)
+
+
+def model_label(name: str, kind: str) -> None:
+    """An honest caption: what the model is and, for bundled ones, its measured quality."""
+    m = loaders.metrics(name)
+    key = f"lm.model.{name}"
+    if name in ("all-MiniLM-L6-v2", "tiny-bert", "tiny-gpt2"):
+        st.caption(t(key, accuracy=_fmt(m.get("masked_token_accuracy", "?")),
+                     perplexity=_fmt(m.get("validation_perplexity", "?"), 1)))
+    else:
+        st.caption(t("lm.model.hub", name=name))
+    if not m:
+        return
+    common = dict(params=f"{m.get('parameters', 0):,}", mb=_fmt(m.get("size_bytes_on_disk", 0) / 1e6, 1),
+                  minutes=_fmt(m.get("train_seconds", 0) / 60, 1), data=m.get("data", "?"))
+    if kind == "causal-lm":
+        st.caption(t("lmp.metrics.causal", perplexity=_fmt(m.get("validation_perplexity", "?"), 1),
+                     tokens=f"{m.get('validation_tokens', 0):,}", **common))
+    else:
+        st.caption(t("lmp.metrics.masked", accuracy=_fmt(m.get("masked_token_accuracy", "?")),
+                     tokens=f"{m.get('masked_tokens', 0):,}",
+                     nsp=_fmt(m.get("next_sentence_accuracy", "?")), **common))
+
+
+def show_notices(notices: Sequence) -> None:
+    """Truncation, Hangul and similar notices, translated, each once."""
+    seen = set()
+    for notice in notices:
+        text = notice.message(current_language())
+        if text not in seen:
+            seen.add(text)
+            st.warning(text)
+
+
+def call_or_stop(func, *args):
+    """Run one cached lmcore call; a UserFacingError becomes st.error and stops the run."""
+    try:
+        return func(*args)
+    except UserFacingError as error:
+        st.error(error.message(current_language()))
+        st.stop()
+
+
+def call_or_error(func, *args):
+    """Like call_or_stop, but the rest of the page still runs (returns None on error)."""
+    try:
+        return func(*args)
+    except UserFacingError as error:
+        st.error(error.message(current_language()))
+        return None

@@ -1,0 +1,110 @@
+"""Cached calls into lmcore for the BERT and GPT pages.
+
+Models go in `st.cache_resource` (one copy shared by every session: read only);
+results go in `st.cache_data` with bounded size. A `UserFacingError` raised inside
+is not cached and reaches the page, which shows it translated.
+"""
+from __future__ import annotations
+
+import json
+import numpy as np
+import streamlit as st
+
+from lmcore import bertviz_offline, lm_analysis, pretrained
+from lmcore.catalog import ModelInfo
+from lmcore.record import AttentionMaps
+
+ENCODER_KINDS = ("encoder", "masked-lm")
+CAUSAL_KINDS = ("causal-lm",)
+
+
+@st.cache_data(ttl=300, show_spinner=False)
+def model_choices(kinds: tuple[str, ...]) -> list[ModelInfo]:
+    """Catalog entries of these kinds, ones that work offline first (catalog order kept)."""
+    entries = [m for m in pretrained.catalog_entries() if m.kind in kinds]
+    return sorted(entries, key=lambda m: not m.offline)
+
+
+@st.cache_resource(show_spinner=False, max_entries=6)
+def model(name: str) -> pretrained.LoadedModel:
+    """A loaded model, shared by all sessions (never mutate it)."""
+    return pretrained.load_model(name)
+
+
+@st.cache_data(show_spinner=False)
+def metrics(name: str) -> dict:
+    """The bundled model's measured quality and size (its asset's metrics.json)."""
+    path = pretrained.ASSETS / name / "metrics.json"
+    return json.loads(path.read_text(encoding="utf-8")) if path.is_file() else {}
+
+
+@st.cache_data(max_entries=32, show_spinner=False)
+def attention(name: str, text: str, text_b: str | None) -> pretrained.AttentionResult:
+    """Attention of every layer and head, (layers, heads, n, n), for a text or pair."""
+    return pretrained.attention(model(name), text, text_b)
+
+
+@st.cache_data(max_entries=32, show_spinner=False)
+def display_maps(name: str, text: str, text_b: str | None, words: bool = False,
+                 hide_special: bool = False) -> tuple[AttentionMaps, int | None]:
+    """The maps as shown (optionally word-level, without special tokens) and where B starts.
+
+    Returns (maps (layers, heads, n', n'), index of sentence B's first position or None).
+    """
+    result = attention(name, text, text_b)
+    maps = result.maps
+    special = np.asarray(result.encoded.special)
+    segments = np.asarray(result.encoded.segments)
+    if words:
+        ids = np.asarray(result.encoded.word_ids)
+        n_words = int(ids.max()) + 1
+        maps = lm_analysis.aggregate_words(maps, ids)
+        special = np.array([special[ids == w].all() for w in range(n_words)])
+        segments = np.array([segments[ids == w].max() for w in range(n_words)])
+    if hide_special and not special.all():
+        maps = lm_analysis.hide_tokens(maps, special)
+        segments = segments[~special]
+    b_start = int(np.argmax(segments > 0)) if text_b is not None and (segments > 0).any() else None
+    return maps, b_start
+
+
+@st.cache_data(max_entries=32, show_spinner=False)
+def head_report(name: str, text: str, text_b: str | None, words: bool = False,
+                hide_special: bool = False) -> list[dict]:
+    """Clark et al. (2019) statistics of the shown maps, one dict per (layer, head)."""
+    maps, _ = display_maps(name, text, text_b, words, hide_special)
+    return [s.to_dict() for s in lm_analysis.head_report(maps)]
+
+
+@st.cache_data(max_entries=16, show_spinner=False)
+def bertviz_html(view: str, name: str, text: str, text_b: str | None, words: bool,
+                 hide_special: bool, lang: str) -> str:
+    """bertviz's head or model view of the shown maps, as offline, escaped HTML."""
+    maps, b_start = display_maps(name, text, text_b, words, hide_special)
+    build = bertviz_offline.head_view_html if view == "head" else bertviz_offline.model_view_html
+    return build(maps, b_start, lang)
+
+
+@st.cache_data(max_entries=32, show_spinner=False)
+def fill_mask(name: str, text: str, top_k: int) -> pretrained.FillMaskResult:
+    """Top-k words for each [MASK] in the text."""
+    return pretrained.fill_mask(model(name), text, top_k)
+
+
+@st.cache_data(max_entries=32, show_spinner=False)
+def next_sentence(name: str, text_a: str, text_b: str) -> pretrained.NextSentenceResult:
+    """P(B follows A) from the model's NSP head."""
+    return pretrained.next_sentence(model(name), text_a, text_b)
+
+
+@st.cache_data(max_entries=32, show_spinner=False)
+def next_token(name: str, text: str, top_k: int, temperature: float) -> pretrained.NextTokenResult:
+    """The next-token distribution after temperature and top-k."""
+    return pretrained.next_token(model(name), text, top_k, temperature)
+
+
+@st.cache_data(max_entries=64, show_spinner=False)
+def generation(name: str, prompt: str, steps: int, top_k: int, temperature: float,
+               seed: int) -> pretrained.GenerationTrace:
+    """`steps` tokens generated from the prompt; a fixed seed makes step i repeatable."""
+    return pretrained.generate_trace(model(name), prompt, steps, top_k, temperature, seed)
