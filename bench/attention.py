@@ -124,7 +124,8 @@ def _print_text(result: dict) -> None:
     print(f"info: explicit-weights path / F.sdpa (no proj.): {r['weights_path_vs_fused']:.3f}")
     c = result["causal_mask"]["ratios"]
     print(f"info, causal mask: MHA weights / torch {c['mha_weights']:.3f}, "
-          f"fast / F.sdpa {c['sdpa_fast']:.3f}, weights path / F.sdpa {c['weights_path_vs_fused']:.3f}")
+          f"fast / F.sdpa {c['sdpa_fast']:.3f}, "
+          f"weights path / F.sdpa {c['weights_path_vs_fused']:.3f}")
     for label, section in (("no mask", "no_mask"), ("causal", "causal_mask")):
         ms = ", ".join(f"{k} {v:.3f}" for k, v in result[section]["median_ms"].items())
         print(f"median ms ({label}): {ms}")

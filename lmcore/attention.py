@@ -220,7 +220,8 @@ def padding_mask(lengths: Tensor, max_len: int) -> Tensor:
 # ---------------------------------------------------------------- multi-head attention
 
 class MultiHeadAttention(nn.Module):
-    """MultiHead(Q, K, V) = Concat(head_1..head_h) W^O, head_i = Attention(Q W_i^Q, K W_i^K, V W_i^V).
+    """MultiHead(Q, K, V) = Concat(head_1, ..., head_h) W^O,
+    head_i = Attention(Q W_i^Q, K W_i^K, V W_i^V).
 
     Vaswani et al. 2017, section 3.2.2. Parameters mirror torch.nn.MultiheadAttention
     (in_proj_weight (3 d_model, d_model) = [W^Q; W^K; W^V], in_proj_bias, out_proj),
@@ -236,7 +237,8 @@ class MultiHeadAttention(nn.Module):
         self.d_head = d_model // n_heads
         self.dropout = dropout
         self.in_proj_weight = nn.Parameter(torch.empty(3 * d_model, d_model))  # [W^Q; W^K; W^V]
-        self.in_proj_bias = nn.Parameter(torch.zeros(3 * d_model)) if bias else None  # [b^Q; b^K; b^V]
+        # [b^Q; b^K; b^V]
+        self.in_proj_bias = nn.Parameter(torch.zeros(3 * d_model)) if bias else None
         self.out_proj = nn.Linear(d_model, d_model, bias=bias)  # W^O
         nn.init.xavier_uniform_(self.in_proj_weight)
         if bias:
@@ -277,7 +279,8 @@ class MultiHeadAttention(nn.Module):
         q, k, v = (self._split_heads(x, need_weights)
                    for x in self._project(query, key, value))  # (B, H, T, d_head)
         p = self.dropout if self.training else 0.0
-        out, weights = scaled_dot_product_attention(q, k, v, mask, need_weights, p)  # (B, H, Tq, dh)
+        out, weights = scaled_dot_product_attention(q, k, v, mask, need_weights, p)
+        # out (B, H, Tq, d_head), weights (B, H, Tq, Tk) or None
         out = out.transpose(1, 2).reshape(B, Tq, self.d_model)  # (B, Tq, d_model)
         return self.out_proj(out), weights
 

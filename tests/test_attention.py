@@ -8,6 +8,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from bench.common import interleaved_samples, median_times, paired_ratio, pick_clock
 from lmcore import attention as A
 from lmcore.errors import UserFacingError
 from lmcore.i18n import catalog
@@ -381,3 +382,25 @@ def test_nothing_is_stored_on_the_module() -> None:
     after = {k: v for k, v in vars(mha).items() if not k.startswith("_")}
     assert after.keys() == before.keys() and dict(mha.named_buffers()) == buffers
     assert not mha._forward_hooks and not mha._forward_pre_hooks
+
+
+# ---------------------------------------------------------------- bench helper
+
+def test_interleaved_samples_runs_every_candidate_warmup_plus_repeats_times() -> None:
+    calls = {"a": 0, "b": 0}
+
+    def bump(name: str):
+        return lambda: calls.__setitem__(name, calls[name] + 1)
+
+    samples = interleaved_samples({"a": bump("a"), "b": bump("b")}, repeats=5, warmup=2, inner=3)
+    assert calls == {"a": 2 + 5 * 3, "b": 2 + 5 * 3}
+    assert [len(samples["a"]), len(samples["b"])] == [5, 5]
+    assert all(t >= 0 for t in samples["a"] + samples["b"])
+
+
+def test_paired_ratio_and_median_times_see_a_slower_candidate() -> None:
+    candidates = {"once": lambda: sum(range(20_000)), "four": lambda: sum(range(80_000))}
+    samples = interleaved_samples(candidates, repeats=9, clock=pick_clock(1))
+    assert paired_ratio(samples, "four", "once") > 1.5
+    times = median_times(candidates, repeats=5)
+    assert times["four"] > times["once"]
