@@ -223,13 +223,17 @@ class Transformer(nn.Module):
 
     def step(self, memory: Memory, state: Tensor, prev: Tensor):
         """prev (B,) the last token -> StepOutput: next-token logits (B, V), the new prefix,
-        and the last decoder layer's cross-attention of the new position, mean over heads (B, Ts)."""
+        and the last decoder layer's cross-attention of the new position, mean over heads (B, Ts).
+        When the prefix fills the positional table (config.max_len) only <eos> remains possible."""
         from lmcore.seq2seq import StepOutput
 
         prefix = torch.cat([state, prev[:, None]], dim=1)  # (B, t)
         logits, _, cross = self.run_decoder(prefix, memory.states, memory.src, need_weights=True)
         weights = cross[-1][:, :, -1].mean(dim=1)           # (B, Ts)
-        return StepOutput(logits[:, -1], prefix, weights, None, None, None)
+        logits = logits[:, -1]                               # (B, V)
+        if prefix.size(1) >= self.config.max_len:  # the positional table ends: the sentence too
+            logits = torch.full_like(logits, float("-inf")).index_fill_(1, torch.tensor([EOS_ID]), 0.0)
+        return StepOutput(logits, prefix, weights, None, None, None)
 
     def reorder_memory(self, memory: Memory, index: Tensor) -> Memory:
         return Memory(*(t.index_select(0, index) for t in memory))

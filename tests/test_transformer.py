@@ -165,3 +165,67 @@ def test_config_round_trip_through_a_checkpoint(tmp_path):
     src, tgt = batch()
     with torch.no_grad():
         assert torch.allclose(model(src, None, tgt), loaded(src, None, tgt))
+
+
+def _tiny_translator(tmp_path):
+    from lmcore.checkpoints import Checkpoint, load_checkpoint, save_checkpoint
+    from lmcore.text import Tokenizer, Vocab
+    from lmcore.translators import Translator
+
+    words = [f"w{i}" for i in range(96)]
+    save_checkpoint(tmp_path, Checkpoint(tiny(), Tokenizer(), Tokenizer(), Vocab(words),
+                                         Vocab([f"t{i}" for i in range(86)]),
+                                         {"data": {"max_src_tokens": 12}}), torch.float32)
+    return Translator("tiny", load_checkpoint(tmp_path))
+
+
+def test_translate_with_trace_matches_the_decoder_steps(tmp_path):
+    from lmcore.transformer_models import translate_with_trace
+
+    view = translate_with_trace(_tiny_translator(tmp_path), "w1 w2 w3 </script>")
+    res, trace = view.result, view.trace
+    assert res.source_tokens == ["w1", "w2", "w3", "<", "/", "script", ">"]
+    assert view.decoder_inputs[0] == "<bos>" and len(view.decoder_inputs) == len(res.output_tokens) + 1
+    cross = trace["cross"]
+    assert cross.weights.shape == (2, H, len(view.written), 7)
+    for t, step in enumerate(res.steps[: len(view.written)]):  # causal: same as step by step
+        assert np.allclose(cross.weights[-1, :, t].mean(0), step.weights, atol=1e-4)
+    assert trace["decoder"].kind == "causal" and trace["encoder"].weights.shape == (2, H, 7, 7)
+
+
+def test_translate_with_trace_bad_input(tmp_path):
+    from lmcore.errors import UserFacingError
+    from lmcore.transformer_models import translate_with_trace
+
+    tr = _tiny_translator(tmp_path)
+    with pytest.raises(UserFacingError):
+        translate_with_trace(tr, "   ")
+    view = translate_with_trace(tr, "w1 " * 500)
+    assert len(view.result.source_tokens) == 12
+    assert any(n.key == "errors.text_truncated" for n in view.result.notices)
+
+
+def test_head_statistics():
+    from lmcore.record import AttentionMaps
+    from lmcore.transformer_models import head_statistics
+
+    w = np.zeros((1, 2, 4, 4), np.float32)
+    w[0, 0] = np.eye(4)       # each token looks at itself
+    w[0, 1] = 0.25            # uniform
+    ent, dist = head_statistics(AttentionMaps(w, list("abcd"), list("abcd"), "self"))
+    assert ent.shape == (1, 2) and ent[0, 0] == 0 and ent[0, 1] == pytest.approx(2.0)
+    assert dist[0, 0] == 0 and dist[0, 1] == pytest.approx(np.mean([1.5, 1.0, 1.0, 1.5]))
+    diag = np.zeros((1, 1, 2, 4), np.float32)
+    diag[0, 0, 0, 0] = diag[0, 0, 1, 3] = 1.0  # a monotone cross alignment
+    _, d = head_statistics(AttentionMaps(diag, ["x", "y"], list("abcd"), "cross"))
+    assert d[0, 0] == 0
+
+
+def test_decoding_stops_at_the_end_of_the_positional_table():
+    from lmcore.decoding import decode, greedy_batch
+
+    model = tiny()  # max_len 16
+    res = decode(model, [5, 6, 7], max_len=40)
+    assert len(res.steps) <= 16 and res.steps[-1].token == model.eos_id
+    assert all(len(r) <= 15 for r in greedy_batch(model, [[5, 6], [7, 8, 9]], max_len=40))
+    assert decode(model, [5, 6, 7], beam=3, max_len=40).tokens is not None

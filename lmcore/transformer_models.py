@@ -1,0 +1,94 @@
+"""The bundled Transformer translators: catalog entries, a full attention trace, head statistics.
+
+    tr = load_translator("tf-en-fr")                 # lmcore.translators: same loader as seq2seq
+    view = translate_with_trace(tr, "I am cold.")    # TransformerView
+    view.trace["cross"].weights                      # (layers, heads, output, source)
+    entropy, distance = head_statistics(view.trace["encoder"])
+
+Decoding goes through lmcore.decoding like every translator; the square maps come
+from one more forward pass on the final output (identical to the per-step weights,
+because the decoder is causal).
+"""
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+
+import numpy as np
+import torch
+
+from lmcore.catalog import ModelInfo
+from lmcore.checkpoints import checkpoint_size
+from lmcore.errors import UserFacingError
+from lmcore.record import AttentionMaps, AttentionTrace
+from lmcore.text import BOS, BOS_ID, EOS
+from lmcore.transformer import Transformer, attention_trace
+from lmcore.translators import ASSETS, BUNDLED, Translator, TranslationResult
+
+TRANSFORMERS: tuple[str, ...] = ("tf-en-fr", "tf-ko-en")
+
+
+@dataclass
+class TransformerView:
+    """A greedy (or beam) translation plus every attention map of its final forward pass."""
+
+    result: TranslationResult     # tokens, per-step top-k and weights, notices
+    trace: AttentionTrace         # "encoder" (self), "decoder" (causal), "cross"
+    decoder_inputs: list[str]     # <bos> y1 .. yn: the tokens the decoder positions read
+    written: list[str]            # y1 .. yn <eos>: what each decoder position wrote
+
+
+def translate_with_trace(translator: Translator, text: str, beam: int = 1) -> TransformerView:
+    """Translate, then run one forward pass on (source, <bos> + output) with weights."""
+    model = translator.model
+    if not isinstance(model, Transformer):
+        raise UserFacingError("tf.err.not_transformer", name=translator.name)
+    result = translator.translate(text, beam=beam)
+    vocab = translator.ckpt.tgt_vocab
+    out_ids = vocab.encode(result.output_tokens)
+    src = torch.tensor([translator.encode(text).ids])
+    tgt = torch.tensor([[BOS_ID] + out_ids])
+    inputs = [BOS] + list(result.output_tokens)
+    written = list(result.output_tokens) + ([EOS] if result.finished else [])
+    trace = attention_trace(model, src, tgt, result.source_tokens, inputs)
+    cross = trace["cross"]
+    trace = AttentionTrace({**trace.maps, "cross": AttentionMaps(
+        cross.weights[:, :, : len(written)], written, cross.key_tokens, "cross")})
+    return TransformerView(result, trace, inputs, written)
+
+
+def head_statistics(maps: AttentionMaps) -> tuple[np.ndarray, np.ndarray]:
+    """Per layer and head: mean entropy of the rows (bits) and mean attended distance.
+
+    entropy  H_i = -sum_j a_ij log2 a_ij, averaged over queries i   -> (layers, heads)
+    distance sum_j a_ij |j - i'|, averaged over queries, where i' = i for self-attention
+             and the query's proportional place in the source, i (S-1)/(T-1), for cross.
+    Low entropy: a head that focuses; small distance: a head that looks nearby.
+    """
+    w = maps.weights.astype(np.float64)                   # (L, H, T, S)
+    T, S = w.shape[-2:]
+    entropy = -(w * np.log2(np.where(w > 0, w, 1.0))).sum(-1).mean(-1)
+    i = np.arange(T, dtype=np.float64)
+    if maps.kind == "cross" and T > 1:
+        i = i * (S - 1) / (T - 1)
+    dist = np.abs(np.arange(S)[None, :] - i[:, None])     # (T, S)
+    distance = (w * dist).sum(-1).mean(-1)
+    return entropy.astype(np.float32), distance.astype(np.float32)
+
+
+def catalog_entries() -> list[ModelInfo]:
+    """ModelInfo (kind "transformer", attention "multi-head") for each bundled Transformer present."""
+    entries = []
+    for name in TRANSFORMERS:
+        folder = ASSETS / BUNDLED[name][0]
+        if not (folder / "config.json").is_file():
+            continue
+        config = json.loads((folder / "config.json").read_text(encoding="utf-8"))
+        model, meta = config["model"], config.get("meta", {})
+        data = meta.get("data", {})
+        extra = {"weights_bytes": checkpoint_size(folder), "d_model": model.get("d_model"),
+                 "n_heads": model.get("n_heads"), "n_layers": model.get("n_encoder_layers"),
+                 "positional": model.get("positional"), "dataset": meta.get("dataset")}
+        entries.append(ModelInfo(name, "transformer", True, BUNDLED[name][1], data.get("src_lang"),
+                                 data.get("tgt_lang"), "multi-head", extra))
+    return entries

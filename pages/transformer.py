@@ -1,0 +1,134 @@
+"""Page: the Transformer, layer by layer and head by head (chapter 10.3).
+
+Widgets -> one cached call into `lmcore.transformer_models.translate_with_trace` -> figures:
+one head's map, all heads of a layer, the per-head summary, decoding step by step, and
+the causal mask.
+"""
+from __future__ import annotations
+
+import numpy as np
+import streamlit as st
+
+from lmcore import plots
+from lmcore.errors import UserFacingError
+from lmcore.record import AttentionMaps
+from lmcore.tf_figures import head_summary_figure, matrix_heatmap
+from lmcore.transformer_models import TRANSFORMERS, TransformerView, head_statistics, translate_with_trace
+from lmcore.translators import bundled_path, load_translator
+from ui.i18n import error_text, t
+
+EXAMPLES = {"tf-en-fr": "She is reading a book in the garden.", "tf-ko-en": "나는 어제 친구와 영화를 봤어요."}
+KINDS = ("encoder", "decoder", "cross")
+
+
+@st.cache_data(max_entries=32, show_spinner=False)
+def run_translation(name: str, text: str, beam: int) -> TransformerView:
+    return translate_with_trace(load_translator(name), text, beam)
+
+
+def available() -> list[str]:
+    return [n for n in TRANSFORMERS if (bundled_path(n) / "config.json").is_file()]
+
+
+def labels() -> dict:
+    return dict(query_label=t("common.query"), key_label=t("common.key"),
+                weight_label=t("common.weight"))
+
+
+def show_translation(view: TransformerView) -> None:
+    for notice in view.result.notices:
+        st.info(t(notice.key, **notice.params))
+    st.subheader(t("tf.page.output"))
+    st.markdown(f"> {view.result.translation or '—'}")
+    st.caption(t("tf.page.tokens", source=" · ".join(view.result.source_tokens),
+                 output=" · ".join(view.written)))
+
+
+def show_maps(view: TransformerView) -> tuple[str, int, int]:
+    st.subheader(t("tf.page.h.maps"))
+    names = {k: t(f"tf.page.kind.{k}") for k in KINDS}
+    c1, c2, c3 = st.columns([2, 1, 1])
+    kind = c1.radio(t("tf.page.kind"), KINDS, format_func=names.__getitem__, key="tf_kind",
+                    horizontal=True)
+    maps = view.trace[kind]
+    layer = c2.selectbox(t("common.layer"), list(range(maps.n_layers)), key="tf_layer")
+    head = c3.selectbox(t("common.head"), list(range(maps.n_heads)), key="tf_head")
+    st.caption(t(f"tf.page.kind_help.{kind}"))
+    left, right = st.columns([3, 2])
+    left.plotly_chart(plots.attention_heatmap(
+        maps, layer, head, title=t("tf.page.fig.one", kind=names[kind], layer=layer, head=head),
+        **labels()), key="tf_one")
+    entropy, distance = head_statistics(maps)
+    right.plotly_chart(head_summary_figure(
+        entropy, distance, layer, head_label=t("common.head"), entropy_label=t("tf.page.entropy"),
+        distance_label=t("tf.page.distance"), title=t("tf.page.fig.summary", layer=layer)),
+        key="tf_summary")
+    right.caption(t("tf.page.summary_note", low=int(np.argmin(entropy[layer])),
+                    high=int(np.argmax(entropy[layer]))))
+    st.plotly_chart(plots.attention_grid(
+        maps, layers=[layer], title=t("tf.page.fig.grid", kind=names[kind], layer=layer),
+        layer_label=t("common.layer"), head_label=t("common.head"), **labels()), key="tf_grid")
+    return kind, layer, head
+
+
+def show_steps(view: TransformerView, layer: int, head: int) -> None:
+    st.subheader(t("tf.page.h.steps"))
+    steps, cross = view.result.steps, view.trace["cross"]
+    n = min(len(steps), cross.weights.shape[2])
+    if n == 0:
+        return
+    step = st.slider(t("tf.page.step"), 1, n, 1, key="tf_step") if n > 1 else 1
+    chosen = steps[step - 1]
+    st.markdown(t("tf.page.step_text", step=step, prefix=" ".join(view.decoder_inputs[:step]),
+                  token=chosen.token, prob=f"{chosen.prob:.2f}"))
+    c1, c2 = st.columns(2)
+    top = chosen.top_k
+    c1.plotly_chart(plots.weights_bar([w for w, _ in top], [p for _, p in top],
+                                      title=t("tf.page.fig.topk"), token_label=t("tf.page.word"),
+                                      weight_label=t("tf.page.prob")), key="tf_topk")
+    c2.plotly_chart(plots.weights_bar(cross.key_tokens, cross.head(layer, head)[step - 1],
+                                      title=t("tf.page.fig.step_cross", layer=layer, head=head),
+                                      token_label=t("common.key"), weight_label=t("common.weight")),
+                    key="tf_step_cross")
+    grown = AttentionMaps(cross.weights[:, :, :step], cross.query_tokens[:step], cross.key_tokens, "cross")
+    st.plotly_chart(plots.attention_heatmap(grown, layer, head, title=t("tf.page.fig.grown"),
+                                            **labels()), key="tf_grown")
+
+
+def show_causal_mask(view: TransformerView) -> None:
+    st.subheader(t("tf.page.h.mask"))
+    toks = view.decoder_inputs
+    mask = np.tril(np.ones((len(toks), len(toks))))
+    left, right = st.columns([2, 3])
+    left.plotly_chart(matrix_heatmap(mask, toks, toks, title=t("tf.page.fig.mask"),
+                                     row_title=t("common.query"), col_title=t("common.key"),
+                                     value_label=t("tf.page.may_attend"), zmin=0.0, zmax=1.0,
+                                     colorscale="Greys", symmetric=False), key="tf_mask")
+    right.markdown(t("tf.page.mask_text"))
+
+
+def main() -> None:
+    st.title(t("tf.page.title"))
+    st.write(t("tf.page.intro"))
+    names = available()
+    if not names:
+        st.info(t("tf.page.no_models"))
+        return
+    c1, c2 = st.columns([3, 1])
+    name = c1.selectbox(t("common.model"), names, key="tf_model",
+                        format_func=lambda n: t(f"tf.model.{n}"))
+    beam = c2.selectbox(t("tf.page.beam"), [1, 2, 3, 5], key="tf_beam")
+    text = st.text_input(t("tf.page.text"), EXAMPLES[name], max_chars=2000, key=f"tf_text_{name}")
+    try:
+        view = run_translation(name, text, beam)
+    except UserFacingError as error:
+        st.error(error_text(error))
+        return
+    show_translation(view)
+    _, layer, head = show_maps(view)
+    show_steps(view, layer, head)
+    show_causal_mask(view)
+    st.caption(t("tf.page.credit"))
+
+
+main()
