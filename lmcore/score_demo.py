@@ -125,7 +125,7 @@ def parse_number(value: object, where: str) -> float:
         raise UserFacingError("attn.err.not_a_number", where=where, value=str(value))
     if isinstance(value, str):
         try:
-            number = float(value.strip().replace(",", "."))
+            number = float(value.strip())
         except ValueError:
             raise UserFacingError("attn.err.not_a_number", where=where, value=value[:20]) from None
     else:

@@ -111,8 +111,11 @@ def test_bad_cells(cell, key):
 
 
 def test_numeric_text_is_accepted():
-    r = score_demo.compute(("1", " 0,5 "), (("1", "0"), ("0", "1")))
+    r = score_demo.compute(("1", " 0.5 "), (("1", "0"), ("0", "1e-1")))
     np.testing.assert_allclose(r.decoder_state, [1.0, 0.5])
+    np.testing.assert_allclose(r.encoder_states, [[1.0, 0.0], [0.0, 0.1]])
+    # "1,000" could mean 1000 or 1.0: refused rather than guessed
+    assert _error_key(decoder_state=("1,000", "1"), encoder_states=H) == "attn.err.not_a_number"
 
 
 @pytest.mark.parametrize("kwargs, key", [
