@@ -158,10 +158,14 @@ def bert_losses(model, batch):
 
 
 # ---------------------------------------------------------------- loop
-def train_loop(model, next_batch, loss_fn, minutes: float, lr: float) -> dict:
+def train_loop(model, next_batch, loss_fn, minutes: float, lr: float, steps: int | None = None) -> dict:
+    """AdamW with warm-up and cosine decay over `steps` (default: as many as the first
+    20 steps' speed says fit in `minutes`). Stops early, keeping what it learnt, on
+    Ctrl-C or when 1.5 x `minutes` have passed (a busy shared machine)."""
     opt = torch.optim.AdamW(model.parameters(), lr=lr, weight_decay=0.01)
     model.train()
-    start, step, total, warm = time.time(), 0, None, 100
+    start, step, total, warm = time.time(), 0, steps, 100
+    stopped = "completed"
     try:
         while total is None or step < total:
             frac = step / total if total else 0.0
@@ -173,15 +177,21 @@ def train_loop(model, next_batch, loss_fn, minutes: float, lr: float) -> dict:
             torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
             opt.step()
             step += 1
-            if step == 20:
+            if step == 20 and total is None:
                 total = max(50, int(minutes * 60 / ((time.time() - start) / 20)))
                 log(f"step time {(time.time() - start) / 20:.2f}s -> {total} steps")
             if step % 50 == 0:
                 log(f"step {step}/{total} loss {loss.item():.3f}")
+            if time.time() - start > 1.5 * minutes * 60:
+                stopped = "time limit"
+                log(f"time limit at step {step}/{total}; evaluating and saving what we have")
+                break
     except KeyboardInterrupt:
+        stopped = "interrupted"
         log(f"interrupted at step {step}; evaluating and saving what we have")
     model.eval()
-    return {"steps": step, "train_seconds": round(time.time() - start, 1)}
+    return {"steps": step, "planned_steps": total, "stopped": stopped,
+            "train_seconds": round(time.time() - start, 1)}
 
 
 def save(model, tok, folder: Path, metrics: dict) -> None:
@@ -205,7 +215,7 @@ def run_gpt2(args) -> None:
     log(f"gpt2: {len(train)} train / {len(val)} val blocks of 128, vocab {len(tok)}")
     g = torch.Generator().manual_seed(SEED)
     batch = lambda: train[torch.randint(len(train), (args.batch,), generator=g)]
-    info = train_loop(model, batch, lambda x: gpt2_loss(model, x), args.minutes, 1e-3)
+    info = train_loop(model, batch, lambda x: gpt2_loss(model, x), args.minutes, 1e-3, args.steps)
     with torch.inference_mode():
         losses = [gpt2_loss(model, val[i:i + 32]).item() * len(val[i:i + 32])
                   for i in range(0, len(val), 32)]
@@ -229,7 +239,7 @@ def run_bert(args) -> None:
     log(f"bert: {len(train)} train / {len(val)} val examples, vocab {len(tok)}")
     g = torch.Generator().manual_seed(SEED)
     batch = lambda: bert_batch(tok, rng.sample(train, args.batch), g)
-    info = train_loop(model, batch, lambda b: bert_losses(model, b)[0], args.minutes, 1e-3)
+    info = train_loop(model, batch, lambda b: bert_losses(model, b)[0], args.minutes, 1e-3, args.steps)
     correct = total = nsp_ok = nsp_n = 0
     val_rng = random.Random(SEED + 1)
     gv = torch.Generator().manual_seed(SEED + 1)
@@ -256,6 +266,7 @@ def main() -> None:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("which", choices=["gpt2", "bert"])
     p.add_argument("--minutes", type=float, default=14.0, help="wall-clock training budget")
+    p.add_argument("--steps", type=int, default=None, help="fixed step count (default: fit the budget)")
     p.add_argument("--vocab", type=int, default=4096)
     p.add_argument("--width", type=int, default=128)
     p.add_argument("--batch", type=int, default=32)
