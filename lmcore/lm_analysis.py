@@ -119,6 +119,23 @@ def word_ids_from_offsets(offsets: Sequence[tuple[int, int]], segments: Sequence
     return ids
 
 
+def word_labels(word_ids: Sequence[int], tokens: Sequence[str], offsets: Sequence[tuple[int, int]],
+                segments: Sequence[int], special: Sequence[bool], text_parts: Sequence[str]) -> list[str]:
+    """One label per word: the user's text from its first to its last piece
+    (so 'un', '##believ', '##able' -> 'unbelievable'); special tokens keep their label."""
+    labels: dict[int, str] = {}
+    spans: dict[int, tuple[int, int, int]] = {}
+    for w, tok, (s, e), seg, sp in zip(word_ids, tokens, offsets, segments, special):
+        if sp or e <= s:
+            labels.setdefault(w, tok)
+            continue
+        a, b, _ = spans.get(w, (s, e, seg))
+        spans[w] = (min(a, s), max(b, e), seg)
+    for w, (a, b, seg) in spans.items():
+        labels[w] = span_label(text_parts[seg][a:b])
+    return [labels[w] for w in range(max(word_ids) + 1)]
+
+
 def aggregate_words(maps: AttentionMaps, word_ids: Sequence[int],
                     word_labels: Sequence[str] | None = None) -> AttentionMaps:
     """Word-level attention: keys summed over a word's pieces, queries averaged.
@@ -174,13 +191,15 @@ class HeadStats:
 
 
 def category_masks(tokens: Sequence[str], cls_token: str = "[CLS]",
-                   sep_tokens: Sequence[str] = ("[SEP]",)) -> dict[str, np.ndarray]:
-    """(n, n) boolean masks: which key each category covers for each query."""
+                   sep_tokens: Sequence[str] = ("[SEP]",), is_cls: Sequence[bool] | None = None,
+                   is_sep: Sequence[bool] | None = None) -> dict[str, np.ndarray]:
+    """(n, n) boolean masks: which key each category covers for each query.
+    [CLS]/[SEP] positions come from `is_cls`/`is_sep` when given, else from the labels."""
     n = len(tokens)
     col = lambda m: np.broadcast_to(np.asarray(m, dtype=bool)[None, :], (n, n))
     return {
-        "cls": col([t == cls_token for t in tokens]),
-        "sep": col([t in sep_tokens for t in tokens]),
+        "cls": col(is_cls if is_cls is not None else [t == cls_token for t in tokens]),
+        "sep": col(is_sep if is_sep is not None else [t in sep_tokens for t in tokens]),
         "punct": col([is_punctuation(t) for t in tokens]),
         "prev": np.eye(n, k=-1, dtype=bool),
         "next": np.eye(n, k=1, dtype=bool),
@@ -189,7 +208,8 @@ def category_masks(tokens: Sequence[str], cls_token: str = "[CLS]",
 
 
 def head_report(maps: AttentionMaps, cls_token: str = "[CLS]", sep_tokens: Sequence[str] = ("[SEP]",),
-                threshold: float = 0.5, broad_entropy: float | None = None) -> list[HeadStats]:
+                threshold: float = 0.5, broad_entropy: float | None = None,
+                is_cls: Sequence[bool] | None = None, is_sep: Sequence[bool] | None = None) -> list[HeadStats]:
     """Clark et al. (2019) statistics per head, averaged over query positions.
 
     A head is labelled with a category when its mean weight there exceeds
@@ -197,7 +217,7 @@ def head_report(maps: AttentionMaps, cls_token: str = "[CLS]", sep_tokens: Seque
     0.8 · log n, near uniform); otherwise "mixed".
     """
     w = maps.weights.astype(np.float64)  # (L, H, n, n)
-    masks = category_masks(maps.key_tokens, cls_token, sep_tokens)
+    masks = category_masks(maps.key_tokens, cls_token, sep_tokens, is_cls, is_sep)
     means = {c: (w * m).sum(-1).mean(-1) for c, m in masks.items()}  # each (L, H)
     ent = -(w * np.log(np.where(w > 0, w, 1.0))).sum(-1).mean(-1)  # (L, H)
     broad = 0.8 * np.log(max(w.shape[-1], 2)) if broad_entropy is None else broad_entropy

@@ -26,7 +26,8 @@ import torch
 
 from lmcore.catalog import ModelInfo
 from lmcore.errors import UserFacingError
-from lmcore.lm_analysis import display_tokens, hangul_is_lost, has_hangul, word_ids_from_offsets
+from lmcore.lm_analysis import (HeadStats, aggregate_words, display_tokens, hangul_is_lost, has_hangul,
+                                head_report, hide_tokens, word_ids_from_offsets, word_labels)
 from lmcore.record import AttentionMaps, AttentionTrace
 
 ASSETS = Path(__file__).parent / "assets"
@@ -85,6 +86,7 @@ class Encoded:
     special: tuple[bool, ...]
     word_ids: tuple[int, ...]            # word index per token (see lm_analysis)
     notices: tuple[Notice, ...]
+    texts: tuple[str, ...] = ()          # the text (and text B) the offsets point into
 
 
 @dataclass(frozen=True)
@@ -306,7 +308,8 @@ def encode(model: LoadedModel | str, text: str, text_b: str | None = None,
     words = word_ids_from_offsets(offsets, segments, special, parts)
     notices += _hangul_notices(lm, "".join(parts), raw)
     return Encoded(ids, list(enc["token_type_ids"]) if "token_type_ids" in enc else None, raw,
-                   tuple(labels), offsets, tuple(segments), special, tuple(words), tuple(notices))
+                   tuple(labels), offsets, tuple(segments), special, tuple(words), tuple(notices),
+                   tuple(parts))
 
 
 def _hangul_notices(lm: LoadedModel, text: str, raw: tuple[str, ...]) -> list[Notice]:
@@ -355,6 +358,58 @@ def attention(model: LoadedModel | str, text: str, text_b: str | None = None,
     maps = AttentionMaps(forward_attention(lm, enc), enc.tokens, enc.tokens, kind)
     trace = AttentionTrace({"decoder" if kind == "causal" else "encoder": maps})
     return AttentionResult(maps, trace, enc, enc.notices)
+
+
+def word_attention(result: AttentionResult, hide_special: bool = False) -> AttentionMaps:
+    """Word-level maps (keys summed over a word's pieces, queries averaged), optionally
+    without special tokens (rows renormalised). Generated tokens count as words of their own."""
+    enc = result.encoded
+    maps = result.maps
+    if hide_special and any(enc.special):
+        maps = hide_tokens(maps, enc.special)
+        keep = [i for i, sp in enumerate(enc.special) if not sp]
+        enc = Encoded([enc.input_ids[i] for i in keep], None, tuple(enc.raw_tokens[i] for i in keep),
+                      tuple(enc.tokens[i] for i in keep), tuple(enc.offsets[i] for i in keep),
+                      tuple(enc.segments[i] for i in keep), (False,) * len(keep),
+                      _renumber([enc.word_ids[i] for i in keep]), enc.notices, enc.texts)
+    labels = word_labels(enc.word_ids, enc.tokens, enc.offsets, enc.segments, enc.special, enc.texts)
+    return aggregate_words(maps, enc.word_ids, labels)
+
+
+def _renumber(ids: list[int]) -> tuple[int, ...]:
+    order = {w: i for i, w in enumerate(dict.fromkeys(ids))}
+    return tuple(order[w] for w in ids)
+
+
+def special_hidden(result: AttentionResult) -> AttentionMaps:
+    """The maps without special tokens, each row renormalised over the rest."""
+    return hide_tokens(result.maps, result.encoded.special) if any(result.encoded.special) else result.maps
+
+
+def report(model: LoadedModel | str, result: AttentionResult, threshold: float = 0.5) -> list[HeadStats]:
+    """Clark et al. (2019) head report for a result; for GPT-style models the first
+    token plays the role of [CLS] (it is where idle heads park their weight)."""
+    lm = as_loaded(model)
+    ids = result.encoded.input_ids
+    tok = lm.tokenizer
+    if lm.kind == "causal-lm":
+        is_cls = [i == 0 for i in range(len(ids))]
+    else:
+        is_cls = [t == tok.cls_token_id for t in ids]
+    is_sep = [t == tok.sep_token_id for t in ids] if tok.sep_token_id is not None else [False] * len(ids)
+    return head_report(result.maps, threshold=threshold, is_cls=is_cls, is_sep=is_sep)
+
+
+def describe(name: str, lang: str = "en") -> str:
+    """The translated, honest description of a catalog model (with its measured quality)."""
+    from lmcore.i18n import translate
+    bundled = _bundled()
+    if name not in bundled:
+        return translate("lm.model.hub", lang, name=name)
+    m = _metrics(bundled[name][0])
+    acc = f"{100 * m['masked_token_accuracy']:.1f}%" if "masked_token_accuracy" in m else "?"
+    ppl = f"{m['validation_perplexity']:.1f}" if "validation_perplexity" in m else "?"
+    return translate(f"lm.model.{name}", lang, accuracy=acc, perplexity=ppl)
 
 
 # ---------------------------------------------------------------- predictions
@@ -523,6 +578,7 @@ def _extend(lm: LoadedModel, enc: Encoded, new: list[Prediction]) -> AttentionRe
     full = Encoded(enc.input_ids + [p.token_id for p in new], None,
                    enc.raw_tokens + tuple(lm.tokenizer.convert_ids_to_tokens([p.token_id for p in new])),
                    enc.tokens + tuple(p.display for p in new), enc.offsets + ((0, 0),) * g,
-                   enc.segments + (0,) * g, enc.special + (False,) * g, tuple(words), enc.notices)
+                   enc.segments + (0,) * g, enc.special + (False,) * g, tuple(words), enc.notices,
+                   enc.texts)
     maps = AttentionMaps(forward_attention(lm, full), full.tokens, full.tokens, "causal")
     return AttentionResult(maps, AttentionTrace({"decoder": maps}), full, full.notices)

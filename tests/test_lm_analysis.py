@@ -6,7 +6,7 @@ import pytest
 
 from lmcore.lm_analysis import (aggregate_words, attention_rollout, clean_token, display_tokens,
                                 hangul_is_lost, has_hangul, head_report, hide_tokens, is_punctuation,
-                                rollout_maps, word_ids_from_offsets)
+                                rollout_maps, word_ids_from_offsets, word_labels)
 from lmcore.record import AttentionMaps
 
 
@@ -147,3 +147,12 @@ def test_rollout_of_two_layers_is_the_product():
     maps = random_maps(4, layers=2, heads=1, seed=5)
     a = [0.5 * np.eye(4) + 0.5 * maps.weights[i, 0] for i in range(2)]
     np.testing.assert_allclose(attention_rollout(maps)[1], a[1] @ a[0], atol=1e-6)
+
+
+def test_word_labels_span_the_user_text():
+    text = "Unbelievable cats!"
+    offsets = [(0, 0), (0, 3), (3, 8), (8, 12), (13, 17), (17, 18), (0, 0)]
+    tokens = ["[CLS]", "Unb", "eliev", "able", "cats", "!", "[SEP]"]
+    special = [True, False, False, False, False, False, True]
+    ids = word_ids_from_offsets(offsets, [0] * 7, special, [text])
+    assert word_labels(ids, tokens, offsets, [0] * 7, special, [text]) == ["[CLS]", "Unbelievable", "cats", "!", "[SEP]"]

@@ -268,3 +268,38 @@ def test_catalog_entries():
     assert entries["tiny-bert"].kind == "masked-lm" and entries["tiny-gpt2"].kind == "causal-lm"
     for name in ("bert-base-uncased", "distilbert-base-uncased", "bert-base-multilingual-cased", "gpt2", "distilgpt2"):
         assert name in entries
+
+
+def test_word_attention_and_special_hiding(bert_dir):
+    res = P.attention(bert_dir, "Unbelievable cats, sat!", "a dog ran.")
+    words = P.word_attention(res)
+    assert words.key_tokens[:3] == ("[CLS]", "Unbelievable", "cats")
+    np.testing.assert_allclose(words.weights.sum(-1), 1.0, atol=1e-5)
+    bare = P.word_attention(res, hide_special=True)
+    assert "[CLS]" not in bare.key_tokens and "[SEP]" not in bare.key_tokens
+    assert bare.key_tokens[0] == "Unbelievable" and bare.key_tokens[-1] == "."
+    np.testing.assert_allclose(bare.weights.sum(-1), 1.0, atol=1e-5)
+    hidden = P.special_hidden(res)
+    assert len(hidden.key_tokens) == len(res.maps.key_tokens) - 3
+    np.testing.assert_allclose(hidden.weights.sum(-1), 1.0, atol=1e-5)
+
+
+def test_head_report_for_results(bert_dir, gpt2_dir):
+    res = P.attention(bert_dir, "the cat sat.")
+    rows = P.report(bert_dir, res)
+    assert len(rows) == 2 * 4 and {r.label for r in rows} <= {"cls", "sep", "punct", "prev", "next", "same", "broad", "mixed"}
+    # [CLS] statistics read the [CLS] column: compare with a direct mean
+    w = res.maps.weights
+    assert rows[5].cls == pytest.approx(float(w[1, 1, :, 0].mean()), rel=1e-5)
+    assert rows[5].sep == pytest.approx(float(w[1, 1, :, -1].mean()), rel=1e-5)
+    g = P.attention(gpt2_dir, "the cat sat on the mat")
+    first = P.report(gpt2_dir, g)[0]
+    assert first.cls == pytest.approx(float(g.maps.weights[0, 0, :, 0].mean()), rel=1e-5)
+    assert first.next == 0.0  # causal: nobody sees the next token
+
+
+def test_describe_is_translated_and_honest():
+    assert "Tiny Shakespeare" in P.describe("tiny-gpt2", "en")
+    assert "셰익스피어" in P.describe("tiny-gpt2", "ko")
+    assert "no fill-mask" in P.describe("all-MiniLM-L6-v2", "en")
+    assert "gpt2" in P.describe("gpt2", "ko")
