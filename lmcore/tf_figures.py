@@ -17,6 +17,7 @@ from lmcore.plots import escape_tokens
 
 DIVERGING = "RdBu_r"   # blue < 0 < red, white at 0
 DECIMALS = 3
+ROBUST_PERCENTILE = 99.5  # colour range of large signed matrices (outliers saturate)
 HOVER_TEXT_LIMIT = 20_000  # cells above which hover shows row/column numbers, not labels
 
 
@@ -42,8 +43,9 @@ def matrix_heatmap(values: np.ndarray, row_labels: Sequence[str] | None = None,
     z = np.round(np.asarray(values, dtype=np.float64), DECIMALS)
     n_rows, n_cols = z.shape
     finite = z[np.isfinite(z)]
-    if symmetric and zmin is None and zmax is None:
-        bound = float(np.abs(finite).max()) if finite.size else 1.0
+    if symmetric and zmin is None and zmax is None:  # centred on 0; a few outliers may saturate
+        bound = float(np.percentile(np.abs(finite), ROBUST_PERCENTILE if finite.size > 400 else 100)) \
+            if finite.size else 1.0
         zmin, zmax = -(bound or 1.0), bound or 1.0
     r_lab = escape_tokens(row_labels) if row_labels is not None else [str(i) for i in range(n_rows)]
     c_lab = escape_tokens(col_labels) if col_labels is not None else [str(j) for j in range(n_cols)]
@@ -57,10 +59,13 @@ def matrix_heatmap(values: np.ndarray, row_labels: Sequence[str] | None = None,
                                zmax=zmax, colorscale=colorscale, hoverongaps=False,
                                colorbar=dict(title=v_l, thickness=12), **hover))
     fig.update_layout(
-        title=html.escape(title) if title else None, plot_bgcolor="white",
+        title=dict(text=html.escape(title) if title else None, y=0.98, yanchor="top"),
+        plot_bgcolor="white",
         xaxis=_axis(col_labels, n_cols, col_title) | dict(side="top", tickangle=-45),
         yaxis=_axis(row_labels, n_rows, row_title) | dict(autorange="reversed"),
-        margin=dict(l=10, r=10, t=70 if title else 30, b=10), height=height)
+        margin=dict(l=10, r=10, b=10, t=(50 if title else 10) + (60 if col_labels is not None else 25)
+                    + (25 if col_title else 0)),
+        height=height)
     return fig
 
 

@@ -44,12 +44,11 @@ def matrix(col, values, rows, cols, title_key: str, value_key: str = "tf.steps.v
 
 def show_head(steps: S.LayerSteps, head: int) -> None:
     h, toks = steps.heads[head], list(steps.tokens)
-    dims = [str(i) for i in range(steps.d_k)]
     st.subheader(t("tf.steps.h.qkv", head=head, d_k=steps.d_k))
     st.latex(r"Q = X W^Q_i,\quad K = X W^K_i,\quad V = X W^V_i")
     cols = st.columns(3)
     for col, values, key in zip(cols, (h.q, h.k, h.v), ("tf.steps.q", "tf.steps.k", "tf.steps.v")):
-        matrix(col, values, toks, dims, key)
+        matrix(col, values, toks, None, key)
     st.subheader(t("tf.steps.h.scores"))
     c1, c2 = st.columns(2)
     matrix(c1, h.scores, toks, toks, "tf.steps.scores")
@@ -64,7 +63,7 @@ def show_head(steps: S.LayerSteps, head: int) -> None:
         key_label=t("common.key"), weight_label=t("common.weight")), key="sa_softmax")
     c4.latex(r"A = \mathrm{softmax}(S / \sqrt{d_k})")
     st.subheader(t("tf.steps.h.output"))
-    matrix(st, h.output, toks, dims, "tf.steps.z")
+    matrix(st, h.output, toks, None, "tf.steps.z")
     st.latex(r"Z_i = A V")
 
 

@@ -91,8 +91,8 @@ def show_steps(view: TransformerView, layer: int, head: int) -> None:
                                       token_label=t("common.key"), weight_label=t("common.weight")),
                     key="tf_step_cross")
     grown = AttentionMaps(cross.weights[:, :, :step], cross.query_tokens[:step], cross.key_tokens, "cross")
-    st.plotly_chart(plots.attention_heatmap(grown, layer, head, title=t("tf.page.fig.grown"),
-                                            **labels()), key="tf_grown")
+    fig = plots.attention_heatmap(grown, layer, head, title=t("tf.page.fig.grown"), **labels())
+    st.plotly_chart(fig.update_layout(height=220 + 28 * step), key="tf_grown")
 
 
 def show_causal_mask(view: TransformerView) -> None:
@@ -115,8 +115,8 @@ def main() -> None:
         st.info(t("tf.page.no_models"))
         return
     c1, c2 = st.columns([3, 1])
-    name = c1.selectbox(t("common.model"), names, key="tf_model",
-                        format_func=lambda n: t(f"tf.model.{n}"))
+    titles = {n: t(f"tf.model.{n}") for n in names}  # translated now, not when formatting later
+    name = c1.selectbox(t("common.model"), names, key="tf_model", format_func=titles.__getitem__)
     beam = c2.selectbox(t("tf.page.beam"), [1, 2, 3, 5], key="tf_beam")
     text = st.text_input(t("tf.page.text"), EXAMPLES[name], max_chars=2000, key=f"tf_text_{name}")
     try:

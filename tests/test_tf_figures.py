@@ -29,3 +29,10 @@ def test_waves_and_head_summary():
     ent, dist = np.ones((2, 4)), np.arange(8.0).reshape(2, 4)
     fig = head_summary_figure(ent, dist, layer=1)
     assert len(fig.data) == 2 and list(fig.data[1].y) == [4.0, 5.0, 6.0, 7.0]
+
+
+def test_large_matrices_use_a_robust_symmetric_range():
+    z = np.random.default_rng(0).standard_normal((40, 40))
+    z[0, 0] = 100.0  # one outlier must not wash out the rest
+    hm = matrix_heatmap(z).data[0]
+    assert hm.zmin == -hm.zmax and hm.zmax < 10

@@ -1,0 +1,60 @@
+"""The Transformer page runs in English and Korean with the bundled translators."""
+from pathlib import Path
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from lmcore.transformer_models import TRANSFORMERS
+from lmcore.translators import bundled_path
+
+PAGE = str(Path(__file__).resolve().parent.parent / "pages" / "transformer.py")
+PRESENT = [n for n in TRANSFORMERS if (bundled_path(n) / "config.json").is_file()]
+needs_models = pytest.mark.skipif(not PRESENT, reason="no bundled Transformer yet")
+
+
+def open_page(lang: str) -> AppTest:
+    at = AppTest.from_file(PAGE, default_timeout=120)
+    at.query_params["lang"] = lang
+    return at.run()
+
+
+@pytest.mark.parametrize("lang,title", [("en", "The Transformer, head by head"),
+                                        ("ko", "트랜스포머, 헤드별로 보기")])
+def test_page_runs_in_both_languages(lang, title):
+    at = open_page(lang)
+    assert not at.exception and not at.error
+    assert at.title[0].value == title
+    if PRESENT:
+        assert len(at.get("plotly_chart")) >= 6
+
+
+@needs_models
+@pytest.mark.parametrize("kind", ["decoder", "cross"])
+def test_every_attention_kind_and_the_last_layer(kind):
+    at = open_page("en")
+    at.radio(key="tf_kind").set_value(kind).run()
+    layers = at.selectbox(key="tf_layer").options
+    at.selectbox(key="tf_layer").set_value(layers[-1]).run()
+    assert not at.exception and not at.error
+
+
+@needs_models
+@pytest.mark.parametrize("text,kind", [("", "error"), ("x " * 500, "info"),
+                                       ("</script><img src=x onerror=alert(1)> 😀", None),
+                                       ("나는 학생이다", "info")])
+def test_bad_input(text, kind):
+    at = open_page("ko")
+    name = at.selectbox(key="tf_model").value
+    at.text_input(key=f"tf_text_{name}").input(text).run()
+    assert not at.exception
+    if kind == "error":
+        assert at.error
+    elif kind == "info":
+        assert at.info and any("\uac00" <= ch <= "\ud7a3" for ch in at.info[0].value)
+
+
+@needs_models
+def test_beam_search_runs():
+    at = open_page("en")
+    at.selectbox(key="tf_beam").set_value(3).run()
+    assert not at.exception and not at.error
