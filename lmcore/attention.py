@@ -244,25 +244,30 @@ class MultiHeadAttention(nn.Module):
         if bias:
             nn.init.zeros_(self.out_proj.bias)
 
-    def _project(self, query: Tensor, key: Tensor, value: Tensor) -> tuple[Tensor, Tensor, Tensor]:
-        """Q W^Q, K W^K, V W^V with one fused matmul when inputs are shared."""
-        w, b = self.in_proj_weight, self.in_proj_bias
-        d = self.d_model
-        if query is key and key is value:  # self-attention
-            return F.linear(query, w, b).chunk(3, dim=-1)  # 3 x (B, T, d)
-        bq, bkv = (None, None) if b is None else (b[:d], b[d:])
-        q = F.linear(query, w[:d], bq)
-        if key is value:  # cross-attention over one memory
-            k, v = F.linear(key, w[d:], bkv).chunk(2, dim=-1)
-            return q, k, v
-        bk, bv = (None, None) if b is None else (b[d:2 * d], b[2 * d:])
-        return q, F.linear(key, w[d:2 * d], bk), F.linear(value, w[2 * d:], bv)
-
-    def _split_heads(self, x: Tensor, contiguous: bool) -> Tensor:
-        """(B, T, d_model) -> (B, H, T, d_head); contiguous for the explicit path's matmuls."""
+    def _heads(self, x: Tensor, n: int, contiguous: bool) -> tuple[Tensor, ...]:
+        """(B, T, n * d_model) -> n tensors (B, H, T, d_head); one copy for all if contiguous."""
         B, T, _ = x.shape
-        heads = x.view(B, T, self.n_heads, self.d_head).transpose(1, 2)  # (B, H, T, d_head)
-        return heads.contiguous() if contiguous else heads
+        heads = x.view(B, T, n, self.n_heads, self.d_head).permute(2, 0, 3, 1, 4)  # (n,B,H,T,dh)
+        return (heads.contiguous() if contiguous else heads).unbind(0)
+
+    def _project(self, query: Tensor, key: Tensor, value: Tensor,
+                 contiguous: bool) -> tuple[Tensor, ...]:
+        """Q W^Q, K W^K, V W^V as heads (B, H, T, d_head); one matmul for shared inputs.
+
+        The fused kernel takes strided views; the explicit path copies them once, up
+        front (one copy for shared inputs), instead of every matmul copying its operands.
+        """
+        w, b, d = self.in_proj_weight, self.in_proj_bias, self.d_model
+        if query is key and key is value:  # self-attention
+            return self._heads(F.linear(query, w, b), 3, contiguous)
+        bq, bk, bv = (None, None, None) if b is None else (b[:d], b[d:2 * d], b[2 * d:])
+        (q,) = self._heads(F.linear(query, w[:d], bq), 1, contiguous)
+        if key is value:  # cross-attention over one memory
+            bkv = None if b is None else b[d:]
+            return (q, *self._heads(F.linear(key, w[d:], bkv), 2, contiguous))
+        (k,) = self._heads(F.linear(key, w[d:2 * d], bk), 1, contiguous)
+        (v,) = self._heads(F.linear(value, w[2 * d:], bv), 1, contiguous)
+        return q, k, v
 
     def forward(self, query: Tensor, key: Tensor, value: Tensor, mask: Tensor | None = None,
                 need_weights: bool = True) -> tuple[Tensor, Tensor | None]:
@@ -274,10 +279,7 @@ class MultiHeadAttention(nn.Module):
             raise ValueError(f"expected (B, T, {self.d_model}) inputs, got query "
                              f"{tuple(query.shape)} and key {tuple(key.shape)}")
         B, Tq, _ = query.shape
-        # The fused kernel takes strided views; the explicit path copies each once, up
-        # front, instead of letting every matmul copy its operands again.
-        q, k, v = (self._split_heads(x, need_weights)
-                   for x in self._project(query, key, value))  # (B, H, T, d_head)
+        q, k, v = self._project(query, key, value, contiguous=need_weights)  # (B, H, T, d_head)
         p = self.dropout if self.training else 0.0
         out, weights = scaled_dot_product_attention(q, k, v, mask, need_weights, p)
         # out (B, H, Tq, d_head), weights (B, H, Tq, Tk) or None
