@@ -1,0 +1,98 @@
+"""Pure plotly builders for the Fine-tuning page (tested without Streamlit).
+
+Labels are passed in already translated; every user-supplied string (label names,
+tokens) is html-escaped here. Heatmaps use integer positions with tickvals/ticktext
+so repeated tokens stay apart.
+"""
+from __future__ import annotations
+
+import html
+from typing import Sequence
+
+import numpy as np
+import plotly.graph_objects as go
+from plotly.subplots import make_subplots
+
+from lmcore.record import AttentionMaps
+
+BLUE, ORANGE = "#1f77b4", "#ff7f0e"
+
+
+def _esc(items: Sequence[str]) -> list[str]:
+    return [html.escape(str(s)) for s in items]
+
+
+def training_curves(steps: Sequence[dict], epochs: Sequence[dict], labels: dict[str, str]) -> go.Figure:
+    """Loss and accuracy: running training values per step, validation per epoch.
+
+    steps:  [{"x": fractional epoch, "loss": ..., "accuracy": ...}]
+    epochs: [{"epoch": k, "val_loss": ..., "val_accuracy": ...}]
+    labels: translated "loss", "accuracy", "train", "val", "x".
+    """
+    fig = make_subplots(rows=1, cols=2, subplot_titles=(labels["loss"], labels["accuracy"]))
+    x = [s["x"] for s in steps]
+    for col, key in ((1, "loss"), (2, "accuracy")):
+        fig.add_trace(go.Scatter(x=x, y=[s[key] for s in steps], mode="lines", name=labels["train"],
+                                 line=dict(color=BLUE), showlegend=col == 1), row=1, col=col)
+        fig.add_trace(go.Scatter(x=[e["epoch"] for e in epochs], y=[e[f"val_{key}"] for e in epochs],
+                                 mode="lines+markers", name=labels["val"], line=dict(color=ORANGE),
+                                 marker=dict(size=9), showlegend=col == 1), row=1, col=col)
+    fig.update_yaxes(range=[0, 1.02], row=1, col=2)
+    fig.update_yaxes(rangemode="tozero", row=1, col=1)
+    fig.update_xaxes(title_text=labels["x"], rangemode="tozero")
+    fig.update_layout(height=320, margin=dict(l=40, r=10, t=40, b=40), legend=dict(orientation="h", y=-0.25))
+    return fig
+
+
+def confusion_figure(matrix: np.ndarray, label_names: Sequence[str], true_title: str,
+                     pred_title: str) -> go.Figure:
+    """(classes, classes) counts, rows = true label, columns = predicted; counts written in cells."""
+    m = np.asarray(matrix)
+    names = _esc(label_names)
+    idx = list(range(len(names)))
+    fig = go.Figure(go.Heatmap(z=m, x=idx, y=idx, colorscale="Blues", showscale=False,
+                               text=m.astype(str), texttemplate="%{text}", zmin=0,
+                               hovertemplate="%{y} → %{x}: %{z}<extra></extra>"))
+    fig.update_xaxes(title_text=pred_title, tickvals=idx, ticktext=names, side="bottom")
+    fig.update_yaxes(title_text=true_title, tickvals=idx, ticktext=names, autorange="reversed")
+    side = 120 + 60 * len(names)
+    fig.update_layout(height=min(600, side + 80), width=min(700, side + 200),
+                      margin=dict(l=40, r=10, t=20, b=40))
+    return fig
+
+
+def cls_attention_figure(before: AttentionMaps, after: AttentionMaps, titles: tuple[str, str],
+                         layer_label: str) -> go.Figure:
+    """[CLS]'s attention row, mean over heads, for every layer (rows) and key token (columns),
+    before and after side by side. Weights in [0, 1] (zmin=0, zmax=1)."""
+    fig = make_subplots(rows=1, cols=2, subplot_titles=titles, horizontal_spacing=0.08)
+    for col, maps in ((1, before), (2, after)):
+        z = maps.weights[:, :, 0, :].mean(axis=1)  # (layers, keys)
+        keys = list(range(len(maps.key_tokens)))
+        layers = list(range(maps.n_layers))
+        fig.add_trace(go.Heatmap(z=np.round(z, 4), x=keys, y=layers, zmin=0, zmax=1, colorscale="Viridis",
+                                 showscale=col == 2, customdata=np.array([_esc(maps.key_tokens)] * len(layers)),
+                                 hovertemplate=f"{html.escape(layer_label)} %{{y}} · %{{customdata}}: %{{z}}<extra></extra>"),
+                      row=1, col=col)
+        fig.update_xaxes(tickvals=keys, ticktext=_esc(maps.key_tokens), tickangle=-60, row=1, col=col)
+        fig.update_yaxes(tickvals=layers, ticktext=[str(l + 1) for l in layers], autorange="reversed",
+                         title_text=layer_label if col == 1 else None, row=1, col=col)
+    fig.update_layout(height=120 + 40 * before.n_layers, margin=dict(l=50, r=10, t=40, b=80))
+    return fig
+
+
+def head_change_figure(values: np.ndarray, layer_label: str, head_label: str, colorbar: str) -> go.Figure:
+    """(layers, heads) Jensen-Shannon distances as a heatmap, 1-based layer and head numbers."""
+    v = np.asarray(values, dtype=float)
+    layers, heads = list(range(v.shape[0])), list(range(v.shape[1]))
+    top = max(float(v.max()), 1e-6) if v.size else 1.0
+    fig = go.Figure(go.Heatmap(z=np.round(v, 4), x=heads, y=layers, zmin=0, zmax=top, colorscale="Reds",
+                               colorbar=dict(title=html.escape(colorbar)),
+                               text=np.round(v, 2).astype(str), texttemplate="%{text}",
+                               hovertemplate=f"{html.escape(layer_label)} %{{y}}, {html.escape(head_label)} "
+                                             "%{x}: %{z}<extra></extra>"))
+    fig.update_xaxes(title_text=head_label, tickvals=heads, ticktext=[str(h + 1) for h in heads])
+    fig.update_yaxes(title_text=layer_label, tickvals=layers, ticktext=[str(l + 1) for l in layers],
+                     autorange="reversed")
+    fig.update_layout(height=120 + 40 * len(layers), margin=dict(l=50, r=10, t=20, b=40))
+    return fig
