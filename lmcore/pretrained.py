@@ -294,9 +294,9 @@ def encode(model: LoadedModel | str, text: str, text_b: str | None = None,
         if total > limit:
             enc = lm.tokenizer(*parts, truncation=True, max_length=limit, **opts)
         seq_ids = enc.sequence_ids()
+        raw = tuple(lm.tokenizer.convert_ids_to_tokens(list(enc["input_ids"])))
     notices = [Notice("errors.text_truncated", {"kept": len(enc["input_ids"]), "total": total})] if total > limit else []
     ids = list(enc["input_ids"])
-    raw = tuple(lm.tokenizer.convert_ids_to_tokens(ids))
     special = tuple(bool(s) for s in enc["special_tokens_mask"])
     segments, prev = [], 0
     for s in seq_ids:
@@ -453,13 +453,14 @@ def _require(lm: LoadedModel, kind: str) -> None:
 
 def _prediction(lm: LoadedModel, token_id: int, probability: float) -> Prediction:
     from lmcore.lm_analysis import clean_token
+    with lm.lock:
+        piece = lm.tokenizer.convert_ids_to_tokens(token_id)
+        text = lm.tokenizer.decode([token_id]) if lm.byte_level else piece
     if lm.byte_level:
-        text = lm.tokenizer.decode([token_id])
         shown = text.strip() or ("↵" if "\n" in text else "␣")
         if "\ufffd" in text:  # a byte fragment of a multi-byte character (Korean...)
-            shown = f"⟨{lm.tokenizer.convert_ids_to_tokens(token_id)}⟩"
+            shown = f"⟨{piece}⟩"
     else:
-        text = lm.tokenizer.convert_ids_to_tokens(token_id)
         shown = clean_token(text)
     return Prediction(text, shown, int(token_id), float(probability))
 
@@ -562,7 +563,8 @@ def generate_trace(model: LoadedModel | str, prompt: str, steps: int = 20, top_k
     start = len(enc.input_ids)
     steps_out = tuple(GenerationStep(c, r, start + i, final.maps.weights[:, :, start + i, : start + i + 1])
                       for i, (c, r) in enumerate(chosen))
-    text = prompt + lm.tokenizer.decode([c.token_id for c, _ in chosen])
+    with lm.lock:
+        text = prompt + lm.tokenizer.decode([c.token_id for c, _ in chosen])
     notices = enc.notices + ((Notice("lm.notice.context_full", {"limit": lm.max_length}),) if room < steps else ())
     return GenerationTrace(steps_out, final, text, notices)
 
@@ -575,8 +577,9 @@ def _extend(lm: LoadedModel, enc: Encoded, new: list[Prediction]) -> AttentionRe
     for p in new:
         last += 1 if (p.token[:1].isspace() or not words) else 0
         words.append(last)
-    full = Encoded(enc.input_ids + [p.token_id for p in new], None,
-                   enc.raw_tokens + tuple(lm.tokenizer.convert_ids_to_tokens([p.token_id for p in new])),
+    with lm.lock:
+        pieces = tuple(lm.tokenizer.convert_ids_to_tokens([p.token_id for p in new]))
+    full = Encoded(enc.input_ids + [p.token_id for p in new], None, enc.raw_tokens + pieces,
                    enc.tokens + tuple(p.display for p in new), enc.offsets + ((0, 0),) * g,
                    enc.segments + (0,) * g, enc.special + (False,) * g, tuple(words), enc.notices,
                    enc.texts)

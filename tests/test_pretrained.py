@@ -245,12 +245,13 @@ def test_minilm_real_attention():
     np.testing.assert_allclose(res.maps.weights.sum(-1), 1.0, atol=1e-4)
 
 
-def test_shared_model_from_threads(bert_dir):
+def test_shared_model_from_threads(bert_dir, gpt2_dir):
     errors: list[Exception] = []
 
     def work(i: int) -> None:
         try:
-            P.attention(bert_dir, f"the cat sat {i} times on the mat")
+            P.attention(bert_dir, f"the cat sat {i} times on the mat " * (1 + 10 * (i % 2)))
+            P.next_token(gpt2_dir, f"the cat sat {i} times", top_k=3)
         except Exception as error:  # noqa: BLE001 - collected for the assertion
             errors.append(error)
 
@@ -303,3 +304,19 @@ def test_describe_is_translated_and_honest():
     assert "셰익스피어" in P.describe("tiny-gpt2", "ko")
     assert "no fill-mask" in P.describe("all-MiniLM-L6-v2", "en")
     assert "gpt2" in P.describe("gpt2", "ko")
+
+
+def test_masked_lm_checkpoint_without_nsp_head(tmp_path):
+    from transformers import BertForMaskedLM
+
+    torch.manual_seed(1)
+    tok = _bert_tokenizer()
+    BertForMaskedLM(BertConfig(vocab_size=len(tok), hidden_size=32, num_hidden_layers=2, num_attention_heads=4,
+                               intermediate_size=64, max_position_embeddings=32)).save_pretrained(tmp_path)
+    tok.save_pretrained(tmp_path)
+    lm = P.load_model(str(tmp_path))
+    assert lm.kind == "masked-lm" and not lm.has_nsp
+    assert len(P.fill_mask(lm, "the [MASK] sat").masks) == 1
+    with pytest.raises(UserFacingError) as info:
+        P.next_sentence(lm, "a", "b")
+    assert info.value.key == "lm.err.no_nsp"
