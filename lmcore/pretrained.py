@@ -444,6 +444,7 @@ class GenerationTrace:
 
 
 USER_MASK = "[MASK]"
+_USER_MASK_RE = re.compile(r"\[mask\]", re.IGNORECASE)  # "[MASK]", "[mask]": the model's own token
 
 
 def _require(lm: LoadedModel, kind: str) -> None:
@@ -486,9 +487,9 @@ def fill_mask(model: LoadedModel | str, text: str, top_k: int = 5) -> FillMaskRe
     lm = as_loaded(model)
     _require(lm, "masked-lm")
     text = check_text(text)
-    if USER_MASK not in text:
+    if not _USER_MASK_RE.search(text):
         raise UserFacingError("lm.err.no_mask")
-    enc = encode(lm, text.replace(USER_MASK, lm.tokenizer.mask_token))
+    enc = encode(lm, _USER_MASK_RE.sub(lambda _: lm.tokenizer.mask_token, text))
     positions = [i for i, t in enumerate(enc.input_ids) if t == lm.tokenizer.mask_token_id]
     if not positions:
         raise UserFacingError("lm.err.mask_truncated")

@@ -202,7 +202,25 @@ def save(model, tok, folder: Path, metrics: dict) -> None:
     metrics["size_bytes_on_disk"] = size
     metrics["parameters"] = sum(p.numel() for p in model.parameters())
     (folder / "metrics.json").write_text(json.dumps(metrics, indent=2) + "\n")
+    write_card(folder, metrics)
     log(f"saved to {folder}: {json.dumps(metrics)}")
+
+
+def write_card(folder: Path, metrics: dict) -> None:
+    """A short, honest model card next to the weights."""
+    lines = [f"# {folder.name}", "",
+             f"Trained by `scripts/train_tiny_lms.py` (see `scripts/train_tiny_lms.sh`) on one CPU thread.",
+             f"A teaching model: far weaker than the real model of the same architecture.", "",
+             f"- data: {metrics.get('data')}", f"- tokenizer: {metrics.get('tokenizer')}",
+             f"- parameters: {metrics.get('parameters'):,}; files: {metrics.get('size_bytes_on_disk', 0) / 1e6:.1f} MB",
+             f"- training: {metrics.get('steps')} steps ({metrics.get('stopped', 'completed')}), "
+             f"{metrics.get('train_seconds')} s, seed {metrics.get('seed')}"]
+    for key in ("validation_perplexity", "masked_token_accuracy", "next_sentence_accuracy"):
+        if key in metrics:
+            lines.append(f"- {key.replace('_', ' ')} (held-out split): {metrics[key]}")
+    if "Tatoeba" in str(metrics.get("data")):
+        lines += ["", "English sentences from Tatoeba (tatoeba.org), CC-BY 2.0 FR, via manythings.org."]
+    (folder / "README.md").write_text("\n".join(lines) + "\n")
 
 
 def run_gpt2(args) -> None:

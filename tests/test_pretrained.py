@@ -164,7 +164,7 @@ def test_fill_mask_needs_mask_and_handles_several(bert_dir, gpt2_dir):
     with pytest.raises(UserFacingError) as info:
         P.fill_mask(bert_dir, "the cat sat on the mat")
     assert info.value.key == "lm.err.no_mask"
-    res = P.fill_mask(bert_dir, "the [MASK] sat on the [MASK] .", top_k=4)
+    res = P.fill_mask(bert_dir, "the [MASK] sat on the [mask] .", top_k=4)
     assert len(res.masks) == 2 and all(len(m) == 4 for m in res.masks)
     specials = {"[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]"}
     for preds in res.masks:
