@@ -49,8 +49,9 @@ with st.sidebar:
 lm = load_or_stop(name)
 model_label(name, lm.kind)
 
-pair = st.radio(t("lmp.input.mode"), ["single", "pair"], horizontal=True, key="lmp_bert_mode",
-                format_func=lambda m: t(f"lmp.input.{m}")) == "pair"
+modes = {m: t(f"lmp.input.{m}") for m in ("single", "pair")}  # labels fixed at run time
+pair = st.radio(t("lmp.input.mode"), list(modes), horizontal=True, key="lmp_bert_mode",
+                format_func=modes.__getitem__) == "pair"
 cols = st.columns(2 if pair else 1)
 text_a = cols[0].text_area(t("lmp.input.sentence_a" if pair else "lmp.input.sentence"),
                            EXAMPLE_A, key="lmp_bert_a", height=80)

@@ -70,9 +70,10 @@ text_box = st.empty()
 if play:  # show the tokens arriving one by one, then keep the result
     start = st.session_state[STEPS]
     target = lm_logic.next_steps(start, "play", PLAY_STEPS, MAX_STEPS)
-    for n in range(start + 1, target + 1):
-        text_box.text(loaders.generation(name, prompt, n, top_k, temperature, seed).text)
-        time.sleep(0.12)
+    ahead = call_or_stop(loaders.generation, name, prompt, target, top_k, temperature, seed)
+    for n in range(start + 1, len(ahead.steps) + 1):
+        text_box.text(prompt + "".join(s.chosen.token for s in ahead.steps[:n]))
+        time.sleep(0.15)
     st.session_state[STEPS] = target
 n_steps = st.session_state[STEPS]
 trace = call_or_stop(loaders.generation, name, prompt, n_steps, top_k, temperature, seed)

@@ -12,19 +12,12 @@ from ui.i18n import current_language, t
 OTHER = "__other__"
 
 
-def _option_label(name: str, offline: dict[str, bool]) -> str:
-    if name == OTHER:
-        return t("lmp.model.other")
-    return name if offline.get(name, True) else t("lmp.model.not_here", name=name)
-
-
 def model_picker(kinds: tuple[str, ...], key: str) -> str:
     """A selectbox of catalog models of these kinds (+ a free hub id or folder)."""
     choices = loaders.model_choices(kinds)
-    offline = {m.name: m.offline for m in choices}
-    options = [m.name for m in choices] + [OTHER]
-    choice = st.selectbox(t("common.model"), options, key=key,
-                          format_func=lambda n: _option_label(n, offline))
+    labels = {m.name: m.name if m.offline else t("lmp.model.not_here", name=m.name)
+              for m in choices} | {OTHER: t("lmp.model.other")}  # fixed at run time
+    choice = st.selectbox(t("common.model"), list(labels), key=key, format_func=labels.__getitem__)
     if choice != OTHER:
         return choice
     return st.text_input(t("lmp.model.other_input"), key=f"{key}_other", max_chars=300).strip()

@@ -1,0 +1,179 @@
+"""The BERT page (AppTest, both languages) and its pure helpers."""
+from __future__ import annotations
+
+import base64
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from lmcore.i18n import translate
+from ui import lm_logic
+
+PAGE = str(Path(__file__).resolve().parent.parent / "pages" / "bert.py")
+HOSTILE = "</script><img src=x onerror=alert(1)>"
+
+
+def open_page(lang: str = "en", model: str | None = None) -> AppTest:
+    at = AppTest.from_file(PAGE, default_timeout=120)
+    at.query_params["lang"] = lang
+    at.run()
+    if model is not None:
+        at.sidebar.selectbox(key="lmp_bert_model").select(model).run()
+    return at
+
+
+def assert_clean(at: AppTest) -> None:
+    assert not at.exception, [e.value for e in at.exception]
+    assert not at.error, [e.value for e in at.error]
+
+
+def charts(at: AppTest) -> list[dict]:
+    return [json.loads(c.proto.spec) for c in at.get("plotly_chart")]
+
+
+def values(array) -> np.ndarray:
+    """A plotly array from a figure spec (plain list or base64 typed array)."""
+    if isinstance(array, dict):
+        return np.frombuffer(base64.b64decode(array["bdata"]), dtype=np.dtype(array["dtype"]))
+    return np.asarray(array, dtype=float)
+
+
+@pytest.mark.parametrize("lang", ["en", "ko"])
+def test_default_page_draws_grid_heatmap_and_offline_views(lang):
+    at = open_page(lang)  # bundled all-MiniLM-L6-v2 by default
+    assert_clean(at)
+    assert at.title[0].value == translate("lmp.bert.title", lang)
+    figures = charts(at)
+    assert len(figures[0]["data"]) == 6 * 12, "one heatmap per layer and head"
+    assert len(figures[1]["data"]) == 1
+    iframes = [e.proto.srcdoc for e in at.get("iframe")]
+    assert len(iframes) == 2 and all("d3js.org v5" in f and "cdnjs" not in f for f in iframes)
+    assert any(translate("lmp.fill.needs_mlm", lang, name="all-MiniLM-L6-v2") == i.value
+               for i in at.info), "MiniLM has no MLM head and says so"
+
+
+def test_layer_and_head_pickers_choose_the_big_map():
+    at = open_page("en", "tiny-bert")
+    at.selectbox(key="lmp_bert_layer").set_value(2).run()
+    at.selectbox(key="lmp_bert_head").set_value(3).run()
+    assert_clean(at)
+    assert charts(at)[1]["layout"]["title"]["text"] == "Layer 2, head 3"
+
+
+@pytest.mark.parametrize("lang", ["en", "ko"])
+def test_fill_mask_with_tiny_bert(lang):
+    at = open_page(lang, "tiny-bert")
+    assert_clean(at)
+    picker = at.selectbox(key="lmp_bert_mask_word")
+    assert "cat" in picker.options
+    picker.select("cat").run()
+    assert_clean(at)
+    assert any(t.value == "The [MASK] sat on the mat because it was tired." for t in at.text)
+    bars = [f for f in charts(at) if f["data"][0]["type"] == "bar"]
+    probabilities = values(bars[0]["data"][0]["y"])
+    assert len(bars) == 1 and len(probabilities) == 5
+    assert 0 < probabilities.sum() <= 1.0001 and (np.diff(probabilities) <= 0).all()
+
+
+def test_typed_masks_each_get_guesses():
+    at = open_page("en", "tiny-bert")
+    at.text_area(key="lmp_bert_a").input("the [MASK] is [MASK] .").run()
+    assert_clean(at)
+    assert len([f for f in charts(at) if f["data"][0]["type"] == "bar"]) == 2
+
+
+def test_pair_gives_next_sentence_probability_in_korean():
+    at = open_page("ko", "tiny-bert")
+    at.radio(key="lmp_bert_mode").set_value("pair").run()
+    assert_clean(at)
+    assert len(at.metric) == 1 and at.metric[0].value.endswith("%")
+    params = json.loads(at.get("iframe")[0].proto.srcdoc.split('id="bertviz-params">')[1]
+                        .split("</script>")[0])
+    assert len(params["attention"]) == 5 and params["attention"][1]["name"] == "문장 A → 문장 A"
+
+
+def strings(node) -> list[str]:
+    """Every string inside a decoded figure spec."""
+    if isinstance(node, str):
+        return [node]
+    if isinstance(node, dict):
+        return [s for v in node.values() for s in strings(v)]
+    if isinstance(node, list):
+        return [s for v in node for s in strings(v)]
+    return []
+
+
+def test_hostile_text_is_escaped_everywhere():
+    at = open_page("en", "tiny-bert")
+    at.text_area(key="lmp_bert_a").input(f"the king {HOSTILE} is dead").run()
+    assert_clean(at)
+    figures = charts(at)
+    for figure in figures:
+        decoded = " ".join(strings(figure)).lower()
+        assert "<img" not in decoded and "<script" not in decoded and "</script" not in decoded
+    grid_ticks = strings(figures[0]["layout"])
+    assert any("&lt;" in s for s in grid_ticks) and not any("<" in s for s in grid_ticks)
+    for frame in at.get("iframe"):
+        assert "<img" not in frame.proto.srcdoc and "\\u003c" in frame.proto.srcdoc
+
+
+def test_korean_on_an_english_vocabulary_names_a_model_that_can():
+    at = open_page("ko", "tiny-bert")
+    at.text_area(key="lmp_bert_a").input("고양이가 매트 위에 앉았다").run()
+    assert not at.exception
+    assert any("tiny-bert" in w.value and "한글" in w.value for w in at.warning)
+
+
+@pytest.mark.parametrize("bad,key", [("   ", "errors.empty_text"), ("a\x00b", "lm.err.binary")])
+def test_bad_text_gives_a_translated_error(bad, key):
+    at = open_page("ko", "tiny-bert")
+    at.text_area(key="lmp_bert_a").input(bad).run()
+    assert not at.exception
+    assert [e.value for e in at.error] == [translate(key, "ko")]
+
+
+@pytest.mark.parametrize("lang", ["en", "ko"])
+def test_unavailable_hub_model_is_an_error_not_a_crash(lang):
+    at = open_page(lang, "bert-base-uncased")
+    assert not at.exception
+    assert [e.value for e in at.error] == [translate("lm.err.unavailable", lang,
+                                                     name="bert-base-uncased")]
+
+
+def test_unknown_model_name_typed_by_hand():
+    at = open_page("en", lm_logic_other())
+    at.text_input(key="lmp_bert_model_other").input(HOSTILE).run()
+    assert not at.exception and len(at.error) == 1 and "Unknown model" in at.error[0].value
+
+
+def lm_logic_other() -> str:
+    from ui.lm_widgets import OTHER
+    return OTHER
+
+
+# ---------------------------------------------------------------- pure helpers
+def test_mask_word_replaces_exactly_the_chosen_word():
+    text = "The cat's hat, the cat."
+    spans = lm_logic.maskable_words(text)
+    assert [text[a:b] for a, b in spans] == ["The", "cat's", "hat", "the", "cat"]
+    assert lm_logic.mask_word(text, spans[4]) == "The cat's hat, the [MASK]."
+    assert lm_logic.maskable_words("... !!") == []
+
+
+def test_grid_click_and_report_row_map_to_layer_and_head():
+    assert lm_logic.grid_cell(0, 12) == (0, 0)
+    assert lm_logic.grid_cell(13, 12) == (1, 1)
+    assert lm_logic.grid_cell(71, 12) == (5, 11)
+    rows = [{"layer": 3, "head": 2}, {"layer": 0, "head": 1}]
+    assert lm_logic.report_row_head(rows, 1) == (0, 1)
+
+
+def test_report_table_translates_headers_and_labels():
+    row = {"layer": 0, "head": 1, "cls": 0.9, "sep": 0.0, "punct": 0.0, "prev": 0.05,
+           "next": 0.0, "same": 0.05, "entropy": 0.4, "label": "cls"}
+    table = lm_logic.report_table([row], lambda key: translate(key, "ko"))
+    assert table["층"] == [0] and table["하는 일"] == [translate("lm.head.cls", "ko")]
+    assert table[translate("lm.head.entropy", "ko")] == [0.4]

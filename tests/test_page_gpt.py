@@ -1,0 +1,165 @@
+"""The GPT page (AppTest, both languages) and its pure helpers."""
+from __future__ import annotations
+
+import base64
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from lmcore.i18n import translate
+from ui import lm_logic
+
+PAGE = str(Path(__file__).resolve().parent.parent / "pages" / "gpt.py")
+HOSTILE = "</script><img src=x onerror=alert(1)>"
+
+
+def open_page(lang: str = "en", model: str | None = None) -> AppTest:
+    at = AppTest.from_file(PAGE, default_timeout=120)
+    at.query_params["lang"] = lang
+    at.run()
+    if model is not None:
+        at.sidebar.selectbox(key="lmp_gpt_model").select(model).run()
+    return at
+
+
+def assert_clean(at: AppTest) -> None:
+    assert not at.exception, [e.value for e in at.exception]
+    assert not at.error, [e.value for e in at.error]
+
+
+def figures(at: AppTest) -> list[dict]:
+    return [json.loads(c.proto.spec) for c in at.get("plotly_chart")]
+
+
+def values(array) -> np.ndarray:
+    """A plotly array from a figure spec (plain list or base64 typed array, maybe 2-D)."""
+    if isinstance(array, dict):
+        flat = np.frombuffer(base64.b64decode(array["bdata"]), dtype=np.dtype(array["dtype"]))
+        shape = [int(n) for n in str(array.get("shape", len(flat))).split(",")]
+        return flat.astype(float).reshape(shape)
+    return np.asarray(array, dtype=float)
+
+
+def generated(at: AppTest) -> int:
+    return at.session_state["lmp_gpt_steps"]
+
+
+@pytest.mark.parametrize("lang", ["en", "ko"])
+def test_page_shows_next_token_distribution_and_causal_map(lang):
+    at = open_page(lang)  # bundled tiny-gpt2 by default
+    assert_clean(at)
+    assert at.title[0].value == translate("lmp.gpt.title", lang)
+    bar, causal = figures(at)
+    probabilities = values(bar["data"][0]["y"])
+    assert len(probabilities) == 10 and abs(probabilities.sum() - 1) < 0.01
+    z = values(causal["data"][0]["z"])  # (n, n), NaN above the diagonal
+    assert np.isnan(z[np.triu_indices(len(z), 1)]).all()
+    assert not np.isnan(z[np.tril_indices(len(z))]).any()
+    assert at.info[0].value == translate("lmp.gpt.no_steps", lang)
+
+
+def test_top_k_slider_changes_the_number_of_bars():
+    at = open_page("en")
+    at.slider(key="lmp_gpt_topk").set_value(3).run()
+    assert_clean(at)
+    assert len(values(figures(at)[0]["data"][0]["y"])) == 3
+
+
+@pytest.mark.parametrize("lang", ["en", "ko"])
+def test_step_adds_one_token_and_reset_clears(lang):
+    at = open_page(lang)
+    text_before = at.text[0].value
+    at.button(key="lmp_gpt_step").click().run()
+    assert_clean(at)
+    assert generated(at) == 1 and at.text[0].value != text_before
+    assert at.text[0].value.startswith(text_before)
+    table = at.dataframe[0].value
+    assert len(table) == 1
+    new_attention = figures(at)[1]  # the new token's row: one row per (layer, head)
+    z = values(new_attention["data"][0]["z"])
+    assert z.shape[0] == 4 * 4 and np.allclose(np.nansum(z, axis=1), 1, atol=0.01)
+    at.button(key="lmp_gpt_step").click().run()
+    assert generated(at) == 2 and len(at.dataframe[0].value) == 2
+    at.button(key="lmp_gpt_reset").click().run()
+    assert_clean(at)
+    assert generated(at) == 0 and at.text[0].value == text_before
+
+
+def test_play_adds_several_tokens_and_changing_settings_restarts():
+    at = open_page("en")
+    at.button(key="lmp_gpt_play").click().run()
+    assert_clean(at)
+    assert generated(at) == 10 and len(at.dataframe[0].value) == 10
+    at.slider(key="lmp_gpt_temp").set_value(0.5).run()
+    assert generated(at) == 0
+
+
+def test_same_seed_repeats_the_same_tokens():
+    first, second = open_page("en"), open_page("en")
+    for at in (first, second):
+        at.button(key="lmp_gpt_play").click().run()
+    assert first.text[0].value == second.text[0].value
+
+
+def test_hostile_prompt_is_shown_as_text_and_escaped_in_figures():
+    at = open_page("en")
+    at.text_area(key="lmp_gpt_prompt").input(HOSTILE).run()
+    at.button(key="lmp_gpt_step").click().run()
+    assert_clean(at)
+    assert at.text[0].value.startswith(HOSTILE)  # st.text: shown as plain text
+    for chart in at.get("plotly_chart"):
+        decoded = json.loads(chart.proto.spec)
+        text = json.dumps(decoded, ensure_ascii=False).lower()
+        assert "<img" not in text and "<script" not in text and "</script" not in text
+
+
+def test_korean_prompt_works_with_a_byte_level_notice():
+    at = open_page("ko")
+    at.text_area(key="lmp_gpt_prompt").input("안녕하세요, 로미오").run()
+    at.button(key="lmp_gpt_step").click().run()
+    assert_clean(at)
+    assert any("바이트" in w.value for w in at.warning)
+
+
+@pytest.mark.parametrize("bad,key", [("", "errors.empty_text"), ("x" * 20_001, "lm.err.too_long")])
+def test_bad_prompt_gives_a_translated_error(bad, key):
+    at = open_page("ko")
+    at.text_area(key="lmp_gpt_prompt").input(bad).run()
+    assert not at.exception
+    assert len(at.error) == 1
+    assert at.error[0].value == translate(key, "ko", chars=len(bad), limit=20_000)
+
+
+@pytest.mark.parametrize("lang", ["en", "ko"])
+def test_unavailable_hub_model_is_an_error_not_a_crash(lang):
+    at = open_page(lang, "gpt2")
+    assert not at.exception
+    assert [e.value for e in at.error] == [translate("lm.err.unavailable", lang, name="gpt2")]
+
+
+# ---------------------------------------------------------------- pure helpers
+def test_next_steps_buttons():
+    assert lm_logic.next_steps(3, "step", 10, 40) == 4
+    assert lm_logic.next_steps(35, "play", 10, 40) == 40
+    assert lm_logic.next_steps(40, "step", 10, 40) == 40
+    assert lm_logic.next_steps(7, "reset", 10, 40) == 0
+    assert lm_logic.next_steps(7, None, 10, 40) == 7
+
+
+def test_new_token_maps_puts_each_head_on_a_row():
+    attention = np.random.default_rng(0).random((2, 4, 5)).astype(np.float32)  # (L, H, k)
+    maps = lm_logic.new_token_maps(attention, ["a", "b", "c", "d", "e", "f"],
+                                   lambda layer, head: f"L{layer}H{head}")
+    assert maps.weights.shape == (1, 1, 8, 5)
+    assert maps.query_tokens[5] == "L1H1" and maps.key_tokens == ("a", "b", "c", "d", "e")
+    np.testing.assert_array_equal(maps.weights[0, 0, 5], attention[1, 1])
+
+
+def test_rivals_text():
+    class P:
+        def __init__(self, display, probability):
+            self.display, self.probability = display, probability
+    assert lm_logic.rivals_text([P("the", 0.5), P("a", 0.25)]) == "the 0.50 · a 0.25"
