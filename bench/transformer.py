@@ -9,6 +9,11 @@ Ratio (lmcore time / torch time, medians of interleaved runs after a warm-up):
                          / torch.nn.TransformerEncoderLayer (its fast path)   target <= 1.3
 Informational (no target): lmcore EncoderLayer without weights / torch, and
 torch's layer calling its self_attn with need_weights=True (the fair like-for-like).
+
+--train: one training step (forward, backward, Adam) of the bundled Transformer's
+configuration / the bundled seq2seq+Bahdanau configuration (LSTM 256), same batch of
+64 sentence pairs (source 10, target 12 tokens, vocabularies 5,000), and the seconds
+per epoch both imply for the English-French training set (~1,200 steps).
 """
 from __future__ import annotations
 
@@ -66,14 +71,51 @@ def run(repeats: int) -> dict[str, float]:
     }
 
 
+def train_step_ratio(repeats: int, steps_per_epoch: int = 1200) -> dict[str, float]:
+    """Seconds per training step of the Transformer and of seq2seq+Bahdanau, same data."""
+    import torch.nn.functional as F
+
+    from lmcore.seq2seq import Seq2Seq, Seq2SeqConfig
+    from lmcore.transformer import Transformer, TransformerConfig
+
+    torch.manual_seed(0)
+    V, Bt, S, T = 5000, 64, 10, 12
+    models = {
+        "transformer": Transformer(TransformerConfig(V, V, 192, 6, 3, 3, 768, 0.1, 82)),
+        "seq2seq_bahdanau": Seq2Seq(Seq2SeqConfig(V, V, 256, 256, "lstm", 1, "bahdanau", 0.2)),
+    }
+    src, tgt_in, tgt_out = (torch.randint(4, V, (Bt, n)) for n in (S, T, T))
+    lengths = torch.full((Bt,), S)
+
+    def step(model, opt):
+        logits = model(src, lengths, tgt_in)
+        loss = F.cross_entropy(logits.reshape(-1, V), tgt_out.reshape(-1))
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+
+    calls = {}
+    for name, model in models.items():
+        model.train()
+        opt = torch.optim.Adam(model.parameters(), lr=1e-4)
+        calls[name] = lambda m=model, o=opt: step(m, o)
+    times = median_times(calls, repeats=repeats, warmup=2)
+    return {"train_step_ratio": ratio(times, "transformer", "seq2seq_bahdanau"),
+            "transformer_epoch_seconds": times["transformer"] * steps_per_epoch,
+            "seq2seq_bahdanau_epoch_seconds": times["seq2seq_bahdanau"] * steps_per_epoch}
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--json", action="store_true")
     parser.add_argument("--repeats", type=int, default=30)
     parser.add_argument("--threads", type=int, default=1)
+    parser.add_argument("--train", action="store_true", help="also time one training step of each family")
     args = parser.parse_args(argv)
     torch.set_num_threads(args.threads)
     ratios = run(args.repeats)
+    if args.train:
+        ratios |= train_step_ratio(max(5, args.repeats // 3))
     if args.json:
         json.dump({"ratios": ratios, "targets": {"encoder_layer_weights": TARGET}}, sys.stdout, indent=2)
         print()
@@ -84,6 +126,11 @@ def main(argv: list[str] | None = None) -> int:
     print(f"{'  informational: lmcore (no weights) / torch layer':<58s} {ratios['encoder_layer_fast']:6.3f}")
     print(f"{'  informational: lmcore (weights) / torch with weights':<58s} "
           f"{ratios['weights_vs_torch_weights']:6.3f}")
+    if args.train:
+        print(f"{'  training step: Transformer / seq2seq+Bahdanau (same batch)':<58s} "
+              f"{ratios['train_step_ratio']:6.3f}")
+        print(f"  implied seconds per en-fr epoch: Transformer {ratios['transformer_epoch_seconds']:.0f}, "
+              f"seq2seq+Bahdanau {ratios['seq2seq_bahdanau_epoch_seconds']:.0f}")
     return 0
 
 

@@ -15,8 +15,8 @@ LOGS=${2:-/tmp/tf_logs}
 PY=${PYTHON:-/work/venv/bin/python}
 mkdir -p "$LOGS"
 
-COMMON=(--threads 1 --d-model 256 --heads 8 --layers 3 --d-ff 512 --dropout 0.1
-        --positional sinusoidal --epochs 20 --patience 2 --lr 5e-4 --batch-size 64
+COMMON=(--threads 1 --d-model 192 --heads 6 --layers 3 --d-ff 768 --dropout 0.1
+        --positional sinusoidal --epochs 20 --patience 2 --lr 1e-3 --batch-size 64
         --max-minutes 12 --val-fraction 0.05 --test-fraction 0.1 --joined-fraction 0.25 --seed 0)
 EN_FR=(--pairs "$DATA/fra-eng.tsv" --src-lang en --tgt-lang fr --dataset fra-eng.tsv
        --min-freq 3 --tgt-min-freq 5 --max-vocab 6000)
