@@ -1,0 +1,227 @@
+"""Fine-tuning (10.4): train a classification head and the encoder on a small labelled set,
+live, then compare predictions and attention before and after."""
+from __future__ import annotations
+
+import pandas as pd
+import streamlit as st
+
+from lmcore.errors import UserFacingError
+from lmcore.finetune import FinetuneConfig
+from lmcore.finetune_plots import cls_attention_figure, confusion_figure, head_change_figure, training_curves
+from lmcore.i18n import translate
+from lmcore.tasks import MAX_BYTES, bundled_tasks
+from ui import finetune_jobs as jobs
+from ui import pretrained_loaders as loaders
+from ui.i18n import current_language, error_text, t
+
+LRS = [1e-5, 2e-5, 3e-5, 5e-5, 1e-4, 2e-4, 3e-4]
+DEFAULT = FinetuneConfig()
+
+
+def notices(items) -> None:
+    for n in items:
+        st.warning(translate(n.key, current_language(), **n.params))
+
+
+def pick_data():
+    """The labelled set chosen (bundled task or upload), or None with a message shown."""
+    sources = {s: t(f"ft.data.{s}") for s in ("bundled", "upload")}
+    source = st.radio(t("ft.data.source"), list(sources), horizontal=True, key="ft_source",
+                      format_func=sources.__getitem__)
+    try:
+        if source == "bundled":
+            tasks = {n: t(f"ft.task.{n}") for n in bundled_tasks()}
+            name = st.selectbox(t("ft.task.label"), list(tasks), key="ft_task", format_func=tasks.__getitem__)
+            st.caption(t("ft.task.credit"))
+            return jobs.task(name)
+        up = st.file_uploader(t("ft.upload.label"), type=["csv", "tsv", "txt"], help=t("ft.upload.help"),
+                              key="ft_upload")
+        if up is None:
+            st.info(t("ft.upload.wait"))
+            return None
+        if up.size > MAX_BYTES:  # refused before reading or hashing it
+            raise UserFacingError("ft.err.too_big", megabytes=round(up.size / 1e6, 1),
+                                  limit=round(MAX_BYTES / 1e6, 1))
+        raw = up.getvalue()
+        cols = jobs.columns(raw, up.name)
+        c1, c2 = st.columns(2)
+        text_col = c1.selectbox(t("ft.upload.text_column"), cols, key="ft_text_col",
+                                index=cols.index("text") if "text" in cols else 0)
+        label_col = c2.selectbox(t("ft.upload.label_column"), cols, key="ft_label_col",
+                                 index=cols.index("label") if "label" in cols else min(1, len(cols) - 1))
+        return jobs.uploaded(raw, text_col, label_col, up.name)
+    except UserFacingError as error:
+        st.error(error_text(error))
+        return None
+
+
+def data_summary(data) -> None:
+    counts = ", ".join(f"{k}: {v}" for k, v in data.class_counts().items())
+    st.caption(t("ft.data.summary", train=len(data.train), val=len(data.validation), counts=counts))
+    notices(data.notices)
+    with st.expander(t("ft.data.preview")):
+        st.dataframe(pd.DataFrame({t("ft.col.text"): data.validation.texts[:8],
+                                   t("ft.col.gold"): [data.label_names[y] for y in data.validation.labels[:8]]}),
+                     hide_index=True)
+
+
+def settings_form(data, running: bool) -> None:
+    encoders = [m.name for m in loaders.model_choices(("encoder", "masked-lm")) if m.offline]
+    if not encoders:
+        st.error(t("ft.model.none"))
+        return
+    with st.form("ft_form"):
+        model = st.selectbox(t("ft.model.label"), encoders, key="ft_model")
+        c1, c2, c3 = st.columns(3)
+        epochs = c1.number_input(t("ft.epochs"), 1, 10, DEFAULT.epochs, key="ft_epochs")
+        lr = c2.select_slider(t("ft.lr"), LRS, DEFAULT.lr, key="ft_lr", help=t("ft.lr.help"),
+                              format_func=lambda v: f"{v:.0e}")
+        batch = c3.selectbox(t("ft.batch_size"), [8, 16, 32], index=1, key="ft_batch")
+        go = st.form_submit_button(t("ft.start"), type="primary", disabled=running or data is None)
+    if go and data is not None:
+        cfg = FinetuneConfig(model=model, epochs=int(epochs), lr=float(lr), batch_size=int(batch),
+                             threads=jobs.APP_THREADS)
+        try:
+            jobs.start_job(jobs.session_id(), data, cfg)
+            st.session_state["ft_task_name"] = data.name
+            st.rerun()
+        except UserFacingError as error:
+            st.warning(error_text(error))
+
+
+def curve_labels() -> dict[str, str]:
+    return {"loss": t("ft.curves.loss"), "accuracy": t("ft.curves.accuracy"), "train": t("ft.curves.train"),
+            "val": t("ft.curves.val"), "x": t("ft.curves.step")}
+
+
+@st.fragment(run_every=1.0)
+def live_progress(sid: str) -> None:
+    """Refreshed every second while the job runs; also the job's heartbeat."""
+    jobs.beat(sid)
+    job = jobs.job_for(sid)
+    if job is None or not job.running:
+        st.rerun()
+    p = job.last
+    if job.state == "preparing" or p is None:
+        st.progress(0.0, text=t("ft.preparing", model=job.config.model))
+    elif job.state == "analysing":
+        st.progress(1.0, text=t("ft.analysing"))
+    else:
+        done = ((p.epoch - 1) * p.total + p.step) / (p.total * job.config.epochs)
+        st.progress(min(done, 1.0), text=t("ft.running", model=job.config.model, epoch=p.epoch,
+                                           epochs=job.config.epochs, step=p.step, total=p.total,
+                                           seconds=round(p.elapsed)))
+    st.plotly_chart(training_curves(job.steps, job.epochs, curve_labels()), key="ft_live_curves")
+    if st.button(t("ft.cancel"), key="ft_cancel"):
+        jobs.cancel(sid)
+    st.caption(t("ft.leave_note"))
+
+
+def adopt_finished(sid: str) -> None:
+    """Move a finished job's outcome into this session (once)."""
+    job = jobs.job_for(sid)
+    if job is None or job.running:
+        return
+    jobs.forget(sid)
+    if job.state == "cancelled":
+        st.warning(t("ft.cancelled"))
+    elif job.state == "failed":
+        st.error(error_text(job.error) if job.error else t("ft.failed", kind=job.failure))
+    else:
+        name = t("ft.model_name", base=job.config.model, task=job.data.name, number=job.id)
+        jobs.register_model(name, job.folder)
+        st.session_state["ft_last"] = {"name": name, "folder": job.folder, "result": job.result,
+                                       "change": job.change, "steps": job.steps, "data": job.data}
+
+
+def show_results(last: dict) -> None:
+    res, data = last["result"], last["data"]
+    c = st.columns(4)
+    c[0].metric(t("ft.metric.majority"), f"{res.before['majority_accuracy']:.1%}")
+    c[1].metric(t("ft.metric.before"), f"{res.before['val_accuracy']:.1%}")
+    c[2].metric(t("ft.metric.after"), f"{res.val_accuracy:.1%}",
+                delta=f"{res.val_accuracy - res.before['val_accuracy']:+.1%}")
+    c[3].metric(t("ft.metric.seconds"), t("ft.metric.seconds_value", seconds=round(res.seconds)))
+    st.subheader(t("ft.curves.title"))
+    st.plotly_chart(training_curves(last["steps"], res.history, curve_labels()), key="ft_curves")
+    left, right = st.columns([2, 3])
+    with left:
+        st.subheader(t("ft.confusion.title"))
+        st.plotly_chart(confusion_figure(res.confusion(data.validation.labels), res.label_names,
+                                         t("ft.confusion.true"), t("ft.confusion.pred")), key="ft_confusion")
+    with right:
+        examples_table(res, data)
+    compare_section(last, data)
+    heads_section(last)
+    st.download_button(t("ft.download"), jobs.model_zip(last["folder"]), file_name="finetuned-model.zip",
+                       mime="application/zip", key="ft_download")
+    st.caption(t("ft.bert_hint", name=last["name"]))
+
+
+def examples_table(res, data) -> None:
+    st.subheader(t("ft.examples.title"))
+    names = res.label_names
+    after, before = res.validation, res.before_validation
+    df = pd.DataFrame({t("ft.col.text"): data.validation.texts,
+                       t("ft.col.gold"): [names[y] for y in data.validation.labels],
+                       t("ft.col.before"): [names[k] for k in before.predictions],
+                       t("ft.col.after"): [names[k] for k in after.predictions],
+                       t("ft.col.confidence"): after.probabilities.max(-1).round(3),
+                       t("ft.col.correct"): [a == y for a, y in zip(after.predictions, data.validation.labels)]})
+    if st.checkbox(t("ft.examples.only_wrong"), key="ft_only_wrong"):
+        df = df[~df[t("ft.col.correct")]]
+    st.dataframe(df, hide_index=True, height=320)
+
+
+def compare_section(last: dict, data) -> None:
+    st.subheader(t("ft.compare.title"))
+    text = st.text_input(t("ft.compare.input"), data.validation.texts[0], max_chars=500, key="ft_compare_text")
+    try:
+        out = jobs.compare(last["folder"], text)
+    except UserFacingError as error:
+        st.error(error_text(error))
+        return
+    notices(out["notices"])
+    cols = st.columns(2)
+    for col, key in zip(cols, ("before", "after")):
+        probs = out[key]
+        best = max(range(len(probs)), key=probs.__getitem__)
+        col.markdown(f"**{t(f'ft.compare.{key}')}**")
+        col.markdown(t("ft.compare.prediction", label=out["labels"][best].replace("*", "\\*"), p=f"{probs[best]:.3f}"))
+    st.markdown(f"**{t('ft.cls.title')}**")
+    st.plotly_chart(cls_attention_figure(out["before_maps"], out["after_maps"],
+                                         (t("ft.col.before"), t("ft.col.after")), t("common.layer")),
+                    key="ft_cls")
+    st.caption(t("ft.cls.caption"))
+
+
+def heads_section(last: dict) -> None:
+    change = last["change"]
+    st.subheader(t("ft.heads.title"))
+    rows = {k: t(f"ft.heads.{k}") for k in ("all", "cls")}
+    which = st.radio(t("ft.heads.rows"), list(rows), horizontal=True, key="ft_heads_rows",
+                     format_func=rows.__getitem__)
+    values = change.cls_row if which == "cls" else change.all_rows
+    st.plotly_chart(head_change_figure(values, t("common.layer"), t("common.head"), t("ft.heads.colorbar")),
+                    key="ft_heads")
+    top = ", ".join(t("ft.heads.item", layer=l + 1, head=h + 1, value=f"{v:.2f}")
+                    for l, h, v in change.top(3, cls=which == "cls"))
+    st.caption(t("ft.heads.caption", n=change.sentences) + " " + t("ft.heads.top", heads=top))
+
+
+st.title(t("ft.title"))
+st.caption(t("ft.intro"))
+sid = jobs.session_id()
+data = pick_data()
+if data is not None:
+    data_summary(data)
+job = jobs.job_for(sid)
+running = job is not None and job.running
+st.subheader(t("ft.settings"))
+settings_form(data, running)
+if running:
+    live_progress(sid)
+else:
+    adopt_finished(sid)
+if "ft_last" in st.session_state:
+    show_results(st.session_state["ft_last"])

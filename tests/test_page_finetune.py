@@ -1,0 +1,126 @@
+"""The Fine-tuning page headless (AppTest): both languages, bad uploads, busy server, a tiny real job."""
+from __future__ import annotations
+
+import re
+import threading
+import time
+from pathlib import Path
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from lmcore.catalog import ModelInfo
+from lmcore.i18n import translate
+from tests.test_finetune import make_tiny_bert
+from ui import finetune_jobs as jobs
+
+PAGE = str(Path(__file__).resolve().parent.parent / "pages" / "finetune.py")
+
+
+@pytest.fixture(scope="module")
+def tiny(tmp_path_factory) -> str:
+    return make_tiny_bert(tmp_path_factory.mktemp("page-tiny-bert"))
+
+
+def open_page(lang: str = "en") -> AppTest:
+    at = AppTest.from_file(PAGE, default_timeout=60)
+    at.query_params["lang"] = lang
+    at.run()
+    assert not at.exception, [e.value for e in at.exception]
+    return at
+
+
+def upload(at: AppTest, name: str, content: bytes) -> AppTest:
+    at.radio(key="ft_source").set_value("upload").run()
+    at.file_uploader(key="ft_upload").upload(name, content, "text/csv")
+    at.run()
+    assert not at.exception, [e.value for e in at.exception]
+    return at
+
+
+@pytest.mark.parametrize("lang", ["en", "ko"])
+def test_bundled_task_is_shown_in_both_languages(lang):
+    at = open_page(lang)
+    assert at.title[0].value == translate("ft.title", lang)
+    assert at.selectbox(key="ft_task").value == "negation"
+    assert not at.error
+    assert any(translate("ft.data.summary", lang).split("{")[0] in c.value for c in at.caption)
+    assert at.button[0].label == translate("ft.start", lang)
+
+
+@pytest.mark.parametrize("lang", ["en", "ko"])
+@pytest.mark.parametrize("name,content,key", [
+    ("one.csv", b"text,label\n" + b"".join(b"s %d,same\n" % i for i in range(10)), "ft.err.one_class"),
+    ("gaps.csv", b"text,label\na,x\nb,\nc,y\n", "ft.err.missing_labels"),
+    ("pic.csv", bytes(range(256)) * 50, "upload.err.binary"),
+    ("huge.csv", b"a,b\n" * 1_600_000, "ft.err.too_big"),
+])
+def test_bad_uploads_show_a_translated_error(lang, name, content, key):
+    at = upload(open_page(lang), name, content)
+    assert len(at.error) == 1
+    literal = max(re.split(r"\{[^}]*\}", translate(key, lang)), key=len)
+    assert len(literal) > 8 and literal in at.error[0].value
+    assert at.button[0].disabled  # nothing to train on
+
+
+def test_good_upload_lets_you_pick_columns():
+    rows = "".join(f"sentence {i},{'a' if i % 2 else 'b'},x\n" for i in range(20))
+    at = upload(open_page(), "mine.csv", ("words,tag,other\n" + rows).encode())
+    at.selectbox(key="ft_text_col").set_value("words")
+    at.selectbox(key="ft_label_col").set_value("tag").run()
+    assert not at.error and not at.button[0].disabled
+
+
+def test_busy_server_gives_a_clear_message():
+    release = threading.Event()
+    other = jobs.Job(999, "someone-else", jobs.task("negation"), jobs.FinetuneConfig(), state="training")
+    other.thread = threading.Thread(target=release.wait, daemon=True)
+    other.thread.start()
+    jobs._RUNNING.append(other)
+    try:
+        at = open_page("ko")
+        at.button[0].click().run()
+        assert [w.value for w in at.warning] == [translate("ft.busy", "ko")]
+    finally:
+        release.set()
+        jobs._RUNNING.remove(other)
+
+
+def test_a_tiny_job_runs_from_the_page_to_the_results(tiny, monkeypatch):
+    from ui import pretrained_loaders
+    monkeypatch.setattr(pretrained_loaders, "model_choices", lambda kinds: [ModelInfo(tiny, "encoder", True)])
+    monkeypatch.setattr(jobs, "HEAD_CHANGE_SENTENCES", 8)
+    monkeypatch.setattr(jobs, "APP_THREADS", 1)
+    from lmcore.tasks import make_set
+    from tests.test_finetune import sentiment_texts
+    monkeypatch.setattr(jobs, "task", lambda name: make_set(name, *sentiment_texts(40)))
+    at = open_page()
+    at.select_slider(key="ft_lr").set_value(3e-4)
+    at.number_input(key="ft_epochs").set_value(1)
+    at.button[0].click().run()
+    assert not at.exception, [e.value for e in at.exception]
+    deadline = time.monotonic() + 60
+    while "ft_last" not in at.session_state and time.monotonic() < deadline:
+        time.sleep(0.5)
+        at.run()
+    assert not at.exception, [e.value for e in at.exception]
+    assert "ft_last" in at.session_state and not at.error
+    assert len(at.metric) == 4 and at.get("download_button")
+    assert len(at.get("plotly_chart")) == 4  # curves, confusion, [CLS] attention, heads
+    name = at.session_state["ft_last"]["name"]
+    assert name in at.session_state[jobs._MODELS_KEY]
+    at.text_input(key="ft_compare_text").set_value("</script><img src=x onerror=alert(1)>").run()
+    assert not at.exception and not at.error
+    at.text_input(key="ft_compare_text").set_value("   ").run()
+    assert at.error and not at.exception
+
+
+def test_a_stale_heartbeat_stops_the_job(tiny, monkeypatch):
+    monkeypatch.setattr(jobs, "STALE_SECONDS", 0.0)
+    from lmcore.tasks import make_set
+    from tests.test_finetune import sentiment_texts
+    data = make_set("toy", *sentiment_texts(400))
+    job = jobs.start_job("left-the-page", data, jobs.FinetuneConfig(model=tiny, epochs=5, max_length=16, threads=1))
+    job.thread.join(60)
+    assert job.state == "cancelled" and job.folder is None and not jobs.busy()
+    jobs.forget("left-the-page")
