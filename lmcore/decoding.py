@@ -134,7 +134,7 @@ def decode(model: StepModel, src_ids: Sequence[int], beam: int = 1, max_len: int
     """Decode one sentence with a full per-step trace (greedy when beam == 1)."""
     max_len = max_len or default_max_len(len(src_ids))
     if beam > 1:
-        return _beam_search(model, src_ids, beam, max_len, top_k, length_penalty)
+        return beam_search(model, src_ids, beam, max_len, top_k, length_penalty)
     memory = model.encode(*_source(src_ids))
     state = model.init_state(memory)
     prev = torch.tensor([model.bos_id])
@@ -163,12 +163,14 @@ def _normalized(h: _Hyp, alpha: float) -> float:
     return h.score / (max(len(h.tokens), 1) ** alpha)
 
 
-def _beam_search(model: StepModel, src_ids: Sequence[int], k: int, max_len: int, top_k: int,
-                 alpha: float) -> DecodeResult:
+@torch.inference_mode()
+def beam_search(model: StepModel, src_ids: Sequence[int], k: int, max_len: int | None = None,
+                top_k: int = 5, alpha: float = 1.0) -> DecodeResult:
     """Keep the k best prefixes; a prefix ends when <eos> is among the top k candidates.
 
     Finished hypotheses are ranked by score / length**alpha (alpha = length_penalty).
     """
+    max_len = max_len or default_max_len(len(src_ids))
     memory = model.encode(*_source(src_ids))
     state = model.init_state(memory)
     alive = [_Hyp([], 0.0, [])]

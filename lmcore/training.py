@@ -40,6 +40,7 @@ class TrainConfig:
     patience: int = 2               # epochs without a better validation loss before stopping
     seed: int = 0
     max_minutes: float | None = None  # wall-clock budget; stops mid-epoch when reached
+    max_cpu_minutes: float | None = None  # CPU-time budget of this process (fair on a busy machine)
     eval_every: int | None = None   # also validate every N steps (None: once per epoch)
 
     def to_dict(self) -> dict:
@@ -66,6 +67,7 @@ class TrainResult:
     history: list[dict] = field(default_factory=list)  # one row per validation
     stopped: str = "finished"    # finished | early_stopping | cancelled | time_budget
     seconds: float = 0.0
+    cpu_seconds: float = 0.0
 
 
 ProgressFn = Callable[[Progress], "bool | None"]
@@ -93,15 +95,19 @@ def evaluate_loss(model: nn.Module, examples: Sequence[Example], batch_size: int
 
 
 class _Stopper:
-    def __init__(self, stop: threading.Event | None, max_minutes: float | None) -> None:
-        self.stop, self.start = stop, time.monotonic()
+    def __init__(self, stop: threading.Event | None, max_minutes: float | None,
+                 max_cpu_minutes: float | None = None) -> None:
+        self.stop, self.start, self.cpu_start = stop, time.monotonic(), time.process_time()
         self.deadline = None if max_minutes is None else self.start + 60.0 * max_minutes
+        self.cpu_limit = None if max_cpu_minutes is None else 60.0 * max_cpu_minutes
         self.reason: str | None = None
 
     def check(self, keep_going: "bool | None" = True) -> bool:
         if keep_going is False or (self.stop is not None and self.stop.is_set()):
             self.reason = "cancelled"
         elif self.deadline is not None and time.monotonic() > self.deadline:
+            self.reason = "time_budget"
+        elif self.cpu_limit is not None and time.process_time() - self.cpu_start > self.cpu_limit:
             self.reason = "time_budget"
         return self.reason is not None
 
@@ -122,7 +128,7 @@ def train_model(model: nn.Module, train: Sequence[Example], val: Sequence[Exampl
     random.seed(cfg.seed)
     optimizer = torch.optim.Adam(model.parameters(), lr=cfg.lr)
     total = math.ceil(len(train) / cfg.batch_size)
-    stopper = _Stopper(stop, cfg.max_minutes)
+    stopper = _Stopper(stop, cfg.max_minutes, cfg.max_cpu_minutes)
     best = (math.inf, 0, copy.deepcopy(model.state_dict()))
     result = TrainResult(0, 0, math.inf)
     bad_epochs = 0
@@ -163,6 +169,7 @@ def train_model(model: nn.Module, train: Sequence[Example], val: Sequence[Exampl
     result.best_val_loss, result.best_epoch = best[0], best[1]
     result.stopped = stopper.reason or "finished"
     result.seconds = stopper.elapsed
+    result.cpu_seconds = time.process_time() - stopper.cpu_start
     return result
 
 

@@ -35,6 +35,8 @@ def register(sub) -> None:
     p.add_argument("--lr", type=float, default=1e-3)
     p.add_argument("--patience", type=int, default=2)
     p.add_argument("--max-minutes", type=float, default=None, help="wall-clock budget")
+    p.add_argument("--max-cpu-minutes", type=float, default=None,
+                   help="CPU-time budget (fair on a shared machine; with --threads 1 = thread-minutes)")
     p.add_argument("--eval-every", type=int, default=None, help="validate every N steps too")
     p.add_argument("--min-freq", type=int, default=2, help="rarer tokens become <unk>")
     p.add_argument("--tgt-min-freq", type=int, default=None, help="default: --min-freq")
@@ -88,7 +90,8 @@ def run(args) -> int:
                           tgt_min_freq=args.tgt_min_freq or args.min_freq, max_vocab=args.max_vocab,
                           max_src_tokens=args.max_src_tokens, seed=args.seed)
     train_cfg = TrainConfig(args.epochs, args.batch_size, args.lr, patience=args.patience,
-                            seed=args.seed, max_minutes=args.max_minutes, eval_every=args.eval_every)
+                            seed=args.seed, max_minutes=args.max_minutes, eval_every=args.eval_every,
+                            max_cpu_minutes=args.max_cpu_minutes)
 
     def build(src_size: int, tgt_size: int) -> Seq2Seq:
         return Seq2Seq(Seq2SeqConfig(src_size, tgt_size, args.emb, args.hidden, args.cell,
@@ -102,7 +105,8 @@ def run(args) -> int:
     save_checkpoint(args.out, ckpt, torch.float32 if args.float32 else torch.float16)
     summary = {"out": str(args.out), "stopped": result.stopped, "epochs_run": result.epochs_run,
                "best_epoch": result.best_epoch, "best_val_loss": round(result.best_val_loss, 4),
-               "seconds": round(result.seconds, 1), "weights_bytes": checkpoint_size(args.out),
+               "seconds": round(result.seconds, 1), "cpu_seconds": round(result.cpu_seconds, 1),
+               "weights_bytes": checkpoint_size(args.out),
                "src_vocab": len(ckpt.src_vocab), "tgt_vocab": len(ckpt.tgt_vocab),
                "notices": [n.to_dict() for n in notices]}
     if args.json:
@@ -110,5 +114,6 @@ def run(args) -> int:
     else:
         print(f"saved {args.out}: stopped={result.stopped} best epoch {result.best_epoch} "
               f"val_loss {result.best_val_loss:.3f} in {result.seconds:.0f}s "
+              f"({result.cpu_seconds:.0f}s CPU) "
               f"({summary['weights_bytes'] / 1e6:.1f} MB)")
     return 0
