@@ -61,7 +61,7 @@ class LayerSteps:
     heads: tuple[HeadSteps, ...]
     concat: np.ndarray       # (T, D) Concat(Z_1..Z_h)
     output: np.ndarray       # (T, D) Concat(...) W^O + b^O
-    notices: tuple[str, ...] = ()  # locale keys the page shows (truncation, [UNK]...)
+    notices: tuple[tuple[str, dict], ...] = ()  # (locale key, params) the page shows
 
     def maps(self) -> AttentionMaps:
         """This layer's weights as the attention record: (1, heads, T, T)."""
@@ -215,7 +215,11 @@ def _random_embed(tokens: list[str]) -> Tensor:
 # ---------------------------------------------------------------- public entry points
 
 def compute_steps(text: str, source: str = MINILM, layer: int = 0, causal: bool = False) -> LayerSteps:
-    """The page's one call: every step of self-attention for `text` at `layer` of `source`."""
+    """The page's one call: every step of self-attention for `text` at `layer` of `source`.
+
+    source: MINILM, RANDOM, or a Transformer translator (catalog name such as "tf-ko-en",
+    or a checkpoint folder); anything else raises UserFacingError("errors.unknown_model").
+    """
     if not text or not text.strip():
         raise UserFacingError("errors.empty_text")
     if source == MINILM:
@@ -230,11 +234,14 @@ def compute_steps(text: str, source: str = MINILM, layer: int = 0, causal: bool 
         if len(tokens) > MAX_TOKENS:
             tokens, notices = tokens[:MAX_TOKENS], ["tf.notice.steps_truncated"]
         x, w = _random_embed(tokens), _random_weights(layer)
-    else:
-        raise UserFacingError("errors.unknown_model", name=source)
+    else:  # a Transformer translator's encoder: catalog name or checkpoint folder
+        from lmcore.transformer_models import encoder_layer_input
+
+        tokens, x, w, notices = encoder_layer_input(source, text, layer, MAX_TOKENS)
     heads, concat, out = layer_steps(x, w, causal)
+    notes = tuple((n, {}) if isinstance(n, str) else n for n in notices)
     return LayerSteps(source, tuple(tokens), layer, w.wq.shape[0] // w.n_heads, causal,
-                      x.numpy().copy(), heads, concat, out, tuple(notices))
+                      x.numpy().copy(), heads, concat, out, notes)
 
 
 @dataclass(frozen=True)

@@ -57,6 +57,39 @@ def translate_with_trace(translator: Translator, text: str, beam: int = 1) -> Tr
     return TransformerView(result, trace, inputs, written)
 
 
+@torch.inference_mode()
+def encoder_layer_input(name: str, text: str, layer: int, max_tokens: int
+                        ) -> tuple[list[str], torch.Tensor, "AttentionWeights", list[tuple[str, dict]]]:
+    """For the self-attention page: the tokens, what enters `layer`'s self-attention (after its
+    LayerNorm when pre-norm) (T, D), that layer's W^Q, W^K, W^V, W^O, and notices."""
+    from lmcore.self_attention_steps import AttentionWeights
+    from lmcore.translators import load_translator
+
+    translator = load_translator(name)
+    model = translator.model
+    if not isinstance(model, Transformer):
+        raise UserFacingError("tf.err.not_transformer", name=name)
+    if not 0 <= layer < len(model.encoder_layers):
+        raise UserFacingError("tf.err.bad_layer", layer=layer, n_layers=len(model.encoder_layers))
+    enc = translator.encode(text)
+    notices = [(n.key, dict(n.params)) for n in enc.notices]
+    tokens, ids = list(enc.tokens), list(enc.ids)
+    if len(ids) > max_tokens:
+        tokens, ids = tokens[:max_tokens], ids[:max_tokens]
+        notices.append(("tf.notice.steps_truncated", {}))
+    x = model.src_embed(torch.tensor([ids]))                     # (1, T, D)
+    for below in model.encoder_layers[:layer]:
+        x, _ = below(x, None, need_weights=False)
+    target = model.encoder_layers[layer]
+    h = target.norm1(x) if target.norm_first else x
+    attn = target.self_attn
+    wq, wk, wv = attn.in_proj_weight.chunk(3)
+    bq, bk, bv = attn.in_proj_bias.chunk(3)
+    weights = AttentionWeights(wq, bq, wk, bk, wv, bv, attn.out_proj.weight, attn.out_proj.bias,
+                               attn.n_heads)
+    return tokens, h[0].clone(), weights, notices
+
+
 def head_statistics(maps: AttentionMaps) -> tuple[np.ndarray, np.ndarray]:
     """Per layer and head: mean entropy of the rows (bits) and mean attended distance.
 

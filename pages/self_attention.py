@@ -11,6 +11,8 @@ import streamlit as st
 from lmcore import plots, self_attention_steps as S
 from lmcore.errors import UserFacingError
 from lmcore.tf_figures import matrix_heatmap
+from lmcore.transformer_models import TRANSFORMERS
+from lmcore.translators import bundled_path, load_translator
 from ui.i18n import error_text, t
 
 # MiniLM reads English only, so the example stays English in both languages.
@@ -22,14 +24,29 @@ def run_steps(text: str, source: str, layer: int, causal: bool) -> S.LayerSteps:
     return S.compute_steps(text, source, layer, causal)
 
 
+def transformer_names() -> list[str]:
+    return [n for n in TRANSFORMERS if (bundled_path(n) / "config.json").is_file()]
+
+
+def source_shape(source: str) -> tuple[int, int]:
+    """(layers, heads) of a weight source."""
+    if source == S.MINILM:
+        return 6, 12
+    if source == S.RANDOM:
+        return S.RANDOM_LAYERS, S.RANDOM_HEADS
+    config = load_translator(source).model.config
+    return config.n_encoder_layers, config.n_heads
+
+
 def controls() -> dict:
     text = st.text_area(t("tf.steps.text"), DEFAULT_TEXT, max_chars=2000, key="sa_text")
     c1, c2, c3, c4 = st.columns(4)
-    names = {S.MINILM: t("tf.steps.source.minilm"), S.RANDOM: t("tf.steps.source.random")}
+    names = {S.MINILM: t("tf.steps.source.minilm")}
+    names |= {n: t("tf.steps.source.tf", model=t(f"tf.model.{n}")) for n in transformer_names()}
+    names[S.RANDOM] = t("tf.steps.source.random")
     source = c1.selectbox(t("common.model"), list(names), format_func=names.__getitem__,
                           key="sa_source")
-    n_layers = 6 if source == S.MINILM else S.RANDOM_LAYERS
-    n_heads = 12 if source == S.MINILM else S.RANDOM_HEADS
+    n_layers, n_heads = source_shape(source)
     layer = c2.selectbox(t("common.layer"), list(range(n_layers)), key=f"sa_layer_{source}")
     head = c3.selectbox(t("common.head"), list(range(n_heads)), key=f"sa_head_{source}")
     causal = c4.toggle(t("tf.steps.causal"), key="sa_causal", help=t("tf.steps.causal_help"))
@@ -89,15 +106,17 @@ def main() -> None:
     params = controls()
     if params["source"] == S.RANDOM:
         st.warning(t("tf.steps.random_warning"))
-    else:
+    elif params["source"] == S.MINILM:
         st.caption(t("tf.steps.minilm_caption"))
+    else:
+        st.caption(t("tf.steps.tf_caption"))
     try:
         steps = run_steps(params["text"], params["source"], params["layer"], params["causal"])
     except UserFacingError as error:
         st.error(error_text(error))
         return
-    for key in steps.notices:
-        st.info(t(key))
+    for key, notice_params in steps.notices:
+        st.info(t(key, **notice_params))
     with st.expander(t("tf.steps.h.input", layer=steps.layer)):
         matrix(st, steps.x, list(steps.tokens), None, "tf.steps.x")
     show_head(steps, min(params["head"], len(steps.heads) - 1))

@@ -66,7 +66,7 @@ def test_bad_source_and_layer():
 
 def test_long_text_is_truncated_with_a_notice():
     steps = S.compute_steps(" ".join(["word"] * 100), S.RANDOM)
-    assert len(steps.tokens) == S.MAX_TOKENS and "tf.notice.steps_truncated" in steps.notices
+    assert len(steps.tokens) == S.MAX_TOKENS and "tf.notice.steps_truncated" in [k for k, _ in steps.notices]
 
 
 @needs_minilm
@@ -89,7 +89,7 @@ def test_minilm_steps_match_transformers_bert():
 @needs_minilm
 def test_minilm_hostile_and_korean_text_gives_notices_not_errors():
     steps = S.compute_steps("안녕 </script><img src=x onerror=alert(1)> 😀", S.MINILM, layer=0)
-    assert "tf.notice.minilm_korean" in steps.notices
+    assert "tf.notice.minilm_korean" in [k for k, _ in steps.notices]
     assert all(np.isfinite(h.weights).all() for h in steps.heads)
 
 
@@ -107,3 +107,21 @@ def test_without_positions_shuffling_only_permutes_attention():
         S.order_blindness(text, [0, 0, 1], with_positions=False)
     with pytest.raises(UserFacingError):
         S.order_blindness("cat", with_positions=False)
+
+
+def test_transformer_encoder_source_matches_the_model(tmp_path):
+    from lmcore.checkpoints import Checkpoint, save_checkpoint
+    from lmcore.text import Tokenizer, Vocab
+    from lmcore.transformer import Transformer, TransformerConfig
+
+    torch.manual_seed(0)
+    model = Transformer(TransformerConfig(60, 50, 32, 4, 2, 2, 64, 0.0, 16)).eval()
+    save_checkpoint(tmp_path, Checkpoint(model, Tokenizer(), Tokenizer(),
+                                         Vocab([f"w{i}" for i in range(56)]),
+                                         Vocab([f"t{i}" for i in range(46)])), torch.float32)
+    steps = S.compute_steps("w1 w2 w3 w9", str(tmp_path), layer=1)
+    ids = torch.tensor([[5, 6, 7, 13]])  # 4 specials first
+    with torch.no_grad():
+        _, w = model.forward_with_weights(ids, torch.tensor([[2]]))
+    assert steps.tokens == ("w1", "w2", "w3", "w9") and steps.d_k == 8
+    assert np.allclose(steps.maps().weights[0], w["encoder"][1][0].numpy(), atol=1e-5)
