@@ -134,27 +134,30 @@ def bert_examples(lines: list[str], sentences: list[str], rng: random.Random):
 
 
 def bert_batch(tok, examples, rng: torch.Generator):
-    a = [e[0] for e in examples]
-    b = [e[1] or "" for e in examples]
-    singles = [e[1] is None for e in examples]
-    enc_pair = tok(a, b, truncation=True, max_length=64, padding="max_length",
-                   return_special_tokens_mask=True, return_tensors="pt")
-    enc_one = tok(a, truncation=True, max_length=64, padding="max_length",
-                  return_special_tokens_mask=True, return_tensors="pt")
-    sel = torch.tensor(singles)[:, None]
-    enc = {k: torch.where(sel, enc_one[k], enc_pair[k]) for k in enc_pair}
-    ids, labels = mask_tokens(enc["input_ids"], enc["special_tokens_mask"].bool(), tok, rng)
+    """Pairs as [CLS] A [SEP] B [SEP], single sentences as [CLS] A [SEP]; padded to the
+    longest in the batch (at most 64 tokens) and masked for MLM."""
+    encs = [tok(a, b, truncation=True, max_length=64, return_special_tokens_mask=True)
+            if b is not None else tok(a, truncation=True, max_length=64, return_special_tokens_mask=True)
+            for a, b, _ in examples]
+    width = max(len(e["input_ids"]) for e in encs)
+    pad = lambda key, fill: torch.tensor([e[key] + [fill] * (width - len(e[key])) for e in encs])
+    ids, labels = mask_tokens(pad("input_ids", tok.pad_token_id), pad("special_tokens_mask", 1).bool(), tok, rng)
     nsp = torch.tensor([e[2] for e in examples])
-    return ids, enc["token_type_ids"], enc["attention_mask"], labels, nsp
+    return ids, pad("token_type_ids", 0), pad("attention_mask", 0), labels, nsp
 
 
 def bert_losses(model, batch):
+    """MLM loss on the masked positions only (the vocabulary head runs on those rows
+    alone) + NSP loss on the pairs."""
     ids, types, mask, labels, nsp = batch
-    out = model(input_ids=ids, token_type_ids=types, attention_mask=mask)
+    out = model.bert(input_ids=ids, token_type_ids=types, attention_mask=mask)
+    picked = labels != -100
+    mlm_logits = model.cls.predictions(out.last_hidden_state[picked])  # (masked, vocab)
+    nsp_logits = model.cls.seq_relationship(out.pooler_output)  # (B, 2)
     ce = torch.nn.functional.cross_entropy
-    mlm = ce(out.prediction_logits.flatten(0, 1), labels.flatten(), ignore_index=-100)
-    nsp_loss = ce(out.seq_relationship_logits, nsp, ignore_index=-100) if (nsp >= 0).any() else 0.0
-    return mlm + nsp_loss, out
+    mlm = ce(mlm_logits, labels[picked])
+    nsp_loss = ce(nsp_logits, nsp, ignore_index=-100) if (nsp >= 0).any() else 0.0
+    return mlm + nsp_loss, (mlm_logits, labels[picked], nsp_logits)
 
 
 # ---------------------------------------------------------------- loop
@@ -238,7 +241,7 @@ def run_gpt2(args) -> None:
         losses = [gpt2_loss(model, val[i:i + 32]).item() * len(val[i:i + 32])
                   for i in range(0, len(val), 32)]
     val_loss = sum(losses) / len(val)
-    save(model, tok, ASSETS / "tiny-gpt2", {
+    save(model, tok, Path(args.out or ASSETS / "tiny-gpt2"), {
         **info, "validation_perplexity": round(math.exp(val_loss), 2),
         "validation_tokens": int(val.numel()),
         "data": "Tiny Shakespeare (first 90% of lines; last 10% held out)",
@@ -265,14 +268,13 @@ def run_bert(args) -> None:
     with torch.inference_mode():
         for i in range(0, len(val), 64):
             b = bert_batch(tok, val[i:i + 64], gv)
-            _, out = bert_losses(model, b)
-            m = b[3] != -100
-            correct += (out.prediction_logits.argmax(-1)[m] == b[3][m]).sum().item()
-            total += m.sum().item()
+            _, (mlm_logits, targets, nsp_logits) = bert_losses(model, b)
+            correct += (mlm_logits.argmax(-1) == targets).sum().item()
+            total += targets.numel()
             p = b[4] >= 0
-            nsp_ok += (out.seq_relationship_logits.argmax(-1)[p] == b[4][p]).sum().item()
+            nsp_ok += (nsp_logits.argmax(-1)[p] == b[4][p]).sum().item()
             nsp_n += p.sum().item()
-    save(model, tok, ASSETS / "tiny-bert", {
+    save(model, tok, Path(args.out or ASSETS / "tiny-bert"), {
         **info, "masked_token_accuracy": round(correct / total, 4), "masked_tokens": total,
         "next_sentence_accuracy": round(nsp_ok / max(nsp_n, 1), 4), "next_sentence_pairs": nsp_n,
         "data": "Tiny Shakespeare (90% of lines; consecutive lines as next-sentence pairs) + "
@@ -285,6 +287,7 @@ def main() -> None:
     p.add_argument("which", choices=["gpt2", "bert"])
     p.add_argument("--minutes", type=float, default=14.0, help="wall-clock training budget")
     p.add_argument("--steps", type=int, default=None, help="fixed step count (default: fit the budget)")
+    p.add_argument("--out", default=None, help="output folder (default: lmcore/assets/tiny-<which>)")
     p.add_argument("--vocab", type=int, default=4096)
     p.add_argument("--width", type=int, default=128)
     p.add_argument("--batch", type=int, default=32)
