@@ -2,16 +2,33 @@
 
 The only module that touches transformers' model classes. Everything returns
 plain data: `AttentionMaps` (weights (layers, heads, n, n) float32), predictions
-as `Prediction`, and `Notice`s (translation key + params) the UI shows.
+as `Prediction`, and `Notice`s (translation key + params; `.message(lang)`).
 
     lm = load_model("tiny-gpt2")            # catalog name, hub id or local folder
     res = attention(lm, "The cat sat")      # AttentionResult; res.maps.kind == "causal"
     next_token(lm, "To be or", top_k=5, temperature=0.8).predictions
 
+API (every function also accepts a model name instead of a LoadedModel):
+    catalog_entries() -> list[ModelInfo]; available(name) -> bool; describe(name, lang) -> str
+    load_model(name, allow_network=None) -> LoadedModel            (cached per process)
+    encode(lm, text, text_b=None, max_tokens=None) -> Encoded
+    attention(lm, text, text_b=None, max_tokens=None) -> AttentionResult
+    word_attention(result, hide_special=False) -> AttentionMaps    (word level)
+    special_hidden(result) -> AttentionMaps                        (no [CLS]/[SEP], renormalised)
+    report(lm, result, threshold=0.5) -> list[HeadStats]           (Clark et al. 2019)
+    fill_mask(lm, text_with_[MASK], top_k=5) -> FillMaskResult
+    next_sentence(lm, text_a, text_b) -> NextSentenceResult
+    next_token(lm, text, top_k=10, temperature=1.0) -> NextTokenResult
+    generate_trace(lm, prompt, steps=20, top_k=10, temperature=1.0, seed=0, greedy=False)
+        -> GenerationTrace
+Rollout: lmcore.lm_analysis.rollout_maps(result.maps).
+Bad input and unavailable models raise lmcore.errors.UserFacingError.
+
 Loading rules: `attn_implementation="eager"` (sdpa returns no weights), `.eval()`,
 safetensors only, `trust_remote_code=False`, local files only unless the caller
-allows the network. Loaded models are cached per process and shared: never mutate
-them. Each model's fast tokenizer is guarded by a lock ("Already borrowed").
+allows the network (ATTN_LAB_ALLOW_DOWNLOAD=1). Loaded models are cached per
+process and shared: never mutate them or call .train(). Each model's fast
+tokenizer is guarded by `LoadedModel.lock` ("Already borrowed").
 """
 from __future__ import annotations
 
