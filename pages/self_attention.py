@@ -17,6 +17,7 @@ from ui.i18n import error_text, t
 
 # MiniLM reads English only, so the example stays English in both languages.
 DEFAULT_TEXT = "The animal didn't cross the street because it was tired."
+EXAMPLES = {"tf-en-fr": "She is reading a book in the garden.", "tf-ko-en": "나는 어제 친구와 영화를 봤어요."}
 
 
 @st.cache_data(max_entries=32, show_spinner=False)
@@ -39,7 +40,6 @@ def source_shape(source: str) -> tuple[int, int]:
 
 
 def controls() -> dict:
-    text = st.text_area(t("tf.steps.text"), DEFAULT_TEXT, max_chars=2000, key="sa_text")
     c1, c2, c3, c4 = st.columns(4)
     names = {S.MINILM: t("tf.steps.source.minilm")}
     names |= {n: t("tf.steps.source.tf", model=t(f"tf.model.{n}")) for n in transformer_names()}
@@ -50,6 +50,8 @@ def controls() -> dict:
     layer = c2.selectbox(t("common.layer"), list(range(n_layers)), key=f"sa_layer_{source}")
     head = c3.selectbox(t("common.head"), list(range(n_heads)), key=f"sa_head_{source}")
     causal = c4.toggle(t("tf.steps.causal"), key="sa_causal", help=t("tf.steps.causal_help"))
+    label = t("tf.steps.text_any" if source in EXAMPLES else "tf.steps.text")
+    text = st.text_area(label, EXAMPLES.get(source, DEFAULT_TEXT), max_chars=2000, key=f"sa_text_{source}")
     return dict(text=text, source=source, layer=layer, head=head, causal=causal)
 
 

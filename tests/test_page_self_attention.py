@@ -33,7 +33,15 @@ def test_random_weights_are_labelled_and_causal_mask_runs():
 @pytest.mark.parametrize("text,kind", [("", "error"), ("안녕하세요 😀 </script><img src=x onerror=alert(1)>", "info")])
 def test_bad_input_gives_a_translated_message(text, kind):
     at = open_page("ko")
-    at.text_area(key="sa_text").input(text).run()
+    at.text_area(key="sa_text_all-MiniLM-L6-v2").input(text).run()
     assert not at.exception
     messages = at.error if kind == "error" else at.info
     assert messages and any("\uac00" <= ch <= "\ud7a3" for ch in messages[0].value)
+
+
+def test_every_weight_source_runs_in_korean():
+    at = open_page("ko")
+    options = at.selectbox(key="sa_source").options
+    for i, label in enumerate(options):
+        at.selectbox(key="sa_source").select_index(i).run()
+        assert not at.exception and not at.error, label
