@@ -29,7 +29,7 @@ def corpus_scores(hypotheses: Sequence[str], references: Sequence[str]) -> dict:
     """{"bleu", "chrf", "n"} for one reference per hypothesis (strings of tokens)."""
     if not hypotheses:
         return {"bleu": None, "chrf": None, "n": 0}
-    bleu = sacrebleu.corpus_bleu(list(hypotheses), [list(references)], tokenize="none")
+    bleu = sacrebleu.corpus_bleu(list(hypotheses), [list(references)], tokenize="none", force=True)
     chrf = sacrebleu.corpus_chrf(list(hypotheses), [list(references)])
     return {"bleu": round(bleu.score, 2), "chrf": round(chrf.score, 2), "n": len(hypotheses)}
 

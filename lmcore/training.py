@@ -156,8 +156,10 @@ def train_model(model: nn.Module, train: Sequence[Example], val: Sequence[Exampl
         if progress:
             progress(Progress(epoch, total, total, running / max(seen, 1), result.history[-1]["val_loss"],
                               stopper.elapsed))
-        if on_epoch_end:
+        if on_epoch_end:  # in eval mode (no dropout), e.g. to snapshot an alignment
+            model.eval()
             on_epoch_end(epoch, model)
+            model.train()
         bad_epochs = 0 if best[0] < previous else bad_epochs + 1
         if stopper.reason:
             break
