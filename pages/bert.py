@@ -23,12 +23,6 @@ def _select_head(layer: int, head: int) -> None:
     st.session_state[LAYER], st.session_state[HEAD] = layer, head
 
 
-def _on_grid_click(n_heads: int) -> None:
-    points = st.session_state["lmp_bert_grid"]["selection"]["points"]
-    if points:
-        _select_head(*lm_logic.grid_cell(points[0]["curve_number"], n_heads))
-
-
 def _on_report_select(rows: list[dict]) -> None:
     picked = st.session_state["lmp_bert_report"]["selection"]["rows"]
     if picked:
@@ -74,8 +68,7 @@ st.header(t("lmp.grid.title"))
 st.caption(t("lmp.grid.help"))
 grid = plots.attention_grid(maps, layer_label=t("common.layer"), head_label=t("common.head"),
                             **_axis_labels())
-st.plotly_chart(grid, key="lmp_bert_grid", on_select=partial(_on_grid_click, maps.n_heads),
-                selection_mode="points", width="stretch")
+st.plotly_chart(grid, key="lmp_bert_grid", width="stretch")
 
 # ---------------------------------------------------------------- one head
 st.header(t("lmp.head.title"))

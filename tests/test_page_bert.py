@@ -163,10 +163,7 @@ def test_mask_word_replaces_exactly_the_chosen_word():
     assert lm_logic.maskable_words("... !!") == []
 
 
-def test_grid_click_and_report_row_map_to_layer_and_head():
-    assert lm_logic.grid_cell(0, 12) == (0, 0)
-    assert lm_logic.grid_cell(13, 12) == (1, 1)
-    assert lm_logic.grid_cell(71, 12) == (5, 11)
+def test_report_row_maps_to_layer_and_head():
     rows = [{"layer": 3, "head": 2}, {"layer": 0, "head": 1}]
     assert lm_logic.report_row_head(rows, 1) == (0, 1)
 
@@ -177,3 +174,12 @@ def test_report_table_translates_headers_and_labels():
     table = lm_logic.report_table([row], lambda key: translate(key, "ko"))
     assert table["층"] == [0] and table["하는 일"] == [translate("lm.head.cls", "ko")]
     assert table[translate("lm.head.entropy", "ko")] == [0.4]
+
+
+def test_long_text_is_truncated_with_a_notice():
+    at = open_page("en", "tiny-bert")
+    at.text_area(key="lmp_bert_a").input("the king is dead . " * 40).run()
+    assert_clean(at)
+    assert any(w.value.startswith("The text was long") for w in at.warning)
+    grid = charts(at)[0]
+    assert len(grid["layout"]["xaxis"]["tickvals"]) == 64

@@ -25,11 +25,6 @@ def mask_word(text: str, span: tuple[int, int]) -> str:
     return text[:start] + MASK + text[end:]
 
 
-def grid_cell(curve_number: int, n_heads: int) -> tuple[int, int]:
-    """(layer, head) of a click on attention_grid: one heatmap trace per cell, row-major."""
-    return divmod(int(curve_number), int(n_heads))
-
-
 def report_table(rows: Sequence[dict], t: Callable[..., str]) -> dict[str, list]:
     """The head report as table columns with translated headers and labels."""
     table: dict[str, list] = {t("common.layer"): [r["layer"] for r in rows],

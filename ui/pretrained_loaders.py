@@ -16,6 +16,9 @@ from lmcore.record import AttentionMaps
 
 ENCODER_KINDS = ("encoder", "masked-lm")
 CAUSAL_KINDS = ("causal-lm",)
+# The BERT page draws layers x heads x n^2 cells (72 x 64^2 for MiniLM): longer input is
+# truncated with a notice; the CLI gives the full length.
+PAGE_MAX_TOKENS = 64
 
 
 @st.cache_data(ttl=300, show_spinner=False)
@@ -41,7 +44,7 @@ def metrics(name: str) -> dict:
 @st.cache_data(max_entries=32, show_spinner=False)
 def attention(name: str, text: str, text_b: str | None) -> pretrained.AttentionResult:
     """Attention of every layer and head, (layers, heads, n, n), for a text or pair."""
-    return pretrained.attention(model(name), text, text_b)
+    return pretrained.attention(model(name), text, text_b, max_tokens=PAGE_MAX_TOKENS)
 
 
 @st.cache_data(max_entries=32, show_spinner=False)
