@@ -37,7 +37,7 @@ train s2s-en-fr-plain "${COMMON[@]}" "${EN_FR[@]}" --attention none --max-minute
 train s2s-en-fr-bahdanau "${COMMON[@]}" "${EN_FR[@]}" --attention bahdanau --max-minutes 40 &
 wait
 # round 2: Luong (general score) and Korean -> English
-train s2s-en-fr-luong "${COMMON[@]}" "${EN_FR[@]}" --attention luong-general --max-minutes 30 &
+train s2s-en-fr-luong "${COMMON[@]}" "${EN_FR[@]}" --attention luong-general --max-minutes 25 &
 train s2s-ko-en-bahdanau "${COMMON[@]}" "${KO_EN[@]}" --attention bahdanau --batch-size 32 \
-  --epochs 60 --patience 4 --max-cpu-minutes 8 --max-minutes 30 &
+  --epochs 60 --patience 4 --max-cpu-minutes 8 --max-minutes 25 &
 wait

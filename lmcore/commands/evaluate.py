@@ -17,7 +17,8 @@ from lmcore.cli import print_json
 from lmcore.data import DataConfig, held_out_split, join_pairs, load_pairs
 from lmcore.errors import UserFacingError
 from lmcore.metrics import BUCKETS, corpus_scores, evaluate_pairs, scores_by_bucket, translate_for_scoring
-from lmcore.translators import ASSETS, BUNDLED, load_translator
+from lmcore.checkpoints import checkpoint_size
+from lmcore.translators import ASSETS, BUNDLED, bundled_path, load_translator
 
 EVAL_FILE = ASSETS / "seq2seq_eval.json"
 _CAPS = {"max_bytes": 50_000_000, "max_lines": 500_000}
@@ -31,8 +32,8 @@ def register(sub) -> None:
     p.add_argument("--report", action="store_true", help="rebuild the bundled models' evaluation file")
     p.add_argument("--data-dir", default="../shared/datasets", help="where fra-eng.tsv and kor-eng.tsv are")
     p.add_argument("--out", default=str(EVAL_FILE), help="where --report writes its JSON")
-    p.add_argument("--short", type=int, default=1500, help="--report: held-out pairs scored per model")
-    p.add_argument("--joined", type=int, default=600, help="--report: joined 10-30 word inputs per model")
+    p.add_argument("--short", type=int, default=1000, help="--report: held-out pairs scored per model")
+    p.add_argument("--joined", type=int, default=500, help="--report: joined 10-30 word inputs per model")
     p.add_argument("--json", action="store_true", help="print JSON")
     p.set_defaults(handler=run)
 
@@ -40,6 +41,9 @@ def register(sub) -> None:
 def run(args) -> int:
     if args.report:
         data = build_report(Path(args.data_dir), args.short, args.joined, models=[args.model] if args.model else None)
+        if args.model and Path(args.out).is_file():  # one model: update its entry, keep the others
+            old = json.loads(Path(args.out).read_text(encoding="utf-8"))
+            data["models"] = {**old.get("models", {}), **data["models"]}
         Path(args.out).write_text(json.dumps(data, ensure_ascii=False, indent=1) + "\n", encoding="utf-8")
         _print(data if args.json else None, f"wrote {args.out}")
         return 0
@@ -84,6 +88,10 @@ def build_report(data_dir: Path, n_short: int, n_joined: int, models: list[str] 
         out["models"][name] = {
             "attention": translator.attention_kind, "source_lang": cfg.src_lang,
             "target_lang": cfg.tgt_lang, "held_out_pairs": len(short), "joined_pairs": len(joined),
+            "training": {k: meta.get("result", {}).get(k) for k in
+                         ("stopped", "epochs_run", "best_val_loss", "seconds", "cpu_seconds")},
+            "train_examples": meta.get("train_examples"),
+            "weights_bytes": checkpoint_size(bundled_path(name)),
             "short": corpus_scores(hyps[:n], refs[:n]), "joined": corpus_scores(hyps[n:], refs[n:]),
             **scores_by_bucket(lengths, hyps, refs)}
     return out
