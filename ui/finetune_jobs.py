@@ -85,6 +85,7 @@ def start_job(session: str, data: LabelledSet, config: FinetuneConfig) -> Job:
         _RUNNING[:] = [j for j in _RUNNING if j.running and j.thread is not None and j.thread.is_alive()]
         if _RUNNING:
             raise UserFacingError("ft.busy")
+        _prune_finished()
         _COUNTER[0] += 1
         job = Job(_COUNTER[0], session, data, config)
         job.thread = threading.Thread(target=_run, args=(job,), name=f"finetune-{job.id}", daemon=True)
@@ -92,6 +93,14 @@ def start_job(session: str, data: LabelledSet, config: FinetuneConfig) -> Job:
         _LATEST[session] = job
     job.thread.start()
     return job
+
+
+def _prune_finished(max_age: float = 3600.0) -> None:
+    """Forget finished jobs nobody picked up for an hour (their sessions are gone). Holds _LOCK."""
+    now = time.monotonic()
+    for sid, job in list(_LATEST.items()):
+        if not job.running and now - job.heartbeat > max_age:
+            del _LATEST[sid]
 
 
 def job_for(session: str) -> Job | None:
