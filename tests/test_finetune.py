@@ -231,3 +231,18 @@ def test_real_minilm_builds_a_fresh_classifier():
     assert clf.model.config._attn_implementation == "eager"
     maps = pretrained.attention(as_loaded(clf), "I don't know").maps
     assert maps.weights.shape[:2] == (6, 12) and np.allclose(maps.weights.sum(-1), 1, atol=1e-4)
+
+
+def test_every_ft_key_used_exists_in_both_languages_with_the_same_placeholders():
+    import re
+    root = Path(__file__).resolve().parent.parent
+    table = json.loads((root / "lmcore" / "locales" / "finetune.json").read_text(encoding="utf-8"))
+    for key, entry in table.items():
+        assert key.startswith("ft.") and entry["en"].strip() and entry["ko"].strip(), key
+        assert set(re.findall(r"\{(\w+)\}", entry["en"])) == set(re.findall(r"\{(\w+)\}", entry["ko"])), key
+    files = ["lmcore/finetune.py", "lmcore/finetune_model.py", "lmcore/tasks.py", "lmcore/commands/finetune.py",
+             "ui/finetune_jobs.py", "pages/finetune.py"]
+    used = {k for f in files for k in re.findall(r'"(ft\.[a-z_.]+[a-z])"', (root / f).read_text(encoding="utf-8"))}
+    used |= {f"ft.data.{s}" for s in ("bundled", "upload")} | {f"ft.heads.{s}" for s in ("all", "cls")}
+    used |= {f"ft.compare.{s}" for s in ("before", "after")}
+    assert used - set(table) == set() and len(used) > 40
