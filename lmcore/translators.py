@@ -119,6 +119,22 @@ class Translator:
         result = decode(self.model, enc.ids, beam=int(beam), max_len=max_len, top_k=top_k)
         return self._result(enc, result, int(beam))
 
+    def encoder_states(self, text: str) -> dict:
+        """The encoder's view of a sentence: what a decoder without attention receives.
+
+        Returns {"source_tokens", "states": (S, H) float32 encoder outputs h_j,
+        "context": (H,) the final hidden state (the plain model's one context vector),
+        "notices", "unknown_words"}. RNN checkpoints only.
+        """
+        import torch
+
+        enc = self.encode(text)
+        with torch.inference_mode():
+            memory = self.model.encode(torch.tensor([enc.ids]), torch.tensor([len(enc.ids)]))
+        return {"source_tokens": list(enc.tokens), "states": memory.states[0].float().numpy().copy(),
+                "context": memory.final[0][-1, 0].float().numpy().copy(),
+                "notices": list(enc.notices), "unknown_words": list(enc.unknown)}
+
     def translate_plain(self, text: str) -> str:
         """Greedy translation without a trace (the fast path)."""
         enc = self.encode(text)

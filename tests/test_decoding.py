@@ -118,3 +118,9 @@ def test_translator_reports_unknown_words_and_plain_models_have_no_attention(tra
     out = bare.translate("w1 w2", max_len=5)
     assert out.attention is None and out.to_dict()["attention"] is None
     assert all(s.weights is None for s in out.steps)
+
+
+def test_encoder_states_give_the_plain_models_one_context_vector(translator):
+    view = translator.encoder_states("w1 w2 w3")
+    assert view["source_tokens"] == ["w1", "w2", "w3"] and view["states"].shape == (3, 64)
+    np.testing.assert_allclose(view["context"], view["states"][-1], atol=1e-6)
