@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import json
 import threading
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -49,11 +50,17 @@ class Classifier:
         return self.model.config.num_attention_heads
 
 
+@contextmanager
 def _quiet_transformers():
+    """transformers without its "newly initialized: classifier" warning (expected here)."""
     import transformers as tf
+    level = tf.utils.logging.get_verbosity()
     tf.utils.logging.disable_progress_bar()
-    tf.utils.logging.set_verbosity_error()  # "newly initialized: classifier" is expected here
-    return tf
+    tf.utils.logging.set_verbosity_error()
+    try:
+        yield tf
+    finally:
+        tf.utils.logging.set_verbosity(level)
 
 
 def encoder_source(name: str) -> str:
@@ -67,14 +74,14 @@ def encoder_source(name: str) -> str:
 def build_classifier(name: str, label_names: tuple[str, ...], seed: int = 0) -> Classifier:
     """A fresh encoder from `name`'s folder plus a new classification head (seeded)."""
     source = encoder_source(name)
-    tf = _quiet_transformers()
     torch.manual_seed(seed)
     try:
-        model = tf.AutoModelForSequenceClassification.from_pretrained(
-            source, num_labels=len(label_names), id2label=dict(enumerate(label_names)),
-            label2id={n: i for i, n in enumerate(label_names)}, attn_implementation="eager",
-            use_safetensors=True, dtype=torch.float32, local_files_only=True, trust_remote_code=False)
-        tokenizer = tf.AutoTokenizer.from_pretrained(source, local_files_only=True, trust_remote_code=False)
+        with _quiet_transformers() as tf:
+            model = tf.AutoModelForSequenceClassification.from_pretrained(
+                source, num_labels=len(label_names), id2label=dict(enumerate(label_names)),
+                label2id={n: i for i, n in enumerate(label_names)}, attn_implementation="eager",
+                use_safetensors=True, dtype=torch.float32, local_files_only=True, trust_remote_code=False)
+            tokenizer = tf.AutoTokenizer.from_pretrained(source, local_files_only=True, trust_remote_code=False)
     except (OSError, ValueError) as error:
         raise UserFacingError("lm.err.load_failed", name=name, reason=type(error).__name__) from error
     model.eval()
@@ -86,11 +93,11 @@ def load_classifier(folder: str | Path) -> Classifier:
     folder = Path(folder)
     if not (folder / "labels.json").is_file() or not (folder / "config.json").is_file():
         raise UserFacingError("ft.err.not_finetuned", name=str(folder))
-    tf = _quiet_transformers()
-    model = tf.AutoModelForSequenceClassification.from_pretrained(
-        folder, attn_implementation="eager", use_safetensors=True, local_files_only=True,
-        trust_remote_code=False)
-    tokenizer = tf.AutoTokenizer.from_pretrained(folder, local_files_only=True, trust_remote_code=False)
+    with _quiet_transformers() as tf:
+        model = tf.AutoModelForSequenceClassification.from_pretrained(
+            folder, attn_implementation="eager", use_safetensors=True, local_files_only=True,
+            trust_remote_code=False)
+        tokenizer = tf.AutoTokenizer.from_pretrained(folder, local_files_only=True, trust_remote_code=False)
     labels = tuple(json.loads((folder / "labels.json").read_text("utf-8")))
     info_path = folder / "finetune.json"
     info = json.loads(info_path.read_text("utf-8")) if info_path.is_file() else {}
