@@ -2,7 +2,7 @@
 
     python -m lmcore finetune --task negation --json
     python -m lmcore finetune --data mine.csv --text-column text --label-column label \
-        [--model all-MiniLM-L6-v2] [--epochs 3] [--lr 1e-4] [--batch-size 16] [--save DIR] --json
+        [--model all-MiniLM-L6-v2] [--epochs 3] [--lr 5e-5] [--batch-size 16] [--save DIR] --json
 
 JSON fields (a public contract): val_accuracy (after the last epoch), seconds, val_loss,
 before {val_accuracy, val_loss, majority_accuracy}, history (one row per epoch), labels,
@@ -17,7 +17,7 @@ from pathlib import Path
 from lmcore.cli import print_json
 from lmcore.errors import UserFacingError
 
-DEFAULTS = dict(epochs=3, lr=1e-4, batch_size=16, max_length=32)
+DEFAULTS = dict(epochs=3, lr=5e-5, batch_size=16, max_length=32)
 
 
 def register(sub) -> None:
@@ -28,7 +28,7 @@ def register(sub) -> None:
     parser.add_argument("--label-column", default="label", help="column holding the labels (default: label)")
     parser.add_argument("--model", default="all-MiniLM-L6-v2", help="catalog name or folder of a BERT-style encoder")
     parser.add_argument("--epochs", type=int, default=DEFAULTS["epochs"])
-    parser.add_argument("--lr", type=float, default=DEFAULTS["lr"], help="AdamW learning rate (default 1e-4)")
+    parser.add_argument("--lr", type=float, default=DEFAULTS["lr"], help="AdamW learning rate (default 5e-5)")
     parser.add_argument("--batch-size", type=int, default=DEFAULTS["batch_size"])
     parser.add_argument("--max-length", type=int, default=DEFAULTS["max_length"], help="tokens per sentence")
     parser.add_argument("--seed", type=int, default=0)
