@@ -42,7 +42,22 @@ CSP = ("default-src 'none'; script-src 'unsafe-inline'; style-src 'unsafe-inline
 
 _REQUIRE_CONFIG = re.compile(r"require\.config\(\{.*?\}\);", re.DOTALL)
 _REQUIRE_CALL = re.compile(r"requirejs\(\[\s*'jquery',\s*'d3'\s*\],\s*function\s*\(\$,\s*d3\)\s*\{")
-_PARAMS_EXPR = f'JSON.parse(document.getElementById("{PARAMS_ID}").textContent)'
+_PARAMS_EXPR = f'bertvizExpand(JSON.parse(document.getElementById("{PARAMS_ID}").textContent))'
+# The page carries the full map once, as integers (weight x scale); the sentence-pair blocks
+# are slices of it, rebuilt in the browser. `expand_params` is the same in Python.
+_EXPAND_JS = """
+function bertvizExpand(p) {
+  const all = p.attention[0];
+  all.attn = all.attn.map(l => l.map(h => h.map(row => row.map(v => v / p.scale))));
+  (p.blocks || []).forEach(function (b) {
+    p.attention.push({name: b.name,
+      attn: all.attn.map(l => l.map(h => h.slice(b.q[0], b.q[1]).map(r => r.slice(b.k[0], b.k[1])))),
+      left_text: all.left_text.slice(b.q[0], b.q[1]),
+      right_text: all.right_text.slice(b.k[0], b.k[1])});
+  });
+  return p;
+}
+"""
 
 
 @dataclass(frozen=True)
@@ -91,7 +106,7 @@ def bertviz_script(view: str) -> str:
     text = text.rstrip()
     if not text.endswith("});"):
         raise RuntimeError(f"bertviz {view}_view.js does not end with '}});'")
-    text = text[:-3] + "})(window.jQuery, window.d3);\n"
+    text = _EXPAND_JS + text[:-3] + "})(window.jQuery, window.d3);\n"
     if view == "model":
         text = _replace_once('.text("Heads")', ".text(params.labels.heads)", text, "Heads label")
         text = _replace_once('.text("Layers")', ".text(params.labels.layers)", text, "Layers label")
@@ -116,18 +131,26 @@ def view_filters(n_tokens: int, sentence_b_start: int | None, lang: str) -> list
 
 def view_params(maps: AttentionMaps, sentence_b_start: int | None = None, lang: str = "en",
                 decimals: int = 3) -> dict:
-    """bertviz's `params` object: attention blocks (rounded), tokens, labels."""
+    """bertviz's `params` object, compact: the full map once as integers, blocks as slices.
+
+    attention[0].attn: round(weight * scale), (layers, heads, q, k) nested lists;
+    blocks: [{"name", "q": [start, stop], "k": [start, stop]}] for a sentence pair.
+    """
     if not np.isfinite(maps.weights).all():
         raise ValueError("attention weights contain NaN or inf")
-    weights = np.round(maps.weights.astype(np.float64), decimals)  # (L, H, q, k)
+    scale = 10 ** decimals
+    weights = np.rint(maps.weights.astype(np.float64) * scale).astype(np.int64)  # (L, H, q, k)
     square = len(maps.query_tokens) == len(maps.key_tokens)
-    filters = view_filters(len(maps.key_tokens), sentence_b_start if square else None, lang)
-    attention = [{"name": f.name,
-                  "attn": weights[:, :, f.queries, f.keys].tolist(),
-                  "left_text": list(maps.query_tokens[f.queries]),
-                  "right_text": list(maps.key_tokens[f.keys])} for f in filters]
+    everything, *pairs = view_filters(len(maps.key_tokens), sentence_b_start if square else None,
+                                      lang)
+    attention = [{"name": everything.name, "attn": weights.tolist(),
+                  "left_text": list(maps.query_tokens), "right_text": list(maps.key_tokens)}]
+    blocks = [{"name": f.name, "q": [f.queries.start, f.queries.stop],
+               "k": [f.keys.start, f.keys.stop]} for f in pairs]
     return {
         "attention": attention,
+        "blocks": blocks,
+        "scale": scale,
         "default_filter": "0",
         "root_div_id": ROOT_ID,
         "layer": 0,
@@ -147,7 +170,7 @@ def _controls(view: str, params: dict, lang: str) -> str:
     parts = []
     if view == "head":
         parts.append(f'{html.escape(translate("common.layer", lang))}: <select id="layer"></select>')
-    names = [block["name"] for block in params["attention"]]
+    names = [block["name"] for block in params["attention"] + params["blocks"]]
     if len(names) > 1:
         options = "".join(f'<option value="{i}">{html.escape(n)}</option>' for i, n in enumerate(names))
         parts.append(f'{html.escape(translate("lmp.bv.attention", lang))}: '
@@ -155,12 +178,21 @@ def _controls(view: str, params: dict, lang: str) -> str:
     return " ".join(parts)
 
 
+def _left_room(params: dict) -> int:
+    """Pixels to the left of the head view's SVG for tokens wider than its 110px column."""
+    longest = max((len(tok) for block in params["attention"] for tok in block["left_text"]),
+                  default=0)
+    return min(400, max(0, 9 * longest - 100))
+
+
 def _page(view: str, params: dict, lang: str) -> str:
+    pad = _left_room(params) if view == "head" else 0
     return (
         "<!DOCTYPE html>\n"
         f'<html lang="{html.escape(lang)}"><head><meta charset="utf-8">'
         f'<meta http-equiv="Content-Security-Policy" content="{CSP}">'
-        "<style>body{margin:0;background:white;color:black}</style></head><body>\n"
+        "<style>body{margin:0;background:white;color:black}"
+        f"#vis{{padding-left:{pad}px}} #vis svg{{overflow:visible}}</style></head><body>\n"
         f'<div id="{ROOT_ID}" style="font-family:\'Helvetica Neue\', Helvetica, Arial, sans-serif;">'
         f'<span style="user-select:none">{_controls(view, params, lang)}</span>'
         "<div id='vis'></div></div>\n"
@@ -193,4 +225,17 @@ def params_from_html(page: str) -> dict:
                       page, re.DOTALL)
     if match is None:
         raise ValueError("no bertviz params block in this page")
-    return json.loads(match.group(1))
+    return expand_params(json.loads(match.group(1)))
+
+
+def expand_params(data: dict) -> dict:
+    """What the browser's bertvizExpand makes of the embedded params (floats, all blocks)."""
+    full = data["attention"][0]
+    weights = np.asarray(full["attn"], dtype=np.float64) / data["scale"]  # (L, H, q, k)
+    attention = [dict(full, attn=weights.tolist())]
+    for b in data.get("blocks", []):
+        (q0, q1), (k0, k1) = b["q"], b["k"]
+        attention.append({"name": b["name"], "attn": weights[:, :, q0:q1, k0:k1].tolist(),
+                          "left_text": full["left_text"][q0:q1],
+                          "right_text": full["right_text"][k0:k1]})
+    return dict(data, attention=attention)

@@ -88,16 +88,12 @@ n_tokens = len(maps.key_tokens)
 if n_tokens > MAX_VIEW_TOKENS:
     st.info(t("lmp.bv.too_long", limit=MAX_VIEW_TOKENS, n=n_tokens))
 else:
-    head_tab, model_tab = st.tabs([t("lmp.bv.head_tab"), t("lmp.bv.model_tab")])
-    lang = current_language()
-    with head_tab:
-        st.caption(t("lmp.bv.head_help"))
-        st.iframe(loaders.bertviz_html("head", name, text_a, text_b, words, hide, lang),
-                  height="content", alt=t("lmp.bv.head_tab"))
-    with model_tab:
-        st.caption(t("lmp.bv.model_help"))
-        st.iframe(loaders.bertviz_html("model", name, text_a, text_b, words, hide, lang),
-                  height="content", alt=t("lmp.bv.model_tab"))
+    views = {v: t(f"lmp.bv.{v}_tab") for v in ("head", "model")}  # one at a time: pages stay light
+    view = st.radio(t("lmp.bv.which"), list(views), horizontal=True, key="lmp_bert_view",
+                    format_func=views.__getitem__)
+    st.caption(t(f"lmp.bv.{view}_help"))
+    st.iframe(loaders.bertviz_html(view, name, text_a, text_b, words, hide, current_language()),
+              height="content", alt=views[view])
 
 # ---------------------------------------------------------------- head report
 st.header(t("lmp.report.title"))

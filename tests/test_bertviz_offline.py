@@ -69,11 +69,14 @@ def test_data_round_trips(hostile_maps):
     assert blocks[3]["right_text"] == ["한국어", "[SEP]"]
 
 
-def test_weights_are_rounded(hostile_maps):
-    page = bv.model_view_html(hostile_maps, decimals=2)
+def test_weights_are_rounded_and_sent_once(hostile_maps):
+    page = bv.model_view_html(hostile_maps, sentence_b_start=5, decimals=2)
+    raw = page.split(f'id="{bv.PARAMS_ID}">', 1)[1].split("</script>")[0]
+    assert not re.search(r"\d\.\d", raw), "weights travel as integers (weight x 100)"
+    assert raw.count("[CLS]") == 2, "tokens once per side; pair blocks are rebuilt in the browser"
     values = np.array(bv.params_from_html(page)["attention"][0]["attn"]).ravel()
-    np.testing.assert_array_equal(values, np.round(values, 2))
-    assert not re.search(r"\d\.\d{3,}", page.split(bv.PARAMS_ID, 1)[1].split("</script>")[0])
+    np.testing.assert_allclose(values * 100, np.round(values * 100), atol=1e-9)
+    np.testing.assert_allclose(values, hostile_maps.weights.ravel(), atol=0.005)
 
 
 def test_single_sentence_has_no_filter_and_korean_labels():
@@ -104,7 +107,7 @@ def test_nan_weights_are_refused():
 def test_rewired_scripts_call_the_globals():
     for view in ("head", "model"):
         script = bv.bertviz_script(view)
-        assert script.startswith("/**") and "(function ($, d3) {" in script
+        assert "function bertvizExpand(p)" in script and "(function ($, d3) {" in script
         assert script.rstrip().endswith("})(window.jQuery, window.d3);")
         assert "PYTHON_PARAMS;" not in script
     assert "params.labels.heads" in bv.bertviz_script("model")

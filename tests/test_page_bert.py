@@ -9,6 +9,7 @@ import numpy as np
 import pytest
 from streamlit.testing.v1 import AppTest
 
+from lmcore.bertviz_offline import params_from_html
 from lmcore.i18n import translate
 from ui import lm_logic
 
@@ -49,8 +50,12 @@ def test_default_page_draws_grid_heatmap_and_offline_views(lang):
     figures = charts(at)
     assert len(figures[0]["data"]) == 6 * 12, "one heatmap per layer and head"
     assert len(figures[1]["data"]) == 1
-    iframes = [e.proto.srcdoc for e in at.get("iframe")]
-    assert len(iframes) == 2 and all("d3js.org v5" in f and "cdnjs" not in f for f in iframes)
+    for view, marker in (("head", "function renderVis"), ("model", "function renderThumbnail")):
+        at.radio(key="lmp_bert_view").set_value(view).run()  # one view at a time
+        assert_clean(at)
+        iframes = [e.proto.srcdoc for e in at.get("iframe")]
+        assert len(iframes) == 1 and marker in iframes[0]
+        assert "d3js.org v5" in iframes[0] and "cdnjs" not in iframes[0]
     assert any(translate("lmp.fill.needs_mlm", lang, name="all-MiniLM-L6-v2") == i.value
                for i in at.info), "MiniLM has no MLM head and says so"
 
@@ -90,8 +95,7 @@ def test_pair_gives_next_sentence_probability_in_korean():
     at.radio(key="lmp_bert_mode").set_value("pair").run()
     assert_clean(at)
     assert len(at.metric) == 1 and at.metric[0].value.endswith("%")
-    params = json.loads(at.get("iframe")[0].proto.srcdoc.split('id="bertviz-params">')[1]
-                        .split("</script>")[0])
+    params = params_from_html(at.get("iframe")[0].proto.srcdoc)
     assert len(params["attention"]) == 5 and params["attention"][1]["name"] == "문장 A → 문장 A"
 
 
