@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import json
 import re
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -111,3 +112,33 @@ def test_rewired_scripts_call_the_globals():
         assert script.rstrip().endswith("})(window.jQuery, window.d3);")
         assert "PYTHON_PARAMS;" not in script
     assert "params.labels.heads" in bv.bertviz_script("model")
+
+
+CHROMIUM = "/usr/bin/chromium"
+
+
+@pytest.mark.skipif(not Path(CHROMIUM).exists(), reason="needs /usr/bin/chromium")
+def test_views_draw_in_a_browser_with_the_network_cut(hostile_maps, tmp_path):
+    sync_playwright = pytest.importorskip("playwright.sync_api").sync_playwright
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox", "--headless"])
+        page = browser.new_page()
+        outside, dialogs, errors = [], [], []
+        page.route("**/*", lambda r: r.continue_() if r.request.url.startswith("file://")
+                   else (outside.append(r.request.url), r.abort()))
+        page.on("dialog", lambda d: (dialogs.append(d.message), d.dismiss()))
+        page.on("pageerror", lambda e: errors.append(str(e)))
+        for build, lines in ((bv.head_view_html, 4 * 7 * 7), (bv.model_view_html, 2 * 4 * 7 * 7)):
+            path = tmp_path / f"{build.__name__}.html"
+            path.write_text(build(hostile_maps, sentence_b_start=5), encoding="utf-8")
+            page.goto(path.as_uri())
+            page.wait_for_selector("svg line", state="attached", timeout=10_000)
+            assert page.locator("svg").count() >= 1 and page.locator("line").count() == lines
+            assert page.locator("img").count() == 0
+            if build is bv.model_view_html:  # tokens appear in a thumbnail's detail view
+                page.locator("svg rect").nth(5).click(force=True)
+            assert HOSTILE in page.locator("svg").first.text_content()  # drawn as text
+            page.select_option("#filter", "3")  # sentence A -> sentence B, rebuilt in JS
+            assert page.locator("line").count() == lines // 49 * 5 * 2
+        browser.close()
+    assert outside == [] and dialogs == [] and errors == []
