@@ -108,6 +108,9 @@ def bertviz_script(view: str) -> str:
         raise RuntimeError(f"bertviz {view}_view.js does not end with '}});'")
     text = _EXPAND_JS + text[:-3] + "})(window.jQuery, window.d3);\n"
     if view == "model":
+        text = _replace_once("const DIV_WIDTH = 970;",  # fit the iframe instead of 970px
+                             "const DIV_WIDTH = Math.max(600, Math.min(970, window.innerWidth - 16));",
+                             text, "width")
         text = _replace_once('.text("Heads")', ".text(params.labels.heads)", text, "Heads label")
         text = _replace_once('.text("Layers")', ".text(params.labels.layers)", text, "Layers label")
         text = _replace_once("'Layer ' + config.layers[layerIndex] + \", Head \"",
