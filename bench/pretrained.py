@@ -6,7 +6,8 @@ At 16, 64 and 256 tokens, one process, interleaved rounds, medians of per-round 
   attention(lm, text)  (tokenise with offsets, forward, build the AttentionMaps record)
   ÷ bare `model(**enc, output_attentions=True)` on a pre-tokenised batch    target <= 1.15
   plots.attention_grid(maps) for all 6 x 12 = 72 heads ÷ that bare forward  (reported)
-Then the peak memory (max RSS) of a fresh process with every bundled model loaded and used.
+Then the peak memory (VmHWM) of a fresh app-like process (streamlit and plotly imported)
+with every bundled model loaded and used once.
 """
 from __future__ import annotations
 
@@ -71,6 +72,7 @@ def rss():  # (current, peak) resident set size in MB, from /proc
     fields = dict(line.split(":", 1) for line in open("/proc/self/status"))
     return int(fields["VmRSS"].split()[0]) / 1024, int(fields["VmHWM"].split()[0]) / 1024
 
+import streamlit, plotly.graph_objects  # what the app process imports too
 from lmcore.pretrained import _bundled, load_model, attention
 imports = rss()[0]
 for name in _bundled():
