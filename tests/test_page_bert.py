@@ -187,3 +187,10 @@ def test_long_text_is_truncated_with_a_notice():
     assert any(w.value.startswith("The text was long") for w in at.warning)
     grid = charts(at)[0]
     assert len(grid["layout"]["xaxis"]["tickvals"]) == 64
+
+
+def test_emoji_and_mixed_scripts_run_cleanly():
+    at = open_page("en", "tiny-bert")
+    at.text_area(key="lmp_bert_a").input("I ❤️ 🐱 cats, 고양이 ünïcode").run()
+    assert not at.exception and not at.error
+    assert len(charts(at)[0]["data"]) == 4 * 4

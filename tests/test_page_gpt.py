@@ -163,3 +163,11 @@ def test_rivals_text():
         def __init__(self, display, probability):
             self.display, self.probability = display, probability
     assert lm_logic.rivals_text([P("the", 0.5), P("a", 0.25)]) == "the 0.50 · a 0.25"
+
+
+def test_emoji_prompt_generates():
+    at = open_page("en")
+    at.text_area(key="lmp_gpt_prompt").input("ROMEO: 🐱❤️").run()
+    at.button(key="lmp_gpt_step").click().run()
+    assert_clean(at)
+    assert generated(at) == 1 and at.text[0].value.startswith("ROMEO: 🐱❤️")
