@@ -1,0 +1,152 @@
+"""Train your own translator: upload sentence pairs, train a small seq2seq model in the
+background, watch one sentence's alignment change epoch by epoch, download the model."""
+from __future__ import annotations
+
+import pandas as pd
+import streamlit as st
+
+from lmcore.errors import UserFacingError
+from lmcore.record import AttentionMaps
+from lmcore.seq2seq import ATTENTIONS
+from lmcore.plots import attention_heatmap
+from ui import seq2seq_jobs as jobs
+from ui import seq2seq_loaders as loaders
+from ui import seq2seq_widgets as w
+from ui.i18n import error_text, t
+
+LANGS = ("en", "fr", "ko", "de", "es", "ja", "zh")
+SIZES = (32, 64, 128, 256)
+WATCH_CHOICES = 100
+
+
+def read_upload():
+    """Pairs from the uploaded TSV, or None with a message shown."""
+    up = st.file_uploader(t("s2sp.train.upload"), type=["tsv", "txt"], help=t("s2sp.train.upload_help"),
+                          key="s2sp_upload")
+    swap = st.checkbox(t("s2sp.train.swap"), key="s2sp_swap")
+    if up is None:
+        st.info(t("s2sp.train.wait"))
+        return None
+    try:
+        pairs, notices = loaders.uploaded_pairs(up.getvalue(), swap)
+    except UserFacingError as error:
+        st.error(error_text(error))
+        return None
+    w.show_notices(notices)
+    st.caption(t("s2sp.train.summary", count=len(pairs)))
+    with st.expander(t("s2sp.train.preview")):
+        st.dataframe(pd.DataFrame(pairs[:8], columns=[t("s2sp.train.source"), t("s2sp.train.target")]),
+                     hide_index=True)
+    return pairs
+
+
+def settings_form(pairs, running: bool) -> None:
+    with st.form("s2sp_form"):
+        c1, c2 = st.columns(2)
+        src = c1.selectbox(t("s2sp.train.src_lang"), LANGS, 0, key="s2sp_src",
+                           format_func=lambda c: t(f"s2sp.lang.{c}"))
+        tgt = c2.selectbox(t("s2sp.train.tgt_lang"), LANGS, 1, key="s2sp_tgt",
+                           format_func=lambda c: t(f"s2sp.lang.{c}"))
+        c1, c2, c3 = st.columns(3)
+        attention = c1.selectbox(t("s2sp.train.attention"), ATTENTIONS, 1, key="s2sp_attention",
+                                 format_func=lambda a: t(f"s2s.attention.{a}"))
+        epochs = c2.number_input(t("s2sp.train.epochs"), 1, 30, 8, key="s2sp_epochs")
+        hidden = c3.selectbox(t("s2sp.train.hidden"), SIZES, 2, key="s2sp_hidden")
+        sources = list(dict.fromkeys(s for s, _ in pairs or []))[:WATCH_CHOICES]
+        watch = st.selectbox(t("s2sp.train.watch"), sources or [""], key="s2sp_watch")
+        go = st.form_submit_button(t("s2sp.train.start"), type="primary", disabled=running or not pairs)
+    if go and pairs:
+        settings = jobs.Settings(src, tgt, attention, int(hidden), int(epochs), watch or "")
+        try:
+            jobs.start_job(jobs.session_id(), pairs, settings)
+            st.rerun()
+        except UserFacingError as error:
+            st.warning(error_text(error))
+
+
+def curve(steps, epochs):
+    return w.loss_curve(steps, epochs, t("s2sp.train.train_loss"), t("s2sp.train.val_loss"),
+                        t("s2sp.train.epoch"), t("s2sp.train.loss"))
+
+
+@st.fragment(run_every=1.0)
+def live_progress(sid: str) -> None:
+    """Refreshed every second while the job runs; also the job's heartbeat."""
+    jobs.beat(sid)
+    job = jobs.job_for(sid)
+    if job is None or not job.running:
+        st.rerun()
+    p, total_epochs = job.last, job.settings.epochs
+    if p is None:
+        st.progress(0.0, text=t("s2sp.train.preparing"))
+    else:
+        done = ((p.epoch - 1) * p.total + p.step) / (p.total * total_epochs)
+        st.progress(min(done, 1.0), text=t("s2s.train.progress", epoch=p.epoch, step=p.step, total=p.total,
+                                           loss=f"{p.loss:.3f}"))
+    st.plotly_chart(curve(list(job.steps), list(job.epochs)), key="s2sp_live_curve")
+    if st.button(t("s2sp.train.cancel"), key="s2sp_cancel"):
+        jobs.cancel(sid)
+    st.caption(t("s2sp.train.leave_note"))
+
+
+def adopt_finished(sid: str) -> None:
+    """Move a finished job's outcome into this session (once)."""
+    job = jobs.job_for(sid)
+    if job is None or job.running:
+        return
+    jobs.forget(sid)
+    if job.state == "cancelled":
+        st.warning(t("s2s.train.cancelled"))
+    elif job.state == "failed":
+        st.error(error_text(job.error) if job.error else t("common.error_prefix", kind=job.failure))
+    else:
+        st.session_state["s2sp_last"] = {"folder": job.folder, "steps": list(job.steps),
+                                         "epochs": list(job.epochs), "snapshots": list(job.snapshots),
+                                         "source_tokens": job.source_tokens, "settings": job.settings,
+                                         "stopped": job.result.stopped, "seconds": job.result.seconds,
+                                         "best_epoch": job.result.best_epoch}
+
+
+def snapshot_view(last: dict) -> None:
+    snaps = last["snapshots"]
+    st.subheader(t("s2sp.train.snapshots_title"))
+    st.caption(t("s2sp.train.watching", text=w.md_escape(last["settings"].watch)))
+    epoch = st.select_slider(t("s2sp.train.epoch"), [s["epoch"] for s in snaps], snaps[-1]["epoch"],
+                             key="s2sp_snap_epoch") if len(snaps) > 1 else snaps[0]["epoch"]
+    snap = next(s for s in snaps if s["epoch"] == epoch)
+    st.markdown(t("s2sp.train.snap_output", epoch=epoch, words=w.md_escape(" ".join(snap["output"])) or "—"))
+    if snap["weights"] is None or not len(snap["output"]):
+        st.info(t("s2s.no_attention_trace"))
+        return
+    maps = AttentionMaps(snap["weights"][None, None], tuple(snap["output"]), tuple(last["source_tokens"]),
+                         "cross")
+    st.plotly_chart(attention_heatmap(maps, query_label=t("s2sp.steps.output"), key_label=t("s2sp.steps.source"),
+                                      weight_label=t("common.weight")), key="s2sp_snap_map")
+
+
+def show_results(last: dict) -> None:
+    st.success(t(f"s2s.train.{last['stopped']}") + " " +
+               t("s2sp.train.done_facts", seconds=round(last["seconds"]), best=last["best_epoch"]))
+    st.plotly_chart(curve(last["steps"], last["epochs"]), key="s2sp_curve")
+    snapshot_view(last)
+    st.download_button(t("s2sp.train.download"), jobs.zip_folder(last["folder"]), file_name="seq2seq-model.zip",
+                       mime="application/zip", key="s2sp_download")
+    st.caption(t("s2sp.train.download_note"))
+
+
+st.title(t("s2sp.train.title"))
+st.markdown(t("s2sp.train.intro"))
+sid = jobs.session_id()
+pairs = read_upload()
+job = jobs.job_for(sid)
+running = job is not None and job.running
+if not running and jobs.server_busy(sid):
+    st.info(t("s2sp.busy"))
+st.subheader(t("s2sp.train.settings"))
+settings_form(pairs, running)
+if running:
+    live_progress(sid)
+else:
+    adopt_finished(sid)
+if "s2sp_last" in st.session_state:
+    show_results(st.session_state["s2sp_last"])

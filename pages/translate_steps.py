@@ -1,0 +1,145 @@
+"""Translation step by step (10.2): decode one word at a time and watch the attention over
+the source, the word chosen and its rivals, greedy vs beam, Bahdanau vs Luong."""
+from __future__ import annotations
+
+import time
+
+import pandas as pd
+import streamlit as st
+
+from lmcore.errors import UserFacingError
+from lmcore.plots import attention_heatmap
+from ui import seq2seq_loaders as loaders
+from ui import seq2seq_widgets as w
+from ui.i18n import error_text, t
+
+MAX_CHARS = 5000
+EXAMPLES = {"en": "The cat is sleeping on the bed.", "ko": "나는 학교에 간다."}
+
+
+def heatmap(maps, shown: int | None, key: str, title: str | None = None) -> None:
+    mask = None if shown is None else w.shown_rows(len(maps.query_tokens), len(maps.key_tokens), shown)
+    st.plotly_chart(attention_heatmap(maps, title=title, query_label=t("s2sp.steps.output"),
+                                      key_label=t("s2sp.steps.source"), weight_label=t("common.weight"),
+                                      mask=mask), key=key)
+
+
+def controls(key: str, n: int) -> int:
+    """Back / Next / Play / Reset; the step shown (1..n) lives in session_state[key]."""
+    step = st.session_state.get(key, 1)
+    playing = st.session_state.get(key + "_play", False)
+    cols = st.columns(4)
+    for col, action in zip(cols, w.ACTIONS):
+        if col.button(t(f"s2sp.steps.{action}"), key=f"s2sp_{action}", use_container_width=True):
+            step = 1 if action == "play" and step >= n else w.advance(step, n, action)
+            playing = action == "play" and step < n
+    st.session_state[key], st.session_state[key + "_play"] = step, playing
+    st.progress(step / n, text=t("s2sp.steps.step_of", step=step, total=n))
+    return step
+
+
+def step_detail(result, step: int) -> None:
+    view = result.steps[step - 1]
+    so_far = [s.token for s in result.steps[:step]]
+    st.markdown(t("s2sp.steps.so_far", words=w.md_escape(" ".join(so_far))))
+    left, right = st.columns([3, 2])
+    with left:
+        st.markdown(f"**{t('s2sp.steps.attention_title', word=w.md_escape(view.token))}**")
+        if view.weights is None:
+            st.info(t("s2s.no_attention_trace"))
+        else:
+            st.plotly_chart(w.scores_and_weights(result.source_tokens, view.scores, view.weights,
+                                                 t("s2sp.steps.scores"), t("s2sp.steps.weights"),
+                                                 t("s2sp.steps.source")), key="s2sp_step_bars")
+            if view.scores is None:
+                st.caption(t("s2sp.steps.transformer_note"))
+    with right:
+        st.markdown(f"**{t('s2sp.steps.topk_title')}**")
+        st.plotly_chart(w.topk_bar(view.top_k, view.token, t("s2sp.steps.probability")), key="s2sp_topk")
+        st.caption(t("s2sp.steps.chosen", word=w.md_escape(view.token), p=f"{view.prob:.3f}"))
+    if result.beams and step <= len(result.beams):
+        beams = result.beams[step - 1]
+        st.markdown(f"**{t('s2sp.steps.beams_title', k=result.beam)}**")
+        st.dataframe(pd.DataFrame({t("s2sp.steps.beam_words"): [" ".join(b["tokens"]) for b in beams],
+                                   t("s2sp.steps.beam_score"): [b["score"] for b in beams],
+                                   t("s2sp.steps.beam_done"): [b["finished"] for b in beams]}),
+                     hide_index=True)
+
+
+def compare_kinds(text: str, model_name: str, infos) -> None:
+    """Two attention models with the same source language, side by side, full alignments."""
+    source = next((m.source_lang for m in infos if m.name == model_name), None)
+    same = [m for m in infos if m.source_lang == source and m.attention not in (None, "none")]
+    st.subheader(t("s2sp.steps.compare_title"))
+    if len(same) < 2:
+        st.info(t("s2sp.steps.compare_missing"))
+        return
+    prefer = ["s2s-en-fr-bahdanau", "s2s-en-fr-luong"]
+    cols = st.columns(2)
+    for i, col in enumerate(cols):
+        with col:
+            default = prefer[i] if prefer[i] in [m.name for m in same] else same[i].name
+            name = w.model_select(t("common.model"), same, f"s2sp_cmp_{i}", default)
+            try:
+                result = loaders.translate(name, text)
+            except UserFacingError as error:
+                st.warning(error_text(error))
+                continue
+            st.markdown(w.md_escape(result.translation) or "—")
+            maps = w.step_maps(result.steps, result.source_tokens)
+            if maps is not None:
+                heatmap(maps, None, f"s2sp_cmp_map_{i}")
+
+
+def greedy_vs_beam(name: str, text: str, k: int) -> None:
+    greedy, beam = loaders.translate(name, text, 1), loaders.translate(name, text, k)
+    st.dataframe(pd.DataFrame({
+        t("s2sp.steps.mode"): [t("s2sp.steps.greedy"), t("s2sp.steps.beam_k", k=k)],
+        t("s2sp.steps.translation"): [greedy.translation, beam.translation],
+        t("s2sp.steps.logprob"): [round(greedy.score, 3), round(beam.score, 3)]}), hide_index=True)
+
+
+st.title(t("s2sp.steps.title"))
+st.markdown(t("s2sp.steps.intro"))
+infos = loaders.translator_choices()
+if not infos:
+    st.warning(t("s2sp.model_missing", name="s2s-en-fr-bahdanau"))
+    st.stop()
+name = w.model_select(t("common.model"), infos, "s2sp_model", "s2s-en-fr-bahdanau")
+lang = next(m.source_lang for m in infos if m.name == name)
+text = st.text_area(t("s2sp.steps.input"), EXAMPLES.get(lang, EXAMPLES["en"]), max_chars=MAX_CHARS,
+                    key=f"s2sp_text_{lang}")
+modes = {"greedy": t("s2sp.steps.greedy"), "beam": t("s2sp.steps.beam")}
+c1, c2 = st.columns(2)
+mode = c1.radio(t("s2sp.steps.mode"), list(modes), horizontal=True, key="s2sp_mode", format_func=modes.__getitem__)
+k = c2.slider(t("s2sp.steps.beam_size"), 2, 8, 3, key="s2sp_beam", disabled=mode != "beam")
+beam = k if mode == "beam" else 1
+try:
+    result = loaders.translate(name, text, beam)
+except UserFacingError as error:
+    st.warning(error_text(error))
+    st.stop()
+w.show_notices(result.notices)
+if name.startswith("s2s-ko") or lang == "ko":
+    st.caption(t("s2s.korean_tokens"))
+key = w.state_key(text, name, mode, beam)
+n = len(result.steps)
+if n == 0:
+    st.warning(t("s2sp.steps.nothing"))
+    st.stop()
+step = controls(key, n)
+step_detail(result, step)
+maps = w.step_maps(result.steps, result.source_tokens)
+st.subheader(t("s2sp.steps.full_title") if step == n else t("s2sp.steps.growing_title"))
+if maps is not None:
+    heatmap(maps, step, "s2sp_alignment")
+if step == n:
+    st.success(t("s2sp.steps.final", text=w.md_escape(result.translation) or "—"))
+if mode == "beam":
+    greedy_vs_beam(name, text, k)
+compare_kinds(text, name, infos)
+if st.session_state.get(key + "_play") and step < n:
+    time.sleep(w.PLAY_SECONDS)
+    st.session_state[key] = step + 1
+    st.session_state[key + "_play"] = step + 1 < n
+    st.rerun()
