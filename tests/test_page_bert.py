@@ -193,4 +193,13 @@ def test_emoji_and_mixed_scripts_run_cleanly():
     at = open_page("en", "tiny-bert")
     at.text_area(key="lmp_bert_a").input("I ❤️ 🐱 cats, 고양이 ünïcode").run()
     assert not at.exception and not at.error
-    assert len(charts(at)[0]["data"]) == 4 * 4
+    config = json.loads((Path(PAGE).parents[1] / "lmcore/assets/tiny-bert/config.json").read_text())
+    assert len(charts(at)[0]["data"]) == config["num_hidden_layers"] * config["num_attention_heads"]
+
+
+def test_a_local_model_folder_can_be_typed_in():
+    folder = str(Path(PAGE).parents[1] / "lmcore" / "assets" / "tiny-bert")
+    at = open_page("ko", lm_logic_other())
+    at.text_input(key="lmp_bert_model_other").input(folder).run()
+    assert_clean(at)
+    assert any(c.value == translate("lmp.model.local", "ko", name=folder) for c in at.caption)

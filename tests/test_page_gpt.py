@@ -80,7 +80,9 @@ def test_step_adds_one_token_and_reset_clears(lang):
     assert len(table) == 1
     new_attention = figures(at)[1]  # the new token's row: one row per (layer, head)
     z = values(new_attention["data"][0]["z"])
-    assert z.shape[0] == 4 * 4 and np.allclose(np.nansum(z, axis=1), 1, atol=0.01)
+    config = json.loads((Path(PAGE).parents[1] / "lmcore/assets/tiny-gpt2/config.json").read_text())
+    heads = config.get("n_layer", 0) * config.get("n_head", 0)
+    assert z.shape[0] == heads and np.allclose(np.nansum(z, axis=1), 1, atol=0.01)
     at.button(key="lmp_gpt_step").click().run()
     assert generated(at) == 2 and len(at.dataframe[0].value) == 2
     at.button(key="lmp_gpt_reset").click().run()

@@ -1,11 +1,13 @@
 """Widgets shared by the BERT and GPT pages: model picker, honest labels, notices."""
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Sequence
 
 import streamlit as st
 
 from lmcore.errors import UserFacingError
+from lmcore.i18n import catalog
 from ui import pretrained_loaders as loaders
 from ui.i18n import current_language, t
 
@@ -44,9 +46,11 @@ def model_label(name: str, kind: str) -> None:
     """An honest caption: what the model is and, for bundled ones, its measured quality."""
     m = loaders.metrics(name)
     key = f"lm.model.{name}"
-    if name in ("all-MiniLM-L6-v2", "tiny-bert", "tiny-gpt2"):
+    if key in catalog():  # a bundled model with its own description
         st.caption(t(key, accuracy=_fmt(m.get("masked_token_accuracy", "?")),
                      perplexity=_fmt(m.get("validation_perplexity", "?"), 1)))
+    elif Path(name).is_dir():
+        st.caption(t("lmp.model.local", name=name))
     else:
         st.caption(t("lm.model.hub", name=name))
     if not m:
