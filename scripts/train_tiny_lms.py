@@ -210,13 +210,13 @@ def save(model, tok, folder: Path, metrics: dict) -> None:
     metrics["size_bytes_on_disk"] = size
     metrics["parameters"] = sum(p.numel() for p in model.parameters())
     (folder / "metrics.json").write_text(json.dumps(metrics, indent=2) + "\n")
-    write_card(folder, metrics)
+    write_card(folder, metrics, "tiny-gpt2" if isinstance(model, GPT2LMHeadModel) else "tiny-bert")
     log(f"saved to {folder}: {json.dumps(metrics)}")
 
 
-def write_card(folder: Path, metrics: dict) -> None:
+def write_card(folder: Path, metrics: dict, name: str) -> None:
     """A short, honest model card next to the weights."""
-    lines = [f"# {folder.name}", "",
+    lines = [f"# {name}", "",
              f"Trained by `scripts/train_tiny_lms.py` (see `scripts/train_tiny_lms.sh`) on one CPU thread.",
              f"A teaching model: far weaker than the real model of the same architecture.", "",
              f"- data: {metrics.get('data')}", f"- tokenizer: {metrics.get('tokenizer')}",
