@@ -103,6 +103,15 @@ st.dataframe(lm_logic.report_table(rows, t), key="lmp_bert_report", hide_index=T
              on_select=partial(_on_report_select, rows), selection_mode="single-row",
              width="stretch")
 
+with st.expander(t("lmp.rollout.title")):
+    st.caption(t("lmp.rollout.help"))
+    rolled = loaders.rollout(name, text_a, text_b, words, hide)
+    up_to = st.selectbox(t("lmp.rollout.layer"), range(rolled.n_layers), index=rolled.n_layers - 1,
+                         key="lmp_bert_rollout_layer")
+    st.plotly_chart(plots.attention_heatmap(rolled, up_to, 0, **_axis_labels(),
+                                            title=t("lmp.rollout.figure_title", layer=up_to)),
+                    key="lmp_bert_rollout", width="stretch")
+
 # ---------------------------------------------------------------- fill-mask
 st.header(t("lmp.fill.title"))
 st.caption(t("lmp.fill.help"))

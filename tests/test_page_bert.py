@@ -38,7 +38,9 @@ def charts(at: AppTest) -> list[dict]:
 def values(array) -> np.ndarray:
     """A plotly array from a figure spec (plain list or base64 typed array)."""
     if isinstance(array, dict):
-        return np.frombuffer(base64.b64decode(array["bdata"]), dtype=np.dtype(array["dtype"]))
+        flat = np.frombuffer(base64.b64decode(array["bdata"]), dtype=np.dtype(array["dtype"]))
+        shape = [int(n) for n in str(array.get("shape", len(flat))).split(",")]
+        return flat.astype(float).reshape(shape)
     return np.asarray(array, dtype=float)
 
 
@@ -203,3 +205,11 @@ def test_a_local_model_folder_can_be_typed_in():
     at.text_input(key="lmp_bert_model_other").input(folder).run()
     assert_clean(at)
     assert any(c.value == translate("lmp.model.local", "ko", name=folder) for c in at.caption)
+
+
+def test_rollout_rows_sum_to_one():
+    at = open_page("en", "tiny-bert")
+    rollout = [f for f in charts(at) if f["layout"].get("title", {}).get("text", "").startswith("Rollout")]
+    assert len(rollout) == 1
+    z = values(rollout[0]["data"][0]["z"])
+    np.testing.assert_allclose(z.sum(axis=1), 1, atol=0.01)

@@ -79,6 +79,14 @@ def head_report(name: str, text: str, text_b: str | None, words: bool = False,
     return [s.to_dict() for s in lm_analysis.head_report(maps)]
 
 
+@st.cache_data(max_entries=32, show_spinner=False)
+def rollout(name: str, text: str, text_b: str | None, words: bool = False,
+            hide_special: bool = False) -> AttentionMaps:
+    """Attention rollout (Abnar & Zuidema 2020) of the shown maps: (layers, 1, n, n)."""
+    maps, _ = display_maps(name, text, text_b, words, hide_special)
+    return lm_analysis.rollout_maps(maps)
+
+
 @st.cache_data(max_entries=16, show_spinner=False)
 def bertviz_html(view: str, name: str, text: str, text_b: str | None, words: bool,
                  hide_special: bool, lang: str) -> str:
