@@ -92,6 +92,11 @@ if trace.steps:
         shown = st.slider(t("lmp.gpt.step_pick"), 1, len(trace.steps), len(trace.steps),
                           key="lmp_gpt_step_pick")
     step = trace.steps[shown - 1]
+    st.plotly_chart(plots.weights_bar(
+        [r.display for r in step.rivals], [r.probability for r in step.rivals],
+        title=t("lmp.gpt.rivals_title", n=shown, token=step.chosen.display),
+        token_label=t("lmp.token"), weight_label=t("lmp.probability")),
+        key="lmp_gpt_rivals", width="stretch")
     row_maps = lm_logic.new_token_maps(
         step.attention, trace.final.maps.key_tokens,
         lambda layer, head: t("lmp.gpt.row_label", layer=layer, head=head))

@@ -78,7 +78,8 @@ def test_step_adds_one_token_and_reset_clears(lang):
     assert at.text[0].value.startswith(text_before)
     table = at.dataframe[0].value
     assert len(table) == 1
-    new_attention = figures(at)[1]  # the new token's row: one row per (layer, head)
+    rivals, new_attention = figures(at)[1:3]  # candidates; the new token's row per (layer, head)
+    assert len(values(rivals["data"][0]["y"])) == 10
     z = values(new_attention["data"][0]["z"])
     config = json.loads((Path(PAGE).parents[1] / "lmcore/assets/tiny-gpt2/config.json").read_text())
     heads = config.get("n_layer", 0) * config.get("n_head", 0)
