@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import re
+import shutil
 import threading
 import time
 from pathlib import Path
@@ -79,6 +80,7 @@ def test_busy_server_gives_a_clear_message():
     jobs._RUNNING.append(other)
     try:
         at = open_page("ko")
+        assert [i.value for i in at.info] == [translate("ft.busy", "ko")]
         at.button[0].click().run()
         assert [w.value for w in at.warning] == [translate("ft.busy", "ko")]
     finally:
@@ -113,6 +115,7 @@ def test_a_tiny_job_runs_from_the_page_to_the_results(tiny, monkeypatch):
     assert not at.exception and not at.error
     at.text_input(key="ft_compare_text").set_value("   ").run()
     assert at.error and not at.exception
+    shutil.rmtree(at.session_state["ft_last"]["folder"], ignore_errors=True)
 
 
 def test_a_stale_heartbeat_stops_the_job(tiny, monkeypatch):
