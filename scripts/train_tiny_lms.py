@@ -108,10 +108,13 @@ def gpt2_loss(model: GPT2LMHeadModel, x: torch.Tensor) -> torch.Tensor:
 
 
 # ---------------------------------------------------------------- BERT
+MASK_RATE = 0.15  # BERT's; --mask-rate changes it (Wettig et al. 2022: higher can help)
+
+
 def mask_tokens(ids: torch.Tensor, special: torch.Tensor, tok, rng: torch.Generator):
-    """BERT's 15% masking: 80% [MASK], 10% random token, 10% unchanged."""
+    """BERT's masking: pick MASK_RATE of the tokens; 80% [MASK], 10% random, 10% unchanged."""
     labels = ids.clone()
-    pick = (torch.rand(ids.shape, generator=rng) < 0.15) & ~special
+    pick = (torch.rand(ids.shape, generator=rng) < MASK_RATE) & ~special
     labels[~pick] = -100
     ids = ids.clone()
     r = torch.rand(ids.shape, generator=rng)
@@ -242,7 +245,8 @@ def run_gpt2(args) -> None:
     log(f"gpt2: {len(train)} train / {len(val)} val blocks of 128, vocab {len(tok)}")
     g = torch.Generator().manual_seed(SEED)
     batch = lambda: train[torch.randint(len(train), (args.batch,), generator=g)]
-    info = train_loop(model, batch, lambda x: gpt2_loss(model, x), args.minutes, 1e-3, args.steps, args.max_wall_minutes)
+    info = train_loop(model, batch, lambda x: gpt2_loss(model, x), args.minutes, args.lr, args.steps,
+                      args.max_wall_minutes)
     with torch.inference_mode():
         losses = [gpt2_loss(model, val[i:i + 32]).item() * len(val[i:i + 32])
                   for i in range(0, len(val), 32)]
@@ -251,7 +255,8 @@ def run_gpt2(args) -> None:
         **info, "validation_perplexity": round(math.exp(val_loss), 2),
         "validation_tokens": int(val.numel()),
         "data": "Tiny Shakespeare (first 90% of lines; last 10% held out)",
-        "tokenizer": f"byte-level BPE, {len(tok)} tokens", "seed": SEED})
+        "tokenizer": f"byte-level BPE, {len(tok)} tokens", "seed": SEED,
+        "learning_rate": args.lr, "batch": args.batch})
 
 
 def run_bert(args) -> None:
@@ -266,7 +271,10 @@ def run_bert(args) -> None:
     log(f"bert: {len(train)} train / {len(val)} val examples, vocab {len(tok)}")
     g = torch.Generator().manual_seed(SEED)
     batch = lambda: bert_batch(tok, rng.sample(train, args.batch), g)
-    info = train_loop(model, batch, lambda b: bert_losses(model, b)[0], args.minutes, 1e-3, args.steps, args.max_wall_minutes)
+    info = train_loop(model, batch, lambda b: bert_losses(model, b)[0], args.minutes, args.lr, args.steps,
+                      args.max_wall_minutes)
+    global MASK_RATE
+    MASK_RATE = 0.15  # evaluate the standard task whatever the training rate
     correct = total = nsp_ok = nsp_n = 0
     val_rng = random.Random(SEED + 1)
     gv = torch.Generator().manual_seed(SEED + 1)
@@ -285,7 +293,8 @@ def run_bert(args) -> None:
         "next_sentence_accuracy": round(nsp_ok / max(nsp_n, 1), 4), "next_sentence_pairs": nsp_n,
         "data": "Tiny Shakespeare (90% of lines; consecutive lines as next-sentence pairs) + "
                 "English side of Tatoeba fra-eng (95% of sentences; CC-BY 2.0 FR)",
-        "tokenizer": f"lower-cased WordPiece, {len(tok)} tokens", "seed": SEED})
+        "tokenizer": f"lower-cased WordPiece, {len(tok)} tokens", "seed": SEED,
+        "training_mask_rate": args.mask_rate, "learning_rate": args.lr, "batch": args.batch})
 
 
 def main() -> None:
@@ -295,11 +304,15 @@ def main() -> None:
     p.add_argument("--max-wall-minutes", type=float, default=None, help="hard wall-clock cap (default 3 x minutes)")
     p.add_argument("--steps", type=int, default=None, help="fixed step count (default: fit the budget)")
     p.add_argument("--out", default=None, help="output folder (default: lmcore/assets/tiny-<which>)")
+    p.add_argument("--lr", type=float, default=1e-3)
+    p.add_argument("--mask-rate", type=float, default=0.15, help="BERT: share of tokens masked in training")
     p.add_argument("--vocab", type=int, default=4096)
     p.add_argument("--width", type=int, default=128)
     p.add_argument("--batch", type=int, default=32)
     p.add_argument("--threads", type=int, default=1)
     args = p.parse_args()
+    global MASK_RATE
+    MASK_RATE = args.mask_rate
     torch.manual_seed(SEED)
     torch.set_num_threads(args.threads)
     (run_gpt2 if args.which == "gpt2" else run_bert)(args)
