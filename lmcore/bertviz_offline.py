@@ -4,17 +4,20 @@ bertviz 1.4 (`bertviz.head_view(..., html_action="return")`) loads require.js, d
 jQuery from a CDN, so it draws nothing offline, and it pastes the tokens into a
 `<script>` with plain `json.dumps`, so a token containing `</script>` ends the script.
 Here we reuse bertviz's own view scripts (`head_view.js`, `model_view.js` from the
-installed package) with three changes:
+installed package) with these changes:
 
 * the `require.config(...)`/`requirejs([...], f)` wrapper becomes `(f)(jQuery, d3)`,
   with d3 5 and jQuery inlined from `lmcore/assets/js/` (vendored with their licences);
 * the parameters travel in a `<script type="application/json">` block whose JSON has
   `<`, `>` and `&` written as `\\u003c`, `\\u003e`, `\\u0026` (`escape_json_for_html`);
-* the few English labels inside the scripts come from the translation table.
+* the weights travel once, rounded, as integers (weight x 10^decimals); a sentence
+  pair's A/B blocks are sliced from them in the browser (`bertvizExpand`), so the page
+  is ~17x smaller than bertviz's at 64 tokens (bench/bench_bertviz_offline.py);
+* the few English labels inside the scripts come from the translation table, and the
+  model view takes the iframe's width.
 
 A Content-Security-Policy meta tag also forbids every network request from the page.
-Tokens are drawn by d3's `.text()` (textContent), never parsed as HTML. Weights are
-rounded (`decimals`) so the page stays small: the data grows as layers x heads x n^2.
+Tokens are drawn by d3's `.text()` (textContent), never parsed as HTML.
 """
 from __future__ import annotations
 
