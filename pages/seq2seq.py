@@ -80,8 +80,9 @@ if PLAIN not in {m.name for m in loaders.translator_choices()}:
     st.warning(t("s2sp.model_missing", name=PLAIN))
 else:
     examples = {"short": t("s2sp.s2s.example_short"), "long": t("s2sp.s2s.example_long")}
+    names = {k: t(f"s2sp.s2s.example_{k}_name") for k in examples}
     pick = st.radio(t("s2sp.s2s.examples"), list(examples), horizontal=True, key="s2sp_s2s_example",
-                    format_func=lambda k: t(f"s2sp.s2s.example_{k}_name"))
+                    format_func=names.__getitem__)
     text = st.text_area(t("s2sp.s2s.input"), examples[pick], max_chars=MAX_CHARS, key=f"s2sp_s2s_text_{pick}")
     st.caption(t("s2sp.s2s.plain_model", model=t(model_label(PLAIN))))
     translate_plain(text)

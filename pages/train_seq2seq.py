@@ -42,14 +42,14 @@ def read_upload():
 
 def settings_form(pairs, running: bool) -> None:
     with st.form("s2sp_form"):
+        langs = {c: t(f"s2sp.lang.{c}") for c in LANGS}
+        kinds = {a: t(f"s2s.attention.{a}") for a in ATTENTIONS}
         c1, c2 = st.columns(2)
-        src = c1.selectbox(t("s2sp.train.src_lang"), LANGS, 0, key="s2sp_src",
-                           format_func=lambda c: t(f"s2sp.lang.{c}"))
-        tgt = c2.selectbox(t("s2sp.train.tgt_lang"), LANGS, 1, key="s2sp_tgt",
-                           format_func=lambda c: t(f"s2sp.lang.{c}"))
+        src = c1.selectbox(t("s2sp.train.src_lang"), LANGS, 0, key="s2sp_src", format_func=langs.__getitem__)
+        tgt = c2.selectbox(t("s2sp.train.tgt_lang"), LANGS, 1, key="s2sp_tgt", format_func=langs.__getitem__)
         c1, c2, c3 = st.columns(3)
         attention = c1.selectbox(t("s2sp.train.attention"), ATTENTIONS, 1, key="s2sp_attention",
-                                 format_func=lambda a: t(f"s2s.attention.{a}"))
+                                 format_func=kinds.__getitem__)
         epochs = c2.number_input(t("s2sp.train.epochs"), 1, 30, 8, key="s2sp_epochs")
         hidden = c3.selectbox(t("s2sp.train.hidden"), SIZES, 2, key="s2sp_hidden")
         sources = list(dict.fromkeys(s for s, _ in pairs or []))[:WATCH_CHOICES]

@@ -195,4 +195,5 @@ def model_select(label: str, infos: Sequence[ModelInfo], key: str, default: str 
     if not names:
         return None
     index = names.index(default) if default in names else 0
-    return st.selectbox(label, names, index=index, key=key, format_func=lambda n: t(model_label(n)))
+    labels = {n: t(model_label(n)) for n in names}  # fixed now: format_func may run outside the script
+    return st.selectbox(label, names, index=index, key=key, format_func=labels.__getitem__)

@@ -1,0 +1,179 @@
+"""The "Translation step by step" page headless (AppTest) on tiny untrained translators,
+and the pure step logic and figures of ui.seq2seq_widgets."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+import streamlit as st
+import torch
+from streamlit.testing.v1 import AppTest
+
+from lmcore.catalog import ModelInfo
+from lmcore.checkpoints import Checkpoint
+from lmcore.i18n import translate
+from lmcore.seq2seq import Seq2Seq, Seq2SeqConfig
+from lmcore.text import Tokenizer, Vocab
+from lmcore.translators import Translator
+from ui import seq2seq_loaders as loaders
+from ui import seq2seq_widgets as w
+
+PAGE = str(Path(__file__).resolve().parent.parent / "pages" / "translate_steps.py")
+SRC = "the cat is sleeping on bed . i am cold".split()
+TGT = "le chat dort sur lit . j' ai froid".split()
+HOSTILE = "</script><img src=x onerror=alert(1)>"
+TINY = [("s2s-en-fr-plain", "none"), ("s2s-en-fr-bahdanau", "bahdanau"), ("s2s-en-fr-luong", "luong-general")]
+
+
+def tiny_translator(name: str, attention: str, seed: int = 0) -> Translator:
+    """An untrained 32-wide translator over a 14-word vocabulary (deterministic by seed)."""
+    torch.manual_seed(seed)
+    model = Seq2Seq(Seq2SeqConfig(len(SRC) + 4, len(TGT) + 4, 32, 32, attention=attention)).eval()
+    ckpt = Checkpoint(model, Tokenizer("word", "en"), Tokenizer("word", "fr"), Vocab(SRC), Vocab(TGT),
+                      {"data": {"max_src_tokens": 12}})
+    return Translator(name, ckpt)
+
+
+def use_tiny_models(monkeypatch, models=TINY) -> dict[str, Translator]:
+    """The pages see tiny translators under the bundled names; caches emptied."""
+    infos = [ModelInfo(n, "seq2seq", True, "", "en", "fr", a) for n, a in models]
+    tiny = {n: tiny_translator(n, a, i) for i, (n, a) in enumerate(models)}
+    monkeypatch.setattr(loaders, "translator_choices", lambda: infos)
+    monkeypatch.setattr(loaders, "translator", tiny.__getitem__)
+    st.cache_data.clear()
+    return tiny
+
+
+@pytest.fixture(autouse=True)
+def fresh_caches():
+    st.cache_data.clear()
+    yield
+    st.cache_data.clear()
+
+
+def open_page(lang: str = "en", text: str | None = None) -> AppTest:
+    at = AppTest.from_file(PAGE, default_timeout=60)
+    at.query_params["lang"] = lang
+    at.run()
+    if text is not None:
+        at.text_area(key="s2sp_text_en").set_value(text).run()
+    assert not at.exception, [e.value for e in at.exception]
+    return at
+
+
+def shown_step(at: AppTest) -> str:
+    return at.get("progress")[0].proto.text
+
+
+@pytest.mark.parametrize("lang", ["en", "ko"])
+def test_steps_advance_back_reset_and_play_in_both_languages(monkeypatch, lang):
+    use_tiny_models(monkeypatch)
+    monkeypatch.setattr(w, "PLAY_SECONDS", 0.0)
+    at = open_page(lang, "i am cold .")
+    assert at.title[0].value == translate("s2sp.steps.title", lang)
+    assert not at.error
+    n = len(loaders.translate("s2s-en-fr-bahdanau", "i am cold .").steps)
+    assert n >= 2
+    assert shown_step(at) == translate("s2sp.steps.step_of", lang, step=1, total=n)
+    at.button(key="s2sp_next").click().run()
+    assert shown_step(at) == translate("s2sp.steps.step_of", lang, step=2, total=n)
+    at.button(key="s2sp_back").click().run()
+    assert shown_step(at) == translate("s2sp.steps.step_of", lang, step=1, total=n)
+    at.button(key="s2sp_play").click().run()  # reruns itself to the end
+    assert not at.exception
+    assert shown_step(at) == translate("s2sp.steps.step_of", lang, step=n, total=n)
+    assert translate("s2sp.steps.full_title", lang) in [s.value for s in at.subheader]
+    assert at.success  # the final translation
+    at.button(key="s2sp_reset").click().run()
+    assert shown_step(at) == translate("s2sp.steps.step_of", lang, step=1, total=n)
+    # bars (scores, weights), top-5, growing alignment, two side-by-side alignments
+    assert len(at.get("plotly_chart")) == 5
+
+
+def test_beam_mode_shows_kept_beams_and_greedy_vs_beam(monkeypatch):
+    use_tiny_models(monkeypatch)
+    at = open_page("ko", "the cat is on the bed .")
+    at.radio(key="s2sp_mode").set_value("beam").run()
+    at.slider(key="s2sp_beam").set_value(4).run()
+    assert not at.exception and not at.error
+    assert translate("s2sp.steps.beams_title", "ko", k=4) in [m.value.strip("*") for m in at.markdown]
+    assert len(at.dataframe) == 2  # the beams kept at this step, greedy vs beam
+
+
+def test_plain_model_has_no_attention_but_still_top_k(monkeypatch):
+    use_tiny_models(monkeypatch)
+    at = open_page()
+    at.selectbox(key="s2sp_model").set_value("s2s-en-fr-plain").run()
+    assert not at.exception and not at.error
+    assert translate("s2s.no_attention_trace", "en") in [i.value for i in at.info]
+
+
+@pytest.mark.parametrize("lang,text,notice", [
+    ("en", HOSTILE + " 😀", "s2s.notice.all_unknown"),
+    ("ko", HOSTILE + " 😀", "s2s.notice.all_unknown"),
+    ("ko", "나는 고양이를 좋아해", "s2s.notice.unexpected_korean"),
+    ("en", "the dog is cold", "s2s.notice.unknown_words"),
+    ("ko", " ".join(["cat"] * 500), "errors.text_truncated"),
+    ("en", "   ", "errors.empty_text"),
+])
+def test_bad_input_gives_a_translated_notice(monkeypatch, lang, text, notice):
+    use_tiny_models(monkeypatch)
+    at = open_page(lang, text)
+    assert not at.exception and not at.error
+    literal = max(translate(notice, lang).split("{")[0].split("}"), key=len)[:20]
+    assert any(literal in warning.value for warning in at.warning), [x.value for x in at.warning]
+
+
+def test_no_translator_available_gives_a_message(monkeypatch):
+    monkeypatch.setattr(loaders, "translator_choices", lambda: [])
+    at = open_page("ko")
+    assert not at.exception and not at.error
+    assert at.warning[0].value.startswith(translate("s2sp.model_missing", "ko").split("\"")[0])
+
+
+def test_one_attention_model_says_the_comparison_needs_two(monkeypatch):
+    use_tiny_models(monkeypatch, TINY[:2])
+    at = open_page()
+    assert translate("s2sp.steps.compare_missing", "en") in [i.value for i in at.info]
+
+
+# ---------------------------------------------------------------- pure logic and figures
+def test_advance_stays_within_the_steps():
+    assert w.advance(1, 5, "next") == 2 and w.advance(5, 5, "next") == 5
+    assert w.advance(1, 5, "back") == 1 and w.advance(4, 5, "back") == 3
+    assert w.advance(4, 5, "reset") == 1 and w.advance(9, 5, "play") == 5
+    assert w.advance(3, 0, "next") == 0
+
+
+def test_state_key_separates_sentence_model_and_mode():
+    keys = {w.state_key("a", "m", "greedy", 1), w.state_key("b", "m", "greedy", 1),
+            w.state_key("a", "n", "greedy", 1), w.state_key("a", "m", "beam", 3)}
+    assert len(keys) == 4 and all(k.startswith("s2sp_step_") for k in keys)
+
+
+def test_step_maps_rows_are_distributions_and_grow_row_by_row():
+    result = tiny_translator("t", "luong-dot").translate("the cat is on bed .")
+    maps = w.step_maps(result.steps, result.source_tokens)
+    assert maps.weights.shape == (1, 1, len(result.steps), len(result.source_tokens))
+    np.testing.assert_allclose(maps.weights.sum(-1), 1.0, atol=1e-5)
+    assert maps.kind == "cross" and maps.query_tokens[0] == result.steps[0].token
+    mask = w.shown_rows(len(result.steps), len(result.source_tokens), 2)
+    assert mask[:2].all() and not mask[2:].any()
+    assert w.step_maps(tiny_translator("p", "none").translate("cat").steps, ["cat"]) is None
+
+
+def test_figures_escape_tokens_and_fix_the_weight_axis():
+    fig = w.scores_and_weights([HOSTILE, "cat"], np.array([1.0, -1.0]), np.array([0.88, 0.12]),
+                               "Scores", "Weights", "Source")
+    assert len(fig.data) == 2 and list(fig.layout.yaxis2.range) == [0, 1.15]
+    assert HOSTILE not in fig.to_json() and "&lt;/script&gt;" in fig.layout.xaxis2.ticktext[0]
+    assert len(w.scores_and_weights(["a"], None, np.array([1.0]), "S", "W", "T").data) == 1
+    bar = w.topk_bar([("<b>x</b>", 0.6), ("y", 0.3)], "<b>x</b>", "P")
+    assert bar.data[0].marker.color[0] != bar.data[0].marker.color[1]
+    assert "<b>" not in "".join(bar.layout.yaxis.ticktext)
+
+
+def test_markdown_escape_neutralises_markup():
+    out = w.md_escape(HOSTILE + " *bold* [x](y)")
+    assert "<" not in out and "\\*bold\\*" in out and "\\[x\\]" in out
