@@ -98,3 +98,9 @@ def test_python_dash_m_entry_point():
                          cwd=ROOT, capture_output=True, text=True, timeout=120)
     assert out.returncode == 0, out.stderr
     assert "predictions" in json.loads(out.stdout)
+
+
+def test_attention_pair_json(capsys):
+    data = run_json(capsys, "attention", "--model", "tiny-bert", "--json", "Hear me speak.", "--pair", "Speak, speak.")
+    assert data["tokens"].count("[SEP]") == 2
+    assert np.asarray(data["attentions"]).shape[:2] == (4, 4)

@@ -320,3 +320,8 @@ def test_masked_lm_checkpoint_without_nsp_head(tmp_path):
     with pytest.raises(UserFacingError) as info:
         P.next_sentence(lm, "a", "b")
     assert info.value.key == "lm.err.no_nsp"
+
+
+def test_utf8_bytes_are_accepted_as_text(bert_dir):
+    res = P.attention(bert_dir, "the cat sat".encode("utf-8"))
+    assert res.maps.key_tokens[1:-1] == ("the", "cat", "sat")
