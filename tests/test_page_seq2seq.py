@@ -1,0 +1,119 @@
+"""The "Seq2seq: encoder–decoder" page headless (AppTest) on tiny translators, and its figures."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+import streamlit as st
+from streamlit.testing.v1 import AppTest
+
+from lmcore.i18n import translate
+from lmcore.translators import ASSETS
+from tests.test_page_translate_steps import HOSTILE, use_tiny_models
+from ui import seq2seq_loaders as loaders
+from ui import seq2seq_widgets as w
+
+PAGE = str(Path(__file__).resolve().parent.parent / "pages" / "seq2seq.py")
+BUCKETS = ["1-5", "6-10", "11-15", "16-20", "21-30", "31+"]
+
+
+def fake_report() -> dict:
+    def model(attention: str, scores: list[float]) -> dict:
+        return {"attention": attention, "source_lang": "en", "target_lang": "fr",
+                "buckets": [{"bucket": b, "bleu": s, "chrf": s + 20, "n": 10} for b, s in zip(BUCKETS, scores)]}
+    return {"buckets": BUCKETS, "models": {"s2s-en-fr-plain": model("none", [40, 30, 15, 8, 5]),
+                                           "s2s-en-fr-bahdanau": model("bahdanau", [42, 38, 33, 30, 28]),
+                                           "s2s-ko-en-bahdanau": {**model("bahdanau", [20, 10]), "source_lang": "ko"}}}
+
+
+@pytest.fixture(autouse=True)
+def fresh_caches():
+    st.cache_data.clear()
+    yield
+    st.cache_data.clear()
+
+
+def open_page(lang: str = "en") -> AppTest:
+    at = AppTest.from_file(PAGE, default_timeout=60)
+    at.query_params["lang"] = lang
+    at.run()
+    assert not at.exception, [e.value for e in at.exception]
+    return at
+
+
+def set_text(at: AppTest, text: str) -> AppTest:
+    at.text_area(key="s2sp_s2s_text_short").set_value(text).run()
+    assert not at.exception, [e.value for e in at.exception]
+    return at
+
+
+@pytest.mark.parametrize("lang", ["en", "ko"])
+def test_page_shows_the_context_vectors_and_the_length_chart(monkeypatch, lang):
+    use_tiny_models(monkeypatch)
+    monkeypatch.setattr(loaders, "eval_report", fake_report)
+    at = open_page(lang)
+    assert at.title[0].value == translate("s2sp.s2s.title", lang)
+    assert not at.error
+    charts = at.get("plotly_chart")
+    assert len(charts) == 3  # one context vector, per-step context vectors, BLEU by length
+    assert "python -m lmcore evaluate --report" in [c.value for c in at.code]
+    at.radio(key="s2sp_metric").set_value("chrf").run()
+    assert not at.exception and len(at.get("plotly_chart")) == 3
+
+
+def test_long_example_is_one_click_away(monkeypatch):
+    use_tiny_models(monkeypatch)
+    at = open_page("ko")
+    at.radio(key="s2sp_s2s_example").set_value("long").run()
+    assert not at.exception and not at.error
+    assert at.text_area(key="s2sp_s2s_text_long").value == translate("s2sp.s2s.example_long", "en")
+
+
+@pytest.mark.parametrize("lang,text,notice", [
+    ("en", HOSTILE + " 😀", "s2s.notice.all_unknown"),
+    ("ko", HOSTILE + " 😀", "s2s.notice.all_unknown"),
+    ("ko", "나는 춥다", "s2s.notice.unexpected_korean"),
+    ("en", " ".join(["cold"] * 500), "errors.text_truncated"),
+    ("ko", "", "errors.empty_text"),
+])
+def test_bad_input_gives_a_translated_notice(monkeypatch, lang, text, notice):
+    use_tiny_models(monkeypatch)
+    at = set_text(open_page(lang), text)
+    assert not at.error
+    literal = translate(notice, lang).split("{")[0][:20]
+    assert any(literal in x.value for x in at.warning), [x.value for x in at.warning]
+
+
+def test_missing_models_and_report_give_messages_not_errors(monkeypatch):
+    monkeypatch.setattr(loaders, "translator_choices", lambda: [])
+    monkeypatch.setattr(loaders, "eval_report", lambda: None)
+    at = open_page("ko")
+    assert not at.error
+    assert translate("s2sp.model_missing", "ko", name="s2s-en-fr-plain") == at.warning[0].value
+    assert translate("s2sp.s2s.no_report", "ko") in [i.value for i in at.info]
+
+
+@pytest.mark.skipif(not (ASSETS / "s2s-en-fr-plain" / "config.json").is_file(), reason="plain model not bundled")
+def test_the_bundled_plain_model_translates():
+    at = open_page("en")
+    assert not at.error
+    assert any(m.value.startswith("**" + translate("s2sp.s2s.translation", "en")) and len(m.value) > 20
+               for m in at.markdown)
+
+
+# ---------------------------------------------------------------- figures
+def test_vector_strip_is_symmetric_around_zero_and_escapes_rows():
+    fig = w.vector_strip(np.array([[0.5, -2.0], [1.0, 0.0]]), [HOSTILE, "b"], "t", "dim", "value")
+    heat = fig.data[0]
+    assert heat.zmin == -2.0 and heat.zmax == 2.0 and heat.zmid == 0.0
+    assert "<img" not in fig.layout.yaxis.ticktext[0] and "&lt;img" in fig.layout.yaxis.ticktext[0]
+
+
+def test_bleu_chart_has_one_line_per_model_in_bucket_order():
+    report = fake_report()
+    fig = w.bleu_by_length(report, "bleu", {"s2s-en-fr-plain": "plain <i>", "s2s-en-fr-bahdanau": "attn",
+                                            "missing": "x"}, "words", "BLEU")
+    assert [d.name for d in fig.data] == ["plain &lt;i&gt;", "attn"]
+    assert list(fig.data[1].y) == [42, 38, 33, 30, 28] and list(fig.layout.xaxis.categoryarray) == BUCKETS
+    assert list(w.bleu_by_length(report, "chrf", {"s2s-en-fr-plain": "p"}, "w", "c").data[0].y)[0] == 60
