@@ -223,6 +223,8 @@ def _resolve(name: str, allow_network: bool) -> str:
         if not (Path(name) / "config.json").is_file():
             raise UserFacingError("lm.err.not_a_model", name=name)
         return name
+    if name.startswith(("/", ".", "~")) or "\\" in name:
+        raise UserFacingError("lm.err.no_folder", name=name)
     if not name or not _HUB_ID.match(name):
         raise UserFacingError("errors.unknown_model", name=name)
     cached = _cached_folder(name)
@@ -263,7 +265,7 @@ def _load(name: str, source: str, allow_network: bool) -> LoadedModel:
         tokenizer = tf.AutoTokenizer.from_pretrained(source, **common)
     except UserFacingError:
         raise
-    except (OSError, ValueError, EnvironmentError) as error:
+    except Exception as error:  # broken or unsupported files: a message, never a traceback
         raise UserFacingError("lm.err.load_failed", name=name, reason=type(error).__name__) from error
     if not getattr(tokenizer, "is_fast", False):
         raise UserFacingError("lm.err.load_failed", name=name, reason="no fast tokenizer")

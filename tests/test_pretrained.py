@@ -158,6 +158,20 @@ def test_unknown_hub_id_fails_fast_offline(monkeypatch, tmp_path):
     with pytest.raises(UserFacingError) as info:
         P.load_model(str(tmp_path))
     assert info.value.key == "lm.err.not_a_model"
+    with pytest.raises(UserFacingError) as info:
+        P.load_model(str(tmp_path / "missing"))
+    assert info.value.key == "lm.err.no_folder"
+
+
+def test_broken_weights_give_a_message_not_a_traceback(bert_dir, tmp_path):
+    import shutil
+
+    broken = tmp_path / "broken"
+    shutil.copytree(bert_dir, broken)
+    (broken / "model.safetensors").write_bytes(b"not really safetensors")
+    with pytest.raises(UserFacingError) as info:
+        P.load_model(str(broken))
+    assert info.value.key == "lm.err.load_failed"
 
 
 def test_fill_mask_needs_mask_and_handles_several(bert_dir, gpt2_dir):
