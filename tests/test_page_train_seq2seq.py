@@ -1,0 +1,173 @@
+"""The "Train your own translator" page headless (AppTest): uploads in several encodings,
+bad files, the one-job-per-server rule, and a tiny real training run; the job registry."""
+from __future__ import annotations
+
+import io
+import threading
+import time
+import zipfile
+from pathlib import Path
+
+import pytest
+import torch
+from streamlit.testing.v1 import AppTest
+
+from lmcore.i18n import translate
+from ui import seq2seq_jobs as jobs
+
+PAGE = str(Path(__file__).resolve().parent.parent / "pages" / "train_seq2seq.py")
+NUMBERS = {"one": "un", "two": "deux", "three": "trois", "four": "quatre", "five": "cinq", "six": "six"}
+
+
+def made_up_pairs(n: int = 60) -> list[tuple[str, str]]:
+    """Counting phrases: "one two ." -> "un deux ." (a pattern a tiny model can start to learn)."""
+    words = list(NUMBERS)
+    out = []
+    for i in range(n):
+        src = [words[(i + j) % 6] for j in range(2 + i % 3)]
+        out.append((" ".join(src) + " .", " ".join(NUMBERS[s] for s in src) + " ."))
+    return out
+
+
+def tsv(pairs, encoding: str = "utf-8") -> bytes:
+    return "".join(f"{s}\t{t}\n" for s, t in pairs).encode(encoding)
+
+
+@pytest.fixture(autouse=True)
+def one_thread():
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(threads)
+
+
+def open_page(lang: str = "en") -> AppTest:
+    at = AppTest.from_file(PAGE, default_timeout=60)
+    at.query_params["lang"] = lang
+    at.run()
+    assert not at.exception, [e.value for e in at.exception]
+    return at
+
+
+def upload(at: AppTest, name: str, content: bytes) -> AppTest:
+    at.file_uploader(key="s2sp_upload").upload(name, content, "text/tab-separated-values")
+    at.run()
+    assert not at.exception, [e.value for e in at.exception]
+    return at
+
+
+def start_button(at: AppTest):
+    return next(b for b in at.button if b.label in (translate("s2sp.train.start", "en"),
+                                                    translate("s2sp.train.start", "ko")))
+
+
+@pytest.mark.parametrize("lang", ["en", "ko"])
+def test_page_waits_for_an_upload_in_both_languages(lang):
+    at = open_page(lang)
+    assert at.title[0].value == translate("s2sp.train.title", lang)
+    assert translate("s2sp.train.wait", lang) in [i.value for i in at.info]
+    assert not at.error and start_button(at).disabled
+
+
+@pytest.mark.parametrize("lang,name,content,key", [
+    ("en", "one.tsv", b"just one column\nand another line\n", "upload.err.columns"),
+    ("ko", "one.tsv", b"just one column\nand another line\n", "upload.err.columns"),
+    ("en", "pic.tsv", bytes(range(256)) * 40, "upload.err.binary"),
+    ("ko", "pic.tsv", bytes(range(256)) * 40, "upload.err.binary"),
+    ("ko", "empty.tsv", b"\n\n  \n", "upload.err.empty"),
+])
+def test_bad_uploads_show_a_translated_error(lang, name, content, key):
+    at = upload(open_page(lang), name, content)
+    assert len(at.error) == 1
+    literal = max(translate(key, lang).split("{")[0].split("}"), key=len)[:20]
+    assert literal in at.error[0].value
+    assert start_button(at).disabled
+
+
+@pytest.mark.parametrize("encoding", ["cp949", "utf-8-sig", "utf-16"])
+def test_korean_uploads_in_each_encoding_are_read(encoding):
+    pairs = [("나는 학교에 간다.", "I go to school."), ("고양이가 잔다.", "The cat sleeps.")] * 5
+    at = upload(open_page("ko"), "ko.tsv", tsv(pairs, encoding))
+    assert not at.error
+    assert translate("s2sp.train.summary", "ko", count=10) in [c.value for c in at.caption]
+    assert at.dataframe[0].value.iloc[0, 0] == "나는 학교에 간다."
+    assert not start_button(at).disabled
+
+
+def test_swap_and_skipped_lines_are_reported():
+    at = upload(open_page(), "mixed.tsv", tsv(made_up_pairs(10)) + b"no tab here\n")
+    assert any(translate("upload.notice.rows_skipped", "en", count=1, columns=2) == x.value for x in at.warning)
+    at.checkbox(key="s2sp_swap").check().run()
+    assert at.dataframe[0].value.iloc[0, 0] == "un deux ."
+
+
+def test_busy_server_gives_a_clear_message(monkeypatch):
+    release = threading.Event()
+    other = jobs.Job(999, "someone-else", jobs.Settings(), [], state="training")
+    other.thread = threading.Thread(target=release.wait, daemon=True)
+    other.thread.start()
+    jobs._RUNNING.append(other)
+    try:
+        at = upload(open_page("ko"), "p.tsv", tsv(made_up_pairs()))
+        assert translate("s2sp.busy", "ko") in [i.value for i in at.info]
+        start_button(at).click().run()
+        assert translate("s2sp.busy", "ko") in [x.value for x in at.warning]
+        assert jobs.job_for(jobs.session_id()) is None
+    finally:
+        release.set()
+        jobs._RUNNING.remove(other)
+
+
+def test_a_running_fine_tuning_also_blocks_training(monkeypatch):
+    monkeypatch.setattr(jobs, "_finetune_busy", lambda: True)
+    with pytest.raises(jobs.UserFacingError) as caught:
+        jobs.start_job("me", made_up_pairs(), jobs.Settings(hidden=32, epochs=1))
+    assert caught.value.key == "s2sp.busy" and not jobs.busy()
+
+
+def test_a_tiny_training_run_goes_from_upload_to_download():
+    at = upload(open_page(), "count.tsv", tsv(made_up_pairs()))
+    at.selectbox(key="s2sp_hidden").set_value(32)
+    at.number_input(key="s2sp_epochs").set_value(2)
+    at.selectbox(key="s2sp_watch").set_value("two three four .")
+    start_button(at).click().run()
+    assert not at.exception, [e.value for e in at.exception]
+    deadline = time.monotonic() + 60
+    while "s2sp_last" not in at.session_state and time.monotonic() < deadline:
+        time.sleep(0.3)
+        at.run()
+    assert not at.exception and not at.error
+    last = at.session_state["s2sp_last"]
+    assert [s["epoch"] for s in last["snapshots"]] == [0, 1, 2]
+    assert last["source_tokens"] == ["two", "three", "four", "."]
+    for snap in last["snapshots"]:  # alignment rows are distributions over the watched sentence
+        assert snap["weights"].shape == (len(snap["output"]), 4)
+        assert abs(float(snap["weights"].sum(-1).mean()) - 1.0) < 1e-2
+    at.select_slider(key="s2sp_snap_epoch").set_value(0).run()
+    assert not at.exception and len(at.get("plotly_chart")) == 2  # loss curve, epoch-0 alignment
+    data = at.get("download_button")[0].proto
+    assert data is not None
+    files = set(zipfile.ZipFile(io.BytesIO(jobs.zip_folder(last["folder"]))).namelist())
+    assert files == {"model.safetensors", "config.json", "vocab.src.json", "vocab.tgt.json"}
+    from lmcore.translators import load_translator
+    assert load_translator(last["folder"]).translate("one two .").steps  # the download loads back
+
+
+def test_cancel_and_a_stale_heartbeat_stop_the_job(monkeypatch):
+    job = jobs.start_job("canceller", made_up_pairs(400), jobs.Settings(hidden=32, epochs=30))
+    jobs.cancel("canceller")
+    job.thread.join(60)
+    assert job.state == "cancelled" and job.folder is None and not jobs.busy()
+    jobs.forget("canceller")
+    monkeypatch.setattr(jobs, "STALE_SECONDS", 0.0)
+    job = jobs.start_job("left-the-page", made_up_pairs(400), jobs.Settings(hidden=32, epochs=30))
+    job.thread.join(60)
+    assert job.state == "cancelled" and job.result.epochs_run < 30 and not jobs.busy()
+    jobs.forget("left-the-page")
+
+
+def test_too_few_pairs_fail_with_a_message_not_a_traceback():
+    job = jobs.start_job("few", made_up_pairs(1), jobs.Settings(hidden=32, epochs=1))
+    job.thread.join(30)
+    assert job.state == "failed" and job.error.key == "s2s.err.too_few_pairs"
+    jobs.forget("few")
