@@ -80,7 +80,7 @@ def settings_form(data, running: bool) -> None:
         go = st.form_submit_button(t("ft.start"), type="primary", disabled=running or data is None)
     if go and data is not None:
         cfg = FinetuneConfig(model=model, epochs=int(epochs), lr=float(lr), batch_size=int(batch),
-                             threads=jobs.APP_THREADS)
+                             threads=jobs.app_threads())
         try:
             jobs.start_job(jobs.session_id(), data, cfg)
             st.session_state["ft_task_name"] = data.name

@@ -92,7 +92,7 @@ def test_a_tiny_job_runs_from_the_page_to_the_results(tiny, monkeypatch):
     from ui import pretrained_loaders
     monkeypatch.setattr(pretrained_loaders, "model_choices", lambda kinds: [ModelInfo(tiny, "encoder", True)])
     monkeypatch.setattr(jobs, "HEAD_CHANGE_SENTENCES", 8)
-    monkeypatch.setattr(jobs, "APP_THREADS", 1)
+    monkeypatch.setattr(jobs, "app_threads", lambda: 1)
     from lmcore.tasks import make_set
     from tests.test_finetune import sentiment_texts
     monkeypatch.setattr(jobs, "task", lambda name: make_set(name, *sentiment_texts(40)))
@@ -116,6 +116,19 @@ def test_a_tiny_job_runs_from_the_page_to_the_results(tiny, monkeypatch):
     at.text_input(key="ft_compare_text").set_value("   ").run()
     assert at.error and not at.exception
     shutil.rmtree(at.session_state["ft_last"]["folder"], ignore_errors=True)
+
+
+def test_threads_follow_the_load(monkeypatch):
+    import os
+    monkeypatch.setattr(os, "cpu_count", lambda: 2)
+    monkeypatch.setattr(os, "getloadavg", lambda: (0.1, 0.0, 0.0))
+    assert jobs.app_threads() == 2  # a quiet 2-core server: both cores
+    monkeypatch.setattr(os, "getloadavg", lambda: (0.8, 0.0, 0.0))
+    assert jobs.app_threads() == 1  # something else is running
+    monkeypatch.setattr(os, "cpu_count", lambda: 8)
+    assert jobs.app_threads() == jobs.MAX_THREADS
+    monkeypatch.setattr(os, "getloadavg", lambda: (11.0, 0.0, 0.0))
+    assert jobs.app_threads() == 1
 
 
 def test_a_stale_heartbeat_stops_the_job(tiny, monkeypatch):
