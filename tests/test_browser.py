@@ -54,3 +54,40 @@ def test_every_page_renders_offline(app_url, browser, lang):
         finally:
             tab.context.close()
     assert failures == {}
+
+
+HOSTILE = '</script><img src=x onerror=alert(1)>'
+
+
+def test_hostile_text_runs_no_script_anywhere(app_url, browser):
+    """Type a script-breaking string into the first text box of every page that has one:
+    no dialog opens, no injected <img> appears, and the page keeps working."""
+    failures = {}
+    for spec in all_pages():
+        tab = OfflinePage(browser)
+        try:
+            tab.page.goto(f"{app_url}/{spec.url_path}?lang=en", wait_until="domcontentloaded")
+            tab.wait_until_idle()
+            boxes = tab.page.locator('[data-testid="stMain"] textarea, '
+                                     '[data-testid="stMain"] input[type="text"]')
+            if boxes.count() == 0:
+                continue
+            boxes.first.fill(HOSTILE)
+            boxes.first.press("Control+Enter")
+            boxes.first.press("Tab")
+            tab.wait_until_idle()
+            injected = tab.page.locator('img[src="x"]').count()
+            for frame in tab.page.frames:
+                injected += frame.locator('img[src="x"]').count()
+            problems = [p for p in tab.problems() if not p.startswith("error element")]
+            if injected:
+                problems.append("an injected <img> element exists")
+            if tab.dialogs:
+                problems.append("a script dialog opened")
+            tab.page.screenshot(path=str(ARTIFACTS / f"hostile-{spec.url_path or 'home'}.png"),
+                                full_page=True)
+            if problems:
+                failures[spec.url_path or "home"] = problems
+        finally:
+            tab.context.close()
+    assert failures == {}

@@ -20,6 +20,10 @@ PAGES: list[tuple[str, list[PageSpec]]] = [
     ("nav.group.attention", [
         PageSpec("pages/attention_basics.py", "attn.nav", ":material/target:", "attention"),
     ]),
+    ("nav.group.pretrained", [
+        PageSpec("pages/bert.py", "lmp.bert.nav", ":material/hub:", "bert"),
+        PageSpec("pages/gpt.py", "lmp.gpt.nav", ":material/edit_note:", "gpt"),
+    ]),
 ]
 
 # The chapter map on the home page: (section, concept key, what-you-do key, url path).
