@@ -187,16 +187,21 @@ class Transformer(nn.Module):
             weights.append(w)
         return self.encoder_norm(x), weights
 
-    def run_decoder(self, tgt: Tensor, memory: Tensor, src: Tensor, need_weights: bool = True
-                    ) -> tuple[Tensor, list[Tensor], list[Tensor]]:
+    def run_decoder(self, tgt: Tensor, memory: Tensor, src: Tensor, need_weights: bool = True,
+                    last_only: bool = False) -> tuple[Tensor, list[Tensor], list[Tensor]]:
         """tgt (B, Tt) prefix ids, memory (B, Ts, D), src (B, Ts) ids (for its padding) ->
-        logits (B, Tt, V), [self weights (B, H, Tt, Tt)], [cross weights (B, H, Tt, Ts)]."""
+        logits (B, Tt, V), [self weights (B, H, Tt, Tt)], [cross weights (B, H, Tt, Ts)].
+        last_only (decoding): logits of the last position only (B, 1, V), weights of the last
+        layer only (the other layers take the fused fast path)."""
         y, self_w, cross_w = self.tgt_embed(tgt), [], []
         t_mask, s_mask = target_mask(tgt, self.config.pad_id), source_mask(src, self.config.pad_id)
-        for layer in self.decoder_layers:
-            y, ws, wc = layer(y, memory, t_mask, s_mask, need_weights)
+        for i, layer in enumerate(self.decoder_layers):
+            weights = need_weights and (not last_only or i == len(self.decoder_layers) - 1)
+            y, ws, wc = layer(y, memory, t_mask, s_mask, weights)
             self_w.append(ws)
             cross_w.append(wc)
+        if last_only:
+            y = y[:, -1:]  # (B, 1, D)
         return self.generator(self.decoder_norm(y)), self_w, cross_w
 
     def forward(self, src: Tensor, src_lengths: Tensor | None, tgt_in: Tensor) -> Tensor:
@@ -228,7 +233,7 @@ class Transformer(nn.Module):
         from lmcore.seq2seq import StepOutput
 
         prefix = torch.cat([state, prev[:, None]], dim=1)  # (B, t)
-        logits, _, cross = self.run_decoder(prefix, memory.states, memory.src, need_weights=True)
+        logits, _, cross = self.run_decoder(prefix, memory.states, memory.src, last_only=True)
         weights = cross[-1][:, :, -1].mean(dim=1)           # (B, Ts)
         logits = logits[:, -1]                               # (B, V)
         if prefix.size(1) >= self.config.max_len:  # the positional table ends: the sentence too

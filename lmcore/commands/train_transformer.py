@@ -34,6 +34,8 @@ def register(sub) -> None:
     p.add_argument("--lr", type=float, default=5e-4)
     p.add_argument("--patience", type=int, default=2)
     p.add_argument("--max-minutes", type=float, default=None, help="wall-clock budget")
+    p.add_argument("--max-cpu-minutes", type=float, default=None,
+                   help="CPU-time budget (fair on a shared machine; with --threads 1 = thread-minutes)")
     p.add_argument("--eval-every", type=int, default=None, help="validate every N steps too")
     p.add_argument("--min-freq", type=int, default=2, help="rarer tokens become <unk>")
     p.add_argument("--tgt-min-freq", type=int, default=None, help="default: --min-freq")
@@ -75,7 +77,8 @@ def run(args) -> int:
                           max_src_tokens=args.max_src_tokens, max_tgt_tokens=args.max_tgt_tokens,
                           seed=args.seed)
     train_cfg = TrainConfig(args.epochs, args.batch_size, args.lr, patience=args.patience,
-                            seed=args.seed, max_minutes=args.max_minutes, eval_every=args.eval_every)
+                            seed=args.seed, max_minutes=args.max_minutes, eval_every=args.eval_every,
+                            max_cpu_minutes=args.max_cpu_minutes)
     ckpt, result = train_translator(pairs, data_cfg, train_cfg,
                                     lambda s, t: Transformer(model_config(args, s, t)), ProgressBar())
     ckpt.meta.update({"dataset": args.dataset, "pairs": len(pairs), "swap": args.swap,
@@ -83,7 +86,8 @@ def run(args) -> int:
     save_checkpoint(args.out, ckpt, torch.float32 if args.float32 else torch.float16)
     summary = {"out": str(args.out), "stopped": result.stopped, "epochs_run": result.epochs_run,
                "best_epoch": result.best_epoch, "best_val_loss": round(result.best_val_loss, 4),
-               "seconds": round(result.seconds, 1), "weights_bytes": checkpoint_size(args.out),
+               "seconds": round(result.seconds, 1),
+               "cpu_seconds": round(getattr(result, "cpu_seconds", 0.0), 1), "weights_bytes": checkpoint_size(args.out),
                "src_vocab": len(ckpt.src_vocab), "tgt_vocab": len(ckpt.tgt_vocab),
                "history": result.history, "notices": [n.to_dict() for n in notices]}
     if args.json:
