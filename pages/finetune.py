@@ -6,7 +6,7 @@ import pandas as pd
 import streamlit as st
 
 from lmcore.errors import UserFacingError
-from lmcore.finetune import FinetuneConfig
+from lmcore.finetune import FinetuneConfig, is_finetuned_folder
 from lmcore.finetune_plots import cls_attention_figure, confusion_figure, head_change_figure, training_curves
 from lmcore.i18n import translate
 from lmcore.tasks import MAX_BYTES, bundled_tasks
@@ -151,8 +151,11 @@ def show_results(last: dict) -> None:
                                          t("ft.confusion.true"), t("ft.confusion.pred")), key="ft_confusion")
     with right:
         examples_table(res, data)
-    compare_section(last, data)
     heads_section(last)
+    if not is_finetuned_folder(last["folder"]):  # cleaned up on a busy server
+        st.warning(t("ft.err.gone"))
+        return
+    compare_section(last, data)
     st.download_button(t("ft.download"), jobs.model_zip(last["folder"]), file_name="finetuned-model.zip",
                        mime="application/zip", key="ft_download")
     st.caption(t("ft.bert_hint", name=last["name"]))

@@ -116,6 +116,9 @@ def test_a_tiny_job_runs_from_the_page_to_the_results(tiny, monkeypatch):
     at.text_input(key="ft_compare_text").set_value("   ").run()
     assert at.error and not at.exception
     shutil.rmtree(at.session_state["ft_last"]["folder"], ignore_errors=True)
+    at.run()  # the saved model was cleaned up: a clear warning, the results still shown
+    assert not at.exception and translate("ft.err.gone", "en") in [w.value for w in at.warning]
+    assert len(at.metric) == 4 and not at.get("download_button")
 
 
 def test_threads_follow_the_load(monkeypatch):

@@ -24,7 +24,8 @@ import streamlit as st
 
 from lmcore import pretrained
 from lmcore.errors import UserFacingError
-from lmcore.finetune import FinetuneConfig, FinetuneResult, Progress, finetune, save_classifier, zip_folder
+from lmcore.finetune import (FinetuneConfig, FinetuneResult, Progress, finetune, is_finetuned_folder,
+                             save_classifier, zip_folder)
 from lmcore.finetune_model import (Classifier, HeadChange, as_loaded, build_classifier, head_change,
                                    load_classifier, predict)
 from lmcore.tasks import LabelledSet, load_task, read_labelled_table, table_columns
@@ -206,6 +207,8 @@ def session_finetuned_models() -> dict[str, str]:
 @st.cache_resource(max_entries=3, show_spinner=False)
 def finetuned(folder: str) -> Classifier:
     """A saved fine-tuned classifier (read only)."""
+    if not is_finetuned_folder(folder):
+        raise UserFacingError("ft.err.gone")
     return load_classifier(folder)
 
 
