@@ -35,3 +35,20 @@ train tf-en-fr "${COMMON[@]}" "${EN_FR[@]}" &
 train tf-ko-en "${COMMON[@]}" "${KO_EN[@]}" --layers 2 --dropout 0.3 --batch-size 32 --epochs 80 \
   --patience 4 --max-cpu-minutes 8 --max-minutes 25 &
 wait
+
+# BLEU/chrF by source-length bucket, Transformer vs seq2seq+Bahdanau, on the same sampled
+# held-out pairs (the split used by both trainings); written next to the weights.
+compare() {  # out file, models...
+  local out=$1; shift
+  nice -n 10 "$PY" - "$DATA" "$out" "$@" <<'PYEOF'
+import json, sys, torch
+torch.set_num_threads(1)
+from lmcore.transformer_models import compare_on_held_out
+data, out, names = sys.argv[1], sys.argv[2], sys.argv[3:]
+report = compare_on_held_out(names, data, n_short=400, n_joined=150)
+open(out, "w", encoding="utf-8").write(json.dumps(report, ensure_ascii=False, indent=1) + "\n")
+PYEOF
+}
+compare lmcore/assets/tf-en-fr/compare.json tf-en-fr s2s-en-fr-bahdanau &
+compare lmcore/assets/tf-ko-en/compare.json tf-ko-en s2s-ko-en-bahdanau &
+wait

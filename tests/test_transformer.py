@@ -229,3 +229,31 @@ def test_decoding_stops_at_the_end_of_the_positional_table():
     assert len(res.steps) <= 16 and res.steps[-1].token == model.eos_id
     assert all(len(r) <= 15 for r in greedy_batch(model, [[5, 6], [7, 8, 9]], max_len=40))
     assert decode(model, [5, 6, 7], beam=3, max_len=40).tokens is not None
+
+
+def test_compare_on_held_out_scores_models_on_the_same_pairs(tmp_path):
+    from dataclasses import asdict
+
+    from lmcore.checkpoints import Checkpoint, save_checkpoint
+    from lmcore.data import DataConfig
+    from lmcore.text import Tokenizer, Vocab
+    from lmcore.transformer_models import compare_on_held_out
+
+    lines = [f"w{i} w{i + 1} w{i + 2}\tt{i} t{i + 1}" for i in range(60)]
+    (tmp_path / "pairs.tsv").write_text("\n".join(lines) + "\n", encoding="utf-8")
+    meta = {"data": asdict(DataConfig(test_fraction=0.2)), "dataset": "pairs.tsv",
+            "result": {"epochs_run": 1, "history": [{"epoch": 1, "step": 3, "seconds": 1.5}]}}
+    folders = []
+    for seed in (0, 1):
+        torch.manual_seed(seed)
+        model = Transformer(TransformerConfig(100, 90, D, H, 1, 1, FF, 0.0, 16)).eval()
+        folder = tmp_path / f"m{seed}"
+        save_checkpoint(folder, Checkpoint(model, Tokenizer(), Tokenizer(),
+                                           Vocab([f"w{i}" for i in range(96)]),
+                                           Vocab([f"t{i}" for i in range(86)]), meta))
+        folders.append(str(folder))
+    report = compare_on_held_out(folders, tmp_path, n_short=5, n_joined=3)
+    assert report["held_out_pairs"] == 5 and set(report["models"]) == set(folders)
+    for scores in report["models"].values():
+        assert scores["short"]["n"] == 5 and scores["overall"]["n"] == 5 + report["joined_pairs"]
+        assert scores["training"]["validations"][0]["seconds"] == 1.5
