@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The exact commands that made the bundled seq2seq translators in lmcore/assets/.
 #
-#   bash scripts/train_seq2seq.sh [DATA_DIR] [LOG_DIR]
+#   bash scripts/train_seq2seq.sh [DATA_DIR] [LOG_DIR] [ROUND]     (ROUND: 1, 2, eval or all)
 #
 # DATA_DIR holds fra-eng.tsv (English TAB French) and kor-eng.tsv (English TAB Korean TAB
 # attribution; --swap makes Korean the source). Tatoeba pairs, CC-BY 2.0 FR.
@@ -15,6 +15,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 DATA=${1:-../shared/datasets}
 LOGS=${2:-/tmp/s2s_logs}
+ROUND=${3:-all}
 PY=${PYTHON:-/work/venv/bin/python}
 mkdir -p "$LOGS"
 
@@ -32,12 +33,23 @@ train() {  # name, extra args...
     > "$LOGS/$name.log" 2>&1
 }
 
-# round 1: the chapter's comparison, no attention vs Bahdanau
-train s2s-en-fr-plain "${COMMON[@]}" "${EN_FR[@]}" --attention none --max-minutes 40 &
-train s2s-en-fr-bahdanau "${COMMON[@]}" "${EN_FR[@]}" --attention bahdanau --max-minutes 40 &
-wait
-# round 2: Luong (general score) and Korean -> English
-train s2s-en-fr-luong "${COMMON[@]}" "${EN_FR[@]}" --attention luong-general --max-minutes 25 &
-train s2s-ko-en-bahdanau "${COMMON[@]}" "${KO_EN[@]}" --attention bahdanau --batch-size 32 \
-  --epochs 60 --patience 4 --max-cpu-minutes 8 --max-minutes 25 &
-wait
+if [[ $ROUND == 1 || $ROUND == all ]]; then
+  # round 1: the chapter's comparison, no attention vs Bahdanau
+  train s2s-en-fr-plain "${COMMON[@]}" "${EN_FR[@]}" --attention none --max-minutes 40 &
+  train s2s-en-fr-bahdanau "${COMMON[@]}" "${EN_FR[@]}" --attention bahdanau --max-minutes 40 &
+  wait
+fi
+if [[ $ROUND == 2 || $ROUND == all ]]; then
+  # round 2: Luong (general score) and Korean -> English
+  train s2s-en-fr-luong "${COMMON[@]}" "${EN_FR[@]}" --attention luong-general --max-minutes 25 &
+  train s2s-ko-en-bahdanau "${COMMON[@]}" "${KO_EN[@]}" --attention bahdanau --batch-size 32 \
+    --epochs 60 --patience 4 --max-cpu-minutes 8 --max-minutes 25 &
+  wait
+fi
+
+if [[ $ROUND == eval || $ROUND == all ]]; then
+  # held-out BLEU / chrF by length for all four -> lmcore/assets/seq2seq_eval.json
+  for name in s2s-en-fr-plain s2s-en-fr-bahdanau s2s-en-fr-luong s2s-ko-en-bahdanau; do
+    nice -n 10 "$PY" -m lmcore evaluate --report --model "$name" --data-dir "$DATA" --threads 1
+  done
+fi

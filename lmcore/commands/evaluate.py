@@ -34,11 +34,16 @@ def register(sub) -> None:
     p.add_argument("--out", default=str(EVAL_FILE), help="where --report writes its JSON")
     p.add_argument("--short", type=int, default=1000, help="--report: held-out pairs scored per model")
     p.add_argument("--joined", type=int, default=500, help="--report: joined 10-30 word inputs per model")
+    p.add_argument("--threads", type=int, default=None, help="torch threads (default: torch's)")
     p.add_argument("--json", action="store_true", help="print JSON")
     p.set_defaults(handler=run)
 
 
 def run(args) -> int:
+    if args.threads:
+        import torch
+
+        torch.set_num_threads(args.threads)
     if args.report:
         data = build_report(Path(args.data_dir), args.short, args.joined, models=[args.model] if args.model else None)
         if args.model and Path(args.out).is_file():  # one model: update its entry, keep the others
