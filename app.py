@@ -6,10 +6,12 @@ from __future__ import annotations
 
 import streamlit as st
 
+from ui import presentation
 from ui.i18n import language_picker, t
 from ui.navigation import PAGES
 
-st.set_page_config(page_title="Attention Lab", page_icon="🔎", layout="wide")
+st.set_page_config(page_title="Attention Lab", page_icon="🔎", layout="wide",
+                   initial_sidebar_state="collapsed" if presentation.is_on() else "auto")
 
 
 def build_navigation() -> dict[str, list]:
@@ -22,4 +24,6 @@ def build_navigation() -> dict[str, list]:
 
 
 language_picker()
+presentation.toggle()
+presentation.apply()
 st.navigation(build_navigation()).run()

@@ -11,7 +11,7 @@ st.info(t("home.offline_note"))
 st.header(t("home.map_title"))
 for section, concept, does, url_path in CHAPTER_MAP:
     spec = page_by_path(url_path)
-    cols = st.columns([1, 4, 7])
+    cols = st.columns([1, 5, 6])
     cols[0].markdown(f"**{section}**")
     if spec is None:
         cols[1].markdown(f"{t(concept)}  \n*{t('home.coming')}*")

@@ -43,3 +43,14 @@ def test_home_lists_the_glossary_in_korean():
     at = open_page("pages/home.py", "ko")
     labels = [e.label for e in at.expander]
     assert "셀프 어텐션" in labels and len(labels) >= 8
+
+
+def test_presentation_mode_is_kept_in_the_url():
+    at = AppTest.from_file(APP, default_timeout=120)
+    at.query_params["present"] = "1"
+    at.run()
+    assert not at.exception
+    toggle = at.sidebar.toggle[0]
+    assert toggle.value is True
+    toggle.set_value(False).run()
+    assert "present" not in at.query_params
