@@ -14,6 +14,7 @@ from lmcore.tf_figures import matrix_heatmap
 from lmcore.transformer_models import TRANSFORMERS
 from lmcore.translators import bundled_path, load_translator
 from ui.i18n import error_text, t
+from ui.seq2seq_widgets import md_escape
 
 # MiniLM reads English only, so the example stays English in both languages.
 DEFAULT_TEXT = "The animal didn't cross the street because it was tired."
@@ -118,7 +119,7 @@ def main() -> None:
         st.error(error_text(error))
         return
     for key, notice_params in steps.notices:
-        st.info(t(key, **notice_params))
+        st.info(t(key, **{k: md_escape(v) for k, v in notice_params.items()}))
     with st.expander(t("tf.steps.h.input", layer=steps.layer)):
         matrix(st, steps.x, list(steps.tokens), None, "tf.steps.x")
     show_head(steps, min(params["head"], len(steps.heads) - 1))

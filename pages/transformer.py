@@ -16,6 +16,7 @@ from lmcore.tf_figures import head_summary_figure, matrix_heatmap
 from lmcore.transformer_models import TRANSFORMERS, TransformerView, head_statistics, translate_with_trace
 from lmcore.translators import bundled_path, load_translator
 from ui.i18n import error_text, t
+from ui.seq2seq_widgets import md_escape
 
 EXAMPLES = {"tf-en-fr": "She is reading a book in the garden.", "tf-ko-en": "나는 어제 친구와 영화를 봤어요."}
 KINDS = ("encoder", "decoder", "cross")
@@ -37,11 +38,11 @@ def labels() -> dict:
 
 def show_translation(view: TransformerView) -> None:
     for notice in view.result.notices:
-        st.info(t(notice.key, **notice.params))
+        st.info(t(notice.key, **{k: md_escape(v) for k, v in notice.params.items()}))
     st.subheader(t("tf.page.output"))
-    st.markdown(f"> {view.result.translation or '—'}")
-    st.caption(t("tf.page.tokens", source=" · ".join(view.result.source_tokens),
-                 output=" · ".join(view.written)))
+    st.markdown(f"> {md_escape(view.result.translation) or '—'}")
+    st.caption(t("tf.page.tokens", source=md_escape(" · ".join(view.result.source_tokens)),
+                 output=md_escape(" · ".join(view.written))))
 
 
 def show_maps(view: TransformerView) -> tuple[str, int, int]:
@@ -79,8 +80,8 @@ def show_steps(view: TransformerView, layer: int, head: int) -> None:
         return
     step = st.slider(t("tf.page.step"), 1, n, 1, key="tf_step") if n > 1 else 1
     chosen = steps[step - 1]
-    st.markdown(t("tf.page.step_text", step=step, prefix=" ".join(view.decoder_inputs[:step]),
-                  token=chosen.token, prob=f"{chosen.prob:.2f}"))
+    st.markdown(t("tf.page.step_text", step=step, prefix=md_escape(" ".join(view.decoder_inputs[:step])),
+                  token=md_escape(chosen.token), prob=f"{chosen.prob:.2f}"))
     c1, c2 = st.columns(2)
     top = chosen.top_k
     c1.plotly_chart(plots.weights_bar([w for w, _ in top], [p for _, p in top],
