@@ -165,7 +165,7 @@ def bert_losses(model, batch):
 
 # ---------------------------------------------------------------- loop
 def train_loop(model, next_batch, loss_fn, minutes: float, lr: float, steps: int | None = None,
-               max_wall_minutes: float | None = None) -> dict:
+               max_wall_minutes: float | None = None, stop_after: int | None = None) -> dict:
     """AdamW with warm-up and cosine decay over `steps` (default: as many as the first
     20 steps' speed says fit in `minutes` of CPU time: on a shared machine, wall time
     says little). Stops early, keeping what it learnt, on Ctrl-C, after 1.5 x `minutes`
@@ -192,6 +192,9 @@ def train_loop(model, next_batch, loss_fn, minutes: float, lr: float, steps: int
                 log(f"CPU time per step {(time.process_time() - start) / 20:.2f}s -> {total} steps")
             if step % 50 == 0:
                 log(f"step {step}/{total} loss {loss.item():.3f}")
+            if step == stop_after:
+                stopped = "stop-after"
+                break
             if time.process_time() - start > 1.5 * minutes * 60 or time.time() - wall0 > max_wall:
                 stopped = "time limit"
                 log(f"time limit at step {step}/{total}; evaluating and saving what we have")
@@ -246,7 +249,7 @@ def run_gpt2(args) -> None:
     g = torch.Generator().manual_seed(SEED)
     batch = lambda: train[torch.randint(len(train), (args.batch,), generator=g)]
     info = train_loop(model, batch, lambda x: gpt2_loss(model, x), args.minutes, args.lr, args.steps,
-                      args.max_wall_minutes)
+                      args.max_wall_minutes, args.stop_after)
     with torch.inference_mode():
         losses = [gpt2_loss(model, val[i:i + 32]).item() * len(val[i:i + 32])
                   for i in range(0, len(val), 32)]
@@ -272,7 +275,7 @@ def run_bert(args) -> None:
     g = torch.Generator().manual_seed(SEED)
     batch = lambda: bert_batch(tok, rng.sample(train, args.batch), g)
     info = train_loop(model, batch, lambda b: bert_losses(model, b)[0], args.minutes, args.lr, args.steps,
-                      args.max_wall_minutes)
+                      args.max_wall_minutes, args.stop_after)
     global MASK_RATE
     MASK_RATE = 0.15  # evaluate the standard task whatever the training rate
     correct = total = nsp_ok = nsp_n = 0
@@ -304,6 +307,8 @@ def main() -> None:
     p.add_argument("--max-wall-minutes", type=float, default=None, help="hard wall-clock cap (default 3 x minutes)")
     p.add_argument("--steps", type=int, default=None, help="fixed step count (default: fit the budget)")
     p.add_argument("--out", default=None, help="output folder (default: lmcore/assets/tiny-<which>)")
+    p.add_argument("--stop-after", type=int, default=None,
+                   help="stop after this many steps of the --steps schedule (replays a run cut short)")
     p.add_argument("--lr", type=float, default=1e-3)
     p.add_argument("--mask-rate", type=float, default=0.15, help="BERT: share of tokens masked in training")
     p.add_argument("--vocab", type=int, default=4096)
