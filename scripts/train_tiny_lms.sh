@@ -2,7 +2,8 @@
 # Train the bundled tiny-gpt2 and tiny-bert on one CPU thread each (lmcore/assets/tiny-*/:
 # weights, tokenizer, metrics.json, README.md). Needs ../shared/datasets.
 #
-# These replay the shipped models' exact schedules (fixed seed and step counts). On the
+# These replay the shipped models' schedules (fixed seed and step counts; the original runs fixed
+# their step count after timing 20 steps, so those first 20 learning rates differ slightly). On the
 # project's busy shared 2-core machine they were first run with a CPU-time budget
 # (`--minutes 12`/`--minutes 16`); the step counts below are what those runs did.
 set -euo pipefail
