@@ -114,3 +114,13 @@ def test_config_rejects_unknown_choices():
     with pytest.raises(ValueError):
         Seq2SeqConfig(10, 10, cell="transformer")
     assert Seq2SeqConfig(10, 10).to_dict()["emb_dim"] == 256
+
+
+def test_precomputed_additive_keys_match_lmcore_attention():
+    model = tiny("bahdanau")
+    src, lengths, _ = batch()
+    memory = model.encode(src, lengths)
+    assert memory.keys is not None  # U_a h_j computed once per sentence
+    query = torch.randn(3, 2, 32)
+    expected = model.attention.score(query, memory.states)  # lmcore.attention.AdditiveScore
+    torch.testing.assert_close(model.attention.scores(query, memory), expected)
