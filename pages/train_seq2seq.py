@@ -2,6 +2,8 @@
 background, watch one sentence's alignment change epoch by epoch, download the model."""
 from __future__ import annotations
 
+import re
+
 import pandas as pd
 import streamlit as st
 
@@ -17,6 +19,7 @@ from ui.i18n import error_text, t
 LANGS = ("en", "fr", "ko", "de", "es", "ja", "zh")
 SIZES = (32, 64, 128, 256)
 WATCH_CHOICES = 100
+HANGUL = re.compile(r"[\uac00-\ud7a3]")
 
 
 def read_upload():
@@ -40,18 +43,29 @@ def read_upload():
     return pairs
 
 
+def guess_langs(pairs) -> tuple[str, str]:
+    """Default languages: Korean where a column has Hangul, else English -> French (or -> English)."""
+    sample = (pairs or [])[:200]
+    src = "ko" if any(HANGUL.search(s) for s, _ in sample) else "en"
+    tgt = "ko" if any(HANGUL.search(x) for _, x in sample) else ("en" if src != "en" else "fr")
+    return src, tgt
+
+
 def settings_form(pairs, running: bool) -> None:
+    guess = guess_langs(pairs)
     with st.form("s2sp_form"):
         langs = {c: t(f"s2sp.lang.{c}") for c in LANGS}
         kinds = {a: t(f"s2s.attention.{a}") for a in ATTENTIONS}
         c1, c2 = st.columns(2)
-        src = c1.selectbox(t("s2sp.train.src_lang"), LANGS, 0, key="s2sp_src", format_func=langs.__getitem__)
-        tgt = c2.selectbox(t("s2sp.train.tgt_lang"), LANGS, 1, key="s2sp_tgt", format_func=langs.__getitem__)
+        src = c1.selectbox(t("s2sp.train.src_lang"), LANGS, LANGS.index(guess[0]), key=f"s2sp_src_{guess[0]}",
+                           format_func=langs.__getitem__)
+        tgt = c2.selectbox(t("s2sp.train.tgt_lang"), LANGS, LANGS.index(guess[1]), key=f"s2sp_tgt_{guess[1]}",
+                           format_func=langs.__getitem__)
         c1, c2, c3 = st.columns(3)
         attention = c1.selectbox(t("s2sp.train.attention"), ATTENTIONS, 1, key="s2sp_attention",
                                  format_func=kinds.__getitem__)
-        epochs = c2.number_input(t("s2sp.train.epochs"), 1, 30, 8, key="s2sp_epochs")
-        hidden = c3.selectbox(t("s2sp.train.hidden"), SIZES, 2, key="s2sp_hidden")
+        epochs = c2.number_input(t("s2sp.train.epochs"), 1, 30, 5, key="s2sp_epochs")
+        hidden = c3.selectbox(t("s2sp.train.hidden"), SIZES, 1, key="s2sp_hidden")
         sources = list(dict.fromkeys(s for s, _ in pairs or []))[:WATCH_CHOICES]
         watch = st.selectbox(t("s2sp.train.watch"), sources or [""], key="s2sp_watch")
         go = st.form_submit_button(t("s2sp.train.start"), type="primary", disabled=running or not pairs)
@@ -120,8 +134,10 @@ def snapshot_view(last: dict) -> None:
         return
     maps = AttentionMaps(snap["weights"][None, None], tuple(snap["output"]), tuple(last["source_tokens"]),
                          "cross")
-    st.plotly_chart(attention_heatmap(maps, query_label=t("s2sp.steps.output"), key_label=t("s2sp.steps.source"),
-                                      weight_label=t("common.weight")), key="s2sp_snap_map")
+    fig = attention_heatmap(maps, query_label=t("s2sp.steps.output"), key_label=t("s2sp.steps.source"),
+                            weight_label=t("common.weight"))
+    fig.update_layout(height=min(900, max(260, 150 + 30 * len(snap["output"]))))
+    st.plotly_chart(fig, key="s2sp_snap_map")
 
 
 def show_results(last: dict) -> None:

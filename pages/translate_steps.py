@@ -18,10 +18,11 @@ EXAMPLES = {"en": "The cat is sleeping on the bed.", "ko": "나는 학교에 간
 
 
 def heatmap(maps, shown: int | None, key: str, title: str | None = None) -> None:
-    mask = None if shown is None else w.shown_rows(len(maps.query_tokens), len(maps.key_tokens), shown)
-    st.plotly_chart(attention_heatmap(maps, title=title, query_label=t("s2sp.steps.output"),
-                                      key_label=t("s2sp.steps.source"), weight_label=t("common.weight"),
-                                      mask=mask), key=key)
+    maps = maps if shown is None else w.first_rows(maps, shown)
+    fig = attention_heatmap(maps, title=title, query_label=t("s2sp.steps.output"),
+                            key_label=t("s2sp.steps.source"), weight_label=t("common.weight"))
+    fig.update_layout(height=min(900, max(260, 150 + 30 * len(maps.query_tokens))))
+    st.plotly_chart(fig, key=key)
 
 
 def controls(key: str, n: int) -> int:
@@ -74,6 +75,7 @@ def compare_kinds(text: str, model_name: str, infos) -> None:
     if len(same) < 2:
         st.info(t("s2sp.steps.compare_missing"))
         return
+    st.caption(t("s2sp.steps.compare_caption"))
     prefer = ["s2s-en-fr-bahdanau", "s2s-en-fr-luong"]
     cols = st.columns(2)
     for i, col in enumerate(cols):

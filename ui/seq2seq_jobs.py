@@ -35,6 +35,9 @@ from lmcore.training import Progress, TrainConfig, TrainResult, train_model
 STALE_SECONDS = 30.0   # no heartbeat for this long: the page is gone, the job stops
 MAX_SAVED = 10         # trained folders kept on disk per server (oldest deleted)
 MAX_MINUTES = 10.0     # wall-clock budget of one in-app training
+TRAIN_THREADS = 1      # torch threads of the training thread (per thread: the app's other threads keep
+                       # theirs). Measured on the shared 2-core machine: 2 threads made each step ~14x
+                       # slower than 1 (OpenMP threads spin while the other core is busy).
 
 
 @dataclass(frozen=True)
@@ -164,6 +167,7 @@ def _snapshot(job: Job, epoch: int, model: Seq2Seq, ids: list[int], itos: list[s
 
 def _run(job: Job) -> None:
     s = job.settings
+    torch.set_num_threads(TRAIN_THREADS)  # this thread only
     try:
         data_cfg = DataConfig(s.src_lang, s.tgt_lang, val_fraction=0.1, src_min_freq=1, tgt_min_freq=1,
                               max_vocab=4000, max_src_tokens=60 if s.src_lang != "ko" else 160, seed=s.seed)

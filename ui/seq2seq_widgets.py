@@ -53,11 +53,10 @@ def step_maps(steps: Sequence[StepView], source_tokens: Sequence[str]) -> Attent
     return AttentionMaps(rows[None, None], tuple(s.token for s in steps), tuple(source_tokens), "cross")
 
 
-def shown_rows(n_rows: int, n_keys: int, shown: int) -> np.ndarray:
-    """bool (n_rows, n_keys): True for the first `shown` rows (the alignment grows row by row)."""
-    mask = np.zeros((n_rows, n_keys), dtype=bool)
-    mask[: max(0, shown)] = True
-    return mask
+def first_rows(maps: AttentionMaps, shown: int) -> AttentionMaps:
+    """The alignment after `shown` steps: only those rows, so later words stay hidden."""
+    shown = max(0, min(shown, len(maps.query_tokens)))
+    return AttentionMaps(maps.weights[:, :, :shown], maps.query_tokens[:shown], maps.key_tokens, maps.kind)
 
 
 def md_escape(text: str) -> str:
@@ -88,12 +87,12 @@ def vector_strip(vectors: np.ndarray, row_labels: Sequence[str], title: str,
     rows = escape_tokens(row_labels)
     bound = float(np.abs(z).max()) if z.size else 1.0
     fig = go.Figure(go.Heatmap(
-        z=z, y=list(range(len(rows))), colorscale="RdBu", zmid=0.0, zmin=-bound, zmax=bound,
+        z=z, y=list(range(len(rows))), colorscale="RdBu_r", zmid=0.0, zmin=-bound, zmax=bound,
         customdata=np.array([[r] * z.shape[1] for r in rows], dtype=object),
         colorbar=dict(title=html.escape(value_label)),
         hovertemplate=f"%{{customdata}}<br>{html.escape(dim_label)} %{{x}}: %{{z:.3f}}<extra></extra>"))
     fig.update_layout(title=html.escape(title), plot_bgcolor="white",
-                      height=120 + 28 * len(rows), margin=dict(l=10, r=10, t=50, b=10),
+                      height=max(220, 120 + 28 * len(rows)), margin=dict(l=10, r=10, t=50, b=10),
                       xaxis=dict(title=html.escape(dim_label), showgrid=False),
                       yaxis=_axis(rows) | dict(autorange="reversed"))
     return fig
