@@ -58,6 +58,8 @@ def step_detail(result, step: int) -> None:
         st.markdown(f"**{t('s2sp.steps.topk_title')}**")
         st.plotly_chart(w.topk_bar(view.top_k, view.token, t("s2sp.steps.probability")), key="s2sp_topk")
         st.caption(t("s2sp.steps.chosen", word=w.md_escape(view.token), p=f"{view.prob:.3f}"))
+        if result.beam > 1:
+            st.caption(t("s2sp.steps.beam_note"))
     if result.beams and step <= len(result.beams):
         beams = result.beams[step - 1]
         st.markdown(f"**{t('s2sp.steps.beams_title', k=result.beam)}**")

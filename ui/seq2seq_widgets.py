@@ -21,6 +21,9 @@ from lmcore.record import AttentionMaps
 from lmcore.translators import StepView
 
 PLAY_SECONDS = 0.8   # pause between steps while playing
+# line colours by attention kind: no attention stands out in red against the attention models
+KIND_COLORS = {"none": "#d62728", "bahdanau": "#1f77b4", "luong-general": "#2ca02c", "luong-dot": "#17becf",
+               "multi-head": "#9467bd"}
 ACTIONS = ("back", "next", "play", "reset")
 
 
@@ -103,14 +106,15 @@ def bleu_by_length(report: dict, metric: str, names: dict[str, str], x_label: st
     """One line per model: `metric` (bleu or chrf) by source-length bucket, from the eval file."""
     fig = go.Figure()
     for name, label in names.items():
-        rows = report.get("models", {}).get(name, {}).get("buckets", [])
+        model = report.get("models", {}).get(name, {})
+        rows = model.get("buckets", [])
         points = [(r["bucket"], r.get(metric)) for r in rows if r.get(metric) is not None]
         if not points:
             continue
         counts = [r.get("n", 0) for r in rows if r.get(metric) is not None]
         fig.add_trace(go.Scatter(
             x=[b for b, _ in points], y=[v for _, v in points], mode="lines+markers",
-            name=html.escape(label), customdata=counts,
+            name=html.escape(label), customdata=counts, line=dict(color=KIND_COLORS.get(model.get("attention"))),
             hovertemplate=f"%{{x}}: %{{y:.1f}} (n=%{{customdata}})<extra>{html.escape(label)}</extra>"))
     order = [b for b in report.get("buckets", [])]
     fig.update_layout(plot_bgcolor="white", height=380, margin=dict(l=10, r=10, t=30, b=10),
