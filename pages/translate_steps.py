@@ -31,7 +31,7 @@ def controls(key: str, n: int) -> int:
     playing = st.session_state.get(key + "_play", False)
     cols = st.columns(4)
     for col, action in zip(cols, w.ACTIONS):
-        if col.button(t(f"s2sp.steps.{action}"), key=f"s2sp_{action}", use_container_width=True):
+        if col.button(t(f"s2sp.steps.{action}"), key=f"s2sp_{action}", width="stretch"):
             step = 1 if action == "play" and step >= n else w.advance(step, n, action)
             playing = action == "play" and step < n
     st.session_state[key], st.session_state[key + "_play"] = step, playing

@@ -171,3 +171,11 @@ def test_too_few_pairs_fail_with_a_message_not_a_traceback():
     job.thread.join(30)
     assert job.state == "failed" and job.error.key == "s2s.err.too_few_pairs"
     jobs.forget("few")
+
+
+def test_hostile_and_emoji_pairs_are_shown_as_text():
+    hostile = "</script><img src=x onerror=alert(1)>"
+    at = upload(open_page("ko"), "h.tsv", tsv([(hostile + " 😀", "bonjour 😀"), ("one .", "un .")] * 5))
+    assert not at.error and not at.exception
+    assert at.dataframe[0].value.iloc[0, 0] == hostile + " 😀"
+    assert at.selectbox(key="s2sp_watch").options[0] == hostile + " 😀"
