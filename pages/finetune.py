@@ -155,7 +155,7 @@ def show_results(last: dict) -> None:
     if not is_finetuned_folder(last["folder"]):  # cleaned up on a busy server
         st.warning(t("ft.err.gone"))
         return
-    compare_section(last, data)
+    compare_section(last, data, changed_example(last["result"], data))
     st.download_button(t("ft.download"), jobs.model_zip(last["folder"]), file_name="finetuned-model.zip",
                        mime="application/zip", key="ft_download")
     st.caption(t("ft.bert_hint", name=last["name"]))
@@ -176,9 +176,16 @@ def examples_table(res, data) -> None:
     st.dataframe(df, hide_index=True, height=320)
 
 
-def compare_section(last: dict, data) -> None:
+def changed_example(res, data) -> str:
+    """A validation sentence the untrained head got wrong and the fine-tuned model right."""
+    pairs = zip(data.validation.texts, data.validation.labels, res.before_validation.predictions,
+                res.validation.predictions)
+    return next((x for x, y, b, a in pairs if b != y == a), data.validation.texts[0])
+
+
+def compare_section(last: dict, data, example: str) -> None:
     st.subheader(t("ft.compare.title"))
-    text = st.text_input(t("ft.compare.input"), data.validation.texts[0], max_chars=500, key="ft_compare_text")
+    text = st.text_input(t("ft.compare.input"), example, max_chars=500, key="ft_compare_text")
     try:
         out = jobs.compare(last["folder"], text)
     except UserFacingError as error:
