@@ -17,12 +17,26 @@ class PageSpec:
 
 PAGES: list[tuple[str, list[PageSpec]]] = [
     ("nav.group.start", [PageSpec("pages/home.py", "home.nav", ":material/home:", "")]),
+    ("nav.group.seq2seq", [
+        PageSpec("pages/seq2seq.py", "s2sp.nav.seq2seq", ":material/swap_horiz:", "seq2seq"),
+        PageSpec("pages/train_seq2seq.py", "s2sp.nav.train", ":material/model_training:",
+                 "train-seq2seq"),
+    ]),
     ("nav.group.attention", [
         PageSpec("pages/attention_basics.py", "attn.nav", ":material/target:", "attention"),
+        PageSpec("pages/translate_steps.py", "s2sp.nav.steps", ":material/footprint:",
+                 "translate-steps"),
+    ]),
+    ("nav.group.transformer", [
+        PageSpec("pages/transformer.py", "tf.page.nav", ":material/account_tree:", "transformer"),
+        PageSpec("pages/self_attention.py", "tf.steps.nav", ":material/calculate:",
+                 "self-attention"),
+        PageSpec("pages/positional.py", "tf.pos.nav", ":material/waves:", "positional"),
     ]),
     ("nav.group.pretrained", [
         PageSpec("pages/bert.py", "lmp.bert.nav", ":material/hub:", "bert"),
         PageSpec("pages/gpt.py", "lmp.gpt.nav", ":material/edit_note:", "gpt"),
+        PageSpec("pages/finetune.py", "ft.nav", ":material/tune:", "fine-tuning"),
     ]),
 ]
 
@@ -32,10 +46,12 @@ CHAPTER_MAP: list[tuple[str, str, str, str]] = [
     ("10.2", "home.map.attn", "home.map.attn_do", "attention"),
     ("10.2", "home.map.steps", "home.map.steps_do", "translate-steps"),
     ("10.3", "home.map.tf", "home.map.tf_do", "transformer"),
+    ("10.3", "home.map.selfattn", "home.map.selfattn_do", "self-attention"),
     ("10.3", "home.map.pos", "home.map.pos_do", "positional"),
     ("10.4", "home.map.bert", "home.map.bert_do", "bert"),
     ("10.4", "home.map.gpt", "home.map.gpt_do", "gpt"),
     ("10.4", "home.map.ft", "home.map.ft_do", "fine-tuning"),
+    ("—", "home.map.train", "home.map.train_do", "train-seq2seq"),
 ]
 
 
