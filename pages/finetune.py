@@ -2,6 +2,8 @@
 live, then compare predictions and attention before and after."""
 from __future__ import annotations
 
+import html
+
 import pandas as pd
 import streamlit as st
 
@@ -16,6 +18,12 @@ from ui.i18n import current_language, error_text, t
 
 LRS = [1e-5, 2e-5, 3e-5, 5e-5, 1e-4, 2e-4, 3e-4]
 DEFAULT = FinetuneConfig()
+
+
+def md(text: object) -> str:
+    """User text (labels, file names) safe inside Streamlit markdown: no HTML, no markdown syntax."""
+    text = html.escape(str(text), quote=False)
+    return "".join("\\" + ch if ch in "\\`*_{}[]()#+-.!|~>$:" else ch for ch in text)
 
 
 def notices(items) -> None:
@@ -56,7 +64,7 @@ def pick_data():
 
 
 def data_summary(data) -> None:
-    counts = ", ".join(f"{k}: {v}" for k, v in data.class_counts().items())
+    counts = ", ".join(f"{md(k)}: {v}" for k, v in data.class_counts().items())
     st.caption(t("ft.data.summary", train=len(data.train), val=len(data.validation), counts=counts))
     notices(data.notices)
     with st.expander(t("ft.data.preview")):
@@ -158,7 +166,7 @@ def show_results(last: dict) -> None:
     compare_section(last, data, changed_example(last["result"], data))
     st.download_button(t("ft.download"), jobs.model_zip(last["folder"]), file_name="finetuned-model.zip",
                        mime="application/zip", key="ft_download")
-    st.caption(t("ft.bert_hint", name=last["name"]))
+    st.caption(t("ft.bert_hint", name=md(last["name"])))
 
 
 def examples_table(res, data) -> None:
@@ -197,7 +205,7 @@ def compare_section(last: dict, data, example: str) -> None:
         probs = out[key]
         best = max(range(len(probs)), key=probs.__getitem__)
         col.markdown(f"**{t(f'ft.compare.{key}')}**")
-        col.markdown(t("ft.compare.prediction", label=out["labels"][best].replace("*", "\\*"), p=f"{probs[best]:.3f}"))
+        col.markdown(t("ft.compare.prediction", label=md(out["labels"][best]), p=f"{probs[best]:.3f}"))
     st.markdown(f"**{t('ft.cls.title')}**")
     st.plotly_chart(cls_attention_figure(out["before_maps"], out["after_maps"],
                                          (t("ft.col.before"), t("ft.col.after")), t("common.layer")),

@@ -143,3 +143,11 @@ def test_a_stale_heartbeat_stops_the_job(tiny, monkeypatch):
     job.thread.join(60)
     assert job.state == "cancelled" and job.folder is None and not jobs.busy()
     jobs.forget("left-the-page")
+
+
+def test_labels_with_markup_are_shown_as_text():
+    rows = "".join(f"sentence {i},{'<img src=x onerror=alert(1)>' if i % 2 else '**bold**'}\n" for i in range(20))
+    at = upload(open_page(), "evil.csv", ("text,label\n" + rows).encode())
+    summary = next(c.value for c in at.caption if "<img" in c.value or "&lt;img" in c.value)
+    assert "<img" not in summary and "&lt;img" in summary and "\\*\\*bold\\*\\*" in summary
+    assert not at.error
