@@ -181,11 +181,12 @@ def finetune(data: LabelledSet, cfg: FinetuneConfig | None = None, progress: Pro
     total = math.ceil(len(data.train) / cfg.batch_size)
     scheduler = _schedule(optimizer, total * cfg.epochs, cfg.warmup)
     torch.manual_seed(cfg.seed)
+    ev: Evaluation | None = None
     for epoch in range(1, cfg.epochs + 1):
         done, train_loss, train_acc = _train_epoch(clf, data.train, cfg, epoch, total, optimizer,
                                                    scheduler, progress, stop, start)
         if not done:
-            result.stopped = "cancelled"
+            result.stopped, ev = "cancelled", None
             break
         ev = evaluate(clf, data.validation, max_length=cfg.max_length)
         result.history.append(_epoch_row(epoch, train_loss, train_acc, ev, start))
@@ -194,7 +195,7 @@ def finetune(data: LabelledSet, cfg: FinetuneConfig | None = None, progress: Pro
             progress(Progress(epoch, total, total, h["train_loss"], h["train_accuracy"], time.monotonic() - start,
                               "epoch", ev.loss, ev.accuracy))
     model.eval()
-    result.validation = evaluate(clf, data.validation, max_length=cfg.max_length)
+    result.validation = ev or evaluate(clf, data.validation, max_length=cfg.max_length)  # weights reached
     result.seconds = time.monotonic() - start
     return clf, result
 
