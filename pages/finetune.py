@@ -236,7 +236,7 @@ if data is not None:
 job = jobs.job_for(sid)
 running = job is not None and job.running
 st.subheader(t("ft.settings"))
-if not running and jobs.busy(sid):
+if not running and jobs.server_busy(sid):
     st.info(t("ft.busy"))
 settings_form(data, running)
 if running:

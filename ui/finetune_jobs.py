@@ -95,11 +95,21 @@ def busy(session: str | None = None) -> bool:
         return any(j.running and j.session != session for j in _RUNNING)
 
 
+def _seq2seq_busy() -> bool:
+    from ui import seq2seq_jobs
+    return seq2seq_jobs.busy()
+
+
+def server_busy(session: str | None = None) -> bool:
+    """True when this page cannot start a job: another session's, or any seq2seq training, runs."""
+    return busy(session) or _seq2seq_busy()
+
+
 def start_job(session: str, data: LabelledSet, config: FinetuneConfig) -> Job:
     """Start training in a background thread; UserFacingError("ft.busy") if one runs."""
     with _LOCK:
         _RUNNING[:] = [j for j in _RUNNING if j.running and j.thread is not None and j.thread.is_alive()]
-        if _RUNNING:
+        if _RUNNING or _seq2seq_busy():  # one training job per server, across the app
             raise UserFacingError("ft.busy")
         _prune_finished()
         _COUNTER[0] += 1

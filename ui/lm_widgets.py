@@ -9,16 +9,22 @@ import streamlit as st
 from lmcore.errors import UserFacingError
 from lmcore.i18n import catalog
 from ui import pretrained_loaders as loaders
+from ui.finetune_jobs import session_finetuned_models
 from ui.i18n import current_language, t
 
 OTHER = "__other__"
 
 
 def model_picker(kinds: tuple[str, ...], key: str) -> str:
-    """A selectbox of catalog models of these kinds (+ a free hub id or folder)."""
+    """A selectbox of catalog models of these kinds, the encoders this session fine-tuned
+    (value: their folder), and a free hub id or folder."""
     choices = loaders.model_choices(kinds)
     labels = {m.name: m.name if m.offline else t("lmp.model.not_here", name=m.name)
-              for m in choices} | {OTHER: t("lmp.model.other")}  # fixed at run time
+              for m in choices}
+    if "encoder" in kinds:
+        labels |= {folder: t("lmp.model.finetuned", name=name)
+                   for name, folder in session_finetuned_models().items()}
+    labels |= {OTHER: t("lmp.model.other")}  # fixed at run time
     choice = st.selectbox(t("common.model"), list(labels), key=key, format_func=labels.__getitem__)
     if choice != OTHER:
         return choice
