@@ -1,0 +1,160 @@
+"""Your sentences: many sentences through one model, a row each, any row's attention, exports."""
+from __future__ import annotations
+
+import streamlit as st
+
+from lmcore import batch, plots
+from lmcore.catalog import ModelInfo, list_models
+from lmcore.errors import UserFacingError
+from lmcore.i18n import translate
+from lmcore.record import AttentionMaps
+from ui import pretrained_loaders, seq2seq_loaders
+from ui.export_widgets import chart, download_maps, download_table
+from ui.i18n import current_language, error_text, t
+
+LM_COLUMNS = ["index", "sentence", "n_tokens", "tokens", "n_unknown", "unknown", "truncated",
+              "heads", "mean_entropy", "notes"]
+TR_COLUMNS = ["index", "sentence", "translation", "n_tokens", "tokens", "n_unknown", "unknown",
+              "truncated", "notes"]
+
+
+@st.cache_data(ttl=300, show_spinner=False)
+def model_choices() -> list[ModelInfo]:
+    """Every catalog model, the offline ones first."""
+    return sorted(list_models(), key=lambda m: not m.offline)
+
+
+@st.cache_data(max_entries=8, show_spinner=False)
+def parse_upload(data: bytes, filename: str, column: int | None, header: bool | None) -> batch.ParsedSentences:
+    return batch.parse_sentences(data, filename, column, header)
+
+
+def batch_model(info: ModelInfo) -> batch.BatchModel:
+    """The shared cached model (the BERT/GPT pages' and translators' loaders)."""
+    if info.kind in batch.LM_KINDS:
+        return batch.BatchModel(info.name, info.kind, pretrained_loaders.model(info.name))
+    return batch.BatchModel(info.name, info.kind, seq2seq_loaders.translator(info.name))
+
+
+@st.cache_data(max_entries=32, show_spinner=False)
+def maps_for(name: str, sentence: str) -> AttentionMaps | None:
+    info = next(m for m in model_choices() if m.name == name)
+    return batch.sentence_maps(batch_model(info), sentence)
+
+
+def uploaded_sentences() -> batch.ParsedSentences | None:
+    help_text = t("sent.upload_help", megabytes=batch.MAX_BYTES // 1_000_000, sentences=batch.MAX_SENTENCES)
+    file = st.file_uploader(t("sent.upload"), type=["txt", "csv", "tsv"], help=help_text, key="sent_file")
+    if file is None:
+        st.info(t("sent.upload_first"))
+        return None
+    batch.check_upload_size(file.size)  # refuse a huge file before reading it
+    data = file.getvalue()[: batch.MAX_BYTES + 1]
+    if not file.name.lower().endswith((".csv", ".tsv")):
+        return parse_upload(data, file.name, None, None)
+    detected = parse_upload(data, file.name, None, None)
+    left, right = st.columns(2)
+    header = left.checkbox(t("sent.header"), value=detected.has_header, key=f"sent_header_{file.file_id}")
+    names = parse_upload(data, file.name, None, header).columns
+    column = right.selectbox(t("sent.column"), range(len(names)), index=detected.column,
+                             format_func=names.__getitem__, key=f"sent_column_{file.file_id}")
+    return parse_upload(data, file.name, column, header)
+
+
+def read_input() -> batch.ParsedSentences | None:
+    labels = {s: t(f"sent.source.{s}") for s in ("paste", "upload")}  # format_func: no t() calls
+    source = st.radio(t("sent.source"), list(labels), horizontal=True, key="sent_source",
+                      format_func=labels.__getitem__)
+    if source == "upload":
+        return uploaded_sentences()
+    text = st.text_area(t("sent.paste"), t("sent.paste_default"), height=150, key="sent_text")
+    return batch.parse_pasted(text)
+
+
+def model_label(info: ModelInfo) -> str:
+    return t("sent.model_offline" if info.offline else "sent.model_online", name=info.name, kind=info.kind)
+
+
+def run(info: ModelInfo, sentences: list[str]) -> list[batch.SentenceRow]:
+    model = batch_model(info)
+    bar = st.progress(0.0, text=t("sent.progress", done=0, total=len(sentences)))
+    rows = batch.run_batch(model, sentences, lambda done, total: bar.progress(
+        done / total, text=t("sent.progress", done=done, total=total)))
+    bar.empty()
+    return rows
+
+
+def show_table(rows: list[batch.SentenceRow], info: ModelInfo) -> None:
+    lm = info.kind in batch.LM_KINDS
+    columns = LM_COLUMNS if lm else TR_COLUMNS
+    table = [r.to_dict(current_language()) for r in rows]
+    st.subheader(t("sent.table"))
+    st.caption(t("sent.summary", count=len(rows), errors=sum(r.error is not None for r in rows),
+                 truncated=sum(r.truncated for r in rows), unknown=sum(bool(r.unknown) for r in rows)))
+    st.dataframe([{c: row[c] for c in columns} for row in table], hide_index=True, key="sent_table",
+                 column_config={c: t(f"sent.col.{c}") for c in columns})
+    st.caption(t("sent.table_help_lm" if lm else "sent.table_help_tr") + " " + t("sent.export.safe"))
+    download_table(table, f"sentences-{info.name}", key="sent_dl_table", columns=columns)
+
+
+def show_row(rows: list[batch.SentenceRow], info: ModelInfo) -> None:
+    index = st.selectbox(t("sent.pick"), range(len(rows)), key="sent_pick",
+                         format_func=lambda i: f"{i + 1}. {rows[i].sentence[:80]}")
+    row = rows[index]
+    if row.error is not None:
+        st.warning(t("sent.row_error", message=translate(row.error.key, current_language(), **row.error.params)))
+        return
+    maps = maps_for(info.name, row.sentence)
+    if maps is None:
+        st.info(t("sent.no_attention", name=info.name))
+        return
+    labels = dict(query_label=t("common.query"), key_label=t("common.key"), weight_label=t("common.weight"))
+    layer = head = 0
+    if maps.kind == "cross":
+        title = t("sent.alignment_title")
+        labels.update(query_label=t("sent.output"), key_label=t("sent.source_words"))
+    else:
+        left, right = st.columns(2)
+        layer = left.selectbox(t("common.layer"), range(maps.n_layers), key="sent_layer")
+        head = right.selectbox(t("common.head"), range(maps.n_heads), key="sent_head")
+        title = t("sent.map_title", layer=layer, head=head)
+    fig = plots.attention_heatmap(maps, layer, head, title=title, **labels)
+    fig.update_layout(height=max(380, 22 * len(maps.query_tokens) + 160))
+    chart(fig, key="sent_chart", filename=f"attention-{info.name}-{index + 1}")
+    download_maps(maps.select(layers=[layer], heads=[head]), f"attention-{info.name}-{index + 1}",
+                  key="sent_dl_maps")
+
+
+def main() -> None:
+    st.title(t("sent.title"))
+    st.caption(t("sent.intro"))
+    try:
+        parsed = read_input()
+    except UserFacingError as err:
+        st.error(error_text(err))
+        return
+    if parsed is None:
+        return
+    for notice in parsed.notices:
+        st.info(translate(notice.key, current_language(), **notice.params))
+    st.caption(t("sent.count", count=len(parsed.sentences), encoding=parsed.encoding))
+    models = model_choices()
+    by_name = {m.name: m for m in models}
+    labels = {name: model_label(m) for name, m in by_name.items()}
+    info = by_name[st.selectbox(t("sent.model"), list(by_name), key="sent_model",
+                                format_func=labels.__getitem__)]
+    signature = (info.name, tuple(parsed.sentences))
+    try:
+        if st.button(t("sent.run"), type="primary", key="sent_run"):
+            st.session_state["sent_result"] = (signature, run(info, parsed.sentences))
+        stored = st.session_state.get("sent_result")
+        if stored is None or stored[0] != signature:
+            st.info(t("sent.press_run"))
+            return
+        show_table(stored[1], info)
+        show_row(stored[1], info)
+    except UserFacingError as err:
+        st.error(error_text(err))
+
+
+main()

@@ -1,0 +1,170 @@
+"""The "Your sentences" page headless (AppTest) on tiny models, in English and Korean.
+
+A CP949 Korean file and an English CSV with a formula cell go through the real upload
+widget (AppTest's file_uploader.set_value) and through the paste text area; the
+parsing itself is lmcore.batch.parse_sentences (tested in test_batch.py).
+"""
+from __future__ import annotations
+
+import csv
+import io
+import json
+from pathlib import Path
+
+import pytest
+import streamlit as st
+from streamlit.runtime.memory_media_file_storage import MemoryMediaFileStorage
+from streamlit.testing.v1 import AppTest, app_test
+
+import lmcore.catalog
+from lmcore import batch
+from lmcore import pretrained as P
+from lmcore.catalog import ModelInfo
+from lmcore.i18n import translate
+from tests.test_page_translate_steps import tiny_translator
+from tests.test_pretrained import HOSTILE, bert_dir  # noqa: F401 (fixture)
+from ui import pretrained_loaders, seq2seq_loaders
+
+PAGE = str(Path(__file__).resolve().parent.parent / "pages" / "your_sentences.py")
+KOREAN_FILE = "고양이가 매트 위에 앉았다.\n나는 책 읽기를 좋아한다.\n".encode("cp949")
+ENGLISH_CSV = b'id,text\n1,the cat sat on the mat .\n2,"=HYPERLINK(""http://x"")"\n3,' + HOSTILE.encode() + b"\n"
+MODELS = [ModelInfo("tiny-bert-test", "masked-lm", True), ModelInfo("s2s-en-fr-bahdanau", "seq2seq", True),
+          ModelInfo("s2s-en-fr-plain", "seq2seq", True), ModelInfo("gpt2", "causal-lm", False)]
+
+
+@pytest.fixture(autouse=True)
+def tiny_models(monkeypatch, bert_dir):
+    tiny = {"s2s-en-fr-bahdanau": tiny_translator("b", "bahdanau"), "s2s-en-fr-plain": tiny_translator("p", "none")}
+    monkeypatch.setattr(lmcore.catalog, "list_models", lambda: MODELS)
+    monkeypatch.setattr(pretrained_loaders, "model", lambda name: P.load_model(bert_dir))
+    monkeypatch.setattr(seq2seq_loaders, "translator", tiny.__getitem__)
+    st.cache_data.clear()
+    yield
+    st.cache_data.clear()
+
+
+def open_page(lang: str, text: str | None = None, model: str | None = None) -> AppTest:
+    at = AppTest.from_file(PAGE, default_timeout=60)
+    at.query_params["lang"] = lang
+    at.run()
+    if text is not None:
+        at.text_area(key="sent_text").set_value(text).run()
+    if model is not None:
+        at.selectbox(key="sent_model").set_value(model).run()
+    assert not at.exception, [e.value for e in at.exception]
+    return at
+
+
+def run(at: AppTest) -> AppTest:
+    at.button(key="sent_run").click().run()
+    assert not at.exception, [e.value for e in at.exception]
+    return at
+
+
+def table_rows(at: AppTest) -> list[dict]:
+    return at.dataframe[0].value.to_dict("records")
+
+
+@pytest.mark.parametrize("lang", ["en", "ko"])
+def test_korean_cp949_file_through_an_encoder(lang):
+    sentences = batch.parse_sentences(KOREAN_FILE, "ko.txt").sentences
+    at = run(open_page(lang, "\n".join(sentences)))
+    assert at.title[0].value == translate("sent.title", lang)
+    assert at.selectbox(key="sent_model").value == "tiny-bert-test"  # offline models first
+    rows = table_rows(at)
+    assert [r["sentence"] for r in rows] == sentences
+    assert all(r["n_unknown"] >= 1 for r in rows)  # Hangul is [UNK] for the English vocabulary
+    headers = json.loads(at.dataframe[0].proto.columns)
+    assert headers["sentence"]["label"] == translate("sent.col.sentence", lang)  # translated header
+    assert not at.error
+    assert len(at.get("plotly_chart")) == 1  # the first row's heatmap
+    labels = [b.proto.label for b in at.get("download_button")]
+    assert translate("sent.export.csv", lang) in labels and translate("sent.export.maps_json", lang) in labels
+
+
+@pytest.mark.parametrize("lang", ["en", "ko"])
+def test_english_csv_with_a_formula_cell_through_a_translator(lang):
+    sentences = batch.parse_sentences(ENGLISH_CSV, "en.csv").sentences
+    assert sentences[1] == '=HYPERLINK("http://x")'
+    at = run(open_page(lang, "\n".join(sentences), model="s2s-en-fr-bahdanau"))
+    rows = table_rows(at)
+    assert [r["sentence"] for r in rows] == sentences  # shown as text
+    assert all(isinstance(r["translation"], str) for r in rows)
+    at.selectbox(key="sent_pick").set_value(2).run()  # the hostile row: its alignment
+    assert not at.exception and len(at.get("plotly_chart")) == 1
+
+
+def test_csv_download_is_neutralised_and_has_a_bom(monkeypatch):
+    storage = MemoryMediaFileStorage("/mock/media")  # keep AppTest's media files readable
+    monkeypatch.setattr(app_test, "MemoryMediaFileStorage", lambda _path: storage)
+    sentences = batch.parse_sentences(ENGLISH_CSV, "en.csv").sentences
+    at = run(open_page("en", "\n".join(sentences)))
+    button = next(b for b in at.get("download_button") if b.proto.label == translate("sent.export.csv", "en"))
+    file_id = button.proto.url.rsplit("/", 1)[-1].split(".")[0]
+    data = storage.get_file(file_id).content
+    assert data.startswith(b"\xef\xbb\xbf")
+    cells = [r[1] for r in csv.reader(io.StringIO(data.decode("utf-8-sig")))]
+    assert cells[0] == "sentence" and "'=HYPERLINK(\"http://x\")" in cells and HOSTILE in cells
+
+
+@pytest.mark.parametrize("lang", ["en", "ko"])
+def test_uploaded_cp949_file_and_english_csv(lang):
+    at = open_page(lang)
+    at.radio(key="sent_source").set_value("upload").run()
+    assert translate("sent.upload_first", lang) in [i.value for i in at.info]
+    at.get("file_uploader")[0].set_value(("문장.txt", KOREAN_FILE, "text/plain")).run()
+    assert not at.exception and not at.error
+    assert translate("sent.count", lang, count=2, encoding="cp949") in [c.value for c in at.caption]
+    at.get("file_uploader")[0].set_value(("en.csv", ENGLISH_CSV, "text/csv")).run()
+    assert at.checkbox[0].value is True  # header detected
+    assert at.selectbox[0].value == 1  # the "text" column
+    run(at)
+    assert [r["sentence"] for r in table_rows(at)][1] == '=HYPERLINK("http://x")'
+
+
+@pytest.mark.parametrize("content,key", [(b"", "upload.err.empty"), (bytes(range(256)) * 8, "upload.err.binary")])
+def test_uploaded_empty_and_binary_files_give_messages(content, key):
+    at = open_page("ko")
+    at.radio(key="sent_source").set_value("upload").run()
+    at.get("file_uploader")[0].set_value(("x.txt", content, "text/plain")).run()
+    assert not at.exception
+    assert [e.value for e in at.error] == [translate(key, "ko")]
+
+
+def test_uploaded_long_line_is_cut_with_a_notice():
+    at = open_page("en")
+    at.radio(key="sent_source").set_value("upload").run()
+    at.get("file_uploader")[0].set_value(("long.txt", b"a" * 100_000, "text/plain")).run()
+    assert not at.exception and not at.error
+    notice = translate("sent.notice.long_sentences", "en", count=1, chars=batch.MAX_SENTENCE_CHARS)
+    assert notice in [i.value for i in at.info]
+
+
+def test_plain_seq2seq_says_it_has_no_attention():
+    at = run(open_page("en", "the cat", model="s2s-en-fr-plain"))
+    assert translate("sent.no_attention", "en", name="s2s-en-fr-plain") in [i.value for i in at.info]
+
+
+@pytest.mark.parametrize("lang", ["en", "ko"])
+def test_empty_text_gives_a_translated_message(lang):
+    at = open_page(lang, "   \n  ")
+    assert [e.value for e in at.error] == [translate("sent.err.no_sentences", lang)]
+    assert not at.dataframe
+
+
+def test_table_waits_for_the_button_and_reruns_when_input_changes():
+    at = open_page("en", "the cat sat")
+    assert translate("sent.press_run", "en") in [i.value for i in at.info] and not at.dataframe
+    run(at)
+    assert len(table_rows(at)) == 1
+    at.text_area(key="sent_text").set_value("the cat sat\nthe dog ran").run()
+    assert not at.dataframe  # the old table is not shown for new input
+
+
+def test_layer_and_head_pickers_change_the_map():
+    at = run(open_page("en", "the cat sat on the mat ."))
+    before = at.get("plotly_chart")[0].proto.spec
+    at.selectbox(key="sent_layer").set_value(1).run()
+    at.selectbox(key="sent_head").set_value(3).run()
+    assert not at.exception
+    assert at.get("plotly_chart")[0].proto.spec != before
