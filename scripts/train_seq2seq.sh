@@ -8,7 +8,10 @@
 # Each run: one torch thread, nice 10, a budget of 12 CPU-minutes (--max-cpu-minutes: the
 # process's own CPU time, so a busy shared machine does not shrink the training) with a
 # wall-clock cap (--max-minutes) so the round ends in time; at most two runs at a time
-# (the machine has 2 shared cores). 10% of the source sentences are held out for
+# (the machine has 2 shared cores). On 2026-11-25 the shared machine gave each run 10-30% of
+# a core, so the wall caps ended the English->French runs after 378 s (plain, 1.5 epochs),
+# 381 s (Bahdanau, 0.9 epoch) and 484 s (Luong, 1.6 epochs) of CPU; Korean->English stopped
+# early (best epoch 5 of 9, 253 s CPU). More CPU gives better models from the same commands. 10% of the source sentences are held out for
 # evaluation (--test-fraction 0.1, seed 0): `python -m lmcore evaluate --report` rebuilds
 # lmcore/assets/seq2seq_eval.json from exactly that split.
 set -euo pipefail

@@ -48,7 +48,8 @@ def run(args) -> int:
         data = build_report(Path(args.data_dir), args.short, args.joined, models=[args.model] if args.model else None)
         if args.model and Path(args.out).is_file():  # one model: update its entry, keep the others
             old = json.loads(Path(args.out).read_text(encoding="utf-8"))
-            data["models"] = {**old.get("models", {}), **data["models"]}
+            merged = {**old.get("models", {}), **data["models"]}
+            data["models"] = {n: merged[n] for n in sorted(merged, key=_bundled_order)}
         Path(args.out).write_text(json.dumps(data, ensure_ascii=False, indent=1) + "\n", encoding="utf-8")
         _print(data if args.json else None, f"wrote {args.out}")
         return 0
@@ -62,6 +63,11 @@ def run(args) -> int:
     _print(data if args.json else None,
            f"{args.model}: BLEU {data['bleu']}  chrF {data['chrf']}  ({len(pairs)} pairs)")
     return 0
+
+
+def _bundled_order(name: str) -> int:
+    names = list(BUNDLED)
+    return names.index(name) if name in names else len(names)
 
 
 def _print(data, line: str) -> None:
