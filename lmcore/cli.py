@@ -21,6 +21,7 @@ COMMAND_MODULES: list[str] = [
     "lmcore.commands.translate",
     "lmcore.commands.evaluate",
     "lmcore.commands.train",
+    "lmcore.commands.train_transformer",
     "lmcore.commands.finetune",
 ]
 
