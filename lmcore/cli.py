@@ -49,3 +49,6 @@ def main(argv: list[str] | None = None) -> int:
     except UserFacingError as error:
         print(error.message(args.lang), file=sys.stderr)
         return 2
+    except BrokenPipeError:  # e.g. `python -m lmcore translate ... | head`
+        sys.stderr.close()
+        return 0
