@@ -84,6 +84,14 @@ def run(info: ModelInfo, sentences: list[str]) -> list[batch.SentenceRow]:
     return rows
 
 
+def row_notices(rows: list[batch.SentenceRow], limit: int = 3) -> list[str]:
+    """One message per kind of notice the rows carry (e.g. Korean read as [UNK]), truncation aside."""
+    first = {}
+    for notice in (n for r in rows for n in r.notices if n.key != "errors.text_truncated"):
+        first.setdefault(notice.key, notice)
+    return [translate(n.key, current_language(), **n.params) for n in list(first.values())[:limit]]
+
+
 def show_table(rows: list[batch.SentenceRow], info: ModelInfo) -> None:
     lm = info.kind in batch.LM_KINDS
     columns = LM_COLUMNS if lm else TR_COLUMNS
@@ -91,6 +99,8 @@ def show_table(rows: list[batch.SentenceRow], info: ModelInfo) -> None:
     st.subheader(t("sent.table"))
     st.caption(t("sent.summary", count=len(rows), errors=sum(r.error is not None for r in rows),
                  truncated=sum(r.truncated for r in rows), unknown=sum(bool(r.unknown) for r in rows)))
+    for message in row_notices(rows):
+        st.warning(message)
     st.dataframe([{c: row[c] for c in columns} for row in table], hide_index=True, key="sent_table",
                  column_config={c: t(f"sent.col.{c}") for c in columns})
     st.caption(t("sent.table_help_lm" if lm else "sent.table_help_tr") + " " + t("sent.export.safe"))

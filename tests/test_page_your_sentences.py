@@ -66,7 +66,7 @@ def table_rows(at: AppTest) -> list[dict]:
 
 
 @pytest.mark.parametrize("lang", ["en", "ko"])
-def test_korean_cp949_file_through_an_encoder(lang):
+def test_korean_cp949_file_through_an_encoder(lang, bert_dir):  # noqa: F811
     sentences = batch.parse_sentences(KOREAN_FILE, "ko.txt").sentences
     at = run(open_page(lang, "\n".join(sentences)))
     assert at.title[0].value == translate("sent.title", lang)
@@ -77,6 +77,8 @@ def test_korean_cp949_file_through_an_encoder(lang):
     headers = json.loads(at.dataframe[0].proto.columns)
     assert headers["sentence"]["label"] == translate("sent.col.sentence", lang)  # translated header
     assert not at.error
+    assert [w.value for w in at.warning] == [translate(  # said once above the table, not per row
+        "lm.notice.hangul_lost", lang, name=P.load_model(bert_dir).name, suggestion="tiny-gpt2")]
     assert len(at.get("plotly_chart")) == 1  # the first row's heatmap
     labels = [b.proto.label for b in at.get("download_button")]
     assert translate("sent.export.csv", lang) in labels and translate("sent.export.maps_json", lang) in labels
