@@ -57,7 +57,8 @@ def register(sub) -> None:
 class ProgressBar:
     """A tqdm-like text bar on stderr; one line every `every` seconds when not a tty."""
 
-    def __init__(self, stream=sys.stderr, every: float = 10.0) -> None:
+    def __init__(self, stream=None, every: float = 10.0) -> None:
+        stream = sys.stderr if stream is None else stream  # the current stderr, not import-time's
         self.stream, self.every, self.last = stream, every, 0.0
         self.tty = hasattr(stream, "isatty") and stream.isatty()
 
