@@ -111,10 +111,12 @@ def parse_sentences(data: bytes, filename: str = "upload.txt", column: int | Non
     the longest cells is used. Raises UserFacingError.
     """
     decoded = decode_upload(data, max_bytes=max_bytes, max_line_chars=100 * MAX_SENTENCE_CHARS)
-    notices = list(decoded.notices)
+    # one notice for the sentence cap, counting the lines the line cap dropped too
+    notices = [n for n in decoded.notices if n.key != "upload.notice.lines_capped"]
+    dropped = decoded.total_lines - len(decoded.lines)
     sep = _delimiter(filename, decoded.lines)
     if sep is None:
-        return _finish(decoded.lines, decoded.encoding, [], 0, False, notices, max_sentences)
+        return _finish(decoded.lines, decoded.encoding, [], 0, False, notices, max_sentences, dropped)
     rows = [[c.strip() for c in r] for r in csv.reader(decoded.lines, delimiter=sep)]
     width = max(len(r) for r in rows)
     header = looks_like_header(rows[0], rows[1:]) if has_header is None else has_header
@@ -125,7 +127,7 @@ def parse_sentences(data: bytes, filename: str = "upload.txt", column: int | Non
              for i in range(width)]
     body = rows[1:] if header else rows
     cells = [r[column] for r in body if column < len(r) and r[column]]
-    return _finish(cells, decoded.encoding, names, column, header, notices, max_sentences)
+    return _finish(cells, decoded.encoding, names, column, header, notices, max_sentences, dropped)
 
 
 def parse_pasted(text: str, max_sentences: int = MAX_SENTENCES) -> ParsedSentences:
@@ -139,12 +141,13 @@ def parse_pasted(text: str, max_sentences: int = MAX_SENTENCES) -> ParsedSentenc
 
 
 def _finish(lines: list[str], encoding: str, columns: list[str], column: int, header: bool,
-            notices: list[Notice], max_sentences: int) -> ParsedSentences:
+            notices: list[Notice], max_sentences: int, dropped: int = 0) -> ParsedSentences:
     if not lines:
         raise UserFacingError("sent.err.no_sentences")
     notices = list(notices)
     if len(lines) > max_sentences:
-        notices.append(Notice("sent.notice.sentences_capped", {"kept": max_sentences, "total": len(lines)}))
+        notices.append(Notice("sent.notice.sentences_capped",
+                              {"kept": max_sentences, "total": len(lines) + dropped}))
         lines = lines[:max_sentences]
     long = sum(1 for s in lines if len(s) > MAX_SENTENCE_CHARS)
     if long:

@@ -49,7 +49,8 @@ def uploaded_sentences() -> batch.ParsedSentences | None:
         st.info(t("sent.upload_first"))
         return None
     batch.check_upload_size(file.size)  # refuse a huge file before reading it
-    data = file.getvalue()[: batch.MAX_BYTES + 1]
+    file.seek(0)
+    data = file.read(batch.MAX_BYTES + 1)  # the cap plus one byte: decode_upload reports the cut
     if not file.name.lower().endswith((".csv", ".tsv")):
         return parse_upload(data, file.name, None, None)
     detected = parse_upload(data, file.name, None, None)

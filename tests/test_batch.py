@@ -62,7 +62,8 @@ def test_size_line_and_sentence_caps_give_notices():
     data = ("one sentence here.\n" * 200_000).encode()  # 3.8 MB
     parsed = batch.parse_sentences(data, "many.txt")
     keys = [n.key for n in parsed.notices]
-    assert "upload.notice.size_capped" in keys and "sent.notice.sentences_capped" in keys
+    assert keys == ["upload.notice.size_capped", "sent.notice.sentences_capped"]  # one cap notice, not two
+    assert parsed.notices[1].params == {"kept": batch.MAX_SENTENCES, "total": 2_000_000 // 19}
     assert len(parsed.sentences) == batch.MAX_SENTENCES
 
 

@@ -170,3 +170,15 @@ def test_layer_and_head_pickers_change_the_map():
     at.selectbox(key="sent_head").set_value(3).run()
     assert not at.exception
     assert at.get("plotly_chart")[0].proto.spec != before
+
+
+def test_large_upload_is_capped_and_a_huge_one_refused():
+    at = open_page("en")
+    at.radio(key="sent_source").set_value("upload").run()
+    at.get("file_uploader")[0].set_value(("big.txt", b"The cat sat.\n" * 250_000, "text/plain")).run()  # 3.2 MB
+    infos = [i.value for i in at.info]
+    assert translate("upload.notice.size_capped", "en", megabytes=2.0) in infos
+    assert translate("sent.notice.sentences_capped", "en", kept=batch.MAX_SENTENCES,
+                     total=2_000_000 // 13) in infos
+    at.get("file_uploader")[0].set_value(("huge.txt", b"x" * 21_000_000, "text/plain")).run()
+    assert [e.value for e in at.error] == [translate("sent.err.too_big", "en", megabytes=21.0, limit=20, kept=2)]
