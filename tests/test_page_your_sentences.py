@@ -94,6 +94,8 @@ def test_english_csv_with_a_formula_cell_through_a_translator(lang):
     assert all(isinstance(r["translation"], str) for r in rows)
     at.selectbox(key="sent_pick").set_value(2).run()  # the hostile row: its alignment
     assert not at.exception and len(at.get("plotly_chart")) == 1
+    spec = at.get("plotly_chart")[0].proto.spec
+    assert "&lt;" in spec and "<script" not in spec and "<img" not in spec  # tokens escaped
 
 
 def test_csv_download_is_neutralised_and_has_a_bom(monkeypatch):
