@@ -16,7 +16,10 @@ class PageSpec:
 
 
 PAGES: list[tuple[str, list[PageSpec]]] = [
-    ("nav.group.start", [PageSpec("pages/home.py", "home.nav", ":material/home:", "")]),
+    ("nav.group.start", [
+        PageSpec("pages/home.py", "home.nav", ":material/home:", ""),
+        PageSpec("pages/your_sentences.py", "sent.nav", ":material/list_alt:", "your-sentences"),
+    ]),
     ("nav.group.seq2seq", [
         PageSpec("pages/seq2seq.py", "s2sp.nav.seq2seq", ":material/swap_horiz:", "seq2seq"),
         PageSpec("pages/train_seq2seq.py", "s2sp.nav.train", ":material/model_training:",
