@@ -29,6 +29,7 @@ from lmcore.finetune import (FinetuneConfig, FinetuneResult, Progress, finetune,
 from lmcore.finetune_model import (Classifier, HeadChange, as_loaded, build_classifier, head_change,
                                    load_classifier, predict)
 from lmcore.tasks import LabelledSet, load_task, read_labelled_table, table_columns
+from ui import training_slot
 
 STALE_SECONDS = 30.0     # no heartbeat for this long: the page is gone, the job stops
 MAX_SAVED = 10           # fine-tuned folders kept on disk per server (oldest deleted)
@@ -107,7 +108,7 @@ def server_busy(session: str | None = None) -> bool:
 
 def start_job(session: str, data: LabelledSet, config: FinetuneConfig) -> Job:
     """Start training in a background thread; UserFacingError("ft.busy") if one runs."""
-    with _LOCK:
+    with training_slot.START_LOCK, _LOCK:  # the check and the start, atomic across pages
         _RUNNING[:] = [j for j in _RUNNING if j.running and j.thread is not None and j.thread.is_alive()]
         if _RUNNING or _seq2seq_busy():  # one training job per server, across the app
             raise UserFacingError("ft.busy")

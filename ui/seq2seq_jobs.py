@@ -31,6 +31,7 @@ from lmcore.errors import UserFacingError
 from lmcore.seq2seq import Seq2Seq, Seq2SeqConfig
 from lmcore.text import encode_text
 from lmcore.training import Progress, TrainConfig, TrainResult, train_model
+from ui import training_slot
 
 STALE_SECONDS = 30.0   # no heartbeat for this long: the page is gone, the job stops
 MAX_SAVED = 10         # trained folders kept on disk per server (oldest deleted)
@@ -109,7 +110,7 @@ def server_busy(session: str | None = None) -> bool:
 
 def start_job(session: str, pairs: list, settings: Settings) -> Job:
     """Start training in a daemon thread; UserFacingError("s2sp.busy") while any job runs."""
-    with _LOCK:
+    with training_slot.START_LOCK, _LOCK:  # the check and the start, atomic across pages
         _RUNNING[:] = [j for j in _RUNNING if j.running and j.thread is not None and j.thread.is_alive()]
         if _RUNNING or _finetune_busy():
             raise UserFacingError("s2sp.busy")
