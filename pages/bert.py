@@ -92,8 +92,11 @@ else:
     view = st.radio(t("lmp.bv.which"), list(views), horizontal=True, key="lmp_bert_view",
                     format_func=views.__getitem__)
     st.caption(t(f"lmp.bv.{view}_help"))
-    st.iframe(loaders.bertviz_html(view, name, text_a, text_b, words, hide, current_language()),
-              height="content", alt=views[view])
+    view_html = loaders.bertviz_html(view, name, text_a, text_b, words, hide, current_language())
+    st.iframe(view_html, height="content", alt=views[view])
+    st.download_button(t("lmp.bv.download"), view_html.encode("utf-8"),
+                       file_name=f"attention-lab-{view}-view.html", mime="text/html",
+                       key="lmp_bert_view_download", help=t("lmp.bv.download_help"))
 
 # ---------------------------------------------------------------- head report
 st.header(t("lmp.report.title"))

@@ -58,6 +58,8 @@ def test_default_page_draws_grid_heatmap_and_offline_views(lang):
         iframes = [e.proto.srcdoc for e in at.get("iframe")]
         assert len(iframes) == 1 and marker in iframes[0]
         assert "d3js.org v5" in iframes[0] and "cdnjs" not in iframes[0]
+        downloads = [b for b in at.get("download_button") if "lmp_bert_view_download" in b.proto.id]
+        assert len(downloads) == 1, "the shown view can be saved as a standalone HTML file"
     assert any(translate("lmp.fill.needs_mlm", lang, name="all-MiniLM-L6-v2") == i.value
                for i in at.info), "MiniLM has no MLM head and says so"
 
