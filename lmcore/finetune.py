@@ -30,6 +30,7 @@ import torch
 from torch import nn
 
 from lmcore import pretrained
+from lmcore.checkpoints import zip_folder  # noqa: F401  (part of this module's API)
 from lmcore.errors import UserFacingError
 from lmcore.finetune_model import Classifier, build_classifier, encode_batch
 from lmcore.tasks import LabelledSet, Split
@@ -245,18 +246,6 @@ def save_classifier(clf: Classifier, folder: str | Path, result: FinetuneResult 
     info = {"base_model": clf.base_name, **(result.to_dict() if result else {})}
     (folder / "finetune.json").write_text(json.dumps(info, ensure_ascii=False, indent=1), "utf-8")
     return folder
-
-
-def zip_folder(folder: str | Path) -> bytes:
-    """The folder's files as zip bytes (for a download button)."""
-    import io
-    import zipfile
-    buffer = io.BytesIO()
-    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
-        for path in sorted(Path(folder).iterdir()):
-            if path.is_file():
-                archive.write(path, path.name)
-    return buffer.getvalue()
 
 
 def is_finetuned_folder(folder: str | Path) -> bool:

@@ -30,6 +30,7 @@ from lmcore.finetune_model import (Classifier, HeadChange, as_loaded, build_clas
                                    load_classifier, predict)
 from lmcore.tasks import LabelledSet, load_task, read_labelled_table, table_columns
 from ui import training_slot
+from ui.training_slot import session_id
 
 STALE_SECONDS = 30.0     # no heartbeat for this long: the page is gone, the job stops
 MAX_SAVED = 10           # fine-tuned folders kept on disk per server (oldest deleted)
@@ -82,12 +83,6 @@ def app_threads() -> int:
     except OSError:
         idle = 0.0
     return max(1, min(MAX_THREADS, int(idle + 0.5)))
-
-
-def session_id() -> str:
-    from streamlit.runtime.scriptrunner import get_script_run_ctx
-    ctx = get_script_run_ctx()
-    return ctx.session_id if ctx else "no-session"
 
 
 def busy(session: str | None = None) -> bool:

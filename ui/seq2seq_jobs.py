@@ -12,19 +12,17 @@ the owner cancels or the owner's page stops refreshing the heartbeat for STALE_S
 """
 from __future__ import annotations
 
-import io
 import shutil
 import tempfile
 import threading
 import time
-import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 import torch
 
-from lmcore.checkpoints import Checkpoint, save_checkpoint
+from lmcore.checkpoints import Checkpoint, save_checkpoint, zip_folder
 from lmcore.data import DataConfig, prepare_translation_data
 from lmcore.decoding import decode
 from lmcore.errors import UserFacingError
@@ -32,6 +30,7 @@ from lmcore.seq2seq import Seq2Seq, Seq2SeqConfig
 from lmcore.text import encode_text
 from lmcore.training import Progress, TrainConfig, TrainResult, train_model
 from ui import training_slot
+from ui.training_slot import session_id
 
 STALE_SECONDS = 30.0   # no heartbeat for this long: the page is gone, the job stops
 MAX_SAVED = 10         # trained folders kept on disk per server (oldest deleted)
@@ -84,12 +83,6 @@ _RUNNING: list[Job] = []
 _LATEST: dict[str, Job] = {}
 _SAVED: list[str] = []
 _COUNTER = [0]
-
-
-def session_id() -> str:
-    from streamlit.runtime.scriptrunner import get_script_run_ctx
-    ctx = get_script_run_ctx()
-    return ctx.session_id if ctx else "no-session"
 
 
 def busy(session: str | None = None) -> bool:
@@ -215,13 +208,3 @@ def _save(ckpt: Checkpoint) -> str:
     for path in old:
         shutil.rmtree(path, ignore_errors=True)
     return folder
-
-
-def zip_folder(folder: str) -> bytes:
-    """The checkpoint's files (safetensors, config, vocabularies) as zip bytes."""
-    buffer = io.BytesIO()
-    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
-        for path in sorted(Path(folder).iterdir()):
-            if path.is_file():
-                archive.write(path, path.name)
-    return buffer.getvalue()
