@@ -25,5 +25,6 @@ def build_navigation() -> dict[str, list]:
 
 language_picker()
 presentation.toggle()
+presentation.view_settings()
 presentation.apply()
 st.navigation(build_navigation()).run()

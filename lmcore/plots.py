@@ -115,7 +115,8 @@ def attention_grid(maps: AttentionMaps, layers: Sequence[int] | None = None,
         z = display_weights(maps, layer, head, mask)
         suffix = "" if i == 0 else str(i + 1)
         cell = dict(z=z, coloraxis="coloraxis", hoverongaps=False, xaxis=f"x{suffix}",
-                    yaxis=f"y{suffix}", hovertemplate=positions_hover)
+                    yaxis=f"y{suffix}", hovertemplate=positions_hover,
+                    name=f"{html.escape(layer_label)} {layer} · {html.escape(head_label)} {head}")
         if with_text:
             cell |= dict(text=_hover_text(queries, keys, z, query_label, key_label, weight_label),
                          hovertemplate="%{text}<extra></extra>")

@@ -11,6 +11,8 @@ import streamlit as st
 from lmcore import plots, score_demo
 from lmcore.errors import UserFacingError
 from ui.i18n import current_language, error_text, t
+from ui import url_state
+from ui.export_widgets import chart
 
 MIN_STATES, MAX_STATES = 2, 6
 SCORE_LATEX = {
@@ -95,14 +97,14 @@ def show_parameters(result: score_demo.ScoreDemoResult) -> None:
 def show_result(result: score_demo.ScoreDemoResult) -> None:
     masked = ~result.mask
     left, right = st.columns(2)
-    left.plotly_chart(plots.vector_plot(
+    chart(container=left, fig=plots.vector_plot(
         result.labels, result.encoder_states, result.weights, result.decoder_state,
         result.context, title=t("attn.fig.vectors"), query_label=t("attn.decoder_short"),
         context_label=t("attn.context_short"), masked=masked), key="attn_vectors")
     left.caption(t("attn.fig.vectors_note"))
     if result.encoder_states.shape[1] > 2:
         left.caption(t("attn.first_two_dims", d=result.encoder_states.shape[1]))
-    right.plotly_chart(plots.weights_bar(
+    chart(container=right, fig=plots.weights_bar(
         result.labels, result.weights, title=t("attn.fig.weights"),
         token_label=t("attn.col.word"), weight_label=t("attn.col.weight"), masked=masked,
         masked_label=t("attn.masked")), key="attn_weights")
@@ -123,11 +125,13 @@ def main() -> None:
     # names are translated once: format functions may be called outside this run
     preset_names = {n: t(f"attn.preset.{n}") for n in score_demo.PRESETS}
     score_names = {n: t(f"attn_core.score.{n}") for n in score_demo.SCORE_NAMES}
-    preset_name = c1.selectbox(t("attn.preset"), list(preset_names), key="attn_preset",
-                               format_func=preset_names.__getitem__)
-    score = c2.selectbox(t("attn.score_fn"), list(score_names), key="attn_score",
-                         format_func=score_names.__getitem__)
-    scale = c3.toggle(t("attn.scale"), key="attn_scale", help=t("attn.scale_help"))
+    presets, scores = list(preset_names), list(score_names)
+    preset_name = c1.selectbox(t("attn.preset"), presets, format_func=preset_names.__getitem__,
+                               key=url_state.field("attn_preset", "preset", presets[0], choices=presets))
+    score = c2.selectbox(t("attn.score_fn"), scores, format_func=score_names.__getitem__,
+                         key=url_state.field("attn_score", "score", scores[0], choices=scores))
+    scale = c3.toggle(t("attn.scale"), help=t("attn.scale_help"),
+                      key=url_state.field("attn_scale", "scale_scores", False))
     if score == "scaled_dot":
         c3.caption(t("attn.scale_always"))
     explain(score, scale)

@@ -10,6 +10,8 @@ from lmcore import plots
 from lmcore.bertviz_offline import MAX_VIEW_TOKENS
 from ui import lm_logic
 from ui import pretrained_loaders as loaders
+from ui import url_state
+from ui.export_widgets import chart, download_maps
 from ui.i18n import current_language, t
 from ui.lm_widgets import (call_or_error, call_or_stop, load_or_stop, model_label, model_picker,
                            show_notices)
@@ -20,7 +22,8 @@ LAYER, HEAD = "lmp_bert_layer", "lmp_bert_head"
 
 
 def _select_head(layer: int, head: int) -> None:
-    st.session_state[LAYER], st.session_state[HEAD] = layer, head
+    url_state.set_value(LAYER, "layer", layer, 0)
+    url_state.set_value(HEAD, "head", head, 0)
 
 
 def _on_report_select(rows: list[dict]) -> None:
@@ -44,17 +47,18 @@ lm = load_or_stop(name)
 model_label(name, lm.kind)
 
 modes = {m: t(f"lmp.input.{m}") for m in ("single", "pair")}  # labels fixed at run time
-pair = st.radio(t("lmp.input.mode"), list(modes), horizontal=True, key="lmp_bert_mode",
-                format_func=modes.__getitem__) == "pair"
+pair = st.radio(t("lmp.input.mode"), list(modes), horizontal=True, format_func=modes.__getitem__,
+                key=url_state.field("lmp_bert_mode", "mode", "single", choices=modes)) == "pair"
 cols = st.columns(2 if pair else 1)
-text_a = cols[0].text_area(t("lmp.input.sentence_a" if pair else "lmp.input.sentence"),
-                           EXAMPLE_A, key="lmp_bert_a", height=80)
-text_b = cols[1].text_area(t("lmp.input.sentence_b"), EXAMPLE_B, key="lmp_bert_b",
-                           height=80) if pair else None
+text_a = cols[0].text_area(t("lmp.input.sentence_a" if pair else "lmp.input.sentence"), height=80,
+                           key=url_state.field("lmp_bert_a", "text", EXAMPLE_A))
+text_b = cols[1].text_area(t("lmp.input.sentence_b"), height=80,
+                           key=url_state.field("lmp_bert_b", "text_b", EXAMPLE_B)) if pair else None
 opt = st.columns(2)
-words = opt[0].toggle(t("lmp.opt.words"), key="lmp_bert_words", help=t("lmp.opt.words_help"))
-hide = opt[1].toggle(t("lmp.opt.hide_special"), key="lmp_bert_hide",
-                     help=t("lmp.opt.hide_special_help"))
+words = opt[0].toggle(t("lmp.opt.words"), help=t("lmp.opt.words_help"),
+                      key=url_state.field("lmp_bert_words", "words", False))
+hide = opt[1].toggle(t("lmp.opt.hide_special"), help=t("lmp.opt.hide_special_help"),
+                     key=url_state.field("lmp_bert_hide", "hide", False))
 
 result = call_or_stop(loaders.attention, name, text_a, text_b)
 show_notices(result.notices)
@@ -68,19 +72,19 @@ st.header(t("lmp.grid.title"))
 st.caption(t("lmp.grid.help"))
 grid = plots.attention_grid(maps, layer_label=t("common.layer"), head_label=t("common.head"),
                             **_axis_labels())
-st.plotly_chart(grid, key="lmp_bert_grid", width="stretch")
+chart(grid, key="lmp_bert_grid", width="stretch")
+download_maps(maps, "attention-all-heads", key="lmp_bert_all")
 
 # ---------------------------------------------------------------- one head
 st.header(t("lmp.head.title"))
-for state_key, count in ((LAYER, maps.n_layers), (HEAD, maps.n_heads)):
-    if st.session_state.get(state_key, 0) >= count:
-        st.session_state[state_key] = 0
 pick = st.columns(2)
-layer = pick[0].selectbox(t("common.layer"), range(maps.n_layers), key=LAYER)
-head = pick[1].selectbox(t("common.head"), range(maps.n_heads), key=HEAD)
-st.plotly_chart(plots.attention_heatmap(maps, layer, head, **_axis_labels(),
-                                        title=t("lmp.head.figure_title", layer=layer, head=head)),
-                key="lmp_bert_heatmap", width="stretch")
+layer = pick[0].selectbox(t("common.layer"), range(maps.n_layers),
+                          key=url_state.field(LAYER, "layer", 0, choices=range(maps.n_layers)))
+head = pick[1].selectbox(t("common.head"), range(maps.n_heads),
+                         key=url_state.field(HEAD, "head", 0, choices=range(maps.n_heads)))
+chart(plots.attention_heatmap(maps, layer, head, **_axis_labels(),
+                              title=t("lmp.head.figure_title", layer=layer, head=head)),
+      key="lmp_bert_heatmap", width="stretch")
 
 # ---------------------------------------------------------------- bertviz
 st.header(t("lmp.bv.title"))
@@ -89,8 +93,8 @@ if n_tokens > MAX_VIEW_TOKENS:
     st.info(t("lmp.bv.too_long", limit=MAX_VIEW_TOKENS, n=n_tokens))
 else:
     views = {v: t(f"lmp.bv.{v}_tab") for v in ("head", "model")}  # one at a time: pages stay light
-    view = st.radio(t("lmp.bv.which"), list(views), horizontal=True, key="lmp_bert_view",
-                    format_func=views.__getitem__)
+    view = st.radio(t("lmp.bv.which"), list(views), horizontal=True, format_func=views.__getitem__,
+                    key=url_state.field("lmp_bert_view", "view", "head", choices=views))
     st.caption(t(f"lmp.bv.{view}_help"))
     view_html = loaders.bertviz_html(view, name, text_a, text_b, words, hide, current_language())
     st.iframe(view_html, height="content", alt=views[view])
@@ -111,9 +115,9 @@ with st.expander(t("lmp.rollout.title")):
     rolled = loaders.rollout(name, text_a, text_b, words, hide)
     up_to = st.selectbox(t("lmp.rollout.layer"), range(rolled.n_layers), index=rolled.n_layers - 1,
                          key="lmp_bert_rollout_layer")
-    st.plotly_chart(plots.attention_heatmap(rolled, up_to, 0, **_axis_labels(),
-                                            title=t("lmp.rollout.figure_title", layer=up_to)),
-                    key="lmp_bert_rollout", width="stretch")
+    chart(plots.attention_heatmap(rolled, up_to, 0, **_axis_labels(),
+                                  title=t("lmp.rollout.figure_title", layer=up_to)),
+          key="lmp_bert_rollout", width="stretch")
 
 # ---------------------------------------------------------------- fill-mask
 st.header(t("lmp.fill.title"))
@@ -140,7 +144,7 @@ else:
             fig = plots.weights_bar([g.display for g in guesses], [g.probability for g in guesses],
                                     title=t("lmp.fill.blank_n", n=i), token_label=t("lmp.word"),
                                     weight_label=t("lmp.probability"))
-            st.plotly_chart(fig, key=f"lmp_bert_fill_{i}", width="stretch")
+            chart(fig, key=f"lmp_bert_fill_{i}", width="stretch")
 
 # ---------------------------------------------------------------- next sentence
 st.header(t("lmp.nsp.title"))

@@ -15,8 +15,11 @@ from lmcore.tasks import MAX_BYTES, bundled_tasks
 from ui import finetune_jobs as jobs
 from ui import pretrained_loaders as loaders
 from ui.i18n import current_language, error_text, t
+from ui import url_state
+from ui.export_widgets import chart
 
 LRS = [1e-5, 2e-5, 3e-5, 5e-5, 1e-4, 2e-4, 3e-4]
+BATCHES = [8, 16, 32]
 DEFAULT = FinetuneConfig()
 
 
@@ -34,12 +37,14 @@ def notices(items) -> None:
 def pick_data():
     """The labelled set chosen (bundled task or upload), or None with a message shown."""
     sources = {s: t(f"ft.data.{s}") for s in ("bundled", "upload")}
-    source = st.radio(t("ft.data.source"), list(sources), horizontal=True, key="ft_source",
-                      format_func=sources.__getitem__)
+    source = st.radio(t("ft.data.source"), list(sources), horizontal=True, format_func=sources.__getitem__,
+                      key=url_state.field("ft_source", "data", "bundled", choices=sources))
     try:
         if source == "bundled":
             tasks = {n: t(f"ft.task.{n}") for n in bundled_tasks()}
-            name = st.selectbox(t("ft.task.label"), list(tasks), key="ft_task", format_func=tasks.__getitem__)
+            names = list(tasks)
+            name = st.selectbox(t("ft.task.label"), names, format_func=tasks.__getitem__,
+                                key=url_state.field("ft_task", "task", names[0], choices=names))
             st.caption(t("ft.task.credit"))
             return jobs.task(name)
         up = st.file_uploader(t("ft.upload.label"), type=["csv", "tsv", "txt"], help=t("ft.upload.help"),
@@ -79,12 +84,15 @@ def settings_form(data, running: bool) -> None:
         st.error(t("ft.model.none"))
         return
     with st.form("ft_form"):
-        model = st.selectbox(t("ft.model.label"), encoders, key="ft_model")
+        model = st.selectbox(t("ft.model.label"), encoders,
+                             key=url_state.field("ft_model", "model", encoders[0], choices=encoders))
         c1, c2, c3 = st.columns(3)
-        epochs = c1.number_input(t("ft.epochs"), 1, 10, DEFAULT.epochs, key="ft_epochs")
-        lr = c2.select_slider(t("ft.lr"), LRS, DEFAULT.lr, key="ft_lr", help=t("ft.lr.help"),
-                              format_func=lambda v: f"{v:.0e}")
-        batch = c3.selectbox(t("ft.batch_size"), [8, 16, 32], index=1, key="ft_batch")
+        epochs = c1.number_input(t("ft.epochs"), 1, 10,
+                                 key=url_state.field("ft_epochs", "epochs", DEFAULT.epochs, choices=range(1, 11)))
+        lr = c2.select_slider(t("ft.lr"), LRS, help=t("ft.lr.help"), format_func=lambda v: f"{v:.0e}",
+                              key=url_state.field("ft_lr", "lr", DEFAULT.lr, float, choices=LRS))
+        batch = c3.selectbox(t("ft.batch_size"), BATCHES,
+                             key=url_state.field("ft_batch", "batch", 16, choices=BATCHES))
         go = st.form_submit_button(t("ft.start"), type="primary", disabled=running or data is None)
     if go and data is not None:
         cfg = FinetuneConfig(model=model, epochs=int(epochs), lr=float(lr), batch_size=int(batch),
@@ -119,7 +127,7 @@ def live_progress(sid: str) -> None:
         st.progress(min(done, 1.0), text=t("ft.running", model=job.config.model, epoch=p.epoch,
                                            epochs=job.config.epochs, step=p.step, total=p.total,
                                            seconds=round(p.elapsed)))
-    st.plotly_chart(training_curves(job.steps, job.epochs, curve_labels()), key="ft_live_curves")
+    chart(training_curves(job.steps, job.epochs, curve_labels()), key="ft_live_curves")
     if st.button(t("ft.cancel"), key="ft_cancel"):
         jobs.cancel(sid)
     st.caption(t("ft.leave_note"))
@@ -151,11 +159,11 @@ def show_results(last: dict) -> None:
                 delta=f"{res.val_accuracy - res.before['val_accuracy']:+.1%}")
     c[3].metric(t("ft.metric.seconds"), t("ft.metric.seconds_value", seconds=round(res.seconds)))
     st.subheader(t("ft.curves.title"))
-    st.plotly_chart(training_curves(last["steps"], res.history, curve_labels()), key="ft_curves")
+    chart(training_curves(last["steps"], res.history, curve_labels()), key="ft_curves")
     left, right = st.columns([2, 3])
     with left:
         st.subheader(t("ft.confusion.title"))
-        st.plotly_chart(confusion_figure(res.confusion(data.validation.labels), res.label_names,
+        chart(confusion_figure(res.confusion(data.validation.labels), res.label_names,
                                          t("ft.confusion.true"), t("ft.confusion.pred")), key="ft_confusion")
     with right:
         examples_table(res, data)
@@ -207,7 +215,7 @@ def compare_section(last: dict, data, example: str) -> None:
         col.markdown(f"**{t(f'ft.compare.{key}')}**")
         col.markdown(t("ft.compare.prediction", label=md(out["labels"][best]), p=f"{probs[best]:.3f}"))
     st.markdown(f"**{t('ft.cls.title')}**")
-    st.plotly_chart(cls_attention_figure(out["before_maps"], out["after_maps"],
+    chart(cls_attention_figure(out["before_maps"], out["after_maps"],
                                          (t("ft.col.before"), t("ft.col.after")), t("common.layer")),
                     key="ft_cls")
     st.caption(t("ft.cls.caption"))
@@ -220,7 +228,7 @@ def heads_section(last: dict) -> None:
     which = st.radio(t("ft.heads.rows"), list(rows), horizontal=True, key="ft_heads_rows",
                      format_func=rows.__getitem__)
     values = change.cls_row if which == "cls" else change.all_rows
-    st.plotly_chart(head_change_figure(values, t("common.layer"), t("common.head"), t("ft.heads.colorbar")),
+    chart(head_change_figure(values, t("common.layer"), t("common.head"), t("ft.heads.colorbar")),
                     key="ft_heads")
     top = ", ".join(t("ft.heads.item", layer=l + 1, head=h + 1, value=f"{v:.2f}")
                     for l, h, v in change.top(3, cls=which == "cls"))

@@ -8,7 +8,10 @@ import streamlit as st
 from lmcore import plots
 from ui import lm_logic
 from ui import pretrained_loaders as loaders
+from ui import url_state
+from ui.export_widgets import chart
 from ui.i18n import t
+from ui.steps import stepper
 from ui.lm_widgets import call_or_stop, load_or_stop, model_label, model_picker, show_notices
 
 EXAMPLE = "ROMEO:\nBut soft, what light"
@@ -36,28 +39,32 @@ with st.sidebar:
 lm = load_or_stop(name)
 model_label(name, lm.kind)
 
-prompt = st.text_area(t("lmp.gpt.prompt"), EXAMPLE, key="lmp_gpt_prompt", height=90)
+prompt = st.text_area(t("lmp.gpt.prompt"), height=90, key=url_state.field("lmp_gpt_prompt", "text", EXAMPLE))
 cols = st.columns(3)
-temperature = cols[0].slider(t("lmp.gpt.temperature"), 0.1, 2.0, 1.0, 0.1, key="lmp_gpt_temp",
-                             help=t("lmp.gpt.temperature_help"))
-top_k = cols[1].slider(t("lmp.gpt.top_k"), 1, 50, 10, key="lmp_gpt_topk", help=t("lmp.gpt.top_k_help"))
-seed = int(cols[2].number_input(t("lmp.gpt.seed"), 0, 9999, 0, key="lmp_gpt_seed",
-                                help=t("lmp.gpt.seed_help")))
+TEMPERATURES = [round(0.1 * i, 1) for i in range(1, 21)]
+temperature = cols[0].slider(t("lmp.gpt.temperature"), 0.1, 2.0, step=0.1, help=t("lmp.gpt.temperature_help"),
+                             key=url_state.field("lmp_gpt_temp", "temperature", 1.0, lambda v: round(float(v), 1), TEMPERATURES))
+top_k = cols[1].slider(t("lmp.gpt.top_k"), 1, 50, help=t("lmp.gpt.top_k_help"),
+                       key=url_state.field("lmp_gpt_topk", "top_k", 10, choices=range(1, 51)))
+seed = int(cols[2].number_input(t("lmp.gpt.seed"), 0, 9999, help=t("lmp.gpt.seed_help"),
+                                key=url_state.field("lmp_gpt_seed", "seed", 0, choices=range(10000))))
 
 # ---------------------------------------------------------------- next token
 st.header(t("lmp.gpt.next_title"))
 st.caption(t("lmp.gpt.next_help"))
 nxt = call_or_stop(loaders.next_token, name, prompt, top_k, temperature)
 show_notices(nxt.notices)
-st.plotly_chart(plots.weights_bar([p.display for p in nxt.predictions],
-                                  [p.probability for p in nxt.predictions],
-                                  token_label=t("lmp.token"), weight_label=t("lmp.probability")),
-                key="lmp_gpt_next", width="stretch")
+chart(plots.weights_bar([p.display for p in nxt.predictions], [p.probability for p in nxt.predictions],
+                        token_label=t("lmp.token"), weight_label=t("lmp.probability")),
+      key="lmp_gpt_next", width="stretch")
 
 # ---------------------------------------------------------------- generation
 st.header(t("lmp.gpt.gen_title"))
 st.caption(t("lmp.gpt.gen_help"))
 settings = lm_logic.GenSettings(name, prompt, top_k, temperature, seed)
+if SETTINGS not in st.session_state:  # first run: a shared link may say how far it went
+    st.session_state[STEPS] = url_state.from_url("tokens", 0, int, range(MAX_STEPS + 1))[0]
+    st.session_state[SETTINGS] = settings
 if st.session_state.get(SETTINGS) != settings:  # new prompt or sampling: start again
     st.session_state[SETTINGS], st.session_state[STEPS] = settings, 0
 buttons = st.columns(3)
@@ -76,6 +83,7 @@ if play:  # show the tokens arriving one by one, then keep the result
         time.sleep(0.15)
     st.session_state[STEPS] = target
 n_steps = st.session_state[STEPS]
+url_state.publish("tokens", n_steps, 0)
 trace = call_or_stop(loaders.generation, name, prompt, n_steps, top_k, temperature, seed)
 show_notices(trace.notices[len(nxt.notices):])
 text_box.text(trace.text)
@@ -89,10 +97,10 @@ if trace.steps:
                  hide_index=True, width="stretch", key="lmp_gpt_table")
     shown = len(trace.steps)
     if shown > 1:
-        shown = st.slider(t("lmp.gpt.step_pick"), 1, len(trace.steps), len(trace.steps),
-                          key="lmp_gpt_step_pick")
+        shown = stepper("lmp_gpt_step_pick", len(trace.steps), signature=(settings, len(trace.steps)),
+                        start=len(trace.steps), label=t("lmp.gpt.step_pick"))
     step = trace.steps[shown - 1]
-    st.plotly_chart(plots.weights_bar(
+    chart(plots.weights_bar(
         [r.display for r in step.rivals], [r.probability for r in step.rivals],
         title=t("lmp.gpt.rivals_title", n=shown, token=step.chosen.display),
         token_label=t("lmp.token"), weight_label=t("lmp.probability")),
@@ -100,7 +108,7 @@ if trace.steps:
     row_maps = lm_logic.new_token_maps(
         step.attention, trace.final.maps.key_tokens,
         lambda layer, head: t("lmp.gpt.row_label", layer=layer, head=head))
-    st.plotly_chart(plots.attention_heatmap(
+    chart(plots.attention_heatmap(
         row_maps, 0, 0, title=t("lmp.gpt.new_attn_title", n=shown, token=step.chosen.display),
         query_label=t("lmp.gpt.heads_axis"), key_label=t("common.key"),
         weight_label=t("common.weight")), key="lmp_gpt_new_attn", width="stretch")
@@ -111,12 +119,11 @@ else:
 st.header(t("lmp.gpt.causal_title"))
 st.caption(t("lmp.gpt.causal_help"))
 final = trace.final.maps
-for state_key, count in (("lmp_gpt_layer", final.n_layers), ("lmp_gpt_head", final.n_heads)):
-    if st.session_state.get(state_key, 0) >= count:
-        st.session_state[state_key] = 0
 pick = st.columns(2)
-layer = pick[0].selectbox(t("common.layer"), range(final.n_layers), key="lmp_gpt_layer")
-head = pick[1].selectbox(t("common.head"), range(final.n_heads), key="lmp_gpt_head")
-st.plotly_chart(plots.attention_heatmap(final, layer, head, **_axis_labels(),
-                                        title=t("lmp.head.figure_title", layer=layer, head=head)),
-                key="lmp_gpt_causal", width="stretch")
+layer = pick[0].selectbox(t("common.layer"), range(final.n_layers),
+                          key=url_state.field("lmp_gpt_layer", "layer", 0, choices=range(final.n_layers)))
+head = pick[1].selectbox(t("common.head"), range(final.n_heads),
+                         key=url_state.field("lmp_gpt_head", "head", 0, choices=range(final.n_heads)))
+chart(plots.attention_heatmap(final, layer, head, **_axis_labels(),
+                              title=t("lmp.head.figure_title", layer=layer, head=head)),
+      key="lmp_gpt_causal", width="stretch")

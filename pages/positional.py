@@ -14,6 +14,8 @@ from lmcore import plots, positional as P, self_attention_steps as S
 from lmcore.errors import UserFacingError
 from lmcore.tf_figures import matrix_heatmap, waves_figure
 from ui.i18n import error_text, t
+from ui import url_state
+from ui.export_widgets import chart
 
 DEFAULT_SENTENCE = "the small cat chased a big dog"
 
@@ -38,10 +40,12 @@ def sinusoid_section() -> None:
     st.latex(r"PE_{(pos,\,2i)} = \sin\!\left(\frac{pos}{10000^{2i/d_{model}}}\right),\quad "
              r"PE_{(pos,\,2i+1)} = \cos\!\left(\frac{pos}{10000^{2i/d_{model}}}\right)")
     c1, c2 = st.columns(2)
-    d_model = c1.slider("d_model", 8, 512, 128, step=8, key="pos_d_model")
-    length = c2.slider(t("tf.pos.length"), 2, 256, 64, key="pos_length")
+    d_model = c1.slider("d_model", 8, 512, step=8,
+                        key=url_state.field("pos_d_model", "d_model", 128, choices=range(8, 513, 8)))
+    length = c2.slider(t("tf.pos.length"), 2, 256,
+                       key=url_state.field("pos_length", "length", 64, choices=range(2, 257)))
     pe = sinusoid(length, d_model)
-    st.plotly_chart(matrix_heatmap(pe, title=t("tf.pos.fig.sin"), row_title=t("tf.pos.position"),
+    chart(matrix_heatmap(pe, title=t("tf.pos.fig.sin"), row_title=t("tf.pos.position"),
                                    col_title=t("tf.pos.dimension"), value_label=t("tf.steps.value"),
                                    zmin=-1.0, zmax=1.0, height=420), key="pos_sin")
     st.caption(t("tf.pos.sin_note"))
@@ -49,20 +53,20 @@ def sinusoid_section() -> None:
     default = sorted({0, 1, min(6, d_model - 1), d_model // 2, d_model - 2})
     dims = st.multiselect(t("tf.pos.dims"), list(range(d_model)), default=default,
                           key=f"pos_dims_{d_model}")
-    st.plotly_chart(waves_figure(pe, dims, title=t("tf.pos.fig.waves"),
+    chart(waves_figure(pe, dims, title=t("tf.pos.fig.waves"),
                                  position_label=t("tf.pos.position"), value_label=t("tf.steps.value"),
                                  dim_label=t("tf.pos.dimension")), key="pos_waves")
     wl = P.wavelengths(d_model)
     st.caption(t("tf.pos.waves_note", short=f"{wl[0]:.1f}", long=f"{wl[-1]:,.0f}"))
     st.subheader(t("tf.pos.h.similarity"))
     c3, c4 = st.columns(2)
-    c3.plotly_chart(matrix_heatmap(P.position_similarity(pe), title=t("tf.pos.fig.sim_sin"),
+    chart(container=c3, fig=matrix_heatmap(P.position_similarity(pe), title=t("tf.pos.fig.sim_sin"),
                                    row_title=t("tf.pos.position"), col_title=t("tf.pos.position"),
                                    value_label=t("tf.pos.cosine"), zmin=-1.0, zmax=1.0),
                     key="pos_sim_sin")
     c3.caption(t("tf.pos.sim_note"))
     rope = P.rotary_similarity(length, min(d_model, 64))
-    c4.plotly_chart(matrix_heatmap(rope, title=t("tf.pos.fig.rope"), row_title=t("tf.pos.position"),
+    chart(container=c4, fig=matrix_heatmap(rope, title=t("tf.pos.fig.rope"), row_title=t("tf.pos.position"),
                                    col_title=t("tf.pos.position"), value_label=t("tf.pos.dot")),
                     key="pos_rope")
     c4.caption(t("tf.pos.rope_note"))
@@ -74,7 +78,8 @@ def learned_section() -> None:
     if not tables:
         st.info(t("tf.pos.no_learned"))
         return
-    name = st.selectbox(t("common.model"), list(tables), key="pos_learned_model")
+    name = st.selectbox(t("common.model"), list(tables),
+                        key=url_state.field("pos_learned_model", "model", list(tables)[0], choices=tables))
     table = tables[name]
     shown = st.number_input(t("tf.pos.rows"), 2, 4096, min(64, len(table)), key="pos_rows",
                             help=t("tf.pos.rows_help", n=len(table)))
@@ -86,10 +91,10 @@ def learned_section() -> None:
     part = table[: int(shown)]
     st.caption(t("tf.pos.learned_caption", name=name, rows=table.shape[0], dims=table.shape[1]))
     c1, c2 = st.columns(2)
-    c1.plotly_chart(matrix_heatmap(part, title=t("tf.pos.fig.learned", name=name),
+    chart(container=c1, fig=matrix_heatmap(part, title=t("tf.pos.fig.learned", name=name),
                                    row_title=t("tf.pos.position"), col_title=t("tf.pos.dimension"),
                                    value_label=t("tf.steps.value"), height=420), key="pos_learned")
-    c2.plotly_chart(matrix_heatmap(P.position_similarity(part), title=t("tf.pos.fig.sim_learned"),
+    chart(container=c2, fig=matrix_heatmap(P.position_similarity(part), title=t("tf.pos.fig.sim_learned"),
                                    row_title=t("tf.pos.position"), col_title=t("tf.pos.position"),
                                    value_label=t("tf.pos.cosine"), zmin=-1.0, zmax=1.0, height=420),
                     key="pos_learned_sim")
@@ -99,12 +104,17 @@ def learned_section() -> None:
 def order_section() -> None:
     st.header(t("tf.pos.h.order"))
     st.write(t("tf.pos.order_intro"))
-    text = st.text_input(t("tf.steps.text"), DEFAULT_SENTENCE, max_chars=300, key="pos_order_text")
+    text = st.text_input(t("tf.steps.text"), max_chars=300,
+                         key=url_state.field("pos_order_text", "text", DEFAULT_SENTENCE))
     c1, c2, c3, c4 = st.columns(4)
-    with_positions = c1.toggle(t("tf.pos.with_positions"), key="pos_with_positions")
-    seed = int(c2.number_input(t("tf.pos.shuffle_seed"), 0, 10_000, 1, key="pos_seed"))
-    layer = c3.selectbox(t("common.layer"), list(range(6)), index=1, key="pos_order_layer")
-    head = c4.selectbox(t("common.head"), list(range(12)), index=0, key="pos_order_head")
+    with_positions = c1.toggle(t("tf.pos.with_positions"),
+                               key=url_state.field("pos_with_positions", "positions", False))
+    seed = int(c2.number_input(t("tf.pos.shuffle_seed"), 0, 10_000,
+                               key=url_state.field("pos_seed", "seed", 1, choices=range(10_001))))
+    layer = c3.selectbox(t("common.layer"), list(range(6)),
+                         key=url_state.field("pos_order_layer", "layer", 1, choices=range(6)))
+    head = c4.selectbox(t("common.head"), list(range(12)),
+                        key=url_state.field("pos_order_head", "head", 0, choices=range(12)))
     try:
         demo = order_demo(text, seed, with_positions, layer, head)
     except UserFacingError as error:
@@ -113,9 +123,9 @@ def order_section() -> None:
     labels = dict(query_label=t("common.query"), key_label=t("common.key"),
                   weight_label=t("common.weight"))
     left, right = st.columns(2)
-    left.plotly_chart(plots.attention_heatmap(demo.original, title=t("tf.pos.fig.original"), **labels),
+    chart(container=left, fig=plots.attention_heatmap(demo.original, title=t("tf.pos.fig.original"), **labels),
                       key="pos_order_a")
-    right.plotly_chart(plots.attention_heatmap(demo.shuffled, title=t("tf.pos.fig.shuffled"), **labels),
+    chart(container=right, fig=plots.attention_heatmap(demo.shuffled, title=t("tf.pos.fig.shuffled"), **labels),
                        key="pos_order_b")
     st.metric(t("tf.pos.difference"), f"{demo.difference:.6f}")
     if demo.difference < 1e-3:

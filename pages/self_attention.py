@@ -15,6 +15,8 @@ from lmcore.transformer_models import TRANSFORMERS
 from lmcore.translators import bundled_path, load_translator
 from ui.i18n import error_text, t
 from ui.seq2seq_widgets import md_escape
+from ui import url_state
+from ui.export_widgets import chart
 
 # MiniLM reads English only, so the example stays English in both languages.
 DEFAULT_TEXT = "The animal didn't cross the street because it was tired."
@@ -46,19 +48,23 @@ def controls() -> dict:
     names |= {n: t("tf.steps.source.tf", model=t(f"tf.model.{n}")) for n in transformer_names()}
     names[S.RANDOM] = t("tf.steps.source.random")
     source = c1.selectbox(t("common.model"), list(names), format_func=names.__getitem__,
-                          key="sa_source")
+                          key=url_state.field("sa_source", "model", S.MINILM, choices=names))
     n_layers, n_heads = source_shape(source)
-    layer = c2.selectbox(t("common.layer"), list(range(n_layers)), key=f"sa_layer_{source}")
-    head = c3.selectbox(t("common.head"), list(range(n_heads)), key=f"sa_head_{source}")
-    causal = c4.toggle(t("tf.steps.causal"), key="sa_causal", help=t("tf.steps.causal_help"))
+    layer = c2.selectbox(t("common.layer"), list(range(n_layers)),
+                         key=url_state.field(f"sa_layer_{source}", "layer", 0, choices=range(n_layers)))
+    head = c3.selectbox(t("common.head"), list(range(n_heads)),
+                        key=url_state.field(f"sa_head_{source}", "head", 0, choices=range(n_heads)))
+    causal = c4.toggle(t("tf.steps.causal"), help=t("tf.steps.causal_help"),
+                       key=url_state.field("sa_causal", "causal", False))
     label = t("tf.steps.text_any" if source in EXAMPLES else "tf.steps.text")
-    text = st.text_area(label, EXAMPLES.get(source, DEFAULT_TEXT), max_chars=2000, key=f"sa_text_{source}")
+    text = st.text_area(label, max_chars=2000,
+                        key=url_state.field(f"sa_text_{source}", "text", EXAMPLES.get(source, DEFAULT_TEXT)))
     return dict(text=text, source=source, layer=layer, head=head, causal=causal)
 
 
 def matrix(col, values, rows, cols, title_key: str, value_key: str = "tf.steps.value",
            **kw) -> None:
-    col.plotly_chart(matrix_heatmap(values, rows, cols, title=t(title_key),
+    chart(container=col, fig=matrix_heatmap(values, rows, cols, title=t(title_key),
                                     value_label=t(value_key), **kw), key=f"sa_{title_key}")
 
 
@@ -78,7 +84,7 @@ def show_head(steps: S.LayerSteps, head: int) -> None:
     c3, c4 = st.columns(2)
     matrix(c3, h.masked, toks, toks, "tf.steps.masked")
     c3.caption(t("tf.steps.masked_note" if steps.causal else "tf.steps.unmasked_note"))
-    c4.plotly_chart(plots.attention_heatmap(
+    chart(container=c4, fig=plots.attention_heatmap(
         steps.maps(), 0, head, title=t("tf.steps.softmax"), query_label=t("common.query"),
         key_label=t("common.key"), weight_label=t("common.weight")), key="sa_softmax")
     c4.latex(r"A = \mathrm{softmax}(S / \sqrt{d_k})")
@@ -90,7 +96,7 @@ def show_head(steps: S.LayerSteps, head: int) -> None:
 def show_multihead(steps: S.LayerSteps) -> None:
     st.subheader(t("tf.steps.h.multi", heads=len(steps.heads)))
     st.latex(r"\mathrm{MultiHead}(X) = \mathrm{Concat}(Z_1, \dots, Z_h)\, W^O")
-    st.plotly_chart(plots.attention_grid(
+    chart(plots.attention_grid(
         steps.maps(), title=t("tf.steps.all_heads"), layer_label=t("common.layer"),
         head_label=t("common.head"), query_label=t("common.query"), key_label=t("common.key"),
         weight_label=t("common.weight")), key="sa_grid")

@@ -10,6 +10,8 @@ from lmcore.errors import UserFacingError
 from ui import seq2seq_loaders as loaders
 from ui.i18n import error_text, t
 from ui.seq2seq_widgets import bleu_by_length, md_escape, model_label, model_select, show_notices, vector_strip
+from ui import url_state
+from ui.export_widgets import chart
 
 PLAIN = "s2s-en-fr-plain"
 MAX_CHARS = 5000
@@ -25,7 +27,7 @@ def translate_plain(text: str) -> None:
         return
     show_notices(result.notices)
     st.markdown(f"**{t('s2sp.s2s.translation')}** {md_escape(result.translation) or '—'}")
-    st.plotly_chart(vector_strip(view["context"][None, :], [t("s2sp.s2s.context_row")],
+    chart(vector_strip(view["context"][None, :], [t("s2sp.s2s.context_row")],
                                  t("s2sp.s2s.context_title", n=len(view["context"])),
                                  t("s2sp.dimension"), t("s2sp.value")), key="s2sp_context")
     st.caption(t("s2sp.s2s.context_caption", words=len(view["source_tokens"]), n=len(view["context"])))
@@ -39,7 +41,8 @@ def compare_attention(text: str) -> None:
     if not attentive:
         st.info(t("s2sp.model_missing", name="s2s-en-fr-bahdanau"))
         return
-    name = model_select(t("s2sp.s2s.attention_model"), attentive, "s2sp_s2s_attn", "s2s-en-fr-bahdanau")
+    name = model_select(t("s2sp.s2s.attention_model"), attentive, "s2sp_s2s_attn", "s2s-en-fr-bahdanau",
+                        param="model")
     try:
         result = loaders.translate(name, text)
     except UserFacingError as error:
@@ -51,7 +54,7 @@ def compare_attention(text: str) -> None:
         st.info(t("s2s.no_attention_trace"))
         return
     words = [s.token for s in result.steps]
-    st.plotly_chart(vector_strip(np.stack(contexts), words, t("s2sp.s2s.contexts_title"),
+    chart(vector_strip(np.stack(contexts), words, t("s2sp.s2s.contexts_title"),
                                  t("s2sp.dimension"), t("s2sp.value")), key="s2sp_contexts")
     st.caption(t("s2sp.s2s.contexts_caption"))
 
@@ -65,11 +68,11 @@ def quality_chart() -> None:
         st.code("python -m lmcore evaluate --report", language="bash")
         return
     metrics = {"bleu": t("s2s.bleu"), "chrf": t("s2s.chrf")}
-    metric = st.radio(t("s2sp.s2s.metric"), list(metrics), horizontal=True, key="s2sp_metric",
-                      format_func=metrics.__getitem__)
+    metric = st.radio(t("s2sp.s2s.metric"), list(metrics), horizontal=True, format_func=metrics.__getitem__,
+                      key=url_state.field("s2sp_metric", "metric", "bleu", choices=metrics))
     en_fr = {n: t(model_label(n)) for n, m in report["models"].items() if m.get("source_lang") == "en"}
     names = en_fr or {n: t(model_label(n)) for n in report["models"]}
-    st.plotly_chart(bleu_by_length(report, metric, names, t("s2s.bucket"), metrics[metric]), key="s2sp_bleu")
+    chart(bleu_by_length(report, metric, names, t("s2s.bucket"), metrics[metric]), key="s2sp_bleu")
     st.caption(t("s2sp.s2s.quality_caption"))
     st.code("python -m lmcore evaluate --report", language="bash")
 
@@ -81,9 +84,10 @@ if PLAIN not in {m.name for m in loaders.translator_choices()}:
 else:
     examples = {"short": t("s2sp.s2s.example_short"), "long": t("s2sp.s2s.example_long")}
     names = {k: t(f"s2sp.s2s.example_{k}_name") for k in examples}
-    pick = st.radio(t("s2sp.s2s.examples"), list(examples), horizontal=True, key="s2sp_s2s_example",
-                    format_func=names.__getitem__)
-    text = st.text_area(t("s2sp.s2s.input"), examples[pick], max_chars=MAX_CHARS, key=f"s2sp_s2s_text_{pick}")
+    pick = st.radio(t("s2sp.s2s.examples"), list(examples), horizontal=True, format_func=names.__getitem__,
+                    key=url_state.field("s2sp_s2s_example", "example", "short", choices=examples))
+    text = st.text_area(t("s2sp.s2s.input"), max_chars=MAX_CHARS,
+                        key=url_state.field(f"s2sp_s2s_text_{pick}", "text", examples[pick]))
     st.caption(t("s2sp.s2s.plain_model", model=t(model_label(PLAIN))))
     translate_plain(text)
     compare_attention(text)

@@ -15,6 +15,7 @@ from ui import seq2seq_jobs as jobs
 from ui import seq2seq_loaders as loaders
 from ui import seq2seq_widgets as w
 from ui.i18n import error_text, t
+from ui.export_widgets import chart
 
 LANGS = ("en", "fr", "ko", "de", "es", "ja", "zh")
 SIZES = (32, 64, 128, 256)
@@ -97,7 +98,7 @@ def live_progress(sid: str) -> None:
         done = ((p.epoch - 1) * p.total + p.step) / (p.total * total_epochs)
         st.progress(min(done, 1.0), text=t("s2s.train.progress", epoch=p.epoch, step=p.step, total=p.total,
                                            loss=f"{p.loss:.3f}"))
-    st.plotly_chart(curve(list(job.steps), list(job.epochs)), key="s2sp_live_curve")
+    chart(curve(list(job.steps), list(job.epochs)), key="s2sp_live_curve")
     if st.button(t("s2sp.train.cancel"), key="s2sp_cancel"):
         jobs.cancel(sid)
     st.caption(t("s2sp.train.leave_note"))
@@ -137,13 +138,13 @@ def snapshot_view(last: dict) -> None:
     fig = attention_heatmap(maps, query_label=t("s2sp.steps.output"), key_label=t("s2sp.steps.source"),
                             weight_label=t("common.weight"))
     fig.update_layout(height=min(900, max(260, 150 + 30 * len(snap["output"]))))
-    st.plotly_chart(fig, key="s2sp_snap_map")
+    chart(fig, key="s2sp_snap_map")
 
 
 def show_results(last: dict) -> None:
     st.success(t(f"s2s.train.{last['stopped']}") + " " +
                t("s2sp.train.done_facts", seconds=round(last["seconds"]), best=last["best_epoch"]))
-    st.plotly_chart(curve(last["steps"], last["epochs"]), key="s2sp_curve")
+    chart(curve(last["steps"], last["epochs"]), key="s2sp_curve")
     snapshot_view(last)
     st.download_button(t("s2sp.train.download"), jobs.zip_folder(last["folder"]), file_name="seq2seq-model.zip",
                        mime="application/zip", key="s2sp_download")

@@ -17,9 +17,13 @@ from lmcore.transformer_models import TRANSFORMERS, TransformerView, head_statis
 from lmcore.translators import bundled_path, load_translator
 from ui.i18n import error_text, t
 from ui.seq2seq_widgets import md_escape
+from ui import url_state
+from ui.export_widgets import chart
+from ui.steps import stepper
 
 EXAMPLES = {"tf-en-fr": "She is reading a book in the garden.", "tf-ko-en": "나는 어제 친구와 영화를 봤어요."}
 KINDS = ("encoder", "decoder", "cross")
+BEAMS = [1, 2, 3, 5]
 
 
 @st.cache_data(max_entries=32, show_spinner=False)
@@ -49,24 +53,26 @@ def show_maps(view: TransformerView) -> tuple[str, int, int]:
     st.subheader(t("tf.page.h.maps"))
     names = {k: t(f"tf.page.kind.{k}") for k in KINDS}
     c1, c2, c3 = st.columns([2, 1, 1])
-    kind = c1.radio(t("tf.page.kind"), KINDS, format_func=names.__getitem__, key="tf_kind",
-                    horizontal=True)
+    kind = c1.radio(t("tf.page.kind"), KINDS, format_func=names.__getitem__, horizontal=True,
+                    key=url_state.field("tf_kind", "kind", KINDS[0], choices=KINDS))
     maps = view.trace[kind]
-    layer = c2.selectbox(t("common.layer"), list(range(maps.n_layers)), key="tf_layer")
-    head = c3.selectbox(t("common.head"), list(range(maps.n_heads)), key="tf_head")
+    layer = c2.selectbox(t("common.layer"), list(range(maps.n_layers)),
+                         key=url_state.field("tf_layer", "layer", 0, choices=range(maps.n_layers)))
+    head = c3.selectbox(t("common.head"), list(range(maps.n_heads)),
+                        key=url_state.field("tf_head", "head", 0, choices=range(maps.n_heads)))
     st.caption(t(f"tf.page.kind_help.{kind}"))
     left, right = st.columns([3, 2])
-    left.plotly_chart(plots.attention_heatmap(
+    chart(container=left, fig=plots.attention_heatmap(
         maps, layer, head, title=t("tf.page.fig.one", kind=names[kind], layer=layer, head=head),
         **labels()), key="tf_one")
     entropy, distance = head_statistics(maps)
-    right.plotly_chart(head_summary_figure(
+    chart(container=right, fig=head_summary_figure(
         entropy, distance, layer, head_label=t("common.head"), entropy_label=t("tf.page.entropy"),
         distance_label=t("tf.page.distance"), title=t("tf.page.fig.summary", layer=layer)),
         key="tf_summary")
     right.caption(t("tf.page.summary_note", low=int(np.argmin(entropy[layer])),
                     high=int(np.argmax(entropy[layer]))))
-    st.plotly_chart(plots.attention_grid(
+    chart(plots.attention_grid(
         maps, layers=[layer], title=t("tf.page.fig.grid", kind=names[kind], layer=layer),
         layer_label=t("common.layer"), head_label=t("common.head"), **labels()), key="tf_grid")
     return kind, layer, head
@@ -78,22 +84,22 @@ def show_steps(view: TransformerView, layer: int, head: int) -> None:
     n = min(len(steps), cross.weights.shape[2])
     if n == 0:
         return
-    step = st.slider(t("tf.page.step"), 1, n, 1, key="tf_step") if n > 1 else 1
+    step = stepper("tf_step", n, signature=(view.result.translation, n), label=t("tf.page.step"))
     chosen = steps[step - 1]
     st.markdown(t("tf.page.step_text", step=step, prefix=md_escape(" ".join(view.decoder_inputs[:step])),
                   token=md_escape(chosen.token), prob=f"{chosen.prob:.2f}"))
     c1, c2 = st.columns(2)
     top = chosen.top_k
-    c1.plotly_chart(plots.weights_bar([w for w, _ in top], [p for _, p in top],
+    chart(container=c1, fig=plots.weights_bar([w for w, _ in top], [p for _, p in top],
                                       title=t("tf.page.fig.topk"), token_label=t("tf.page.word"),
                                       weight_label=t("tf.page.prob")), key="tf_topk")
-    c2.plotly_chart(plots.weights_bar(cross.key_tokens, cross.head(layer, head)[step - 1],
+    chart(container=c2, fig=plots.weights_bar(cross.key_tokens, cross.head(layer, head)[step - 1],
                                       title=t("tf.page.fig.step_cross", layer=layer, head=head),
                                       token_label=t("common.key"), weight_label=t("common.weight")),
                     key="tf_step_cross")
     grown = AttentionMaps(cross.weights[:, :, :step], cross.query_tokens[:step], cross.key_tokens, "cross")
     fig = plots.attention_heatmap(grown, layer, head, title=t("tf.page.fig.grown"), **labels())
-    st.plotly_chart(fig.update_layout(height=220 + 28 * step), key="tf_grown")
+    chart(fig.update_layout(height=220 + 28 * step), key="tf_grown")
 
 
 def show_causal_mask(view: TransformerView) -> None:
@@ -101,7 +107,7 @@ def show_causal_mask(view: TransformerView) -> None:
     toks = view.decoder_inputs
     mask = np.tril(np.ones((len(toks), len(toks))))
     left, right = st.columns([2, 3])
-    left.plotly_chart(matrix_heatmap(mask, toks, toks, title=t("tf.page.fig.mask"),
+    chart(container=left, fig=matrix_heatmap(mask, toks, toks, title=t("tf.page.fig.mask"),
                                      row_title=t("common.query"), col_title=t("common.key"),
                                      value_label=t("tf.page.may_attend"), zmin=0.0, zmax=1.0,
                                      colorscale="Greys", symmetric=False), key="tf_mask")
@@ -117,9 +123,11 @@ def main() -> None:
         return
     c1, c2 = st.columns([3, 1])
     titles = {n: t(f"tf.model.{n}") for n in names}  # translated now, not when formatting later
-    name = c1.selectbox(t("common.model"), names, key="tf_model", format_func=titles.__getitem__)
-    beam = c2.selectbox(t("tf.page.beam"), [1, 2, 3, 5], key="tf_beam")
-    text = st.text_input(t("tf.page.text"), EXAMPLES[name], max_chars=2000, key=f"tf_text_{name}")
+    name = c1.selectbox(t("common.model"), names, format_func=titles.__getitem__,
+                        key=url_state.field("tf_model", "model", names[0], choices=names))
+    beam = c2.selectbox(t("tf.page.beam"), BEAMS, key=url_state.field("tf_beam", "beam", 1, choices=BEAMS))
+    text = st.text_input(t("tf.page.text"), max_chars=2000,
+                         key=url_state.field(f"tf_text_{name}", "text", EXAMPLES[name]))
     try:
         view = run_translation(name, text, beam)
     except UserFacingError as error:

@@ -2,8 +2,6 @@
 the source, the word chosen and its rivals, greedy vs beam, Bahdanau vs Luong."""
 from __future__ import annotations
 
-import time
-
 import pandas as pd
 import streamlit as st
 
@@ -11,7 +9,10 @@ from lmcore.errors import UserFacingError
 from lmcore.plots import attention_heatmap
 from ui import seq2seq_loaders as loaders
 from ui import seq2seq_widgets as w
+from ui import url_state
+from ui.export_widgets import chart
 from ui.i18n import error_text, t
+from ui.steps import autoplay, stepper
 
 MAX_CHARS = 5000
 EXAMPLES = {"en": "The cat is sleeping on the bed.", "ko": "나는 학교에 간다."}
@@ -22,21 +23,7 @@ def heatmap(maps, shown: int | None, key: str, title: str | None = None) -> None
     fig = attention_heatmap(maps, title=title, query_label=t("s2sp.steps.output"),
                             key_label=t("s2sp.steps.source"), weight_label=t("common.weight"))
     fig.update_layout(height=min(900, max(260, 150 + 30 * len(maps.query_tokens))))
-    st.plotly_chart(fig, key=key)
-
-
-def controls(key: str, n: int) -> int:
-    """Back / Next / Play / Reset; the step shown (1..n) lives in session_state[key]."""
-    step = st.session_state.get(key, 1)
-    playing = st.session_state.get(key + "_play", False)
-    cols = st.columns(4)
-    for col, action in zip(cols, w.ACTIONS):
-        if col.button(t(f"s2sp.steps.{action}"), key=f"s2sp_{action}", width="stretch"):
-            step = 1 if action == "play" and step >= n else w.advance(step, n, action)
-            playing = action == "play" and step < n
-    st.session_state[key], st.session_state[key + "_play"] = step, playing
-    st.progress(step / n, text=t("s2sp.steps.step_of", step=step, total=n))
-    return step
+    chart(fig, key=key)
 
 
 def step_detail(result, step: int) -> None:
@@ -49,14 +36,14 @@ def step_detail(result, step: int) -> None:
         if view.weights is None:
             st.info(t("s2s.no_attention_trace"))
         else:
-            st.plotly_chart(w.scores_and_weights(result.source_tokens, view.scores, view.weights,
-                                                 t("s2sp.steps.scores"), t("s2sp.steps.weights"),
-                                                 t("s2sp.steps.source")), key="s2sp_step_bars")
+            chart(w.scores_and_weights(result.source_tokens, view.scores, view.weights,
+                                       t("s2sp.steps.scores"), t("s2sp.steps.weights"),
+                                       t("s2sp.steps.source")), key="s2sp_step_bars")
             if view.scores is None:
                 st.caption(t("s2sp.steps.transformer_note"))
     with right:
         st.markdown(f"**{t('s2sp.steps.topk_title')}**")
-        st.plotly_chart(w.topk_bar(view.top_k, view.token, t("s2sp.steps.probability")), key="s2sp_topk")
+        chart(w.topk_bar(view.top_k, view.token, t("s2sp.steps.probability")), key="s2sp_topk")
         st.caption(t("s2sp.steps.chosen", word=w.md_escape(view.token), p=f"{view.prob:.3f}"))
         if result.beam > 1:
             st.caption(t("s2sp.steps.beam_note"))
@@ -83,7 +70,7 @@ def compare_kinds(text: str, model_name: str, infos) -> None:
     for i, col in enumerate(cols):
         with col:
             default = prefer[i] if prefer[i] in [m.name for m in same] else same[i].name
-            name = w.model_select(t("common.model"), same, f"s2sp_cmp_{i}", default)
+            name = w.model_select(t("common.model"), same, f"s2sp_cmp_{i}", default, param=f"cmp{i + 1}")
             try:
                 result = loaders.translate(name, text)
             except UserFacingError as error:
@@ -109,14 +96,16 @@ infos = loaders.translator_choices()
 if not infos:
     st.warning(t("s2sp.model_missing", name="s2s-en-fr-bahdanau"))
     st.stop()
-name = w.model_select(t("common.model"), infos, "s2sp_model", "s2s-en-fr-bahdanau")
+name = w.model_select(t("common.model"), infos, "s2sp_model", "s2s-en-fr-bahdanau", param="model")
 lang = next(m.source_lang for m in infos if m.name == name)
-text = st.text_area(t("s2sp.steps.input"), EXAMPLES.get(lang, EXAMPLES["en"]), max_chars=MAX_CHARS,
-                    key=f"s2sp_text_{lang}")
+text = st.text_area(t("s2sp.steps.input"), max_chars=MAX_CHARS,
+                    key=url_state.field(f"s2sp_text_{lang}", "text", EXAMPLES.get(lang, EXAMPLES["en"])))
 modes = {"greedy": t("s2sp.steps.greedy"), "beam": t("s2sp.steps.beam")}
 c1, c2 = st.columns(2)
-mode = c1.radio(t("s2sp.steps.mode"), list(modes), horizontal=True, key="s2sp_mode", format_func=modes.__getitem__)
-k = c2.slider(t("s2sp.steps.beam_size"), 2, 8, 3, key="s2sp_beam", disabled=mode != "beam")
+mode = c1.radio(t("s2sp.steps.mode"), list(modes), horizontal=True, format_func=modes.__getitem__,
+                key=url_state.field("s2sp_mode", "mode", "greedy", choices=modes))
+k = c2.slider(t("s2sp.steps.beam_size"), 2, 8, disabled=mode != "beam",
+              key=url_state.field("s2sp_beam", "beam", 3, choices=range(2, 9)))
 beam = k if mode == "beam" else 1
 try:
     result = loaders.translate(name, text, beam)
@@ -126,12 +115,12 @@ except UserFacingError as error:
 w.show_notices(result.notices)
 if name.startswith("s2s-ko") or lang == "ko":
     st.caption(t("s2s.korean_tokens"))
-key = w.state_key(text, name, mode, beam)
 n = len(result.steps)
 if n == 0:
     st.warning(t("s2sp.steps.nothing"))
     st.stop()
-step = controls(key, n)
+step = stepper("s2sp_step", n, signature=(text, name, mode, beam), play=True)
+st.progress(step / n, text=t("s2sp.steps.step_of", step=step, total=n))
 step_detail(result, step)
 maps = w.step_maps(result.steps, result.source_tokens)
 st.subheader(t("s2sp.steps.full_title") if step == n else t("s2sp.steps.growing_title"))
@@ -142,8 +131,4 @@ if step == n:
 if mode == "beam":
     greedy_vs_beam(name, text, k)
 compare_kinds(text, name, infos)
-if st.session_state.get(key + "_play") and step < n:
-    time.sleep(w.PLAY_SECONDS)
-    st.session_state[key] = step + 1
-    st.session_state[key + "_play"] = step + 1 < n
-    st.rerun()
+autoplay("s2sp_step", n)

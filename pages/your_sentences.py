@@ -8,9 +8,10 @@ from lmcore.catalog import ModelInfo, list_models
 from lmcore.errors import UserFacingError
 from lmcore.i18n import translate
 from lmcore.record import AttentionMaps
-from ui import pretrained_loaders, seq2seq_loaders
+from ui import pretrained_loaders, seq2seq_loaders, url_state
 from ui.export_widgets import chart, download_maps, download_table
 from ui.i18n import current_language, error_text, t
+from ui.navigation import all_pages
 
 LM_COLUMNS = ["index", "sentence", "n_tokens", "tokens", "n_unknown", "unknown", "truncated",
               "heads", "mean_entropy", "notes"]
@@ -64,11 +65,12 @@ def uploaded_sentences() -> batch.ParsedSentences | None:
 
 def read_input() -> batch.ParsedSentences | None:
     labels = {s: t(f"sent.source.{s}") for s in ("paste", "upload")}  # format_func: no t() calls
-    source = st.radio(t("sent.source"), list(labels), horizontal=True, key="sent_source",
-                      format_func=labels.__getitem__)
+    source = st.radio(t("sent.source"), list(labels), horizontal=True, format_func=labels.__getitem__,
+                      key=url_state.field("sent_source", "source", "paste", choices=labels))
     if source == "upload":
         return uploaded_sentences()
-    text = st.text_area(t("sent.paste"), t("sent.paste_default"), height=150, key="sent_text")
+    text = st.text_area(t("sent.paste"), height=150,
+                        key=url_state.field("sent_text", "text", t("sent.paste_default")))
     return batch.parse_pasted(text)
 
 
@@ -109,9 +111,11 @@ def show_table(rows: list[batch.SentenceRow], info: ModelInfo) -> None:
 
 
 def show_row(rows: list[batch.SentenceRow], info: ModelInfo) -> None:
-    index = st.selectbox(t("sent.pick"), range(len(rows)), key="sent_pick",
-                         format_func=lambda i: f"{i + 1}. {rows[i].sentence[:80]}")
+    labels = {i: f"{i + 1}. {r.sentence[:80]}" for i, r in enumerate(rows)}
+    index = st.selectbox(t("sent.pick"), range(len(rows)), format_func=labels.__getitem__,
+                         key=url_state.field("sent_pick", "row", 0, choices=range(len(rows))))
     row = rows[index]
+    open_in_page(info, row.sentence)
     if row.error is not None:
         st.warning(t("sent.row_error", message=translate(row.error.key, current_language(), **row.error.params)))
         return
@@ -126,14 +130,30 @@ def show_row(rows: list[batch.SentenceRow], info: ModelInfo) -> None:
         labels.update(query_label=t("sent.output"), key_label=t("sent.source_words"))
     else:
         left, right = st.columns(2)
-        layer = left.selectbox(t("common.layer"), range(maps.n_layers), key="sent_layer")
-        head = right.selectbox(t("common.head"), range(maps.n_heads), key="sent_head")
+        layer = left.selectbox(t("common.layer"), range(maps.n_layers),
+                               key=url_state.field("sent_layer", "layer", 0, choices=range(maps.n_layers)))
+        head = right.selectbox(t("common.head"), range(maps.n_heads),
+                               key=url_state.field("sent_head", "head", 0, choices=range(maps.n_heads)))
         title = t("sent.map_title", layer=layer, head=head)
     fig = plots.attention_heatmap(maps, layer, head, title=title, **labels)
     fig.update_layout(height=max(380, 22 * len(maps.query_tokens) + 160))
     chart(fig, key="sent_chart", filename=f"attention-{info.name}-{index + 1}")
     download_maps(maps.select(layers=[layer], heads=[head]), f"attention-{info.name}-{index + 1}",
                   key="sent_dl_maps")
+
+
+PAGE_FOR_KIND = {"masked-lm": "bert", "encoder": "bert", "causal-lm": "gpt", "seq2seq": "translate-steps",
+                 "transformer": "transformer"}
+
+
+def open_in_page(info: ModelInfo, sentence: str) -> None:
+    """A link to the model's own page with this sentence and model filled in."""
+    path = PAGE_FOR_KIND.get(info.kind)
+    if path is None:
+        return
+    title = translate(next(p.title_key for p in all_pages() if p.url_path == path), current_language())
+    url_state.link_to(path, t("url.open_in_page", page=title), {"model": info.name, "text": sentence},
+                      icon=":material/open_in_new:")
 
 
 def main() -> None:
@@ -152,8 +172,9 @@ def main() -> None:
     models = model_choices()
     by_name = {m.name: m for m in models}
     labels = {name: model_label(m) for name, m in by_name.items()}
-    info = by_name[st.selectbox(t("sent.model"), list(by_name), key="sent_model",
-                                format_func=labels.__getitem__)]
+    names = list(by_name)
+    info = by_name[st.selectbox(t("sent.model"), names, format_func=labels.__getitem__,
+                                key=url_state.field("sent_model", "model", names[0], choices=names))]
     signature = (info.name, tuple(parsed.sentences))
     try:
         if st.button(t("sent.run"), type="primary", key="sent_run"):

@@ -145,7 +145,7 @@ def test_a_tiny_training_run_goes_from_upload_to_download():
         assert abs(float(snap["weights"].sum(-1).mean()) - 1.0) < 1e-2
     at.select_slider(key="s2sp_snap_epoch").set_value(0).run()
     assert not at.exception and len(at.get("plotly_chart")) == 2  # loss curve, epoch-0 alignment
-    data = at.get("download_button")[0].proto
+    data = [b for b in at.get("download_button") if b.proto.label == translate("s2sp.train.download", "en")][0].proto
     assert data is not None
     files = set(zipfile.ZipFile(io.BytesIO(jobs.zip_folder(last["folder"]))).namelist())
     assert files == {"model.safetensors", "config.json", "vocab.src.json", "vocab.tgt.json"}

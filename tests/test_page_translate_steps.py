@@ -18,6 +18,7 @@ from lmcore.text import Tokenizer, Vocab
 from lmcore.translators import Translator
 from ui import seq2seq_loaders as loaders
 from ui import seq2seq_widgets as w
+from ui import steps
 
 PAGE = str(Path(__file__).resolve().parent.parent / "pages" / "translate_steps.py")
 SRC = "the cat is sleeping on bed . i am cold".split()
@@ -69,23 +70,27 @@ def shown_step(at: AppTest) -> str:
 @pytest.mark.parametrize("lang", ["en", "ko"])
 def test_steps_advance_back_reset_and_play_in_both_languages(monkeypatch, lang):
     use_tiny_models(monkeypatch)
-    monkeypatch.setattr(w, "PLAY_SECONDS", 0.0)
+    monkeypatch.setattr(steps, "PLAY_SECONDS", 0.0)
     at = open_page(lang, "i am cold .")
     assert at.title[0].value == translate("s2sp.steps.title", lang)
     assert not at.error
     n = len(loaders.translate("s2s-en-fr-bahdanau", "i am cold .").steps)
     assert n >= 2
     assert shown_step(at) == translate("s2sp.steps.step_of", lang, step=1, total=n)
-    at.button(key="s2sp_next").click().run()
+    at.button(key="s2sp_step_next").click().run()
     assert shown_step(at) == translate("s2sp.steps.step_of", lang, step=2, total=n)
-    at.button(key="s2sp_back").click().run()
+    assert at.query_params["step"] == "2"  # a shared link opens at this step
+    at.button(key="s2sp_step_back").click().run()
     assert shown_step(at) == translate("s2sp.steps.step_of", lang, step=1, total=n)
-    at.button(key="s2sp_play").click().run()  # reruns itself to the end
+    at.button(key="s2sp_step_last").click().run()
+    assert shown_step(at) == translate("s2sp.steps.step_of", lang, step=n, total=n)
+    at.button(key="s2sp_step_first").click().run()
+    at.button(key="s2sp_step_play_button").click().run()  # reruns itself to the end
     assert not at.exception
     assert shown_step(at) == translate("s2sp.steps.step_of", lang, step=n, total=n)
     assert translate("s2sp.steps.full_title", lang) in [s.value for s in at.subheader]
     assert at.success  # the final translation
-    at.button(key="s2sp_reset").click().run()
+    at.button(key="s2sp_step_first").click().run()
     assert shown_step(at) == translate("s2sp.steps.step_of", lang, step=1, total=n)
     # bars (scores, weights), top-5, growing alignment, two side-by-side alignments
     assert len(at.get("plotly_chart")) == 5
@@ -140,16 +145,35 @@ def test_one_attention_model_says_the_comparison_needs_two(monkeypatch):
 
 # ---------------------------------------------------------------- pure logic and figures
 def test_advance_stays_within_the_steps():
-    assert w.advance(1, 5, "next") == 2 and w.advance(5, 5, "next") == 5
-    assert w.advance(1, 5, "back") == 1 and w.advance(4, 5, "back") == 3
-    assert w.advance(4, 5, "reset") == 1 and w.advance(9, 5, "play") == 5
-    assert w.advance(3, 0, "next") == 0
+    assert steps.advance(1, 5, "next") == 2 and steps.advance(5, 5, "next") == 5
+    assert steps.advance(1, 5, "back") == 1 and steps.advance(4, 5, "back") == 3
+    assert steps.advance(4, 5, "first") == 1 and steps.advance(2, 5, "last") == 5
+    assert steps.advance(9, 5, "other") == 5 and steps.advance(3, 0, "next") == 0
 
 
-def test_state_key_separates_sentence_model_and_mode():
-    keys = {w.state_key("a", "m", "greedy", 1), w.state_key("b", "m", "greedy", 1),
-            w.state_key("a", "n", "greedy", 1), w.state_key("a", "m", "beam", 3)}
-    assert len(keys) == 4 and all(k.startswith("s2sp_step_") for k in keys)
+def test_a_shared_link_opens_at_its_step_and_a_new_sentence_starts_again(monkeypatch):
+    use_tiny_models(monkeypatch)
+    at = AppTest.from_file(PAGE, default_timeout=60)
+    at.query_params.update(lang="ko", text="i am cold .", step="3", mode="beam", beam="4")
+    at.run()
+    assert not at.exception and not at.error
+    n = len(loaders.translate("s2s-en-fr-bahdanau", "i am cold .", 4).steps)
+    assert at.text_area(key="s2sp_text_en").value == "i am cold ."
+    assert at.radio(key="s2sp_mode").value == "beam" and at.slider(key="s2sp_beam").value == 4
+    assert shown_step(at) == translate("s2sp.steps.step_of", "ko", step=min(3, n), total=n)
+    at.text_area(key="s2sp_text_en").set_value("the cat is on the bed .").run()
+    assert at.slider(key="s2sp_step").value == 1 and "step" not in at.query_params
+
+
+@pytest.mark.parametrize("params", [{"step": "999"}, {"step": "x"}, {"beam": "-3"}, {"mode": "<b>"},
+                                    {"model": "no-such-model"}, {"text": "a" * 5000}])
+def test_a_bad_link_falls_back_to_defaults_with_a_notice(monkeypatch, params):
+    use_tiny_models(monkeypatch)
+    at = AppTest.from_file(PAGE, default_timeout=60)
+    at.query_params.update(lang="en", **params)
+    at.run()
+    assert not at.exception and not at.error
+    assert at.toast and "link" in at.toast[0].value
 
 
 def test_step_maps_rows_are_distributions_and_grow_row_by_row():

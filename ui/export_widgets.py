@@ -1,12 +1,15 @@
-"""Export helpers for any page: charts with a picture download, tables and maps as CSV/JSON.
+"""Export helpers for every view: charts with picture and numbers downloads, tables, maps.
 
-    chart(fig, key="bert_map")                 # plotly chart; the modebar camera saves PNG or SVG
+    chart(fig, key="bert_map")                 # plotly chart + a "Numbers" menu (CSV, JSON)
+    chart(fig, key="k", container=left)        # inside a column
     download_table(rows, "sentences", key="s") # CSV (formulas neutralised, UTF-8 BOM) + JSON buttons
     download_maps(maps, "attention", key="m")  # an AttentionMaps as CSV + JSON
 
 Pictures are made in the browser by plotly.js (`toImage`): it works offline, no
-kaleido or Chrome on the server. The format radio beside a chart switches the
-camera button between PNG (scale 2, for slides) and SVG (for reports).
+kaleido or Chrome on the server. The sidebar's picture-format choice (PNG for
+slides, SVG for reports; kept in the URL) sets what the camera button saves, and
+the sidebar's colour scale recolours every chart (lmcore.colour_scales). The
+numbers are the figure's own (lmcore.figure_data), built only when clicked.
 """
 from __future__ import annotations
 
@@ -16,11 +19,11 @@ import plotly.graph_objects as go
 import streamlit as st
 
 from lmcore import export
+from lmcore.colour_scales import recolor
+from lmcore.figure_data import figure_columns, figure_rows
 from lmcore.record import AttentionMaps
+from ui import presentation
 from ui.i18n import t
-
-IMAGE_FORMATS = ("png", "svg")
-
 
 def plotly_config(image_format: str = "png", filename: str = "attention-lab") -> dict:
     """A plotly config whose modebar camera button downloads `image_format` (offline)."""
@@ -28,18 +31,38 @@ def plotly_config(image_format: str = "png", filename: str = "attention-lab") ->
             "displaylogo": False}
 
 
-PLOTLY_CONFIG: dict = plotly_config("png")
-PLOTLY_CONFIG_SVG: dict = plotly_config("svg")
+def _figure_csv(fig: go.Figure) -> bytes:
+    rows = figure_rows(fig)
+    return export.rows_to_csv(rows, figure_columns(rows))
 
 
-def chart(fig: go.Figure, key: str, filename: str = "attention-lab", svg_option: bool = True) -> None:
-    """st.plotly_chart with the camera button on; a PNG/SVG choice beside it when svg_option."""
-    image_format = "png"
-    if svg_option:
-        image_format = st.radio(t("sent.export.picture"), IMAGE_FORMATS, horizontal=True,
-                                format_func=str.upper, key=f"{key}_format",
-                                help=t("sent.export.picture_help"))
-    st.plotly_chart(fig, config=plotly_config(image_format, filename), key=key)
+def numbers_menu(fig: go.Figure, key: str, stem: str, container: Any = None) -> None:
+    """A small "Numbers" popover with the figure's data as CSV and JSON (made on click)."""
+    target = st if container is None else container
+    with target.popover(t("export.numbers"), icon=":material/download:"):
+        st.caption(t("export.numbers_help"))
+        st.download_button(t("export.csv"), lambda: _figure_csv(fig), file_name=f"{stem}.csv",
+                           mime="text/csv", key=f"{key}_csv", icon=":material/table:")
+        st.download_button(t("export.json"), lambda: export.rows_to_json(figure_rows(fig)),
+                           file_name=f"{stem}.json", mime="application/json", key=f"{key}_json",
+                           icon=":material/data_object:")
+        st.caption(t("export.picture_hint", fmt=presentation.picture_format().upper()))
+
+
+def chart(fig: go.Figure, key: str, filename: str | None = None, container: Any = None,
+          numbers: bool = True, **kwargs: Any) -> None:
+    """st.plotly_chart in the session's colour scale and picture format, with a numbers menu.
+
+    container: a column or other container to draw in (default: the page).
+    kwargs go to st.plotly_chart (width=, on_select=, ...).
+    """
+    target = st if container is None else container
+    stem = filename or f"attention-lab-{key}"
+    recolor(fig, presentation.colour_scale())
+    target.plotly_chart(fig, config=plotly_config(presentation.picture_format(), stem), key=key,
+                        **kwargs)
+    if numbers:
+        numbers_menu(fig, key, stem, target)
 
 
 def download_table(rows: Sequence[Mapping[str, Any]], stem: str, key: str,

@@ -9,6 +9,7 @@ import streamlit as st
 from lmcore.errors import UserFacingError
 from lmcore.i18n import catalog
 from ui import pretrained_loaders as loaders
+from ui import url_state
 from ui.finetune_jobs import session_finetuned_models
 from ui.i18n import current_language, t
 
@@ -25,10 +26,13 @@ def model_picker(kinds: tuple[str, ...], key: str) -> str:
         labels |= {folder: t("lmp.model.finetuned", name=name)
                    for name, folder in session_finetuned_models().items()}
     labels |= {OTHER: t("lmp.model.other")}  # fixed at run time
-    choice = st.selectbox(t("common.model"), list(labels), key=key, format_func=labels.__getitem__)
+    names = list(labels)
+    choice = st.selectbox(t("common.model"), names, format_func=labels.__getitem__,
+                          key=url_state.field(key, "model", names[0], choices=names))
     if choice != OTHER:
         return choice
-    return st.text_input(t("lmp.model.other_input"), key=f"{key}_other", max_chars=300).strip()
+    return st.text_input(t("lmp.model.other_input"), max_chars=300,
+                         key=url_state.field(f"{key}_other", "model_id", "")).strip()
 
 
 def load_or_stop(name: str):

@@ -1,15 +1,23 @@
-"""Presentation mode for a classroom projector: large type, sidebar collapsed, chrome hidden.
+"""View settings for a classroom: presentation mode, colour scale, picture format.
 
-Kept in the URL (`?present=1`) so a shared link opens in the same mode. The CSS is a
-fixed string (no user text reaches it).
+Presentation mode (`?present=1`): large type, sidebar collapsed, chrome hidden.
+Colour scale (`?scale=cividis|contrast`): colour-blind safe or black-on-white
+charts (lmcore.colour_scales). Picture format (`?img=svg`): what a chart's camera
+button saves. All three live in the URL, so a shared link opens the same way.
+The CSS is a fixed string (no user text reaches it).
 """
 from __future__ import annotations
 
 import streamlit as st
 
+from lmcore.colour_scales import DEFAULT as DEFAULT_SCALE
+from lmcore.colour_scales import SCALES
+from ui import url_state
 from ui.i18n import t
 
 PARAM = "present"
+IMAGE_FORMATS = ("png", "svg")
+SCALE_KEY, IMAGE_KEY = "view_colour_scale", "view_picture_format"
 
 _CSS = """
 <style>
@@ -45,3 +53,30 @@ def toggle() -> None:
     if not on and is_on():
         del st.query_params[PARAM]
         st.rerun()
+
+
+def colour_scale() -> str:
+    """The session's colour scale name (lmcore.colour_scales.SCALES)."""
+    value = st.session_state.get(SCALE_KEY)
+    if value is None:
+        value, _ = url_state.from_url("scale", DEFAULT_SCALE, str, SCALES)
+    return value
+
+
+def picture_format() -> str:
+    """"png" or "svg": what the charts' camera buttons save."""
+    value = st.session_state.get(IMAGE_KEY)
+    if value is None:
+        value, _ = url_state.from_url("img", "png", str, IMAGE_FORMATS)
+    return value
+
+
+def view_settings() -> None:
+    """Sidebar pickers for the colour scale and the picture format (both kept in the URL)."""
+    scales = {name: t(f"view.scale.{name}") for name in SCALES}
+    st.sidebar.selectbox(t("view.scale"), list(scales), format_func=scales.__getitem__,
+                         help=t("view.scale_help"),
+                         key=url_state.field(SCALE_KEY, "scale", DEFAULT_SCALE, choices=SCALES))
+    st.sidebar.radio(t("view.picture"), IMAGE_FORMATS, format_func=str.upper, horizontal=True,
+                     help=t("view.picture_help"),
+                     key=url_state.field(IMAGE_KEY, "img", "png", choices=IMAGE_FORMATS))

@@ -20,34 +20,12 @@ from lmcore.plots import DECIMALS, escape_tokens
 from lmcore.record import AttentionMaps
 from lmcore.translators import StepView
 
-PLAY_SECONDS = 0.8   # pause between steps while playing
 # line colours by attention kind: no attention stands out in red against the attention models
 KIND_COLORS = {"none": "#d62728", "bahdanau": "#1f77b4", "luong-general": "#2ca02c", "luong-dot": "#17becf",
                "multi-head": "#9467bd"}
-ACTIONS = ("back", "next", "play", "reset")
 
 
 # ---------------------------------------------------------------- pure logic
-def state_key(*parts: object) -> str:
-    """A session-state key for one (sentence, model, mode) combination."""
-    digest = hashlib.sha1("\x1f".join(map(str, parts)).encode("utf-8")).hexdigest()[:16]
-    return f"s2sp_step_{digest}"
-
-
-def advance(step: int, n_steps: int, action: str) -> int:
-    """The step shown (1..n_steps) after a button: back, next, reset (to 1) or play/end."""
-    if n_steps <= 0:
-        return 0
-    step = min(max(step, 1), n_steps)
-    if action == "next":
-        return min(step + 1, n_steps)
-    if action == "back":
-        return max(step - 1, 1)
-    if action == "reset":
-        return 1
-    return step
-
-
 def step_maps(steps: Sequence[StepView], source_tokens: Sequence[str]) -> AttentionMaps | None:
     """Cross attention of every decoder step (the <eos> step included): (1, 1, steps, src)."""
     if not steps or steps[0].weights is None:
@@ -189,14 +167,19 @@ def show_notices(notices: Sequence) -> None:
         st.warning(t(n.key, **n.params))
 
 
-def model_select(label: str, infos: Sequence[ModelInfo], key: str, default: str | None = None) -> str | None:
-    """A selectbox of model names shown by their translated labels."""
+def model_select(label: str, infos: Sequence[ModelInfo], key: str, default: str | None = None,
+                 param: str | None = None) -> str | None:
+    """A selectbox of model names shown by their translated labels; kept in ?param= when given."""
     import streamlit as st
 
+    from ui import url_state
     from ui.i18n import t
     names = [m.name for m in infos]
     if not names:
         return None
-    index = names.index(default) if default in names else 0
+    default = default if default in names else names[0]
     labels = {n: t(model_label(n)) for n in names}  # fixed now: format_func may run outside the script
-    return st.selectbox(label, names, index=index, key=key, format_func=labels.__getitem__)
+    if param is not None:
+        key = url_state.field(key, param, default, choices=names)
+        return st.selectbox(label, names, key=key, format_func=labels.__getitem__)
+    return st.selectbox(label, names, index=names.index(default), key=key, format_func=labels.__getitem__)

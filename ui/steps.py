@@ -1,0 +1,93 @@
+"""A step control for the step-by-step views: buttons, keyboard keys, a slider, the URL.
+
+    step = stepper("tf_step", n, signature=(name, text, beam))   # 1..n
+    ...draw step...
+    autoplay("tf_step", n)                                       # at the end of the page
+
+← and → move one step, Home and End jump to the first and the last (Streamlit
+button shortcuts; they do nothing while the cursor is in a text box). The step is
+kept in `?step=`, so a shared link opens at the same step. When `signature`
+changes (another sentence or model) the view goes back to `start`, except on the
+first run, where a step from the link wins.
+"""
+from __future__ import annotations
+
+import time
+from typing import Hashable
+
+import streamlit as st
+
+from ui import url_state
+from ui.i18n import t
+
+PLAY_SECONDS = 1.2
+SHORTCUTS = {"first": "Home", "back": "Left", "next": "Right", "last": "End"}
+ICONS = {"first": ":material/first_page:", "back": ":material/chevron_left:",
+         "next": ":material/chevron_right:", "last": ":material/last_page:"}
+
+
+def advance(step: int, n: int, action: str) -> int:
+    """The step (1..n) after an action: first, back, next or last."""
+    if n <= 0:
+        return 0
+    step = min(max(step, 1), n)
+    return {"first": 1, "back": max(step - 1, 1), "next": min(step + 1, n), "last": n}.get(action, step)
+
+
+def _move(key: str, n: int, action: str) -> None:
+    st.session_state[key] = advance(st.session_state.get(key, 1), n, action)
+    st.session_state[key + "_play"] = False
+
+
+def _toggle_play(key: str, n: int) -> None:
+    playing = not st.session_state.get(key + "_play", False)
+    if playing and st.session_state.get(key, 1) >= n:
+        st.session_state[key] = 1
+    st.session_state[key + "_play"] = playing
+
+
+def _prepare(key: str, n: int, start: int, signature: Hashable | None, param: str) -> None:
+    """Apply a pending autoplay move and a signature reset before the widgets exist."""
+    seen = st.session_state.get(key + "_sig")
+    if signature is not None and seen is not None and seen != signature:
+        st.session_state[key] = start
+        st.session_state[key + "_play"] = False
+    st.session_state[key + "_sig"] = signature
+    pending = st.session_state.pop(key + "_pending", None)
+    if pending is not None:
+        st.session_state[key] = pending
+    url_state.field(key, param, start, int, choices=range(1, n + 1))
+
+
+def stepper(key: str, n: int, signature: Hashable | None = None, start: int = 1,
+            param: str = "step", label: str | None = None, play: bool = False) -> int:
+    """Draw the controls and return the step shown (1..n); n must be ≥ 1."""
+    start = min(max(start, 1), n)
+    _prepare(key, n, start, signature, param)
+    actions = ("first", "back", "next", "last")
+    cols = st.columns(len(actions) + int(play))
+    for col, action in zip(cols, actions):
+        col.button(t(f"steps.{action}"), key=f"{key}_{action}", icon=ICONS[action],
+                   shortcut=SHORTCUTS[action], on_click=_move, args=(key, n, action),
+                   width="stretch", disabled=(action in ("first", "back") and st.session_state[key] <= 1)
+                   or (action in ("next", "last") and st.session_state[key] >= n))
+    if play:
+        playing = st.session_state.get(key + "_play", False)
+        cols[-1].button(t("steps.pause" if playing else "steps.play"), key=f"{key}_play_button",
+                        icon=":material/pause:" if playing else ":material/play_arrow:",
+                        on_click=_toggle_play, args=(key, n), width="stretch")
+    if n > 1:
+        st.slider(label or t("steps.slider"), 1, n, key=key, help=t("steps.keys"))
+    st.caption(t("steps.keys"))
+    return int(st.session_state[key])
+
+
+def autoplay(key: str, n: int) -> None:
+    """Call at the end of the page: while playing, show the next step after a pause."""
+    step = st.session_state.get(key, 1)
+    if not st.session_state.get(key + "_play") or step >= n:
+        st.session_state[key + "_play"] = False
+        return
+    time.sleep(PLAY_SECONDS)
+    st.session_state[key + "_pending"] = step + 1
+    st.rerun()
