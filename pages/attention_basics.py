@@ -13,6 +13,7 @@ from lmcore.errors import UserFacingError
 from ui.i18n import current_language, error_text, t
 from ui import url_state
 from ui.export_widgets import chart
+from ui import lesson
 
 MIN_STATES, MAX_STATES = 2, 6
 SCORE_LATEX = {
@@ -121,6 +122,8 @@ def main() -> None:
     lang = current_language()
     st.title(t("attn.title"))
     st.write(t("attn.intro"))
+    lesson.guide("attention")
+    lesson.quiz("attention")
     c1, c2, c3 = st.columns(3)
     # names are translated once: format functions may be called outside this run
     preset_names = {n: t(f"attn.preset.{n}") for n in score_demo.PRESETS}

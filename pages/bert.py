@@ -15,6 +15,7 @@ from ui.export_widgets import chart, download_maps
 from ui.i18n import current_language, t
 from ui.lm_widgets import (call_or_error, call_or_stop, load_or_stop, model_label, model_picker,
                            show_notices)
+from ui import lesson
 
 EXAMPLE_A = "The cat sat on the mat because it was tired."
 EXAMPLE_B = "It fell asleep in the sun."
@@ -39,6 +40,7 @@ def _axis_labels() -> dict:
 
 st.title(t("lmp.bert.title"))
 st.write(t("lmp.bert.intro"))
+lesson.guide("bert")
 
 # ---------------------------------------------------------------- inputs
 with st.sidebar:
@@ -66,6 +68,13 @@ maps, b_start = loaders.display_maps(name, text_a, text_b, words, hide)
 if maps.weights.shape[-1] == 0:
     st.info(t("lmp.bert.nothing_left"))
     st.stop()
+
+# ---------------------------------------------------------------- predict, then look
+question = lm_logic.pronoun_question(loaders.display_maps(name, text_a, text_b, True, True)[0])
+if question is None:
+    lesson.quiz("bert")
+else:
+    lesson.quiz("bert", options=question.options, answer=question.answer, word=question.word)
 
 # ---------------------------------------------------------------- all heads
 st.header(t("lmp.grid.title"))

@@ -17,6 +17,7 @@ from ui import pretrained_loaders as loaders
 from ui.i18n import current_language, error_text, t
 from ui import url_state
 from ui.export_widgets import chart
+from ui import lesson
 
 LRS = [1e-5, 2e-5, 3e-5, 5e-5, 1e-4, 2e-4, 3e-4]
 BATCHES = [8, 16, 32]
@@ -237,6 +238,8 @@ def heads_section(last: dict) -> None:
 
 st.title(t("ft.title"))
 st.caption(t("ft.intro"))
+lesson.guide("fine-tuning")
+lesson.quiz("fine-tuning")
 sid = jobs.session_id()
 data = pick_data()
 if data is not None:

@@ -13,6 +13,7 @@ from ui.export_widgets import chart
 from ui.i18n import t
 from ui.steps import stepper
 from ui.lm_widgets import call_or_stop, load_or_stop, model_label, model_picker, show_notices
+from ui import lesson
 
 EXAMPLE = "ROMEO:\nBut soft, what light"
 MAX_STEPS = 40   # tokens one session may generate from a prompt
@@ -32,6 +33,8 @@ def _axis_labels() -> dict:
 
 st.title(t("lmp.gpt.title"))
 st.write(t("lmp.gpt.intro"))
+lesson.guide("gpt")
+lesson.quiz("gpt")
 
 # ---------------------------------------------------------------- inputs
 with st.sidebar:

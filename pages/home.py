@@ -3,9 +3,11 @@ import streamlit as st
 
 from ui.i18n import t
 from ui.navigation import CHAPTER_MAP, GLOSSARY_TERMS, page_by_path
+from ui import lesson
 
 st.title(t("home.title"))
 st.write(t("home.intro"))
+lesson.guide("home")
 st.info(t("home.offline_note"))
 
 st.header(t("home.map_title"))

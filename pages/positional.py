@@ -16,6 +16,7 @@ from lmcore.tf_figures import matrix_heatmap, waves_figure
 from ui.i18n import error_text, t
 from ui import url_state
 from ui.export_widgets import chart
+from ui import lesson
 
 DEFAULT_SENTENCE = "the small cat chased a big dog"
 
@@ -137,6 +138,8 @@ def order_section() -> None:
 def main() -> None:
     st.title(t("tf.pos.title"))
     st.write(t("tf.pos.intro"))
+    lesson.guide("positional")
+    lesson.quiz("positional")
     sinusoid_section()
     learned_section()
     order_section()

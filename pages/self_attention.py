@@ -17,6 +17,7 @@ from ui.i18n import error_text, t
 from ui.seq2seq_widgets import md_escape
 from ui import url_state
 from ui.export_widgets import chart
+from ui import lesson
 
 # MiniLM reads English only, so the example stays English in both languages.
 DEFAULT_TEXT = "The animal didn't cross the street because it was tired."
@@ -111,6 +112,8 @@ def show_multihead(steps: S.LayerSteps) -> None:
 def main() -> None:
     st.title(t("tf.steps.title"))
     st.write(t("tf.steps.intro"))
+    lesson.guide("self-attention")
+    lesson.quiz("self-attention")
     st.latex(r"\mathrm{Attention}(Q, K, V) = \mathrm{softmax}\!\left(\frac{Q K^\top}{\sqrt{d_k}}\right) V")
     params = controls()
     if params["source"] == S.RANDOM:

@@ -12,6 +12,7 @@ from ui.i18n import error_text, t
 from ui.seq2seq_widgets import bleu_by_length, md_escape, model_label, model_select, show_notices, vector_strip
 from ui import url_state
 from ui.export_widgets import chart
+from ui import lesson
 
 PLAIN = "s2s-en-fr-plain"
 MAX_CHARS = 5000
@@ -79,6 +80,8 @@ def quality_chart() -> None:
 
 st.title(t("s2sp.s2s.title"))
 st.markdown(t("s2sp.s2s.intro"))
+lesson.guide("seq2seq")
+lesson.quiz("seq2seq")
 if PLAIN not in {m.name for m in loaders.translator_choices()}:
     st.warning(t("s2sp.model_missing", name=PLAIN))
 else:

@@ -16,6 +16,7 @@ from ui import seq2seq_loaders as loaders
 from ui import seq2seq_widgets as w
 from ui.i18n import error_text, t
 from ui.export_widgets import chart
+from ui import lesson
 
 LANGS = ("en", "fr", "ko", "de", "es", "ja", "zh")
 SIZES = (32, 64, 128, 256)
@@ -153,6 +154,8 @@ def show_results(last: dict) -> None:
 
 st.title(t("s2sp.train.title"))
 st.markdown(t("s2sp.train.intro"))
+lesson.guide("train-seq2seq")
+lesson.quiz("train-seq2seq")
 sid = jobs.session_id()
 pairs = read_upload()
 job = jobs.job_for(sid)

@@ -20,6 +20,7 @@ from ui.seq2seq_widgets import md_escape
 from ui import url_state
 from ui.export_widgets import chart
 from ui.steps import stepper
+from ui import lesson
 
 EXAMPLES = {"tf-en-fr": "She is reading a book in the garden.", "tf-ko-en": "나는 어제 친구와 영화를 봤어요."}
 KINDS = ("encoder", "decoder", "cross")
@@ -117,6 +118,8 @@ def show_causal_mask(view: TransformerView) -> None:
 def main() -> None:
     st.title(t("tf.page.title"))
     st.write(t("tf.page.intro"))
+    lesson.guide("transformer")
+    lesson.quiz("transformer")
     names = available()
     if not names:
         st.info(t("tf.page.no_models"))

@@ -13,6 +13,7 @@ from ui import url_state
 from ui.export_widgets import chart
 from ui.i18n import error_text, t
 from ui.steps import autoplay, stepper
+from ui import lesson
 
 MAX_CHARS = 5000
 EXAMPLES = {"en": "The cat is sleeping on the bed.", "ko": "나는 학교에 간다."}
@@ -92,6 +93,8 @@ def greedy_vs_beam(name: str, text: str, k: int) -> None:
 
 st.title(t("s2sp.steps.title"))
 st.markdown(t("s2sp.steps.intro"))
+lesson.guide("translate-steps")
+lesson.quiz("translate-steps")
 infos = loaders.translator_choices()
 if not infos:
     st.warning(t("s2sp.model_missing", name="s2s-en-fr-bahdanau"))

@@ -12,6 +12,7 @@ from ui import pretrained_loaders, seq2seq_loaders, url_state
 from ui.export_widgets import chart, download_maps, download_table
 from ui.i18n import current_language, error_text, t
 from ui.navigation import all_pages
+from ui import lesson
 
 LM_COLUMNS = ["index", "sentence", "n_tokens", "tokens", "n_unknown", "unknown", "truncated",
               "heads", "mean_entropy", "notes"]
@@ -159,6 +160,8 @@ def open_in_page(info: ModelInfo, sentence: str) -> None:
 def main() -> None:
     st.title(t("sent.title"))
     st.caption(t("sent.intro"))
+    lesson.guide("your-sentences")
+    lesson.quiz("your-sentences")
     try:
         parsed = read_input()
     except UserFacingError as err:

@@ -156,3 +156,16 @@ def test_word_labels_span_the_user_text():
     special = [True, False, False, False, False, False, True]
     ids = word_ids_from_offsets(offsets, [0] * 7, special, [text])
     assert word_labels(ids, tokens, offsets, [0] * 7, special, [text]) == ["[CLS]", "Unbelievable", "cats", "!", "[SEP]"]
+
+
+def test_pronoun_question_picks_the_word_the_pronoun_attends_to_most():
+    from ui.lm_logic import pronoun_question
+    words = ("the", "cat", "sat", "because", "it", "was", "tired", ".")
+    w = np.full((2, 2, 8, 8), 1 / 8, np.float32)
+    w[-1, :, 4, :] = 0.02
+    w[-1, 0, 4, 1], w[-1, 1, 4, 1] = 0.5, 0.4   # 'it' → 'cat' on average over heads
+    w[-1, 0, 4, 7] = 0.9                        # punctuation is never an option
+    q = pronoun_question(AttentionMaps(w, words, words, "self"))
+    assert q.word == "it" and "it" not in q.options and "." not in q.options
+    assert q.options[q.answer] == "cat"
+    assert pronoun_question(AttentionMaps(w, ("a",) * 8, ("a",) * 8, "self")) is None

@@ -77,3 +77,31 @@ def next_steps(current: int, action: str | None, play_steps: int, limit: int) ->
     if action == "play":
         return min(current + play_steps, limit)
     return current
+
+
+PRONOUNS = ("it", "its", "he", "him", "his", "she", "her", "they", "them", "their", "this", "that")
+
+
+@dataclass(frozen=True)
+class PronounQuestion:
+    word: str              # the pronoun as written
+    options: list[str]     # the other words of the sentence, in order
+    answer: int            # index in options of the word the pronoun attends to most
+
+
+def pronoun_question(maps: AttentionMaps) -> PronounQuestion | None:
+    """"Which word will 'it' attend to most?" from word-level maps (special tokens hidden).
+
+    The answer averages the last layer's heads over the first pronoun's row; None when
+    the sentence has no pronoun or fewer than two other words. Punctuation is no option.
+    """
+    words = [w for w in maps.key_tokens]
+    where = next((i for i, w in enumerate(maps.query_tokens) if w.lower() in PRONOUNS), None)
+    if where is None:
+        return None
+    row = maps.weights[-1, :, where, :].mean(axis=0)
+    choices = [j for j, w in enumerate(words) if j != where and WORD_RE.fullmatch(w)]
+    if len(choices) < 2:
+        return None
+    best = max(choices, key=lambda j: row[j])
+    return PronounQuestion(maps.query_tokens[where], [words[j] for j in choices], choices.index(best))
