@@ -137,7 +137,9 @@ def _reveal(at: AppTest, pick: int | None = None) -> AppTest:
 @pytest.mark.parametrize("lang", LANGUAGES)
 def test_guide_is_a_collapsed_expander_with_the_bullets(lang):
     at = _run("attention", lang)
-    assert [e.label for e in at.expander] == [translate("lesson.guide.title", lang)]
+    assert [e.label for e in at.expander][0] == translate("lesson.guide.title", lang)
+    assert at.expander[-1].label.startswith(f"**{translate('lesson.quiz.title', lang)}:**")
+    assert at.expander[-1].proto.expanded is False  # the question shows; the choices open on a click
     assert at.expander[0].proto.expanded is False
     assert translate("lesson.attention.b1", lang) in at.expander[0].markdown[0].value
     assert not at.get("page_link"), "a script without st.navigation has nothing to link to"
@@ -199,7 +201,7 @@ def test_home_shows_the_route_and_no_question():
 @pytest.mark.parametrize("lang", LANGUAGES)
 def test_a_live_question_uses_the_page_words(lang):
     at = _run("bert", lang, live=True, words=WORDS, answer=2)
-    assert translate("lesson.bert.live_q", lang, word="it") in at.markdown[-1].value
+    assert translate("lesson.bert.live_q", lang, word="it") in at.expander[-1].label
     assert at.radio[0].options == [lesson.md_escape(w) for w in WORDS]
     _reveal(at, 2)
     assert len(at.success) == 1 and "‘cat’" in at.success[0].value
@@ -233,7 +235,7 @@ def test_new_live_words_start_a_fresh_question():
 
 def test_invalid_live_input_falls_back_to_the_static_question():
     at = _run("bert", live=True, words=WORDS, answer=len(WORDS))
-    assert at.markdown[-1].value.endswith(translate("lesson.bert.q", "en"))
+    assert at.expander[-1].label.endswith(translate("lesson.bert.q", "en"))
     assert at.radio[0].key == "lesson_bert_pick"
 
 

@@ -138,8 +138,9 @@ def quiz(page: str, options: Sequence[str] | None = None, answer: int | None = N
         return
     question, labels, right, why, prefix = asked
     pick_key, shown_key = prefix + "pick", prefix + "shown"
-    with st.container(border=True):
-        st.markdown(f"**{t('lesson.quiz.title')}**  \n{question}")
+    opened = st.session_state.get(pick_key) is not None  # stays open once the class is in it
+    with st.expander(f"**{t('lesson.quiz.title')}:** {question}", icon=":material/quiz:",
+                     expanded=opened):
         pick = st.radio(t("lesson.quiz.pick"), range(len(labels)), index=None, key=pick_key,
                         format_func=labels.__getitem__)
         clicked = st.button(t("lesson.quiz.reveal"), key=prefix + "reveal", on_click=_reveal,
