@@ -10,7 +10,7 @@ from lmcore.record import AttentionMaps
 from lmcore.tf_figures import matrix_heatmap
 from ui import pretrained_loaders as lm_loaders
 from ui import seq2seq_loaders as tr_loaders
-from ui import url_state
+from ui import lesson, url_state
 from ui.export_widgets import chart
 from ui.i18n import error_text, t
 from ui.seq2seq_widgets import md_escape, model_label, show_notices  # Notice(key, params) -> warning
@@ -182,6 +182,8 @@ def translate_mode(text: str) -> None:
 
 st.title(t("cmp.title"))
 st.write(t("cmp.intro"))
+lesson.guide("compare")
+lesson.quiz("compare")
 labels = {m: t(f"cmp.mode.{m}") for m in MODES}
 mode = st.radio(t("cmp.mode"), MODES, horizontal=True, format_func=labels.__getitem__,
                 on_change=clear_side_params,
