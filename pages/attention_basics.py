@@ -13,6 +13,7 @@ from lmcore.errors import UserFacingError
 from ui.i18n import current_language, error_text, t
 from ui import url_state
 from ui.export_widgets import chart
+from ui.export_widgets import table as export_table
 from ui import lesson
 
 MIN_STATES, MAX_STATES = 2, 6
@@ -113,7 +114,7 @@ def show_result(result: score_demo.ScoreDemoResult) -> None:
     table = results_table(result)
     numbers = {c: st.column_config.NumberColumn(c, format="%.4f")
                for c in table.columns if table[c].dtype.kind == "f"}
-    st.dataframe(table, hide_index=True, column_config=numbers)
+    export_table(table, key="attn_numbers", stem="attention-numbers", hide_index=True, column_config=numbers)
     st.latex(context_latex(result))
     show_parameters(result)
 

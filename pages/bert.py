@@ -11,7 +11,7 @@ from lmcore.bertviz_offline import MAX_VIEW_TOKENS
 from ui import lm_logic
 from ui import pretrained_loaders as loaders
 from ui import url_state
-from ui.export_widgets import chart, download_maps
+from ui.export_widgets import chart, download_maps, table
 from ui.i18n import current_language, t
 from ui.lm_widgets import (call_or_error, call_or_stop, load_or_stop, model_label, model_picker,
                            show_notices)
@@ -115,7 +115,7 @@ else:
 st.header(t("lmp.report.title"))
 st.caption(t("lmp.report.help"))
 rows = loaders.head_report(name, text_a, text_b, words, hide)
-st.dataframe(lm_logic.report_table(rows, t), key="lmp_bert_report", hide_index=True,
+table(lm_logic.report_table(rows, t), key="lmp_bert_report", stem="head-report", hide_index=True,
              on_select=partial(_on_report_select, rows), selection_mode="single-row",
              width="stretch")
 

@@ -16,7 +16,7 @@ from ui import finetune_jobs as jobs
 from ui import pretrained_loaders as loaders
 from ui.i18n import current_language, error_text, t
 from ui import url_state
-from ui.export_widgets import chart
+from ui.export_widgets import chart, table
 from ui import lesson
 
 LRS = [1e-5, 2e-5, 3e-5, 5e-5, 1e-4, 2e-4, 3e-4]
@@ -74,9 +74,9 @@ def data_summary(data) -> None:
     st.caption(t("ft.data.summary", train=len(data.train), val=len(data.validation), counts=counts))
     notices(data.notices)
     with st.expander(t("ft.data.preview")):
-        st.dataframe(pd.DataFrame({t("ft.col.text"): data.validation.texts[:8],
-                                   t("ft.col.gold"): [data.label_names[y] for y in data.validation.labels[:8]]}),
-                     hide_index=True)
+        table(pd.DataFrame({t("ft.col.text"): data.validation.texts[:8],
+                            t("ft.col.gold"): [data.label_names[y] for y in data.validation.labels[:8]]}),
+              key="ft_preview", hide_index=True)
 
 
 def settings_form(data, running: bool) -> None:
@@ -190,7 +190,7 @@ def examples_table(res, data) -> None:
                        t("ft.col.correct"): [a == y for a, y in zip(after.predictions, data.validation.labels)]})
     if st.checkbox(t("ft.examples.only_wrong"), key="ft_only_wrong"):
         df = df[~df[t("ft.col.correct")]]
-    st.dataframe(df, hide_index=True, height=320)
+    table(df, key="ft_examples", stem="finetune-validation", hide_index=True, height=320)
 
 
 def changed_example(res, data) -> str:

@@ -9,7 +9,7 @@ from lmcore import plots
 from ui import lm_logic
 from ui import pretrained_loaders as loaders
 from ui import url_state
-from ui.export_widgets import chart
+from ui.export_widgets import chart, table
 from ui.i18n import t
 from ui.steps import stepper
 from ui.lm_widgets import call_or_stop, load_or_stop, model_label, model_picker, show_notices
@@ -93,11 +93,11 @@ text_box.text(trace.text)
 st.caption(t("lmp.gpt.count", n=len(trace.steps), limit=MAX_STEPS))
 
 if trace.steps:
-    st.dataframe({t("lmp.gpt.col.step"): list(range(1, len(trace.steps) + 1)),
-                  t("lmp.gpt.col.chosen"): [s.chosen.display for s in trace.steps],
-                  t("lmp.probability"): [round(s.chosen.probability, 3) for s in trace.steps],
-                  t("lmp.gpt.col.rivals"): [lm_logic.rivals_text(s.rivals) for s in trace.steps]},
-                 hide_index=True, width="stretch", key="lmp_gpt_table")
+    table({t("lmp.gpt.col.step"): list(range(1, len(trace.steps) + 1)),
+           t("lmp.gpt.col.chosen"): [s.chosen.display for s in trace.steps],
+           t("lmp.probability"): [round(s.chosen.probability, 3) for s in trace.steps],
+           t("lmp.gpt.col.rivals"): [lm_logic.rivals_text(s.rivals) for s in trace.steps]},
+          key="lmp_gpt_table", stem="generation", hide_index=True, width="stretch")
     shown = len(trace.steps)
     if shown > 1:
         shown = stepper("lmp_gpt_step_pick", len(trace.steps), signature=(settings, len(trace.steps)),

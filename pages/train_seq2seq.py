@@ -15,7 +15,7 @@ from ui import seq2seq_jobs as jobs
 from ui import seq2seq_loaders as loaders
 from ui import seq2seq_widgets as w
 from ui.i18n import error_text, t
-from ui.export_widgets import chart
+from ui.export_widgets import chart, table
 from ui import lesson
 
 LANGS = ("en", "fr", "ko", "de", "es", "ja", "zh")
@@ -40,8 +40,8 @@ def read_upload():
     w.show_notices(notices)
     st.caption(t("s2sp.train.summary", count=len(pairs)))
     with st.expander(t("s2sp.train.preview")):
-        st.dataframe(pd.DataFrame(pairs[:8], columns=[t("s2sp.train.source"), t("s2sp.train.target")]),
-                     hide_index=True)
+        table(pd.DataFrame(pairs[:8], columns=[t("s2sp.train.source"), t("s2sp.train.target")]),
+              key="s2sp_pairs", hide_index=True)
     return pairs
 
 

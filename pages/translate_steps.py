@@ -10,7 +10,7 @@ from lmcore.plots import attention_heatmap
 from ui import seq2seq_loaders as loaders
 from ui import seq2seq_widgets as w
 from ui import url_state
-from ui.export_widgets import chart
+from ui.export_widgets import chart, table
 from ui.i18n import error_text, t
 from ui.steps import autoplay, stepper
 from ui import lesson
@@ -51,10 +51,10 @@ def step_detail(result, step: int) -> None:
     if result.beams and step <= len(result.beams):
         beams = result.beams[step - 1]
         st.markdown(f"**{t('s2sp.steps.beams_title', k=result.beam)}**")
-        st.dataframe(pd.DataFrame({t("s2sp.steps.beam_words"): [" ".join(b["tokens"]) for b in beams],
-                                   t("s2sp.steps.beam_score"): [b["score"] for b in beams],
-                                   t("s2sp.steps.beam_done"): [b["finished"] for b in beams]}),
-                     hide_index=True)
+        table(pd.DataFrame({t("s2sp.steps.beam_words"): [" ".join(b["tokens"]) for b in beams],
+                            t("s2sp.steps.beam_score"): [b["score"] for b in beams],
+                            t("s2sp.steps.beam_done"): [b["finished"] for b in beams]}),
+              key="s2sp_beams", hide_index=True)
 
 
 def compare_kinds(text: str, model_name: str, infos) -> None:
@@ -85,10 +85,11 @@ def compare_kinds(text: str, model_name: str, infos) -> None:
 
 def greedy_vs_beam(name: str, text: str, k: int) -> None:
     greedy, beam = loaders.translate(name, text, 1), loaders.translate(name, text, k)
-    st.dataframe(pd.DataFrame({
+    table(pd.DataFrame({
         t("s2sp.steps.mode"): [t("s2sp.steps.greedy"), t("s2sp.steps.beam_k", k=k)],
         t("s2sp.steps.translation"): [greedy.translation, beam.translation],
-        t("s2sp.steps.logprob"): [round(greedy.score, 3), round(beam.score, 3)]}), hide_index=True)
+        t("s2sp.steps.logprob"): [round(greedy.score, 3), round(beam.score, 3)]}), key="s2sp_greedy_beam",
+          hide_index=True)
 
 
 st.title(t("s2sp.steps.title"))

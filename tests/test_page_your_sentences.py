@@ -184,3 +184,18 @@ def test_large_upload_is_capped_and_a_huge_one_refused():
                      total=2_000_000 // 13) in infos
     at.get("file_uploader")[0].set_value(("huge.txt", b"x" * 21_000_000, "text/plain")).run()
     assert [e.value for e in at.error] == [translate("sent.err.too_big", "en", megabytes=21.0, limit=20, kept=2)]
+
+
+@pytest.mark.parametrize("model,page", [("tiny-bert-test", "bert"), ("s2s-en-fr-bahdanau", "translate-steps")])
+def test_any_row_opens_in_its_own_page_with_the_sentence_and_model(model, page):
+    from urllib.parse import parse_qs, urlparse
+
+    at = run(open_page("ko", "the cat sat on the mat .\ni am cold .", model))
+    at.selectbox(key="sent_pick").set_value(1).run()
+    assert at.query_params["row"] == "1"  # the picked row is in the URL too
+    links = at.get("link_button") + at.get("page_link")
+    assert len(links) == 1
+    url = urlparse(links[0].proto.url if links[0].type == "link_button" else links[0].proto.page)
+    query = parse_qs(url.query) if url.query else parse_qs(links[0].proto.query_string)
+    assert url.path.endswith(page) or links[0].proto.page.endswith(page)
+    assert query["model"] == [model] and query["text"] == ["i am cold ."] and query["lang"] == ["ko"]

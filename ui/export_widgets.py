@@ -86,3 +86,35 @@ def download_maps(maps: AttentionMaps, stem: str, key: str) -> None:
     right.download_button(t("sent.export.maps_json"), export.maps_to_json(maps),
                           file_name=f"{stem}.json", mime="application/json", key=f"{key}_json",
                           icon=":material/data_object:")
+
+
+def _records(data: Any) -> list[dict]:
+    """Rows of a DataFrame, a dict of columns or a list of dicts."""
+    if hasattr(data, "to_dict"):
+        return data.to_dict("records")
+    if isinstance(data, Mapping):
+        columns = list(data)
+        return [dict(zip(columns, values)) for values in zip(*data.values())]
+    return [dict(row) for row in data]
+
+
+def table(data: Any, key: str, stem: str | None = None, container: Any = None,
+          **kwargs: Any) -> Any:
+    """st.dataframe plus a "Numbers" menu with the rows as spreadsheet-safe CSV and as JSON.
+
+    Streamlit's own "Download as CSV" (hidden by ui.presentation's CSS) would write a
+    cell such as =HYPERLINK(...) as a live formula; this one neutralises it.
+    Returns what st.dataframe returns (the selection, when on_select is given).
+    """
+    target = st if container is None else container
+    shown = target.dataframe(data, key=key, **kwargs)
+    rows = _records(data)
+    stem = stem or f"attention-lab-{key}"
+    with target.popover(t("export.numbers"), icon=":material/download:"):
+        st.caption(t("export.table_help"))
+        st.download_button(t("export.table_csv"), lambda: export.rows_to_csv(rows), file_name=f"{stem}.csv",
+                           mime="text/csv", key=f"{key}_csv", icon=":material/table:")
+        st.download_button(t("export.table_json"), lambda: export.rows_to_json(rows),
+                           file_name=f"{stem}.json", mime="application/json", key=f"{key}_json",
+                           icon=":material/data_object:")
+    return shown

@@ -33,12 +33,22 @@ html { font-size: 21px; }
 """
 
 
+# Always on: Streamlit's own table download writes =HYPERLINK(...) cells as live formulas;
+# every table has a "Numbers" menu with a spreadsheet-safe CSV instead (ui.export_widgets.table).
+_BASE_CSS = """
+<style>
+[data-testid="stElementToolbar"] button[aria-label="Download as CSV"] { display: none !important; }
+</style>
+"""
+
+
 def is_on() -> bool:
     return st.query_params.get(PARAM) == "1"
 
 
 def apply() -> None:
-    """Inject the presentation CSS when the mode is on (call once per run, from app.py)."""
+    """Inject the base CSS, and the presentation CSS when the mode is on (once per run, app.py)."""
+    st.html(_BASE_CSS)
     if is_on():
         st.html(_CSS)
 
