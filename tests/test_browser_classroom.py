@@ -170,3 +170,33 @@ def test_a_shared_bert_link_opens_the_same_head_in_presentation_mode(app_url, br
         assert tab.problems() == [] and tab.blocked == []
     finally:
         tab.context.close()
+
+
+@pytest.mark.parametrize("name,data,expect", [
+    ("empty.txt", b"", ("upload.err.empty", {})),
+    ("huge.txt", b"a\n" * 25_000_000, ("sent.err.too_big", dict(megabytes=50.0, limit=20, kept=2))),
+    ("long-line.txt", b"a" * 100_000, ("sent.notice.long_sentences", dict(count=1, chars=1000))),
+])
+def test_bad_uploads_get_a_clear_message_through_the_real_upload(app_url, browser, name, data, expect):  # noqa: F811
+    from lmcore import batch
+    key, params = expect
+    if key == "sent.err.too_big":
+        params = dict(megabytes=round(len(data) / 1e6, 1), limit=round(batch.REFUSE_BYTES / 1e6),
+                      kept=round(batch.MAX_BYTES / 1e6))
+    if key == "sent.notice.long_sentences":
+        params = dict(count=1, chars=batch.MAX_SENTENCE_CHARS)
+    tab = OfflinePage(browser)
+    try:
+        tab.page.goto(f"{app_url}/your-sentences?lang=ko&source=upload")
+        tab.wait_until_idle()
+        tab.page.locator('[data-testid="stFileUploaderDropzoneInput"]').set_input_files(
+            files=[{"name": name, "mimeType": "text/plain", "buffer": data}])
+        message = tab.page.get_by_text(tr(key, "ko", **params))
+        message.wait_for(timeout=90_000)  # a 50 MB upload takes a moment to arrive
+        tab.wait_until_idle()
+        tab.page.screenshot(path=str(ARTIFACTS / f"classroom-bad-{name}.png"))
+        assert message.count() == 1
+        assert tab.page.locator('[data-testid="stException"]').count() == 0
+        assert not tab.page_errors and tab.blocked == []
+    finally:
+        tab.context.close()
