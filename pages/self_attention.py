@@ -14,7 +14,7 @@ from lmcore.tf_figures import matrix_heatmap
 from lmcore.transformer_models import TRANSFORMERS
 from lmcore.translators import bundled_path, load_translator
 from ui.i18n import error_text, t
-from ui.seq2seq_widgets import md_escape
+from ui.safe_text import md_escape
 from ui import url_state
 from ui.export_widgets import chart
 from ui import lesson

@@ -8,7 +8,6 @@ live question (options computed by the page from the model) `.live_q` and `.live
 from __future__ import annotations
 
 import hashlib
-import html
 from collections.abc import Sequence
 
 import streamlit as st
@@ -17,6 +16,7 @@ from streamlit.errors import StreamlitPageNotFoundError
 from lmcore.i18n import catalog
 from ui.i18n import t
 from ui.navigation import PageSpec, page_by_path
+from ui.safe_text import md_escape
 
 # Previous / Next follow this order (the chapter first, then the workshop pages).
 LESSON_PATH: tuple[str, ...] = (
@@ -40,12 +40,6 @@ QUIZZES: dict[str, tuple[int, int]] = {
 def _check(page: str) -> None:
     if page not in LESSON_PATH:
         raise ValueError(f"unknown lesson page {page!r}; expected one of {LESSON_PATH}")
-
-
-def md_escape(text: object) -> str:
-    """Model text (tokens, words) shown as itself inside Streamlit markdown."""
-    text = html.escape(str(text), quote=False)
-    return "".join("\\" + ch if ch in "\\`*_{}[]()#+-.!|~>$:" else ch for ch in text)
 
 
 def spec_for(page: str) -> PageSpec | None:

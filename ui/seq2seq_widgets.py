@@ -19,6 +19,7 @@ from lmcore.i18n import catalog as locale_catalog
 from lmcore.plots import DECIMALS, escape_tokens
 from lmcore.record import AttentionMaps
 from lmcore.translators import StepView
+from ui.safe_text import md_escape  # noqa: F401 (re-exported for pages)
 
 # line colours by attention kind: no attention stands out in red against the attention models
 KIND_COLORS = {"none": "#d62728", "bahdanau": "#1f77b4", "luong-general": "#2ca02c", "luong-dot": "#17becf",
@@ -38,12 +39,6 @@ def first_rows(maps: AttentionMaps, shown: int) -> AttentionMaps:
     """The alignment after `shown` steps: only those rows, so later words stay hidden."""
     shown = max(0, min(shown, len(maps.query_tokens)))
     return AttentionMaps(maps.weights[:, :, :shown], maps.query_tokens[:shown], maps.key_tokens, maps.kind)
-
-
-def md_escape(text: str) -> str:
-    """Text safe inside Streamlit markdown: no HTML, no markdown syntax."""
-    text = html.escape(str(text), quote=False)
-    return "".join("\\" + ch if ch in "\\`*_{}[]()#+-.!|~>$:" else ch for ch in text)
 
 
 def model_label(info: ModelInfo | str) -> str:
