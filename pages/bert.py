@@ -122,8 +122,10 @@ table(lm_logic.report_table(rows, t), key="lmp_bert_report", stem="head-report",
 with st.expander(t("lmp.rollout.title")):
     st.caption(t("lmp.rollout.help"))
     rolled = loaders.rollout(name, text_a, text_b, words, hide)
-    up_to = st.selectbox(t("lmp.rollout.layer"), range(rolled.n_layers), index=rolled.n_layers - 1,
-                         key="lmp_bert_rollout_layer")
+    last = rolled.n_layers - 1
+    up_to = st.selectbox(t("lmp.rollout.layer"), range(rolled.n_layers),
+                         key=url_state.field("lmp_bert_rollout_layer", "rollout", last,
+                                             choices=range(rolled.n_layers)))
     chart(plots.attention_heatmap(rolled, up_to, 0, **_axis_labels(),
                                   title=t("lmp.rollout.figure_title", layer=up_to)),
           key="lmp_bert_rollout", width="stretch")
@@ -138,14 +140,17 @@ else:
     if lm_logic.MASK in text_a:
         masked = text_a
     elif spans:
-        span = st.selectbox(t("lmp.fill.pick"), spans, key="lmp_bert_mask_word",
-                            index=min(len(spans) - 1, 5), format_func=lambda s: text_a[s[0]:s[1]])
-        masked = lm_logic.mask_word(text_a, span)
+        words_at = {i: text_a[a:b] for i, (a, b) in enumerate(spans)}
+        pick = st.selectbox(t("lmp.fill.pick"), range(len(spans)), format_func=words_at.__getitem__,
+                            key=url_state.field("lmp_bert_mask_word", "mask", min(len(spans) - 1, 5),
+                                                choices=range(len(spans))))
+        masked = lm_logic.mask_word(text_a, spans[pick])
     else:
         masked = None
         st.info(t("lmp.fill.no_words"))
     if masked is not None:
-        top_k = st.slider(t("lmp.fill.top_k"), 1, 20, 5, key="lmp_bert_topk")
+        top_k = st.slider(t("lmp.fill.top_k"), 1, 20,
+                          key=url_state.field("lmp_bert_topk", "top_k", 5, choices=range(1, 21)))
         st.caption(t("lmp.fill.reads"))
         st.text(masked)
         filled = call_or_error(loaders.fill_mask, name, masked, top_k)
