@@ -73,7 +73,8 @@ def rss():  # (current, peak) resident set size in MB, from /proc
     return int(fields["VmRSS"].split()[0]) / 1024, int(fields["VmHWM"].split()[0]) / 1024
 
 import streamlit, plotly.graph_objects  # what the app process imports too
-from lmcore.pretrained import _bundled, load_model, attention
+from lmcore.lm_loading import _bundled, load_model
+from lmcore.pretrained import attention
 imports = rss()[0]
 for name in _bundled():
     attention(load_model(name), "The cat sat on the mat. " * 20)
@@ -95,7 +96,7 @@ def main() -> None:
     parser.add_argument("--lengths", type=int, nargs="+", default=[16, 64, 256])
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
-    from lmcore.pretrained import load_model
+    from lmcore.lm_loading import load_model
 
     lm = load_model(MODEL)
     clock = pick_clock(args.threads)

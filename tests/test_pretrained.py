@@ -11,6 +11,7 @@ from tokenizers import Tokenizer, decoders, models, normalizers, pre_tokenizers,
 from transformers import (BertConfig, BertForPreTraining, GPT2Config, GPT2LMHeadModel,
                           PreTrainedTokenizerFast)
 
+from lmcore import lm_loading, lm_predict as LP
 from lmcore import pretrained as P
 from lmcore.errors import UserFacingError
 
@@ -176,9 +177,9 @@ def test_broken_weights_give_a_message_not_a_traceback(bert_dir, tmp_path):
 
 def test_fill_mask_needs_mask_and_handles_several(bert_dir, gpt2_dir):
     with pytest.raises(UserFacingError) as info:
-        P.fill_mask(bert_dir, "the cat sat on the mat")
+        LP.fill_mask(bert_dir, "the cat sat on the mat")
     assert info.value.key == "lm.err.no_mask"
-    res = P.fill_mask(bert_dir, "the [MASK] sat on the [mask] .", top_k=4)
+    res = LP.fill_mask(bert_dir, "the [MASK] sat on the [mask] .", top_k=4)
     assert len(res.masks) == 2 and all(len(m) == 4 for m in res.masks)
     specials = {"[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]"}
     for preds in res.masks:
@@ -186,36 +187,36 @@ def test_fill_mask_needs_mask_and_handles_several(bert_dir, gpt2_dir):
         assert probs == sorted(probs, reverse=True) and 0 < sum(probs) <= 1 + 1e-6
         assert not specials & {p.token for p in preds}
     with pytest.raises(UserFacingError) as info:
-        P.fill_mask(gpt2_dir, "the [MASK]")
+        LP.fill_mask(gpt2_dir, "the [MASK]")
     assert info.value.key == "lm.err.wrong_kind"
 
 
 def test_fill_mask_beyond_truncation(bert_dir):
     with pytest.raises(UserFacingError) as info:
-        P.fill_mask(bert_dir, "the cat sat " * 20 + "[MASK]")
+        LP.fill_mask(bert_dir, "the cat sat " * 20 + "[MASK]")
     assert info.value.key == "lm.err.mask_truncated"
 
 
 def test_next_sentence_probability(bert_dir):
-    res = P.next_sentence(bert_dir, "the cat sat.", "it slept.")
+    res = LP.next_sentence(bert_dir, "the cat sat.", "it slept.")
     assert 0.0 <= res.probability <= 1.0
     with pytest.raises(UserFacingError):
-        P.next_sentence(P.load_model("all-MiniLM-L6-v2"), "a", "b")
+        LP.next_sentence(P.load_model("all-MiniLM-L6-v2"), "a", "b")
 
 
 def test_next_token_temperature_and_top_k(gpt2_dir):
-    cold = P.next_token(gpt2_dir, "the cat", top_k=5, temperature=0.5).predictions
-    hot = P.next_token(gpt2_dir, "the cat", top_k=5, temperature=2.0).predictions
+    cold = LP.next_token(gpt2_dir, "the cat", top_k=5, temperature=0.5).predictions
+    hot = LP.next_token(gpt2_dir, "the cat", top_k=5, temperature=2.0).predictions
     assert len(cold) == 5
     assert sum(p.probability for p in cold) == pytest.approx(1.0, abs=1e-5)
     assert [p.token_id for p in cold] == [p.token_id for p in hot]
     assert cold[0].probability > hot[0].probability
-    assert P.next_token(gpt2_dir, "the cat", top_k=1).predictions[0].probability == pytest.approx(1.0)
+    assert LP.next_token(gpt2_dir, "the cat", top_k=1).predictions[0].probability == pytest.approx(1.0)
 
 
 def test_generation_trace_matches_final_map_and_is_prefix_stable(gpt2_dir):
-    trace = P.generate_trace(gpt2_dir, "the cat", steps=5, top_k=5, seed=3)
-    short = P.generate_trace(gpt2_dir, "the cat", steps=3, top_k=5, seed=3)
+    trace = LP.generate_trace(gpt2_dir, "the cat", steps=5, top_k=5, seed=3)
+    short = LP.generate_trace(gpt2_dir, "the cat", steps=3, top_k=5, seed=3)
     assert [s.chosen.token_id for s in short.steps] == [s.chosen.token_id for s in trace.steps[:3]]
     w = trace.final.maps.weights
     assert w.shape[-1] == trace.steps[-1].position + 1
@@ -223,12 +224,12 @@ def test_generation_trace_matches_final_map_and_is_prefix_stable(gpt2_dir):
         assert step.chosen in step.rivals
         np.testing.assert_array_equal(step.attention, w[:, :, step.position, : step.position + 1])
         np.testing.assert_allclose(step.attention.sum(-1), 1.0, atol=1e-5)
-    greedy = P.generate_trace(gpt2_dir, "the cat", steps=2, greedy=True)
+    greedy = LP.generate_trace(gpt2_dir, "the cat", steps=2, greedy=True)
     assert all(s.chosen == s.rivals[0] for s in greedy.steps)
 
 
 def test_generation_stops_at_context(gpt2_dir):
-    trace = P.generate_trace(gpt2_dir, "the cat sat on the mat " * 8, steps=80)
+    trace = LP.generate_trace(gpt2_dir, "the cat sat on the mat " * 8, steps=80)
     assert trace.final.maps.weights.shape[-1] == 64
     assert any(n.key == "lm.notice.context_full" for n in trace.notices)
 
@@ -265,7 +266,7 @@ def test_shared_model_from_threads(bert_dir, gpt2_dir):
     def work(i: int) -> None:
         try:
             P.attention(bert_dir, f"the cat sat {i} times on the mat " * (1 + 10 * (i % 2)))
-            P.next_token(gpt2_dir, f"the cat sat {i} times", top_k=3)
+            LP.next_token(gpt2_dir, f"the cat sat {i} times", top_k=3)
         except Exception as error:  # noqa: BLE001 - collected for the assertion
             errors.append(error)
 
@@ -314,10 +315,10 @@ def test_head_report_for_results(bert_dir, gpt2_dir):
 
 
 def test_describe_is_translated_and_honest():
-    assert "Tiny Shakespeare" in P.describe("tiny-gpt2", "en")
-    assert "셰익스피어" in P.describe("tiny-gpt2", "ko")
-    assert "no fill-mask" in P.describe("all-MiniLM-L6-v2", "en")
-    assert "gpt2" in P.describe("gpt2", "ko")
+    assert "Tiny Shakespeare" in lm_loading.describe("tiny-gpt2", "en")
+    assert "셰익스피어" in lm_loading.describe("tiny-gpt2", "ko")
+    assert "no fill-mask" in lm_loading.describe("all-MiniLM-L6-v2", "en")
+    assert "gpt2" in lm_loading.describe("gpt2", "ko")
 
 
 def test_masked_lm_checkpoint_without_nsp_head(tmp_path):
@@ -330,9 +331,9 @@ def test_masked_lm_checkpoint_without_nsp_head(tmp_path):
     tok.save_pretrained(tmp_path)
     lm = P.load_model(str(tmp_path))
     assert lm.kind == "masked-lm" and not lm.has_nsp
-    assert len(P.fill_mask(lm, "the [MASK] sat").masks) == 1
+    assert len(LP.fill_mask(lm, "the [MASK] sat").masks) == 1
     with pytest.raises(UserFacingError) as info:
-        P.next_sentence(lm, "a", "b")
+        LP.next_sentence(lm, "a", "b")
     assert info.value.key == "lm.err.no_nsp"
 
 

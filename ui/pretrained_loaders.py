@@ -10,7 +10,7 @@ import json
 import numpy as np
 import streamlit as st
 
-from lmcore import bertviz_offline, lm_analysis, pretrained
+from lmcore import bertviz_offline, lm_analysis, lm_loading, lm_predict, pretrained
 from lmcore.catalog import ModelInfo
 from lmcore.record import AttentionMaps
 
@@ -24,20 +24,20 @@ PAGE_MAX_TOKENS = 64
 @st.cache_data(ttl=300, show_spinner=False)
 def model_choices(kinds: tuple[str, ...]) -> list[ModelInfo]:
     """Catalog entries of these kinds, ones that work offline first (catalog order kept)."""
-    entries = [m for m in pretrained.catalog_entries() if m.kind in kinds]
+    entries = [m for m in lm_loading.catalog_entries() if m.kind in kinds]
     return sorted(entries, key=lambda m: not m.offline)
 
 
 @st.cache_resource(show_spinner=False, max_entries=6)
-def model(name: str) -> pretrained.LoadedModel:
+def model(name: str) -> lm_loading.LoadedModel:
     """A loaded model, shared by all sessions (never mutate it)."""
-    return pretrained.load_model(name)
+    return lm_loading.load_model(name)
 
 
 @st.cache_data(show_spinner=False)
 def metrics(name: str) -> dict:
     """The bundled model's measured quality and size (its asset's metrics.json)."""
-    path = pretrained.ASSETS / name / "metrics.json"
+    path = lm_loading.ASSETS / name / "metrics.json"
     return json.loads(path.read_text(encoding="utf-8")) if path.is_file() else {}
 
 
@@ -97,25 +97,25 @@ def bertviz_html(view: str, name: str, text: str, text_b: str | None, words: boo
 
 
 @st.cache_data(max_entries=32, show_spinner=False)
-def fill_mask(name: str, text: str, top_k: int) -> pretrained.FillMaskResult:
+def fill_mask(name: str, text: str, top_k: int) -> lm_predict.FillMaskResult:
     """Top-k words for each [MASK] in the text."""
-    return pretrained.fill_mask(model(name), text, top_k)
+    return lm_predict.fill_mask(model(name), text, top_k)
 
 
 @st.cache_data(max_entries=32, show_spinner=False)
-def next_sentence(name: str, text_a: str, text_b: str) -> pretrained.NextSentenceResult:
+def next_sentence(name: str, text_a: str, text_b: str) -> lm_predict.NextSentenceResult:
     """P(B follows A) from the model's NSP head."""
-    return pretrained.next_sentence(model(name), text_a, text_b)
+    return lm_predict.next_sentence(model(name), text_a, text_b)
 
 
 @st.cache_data(max_entries=32, show_spinner=False)
-def next_token(name: str, text: str, top_k: int, temperature: float) -> pretrained.NextTokenResult:
+def next_token(name: str, text: str, top_k: int, temperature: float) -> lm_predict.NextTokenResult:
     """The next-token distribution after temperature and top-k."""
-    return pretrained.next_token(model(name), text, top_k, temperature)
+    return lm_predict.next_token(model(name), text, top_k, temperature)
 
 
 @st.cache_data(max_entries=64, show_spinner=False)
 def generation(name: str, prompt: str, steps: int, top_k: int, temperature: float,
-               seed: int) -> pretrained.GenerationTrace:
+               seed: int) -> lm_predict.GenerationTrace:
     """`steps` tokens generated from the prompt; a fixed seed makes step i repeatable."""
-    return pretrained.generate_trace(model(name), prompt, steps, top_k, temperature, seed)
+    return lm_predict.generate_trace(model(name), prompt, steps, top_k, temperature, seed)

@@ -1,0 +1,215 @@
+"""Predictions of pretrained models: fill-mask, next sentence, next token, generation.
+
+Built on `lmcore.pretrained` (encoding, attention record) and `lmcore.lm_loading`
+(models). Everything returns plain data: `Prediction`s and `Notice`s.
+
+    next_token("tiny-gpt2", "To be or", top_k=5, temperature=0.8).predictions
+
+API (every function also accepts a model name instead of a LoadedModel):
+    fill_mask(lm, text_with_[MASK], top_k=5) -> FillMaskResult
+    next_sentence(lm, text_a, text_b) -> NextSentenceResult
+    next_token(lm, text, top_k=10, temperature=1.0) -> NextTokenResult
+    generate_trace(lm, prompt, steps=20, top_k=10, temperature=1.0, seed=0, greedy=False)
+        -> GenerationTrace
+Bad input and models of the wrong kind raise lmcore.errors.UserFacingError.
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+import numpy as np
+import torch
+
+from lmcore.errors import UserFacingError
+from lmcore.lm_analysis import clean_token
+from lmcore.lm_loading import LoadedModel, as_loaded
+from lmcore.pretrained import (AttentionResult, Encoded, Notice, check_text, encode, forward_attention,
+                               model_inputs)
+from lmcore.record import AttentionMaps, AttentionTrace
+
+
+@dataclass(frozen=True)
+class Prediction:
+    token: str          # decoded text of the token (GPT-2: may start with a space)
+    display: str        # readable label ('##ing' -> 'ing', ' the' -> 'the')
+    token_id: int
+    probability: float
+
+    def to_dict(self) -> dict:
+        return {"token": self.token, "display": self.display, "token_id": self.token_id,
+                "probability": round(self.probability, 6)}
+
+
+@dataclass(frozen=True)
+class FillMaskResult:
+    masks: tuple[tuple[Prediction, ...], ...]  # top-k for each [MASK], left to right
+    encoded: Encoded
+    notices: tuple[Notice, ...]
+
+
+@dataclass(frozen=True)
+class NextTokenResult:
+    predictions: tuple[Prediction, ...]  # top-k, probabilities after temperature and top-k
+    encoded: Encoded
+    notices: tuple[Notice, ...]
+
+
+@dataclass(frozen=True)
+class GenerationStep:
+    chosen: Prediction                 # the token added at this step
+    rivals: tuple[Prediction, ...]     # the top-k it was drawn from (chosen included)
+    position: int                      # index of the new token in the final text
+    attention: np.ndarray              # (layers, heads, position + 1): its row in the final map
+
+
+@dataclass(frozen=True)
+class GenerationTrace:
+    steps: tuple[GenerationStep, ...]
+    final: AttentionResult             # one forward pass on prompt + generated tokens (square map)
+    text: str                          # prompt + generated text
+    notices: tuple[Notice, ...]
+
+
+USER_MASK = "[MASK]"
+_USER_MASK_RE = re.compile(r"\[mask\]", re.IGNORECASE)  # "[MASK]", "[mask]": the model's own token
+
+
+def _require(lm: LoadedModel, kind: str) -> None:
+    if lm.kind != kind:
+        raise UserFacingError("lm.err.wrong_kind", name=lm.name, kind=lm.kind, needed=kind)
+
+
+def _prediction(lm: LoadedModel, token_id: int, probability: float) -> Prediction:
+    with lm.lock:
+        piece = lm.tokenizer.convert_ids_to_tokens(token_id)
+        text = lm.tokenizer.decode([token_id]) if lm.byte_level else piece
+    if lm.byte_level:
+        shown = text.strip() or ("↵" if "\n" in text else "␣")
+        if "\ufffd" in text:  # a byte fragment of a multi-byte character (Korean...)
+            shown = f"⟨{piece}⟩"
+    else:
+        shown = clean_token(text)
+    return Prediction(text, shown, int(token_id), float(probability))
+
+
+def _top(lm: LoadedModel, logits: torch.Tensor, top_k: int, temperature: float = 1.0,
+         banned: list[int] | None = None) -> tuple[Prediction, ...]:
+    """Top-k of softmax(logits / T), renormalised over the k kept (the sampling distribution)."""
+    logits = logits.float().clone()
+    if banned:
+        logits[banned] = -float("inf")
+    k = max(1, min(int(top_k), logits.numel()))
+    values, ids = torch.topk(logits / max(float(temperature), 1e-4), k)
+    probs = torch.softmax(values, dim=-1)
+    return tuple(_prediction(lm, int(i), float(p)) for i, p in zip(ids, probs))
+
+
+def fill_mask(model: LoadedModel | str, text: str, top_k: int = 5) -> FillMaskResult:
+    """Top-k words for each blank the user marked as [MASK] (whatever the model's mask token).
+
+    p(w | context) = softmax(MLM logits at the mask position), over the real vocabulary
+    (special tokens excluded); several masks are predicted independently.
+    """
+    lm = as_loaded(model)
+    _require(lm, "masked-lm")
+    text = check_text(text)
+    if not _USER_MASK_RE.search(text):
+        raise UserFacingError("lm.err.no_mask")
+    enc = encode(lm, _USER_MASK_RE.sub(lambda _: lm.tokenizer.mask_token, text))
+    positions = [i for i, t in enumerate(enc.input_ids) if t == lm.tokenizer.mask_token_id]
+    if not positions:
+        raise UserFacingError("lm.err.mask_truncated")
+    with torch.inference_mode():
+        out = lm.model(**model_inputs(enc))
+    logits = out.prediction_logits if lm.has_nsp else out.logits  # (1, n, vocab)
+    probs_all = torch.softmax(logits[0, positions].float(), dim=-1)  # (masks, vocab)
+    banned = list(lm.tokenizer.all_special_ids)
+    masks = []
+    for row in probs_all:
+        row = row.clone()
+        row[banned] = 0.0
+        p, ids = torch.topk(row, max(1, min(top_k, row.numel())))
+        masks.append(tuple(_prediction(lm, int(i), float(q)) for i, q in zip(ids, p)))
+    return FillMaskResult(tuple(masks), enc, enc.notices)
+
+
+@dataclass(frozen=True)
+class NextSentenceResult:
+    probability: float       # P(B follows A) from the NSP head
+    encoded: Encoded
+    notices: tuple[Notice, ...]
+
+
+def next_sentence(model: LoadedModel | str, text_a: str, text_b: str) -> NextSentenceResult:
+    """P(IsNext | [CLS] A [SEP] B [SEP]) = softmax(NSP logits)[0]."""
+    lm = as_loaded(model)
+    if not lm.has_nsp:
+        raise UserFacingError("lm.err.no_nsp", name=lm.name)
+    enc = encode(lm, text_a, text_b)
+    with torch.inference_mode():
+        out = lm.model(**model_inputs(enc))
+    p = torch.softmax(out.seq_relationship_logits[0].float(), dim=-1)[0]
+    return NextSentenceResult(float(p), enc, enc.notices)
+
+
+def next_token(model: LoadedModel | str, text: str, top_k: int = 10,
+               temperature: float = 1.0) -> NextTokenResult:
+    """p(x_{t+1} | x_<=t) = softmax(logits / T) restricted to the top k, renormalised."""
+    lm = as_loaded(model)
+    _require(lm, "causal-lm")
+    enc = encode(lm, text)
+    with torch.inference_mode():
+        logits = lm.model(**model_inputs(enc)).logits[0, -1]  # (vocab,)
+    return NextTokenResult(_top(lm, logits, top_k, temperature), enc, enc.notices)
+
+
+def generate_trace(model: LoadedModel | str, prompt: str, steps: int = 20, top_k: int = 10,
+                   temperature: float = 1.0, seed: int = 0, greedy: bool = False) -> GenerationTrace:
+    """Generate token by token, keeping each step's choice and rivals.
+
+    A fixed seed makes a longer run extend a shorter one (step i is the same).
+    The square causal map comes from one forward pass on the final text; a step's
+    attention is the new token's row there (identical to the incremental pass).
+    """
+    lm = as_loaded(model)
+    _require(lm, "causal-lm")
+    enc = encode(lm, prompt)
+    ids = list(enc.input_ids)
+    room = max(0, min(int(steps), lm.max_length - len(ids)))
+    gen = torch.Generator().manual_seed(int(seed))
+    chosen: list[tuple[Prediction, tuple[Prediction, ...]]] = []
+    with torch.inference_mode():
+        for _ in range(room):
+            logits = lm.model(input_ids=torch.tensor([ids])).logits[0, -1]  # (vocab,)
+            rivals = _top(lm, logits, top_k, temperature)
+            pick = 0 if greedy else int(torch.multinomial(
+                torch.tensor([r.probability for r in rivals]), 1, generator=gen))
+            chosen.append((rivals[pick], rivals))
+            ids.append(rivals[pick].token_id)
+    final = _extend(lm, enc, [c for c, _ in chosen])
+    start = len(enc.input_ids)
+    steps_out = tuple(GenerationStep(c, r, start + i, final.maps.weights[:, :, start + i, : start + i + 1])
+                      for i, (c, r) in enumerate(chosen))
+    with lm.lock:
+        text = prompt + lm.tokenizer.decode([c.token_id for c, _ in chosen])
+    notices = enc.notices + ((Notice("lm.notice.context_full", {"limit": lm.max_length}),) if room < steps else ())
+    return GenerationTrace(steps_out, final, text, notices)
+
+
+def _extend(lm: LoadedModel, enc: Encoded, new: list[Prediction]) -> AttentionResult:
+    """The prompt's encoding plus generated tokens (kept as ids, never re-tokenised),
+    and one forward pass over all of them for the square causal map."""
+    g = len(new)
+    words, last = list(enc.word_ids), (enc.word_ids[-1] if enc.word_ids else -1)
+    for p in new:
+        last += 1 if (p.token[:1].isspace() or not words) else 0
+        words.append(last)
+    with lm.lock:
+        pieces = tuple(lm.tokenizer.convert_ids_to_tokens([p.token_id for p in new]))
+    full = Encoded(enc.input_ids + [p.token_id for p in new], None, enc.raw_tokens + pieces,
+                   enc.tokens + tuple(p.display for p in new), enc.offsets + ((0, 0),) * g,
+                   enc.segments + (0,) * g, enc.special + (False,) * g, tuple(words), enc.notices,
+                   enc.texts)
+    maps = AttentionMaps(forward_attention(lm, full), full.tokens, full.tokens, "causal")
+    return AttentionResult(maps, AttentionTrace({"decoder": maps}), full, full.notices)
