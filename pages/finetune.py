@@ -13,6 +13,8 @@ from lmcore.finetune_plots import cls_attention_figure, confusion_figure, head_c
 from lmcore.i18n import translate
 from lmcore.tasks import MAX_BYTES, bundled_tasks
 from ui import finetune_jobs as jobs
+from ui.job_widgets import JobView, fraction_done, job_section, job_status, start
+from ui.jobs import session_id
 from ui import pretrained_loaders as loaders
 from ui.i18n import current_language, error_text, t
 from ui import url_state
@@ -98,12 +100,7 @@ def settings_form(data, running: bool) -> None:
     if go and data is not None:
         cfg = FinetuneConfig(model=model, epochs=int(epochs), lr=float(lr), batch_size=int(batch),
                              threads=jobs.app_threads())
-        try:
-            jobs.start_job(jobs.session_id(), data, cfg)
-            st.session_state["ft_task_name"] = data.name
-            st.rerun()
-        except UserFacingError as error:
-            st.warning(error_text(error))
+        start(lambda: jobs.start_job(session_id(), data, cfg))
 
 
 def curve_labels() -> dict[str, str]:
@@ -111,44 +108,30 @@ def curve_labels() -> dict[str, str]:
             "val": t("ft.curves.val"), "x": t("ft.curves.step")}
 
 
-@st.fragment(run_every=1.0)
-def live_progress(sid: str) -> None:
-    """Refreshed every second while the job runs; also the job's heartbeat."""
-    jobs.beat(sid)
-    job = jobs.job_for(sid)
-    if job is None or not job.running:
-        st.rerun()
-    p = job.last
+def progress(job) -> tuple[float, str]:
+    """The progress bar of a running job: (fraction done, text)."""
+    p, cfg = job.last, job.config
     if job.state == "preparing" or p is None:
-        st.progress(0.0, text=t("ft.preparing", model=job.config.model))
-    elif job.state == "analysing":
-        st.progress(1.0, text=t("ft.analysing"))
-    else:
-        done = ((p.epoch - 1) * p.total + p.step) / (p.total * job.config.epochs)
-        st.progress(min(done, 1.0), text=t("ft.running", model=job.config.model, epoch=p.epoch,
-                                           epochs=job.config.epochs, step=p.step, total=p.total,
-                                           seconds=round(p.elapsed)))
-    chart(training_curves(job.steps, job.epochs, curve_labels()), key="ft_live_curves")
-    if st.button(t("ft.cancel"), key="ft_cancel"):
-        jobs.cancel(sid)
-    st.caption(t("ft.leave_note"))
+        return 0.0, t("ft.preparing", model=cfg.model)
+    if job.state == "analysing":
+        return 1.0, t("ft.analysing")
+    return fraction_done(p, cfg.epochs), t("ft.running", model=cfg.model, epoch=p.epoch, epochs=cfg.epochs,
+                                           step=p.step, total=p.total, seconds=round(p.elapsed))
 
 
-def adopt_finished(sid: str) -> None:
-    """Move a finished job's outcome into this session (once)."""
-    job = jobs.job_for(sid)
-    if job is None or job.running:
-        return
-    jobs.forget(sid)
-    if job.state == "cancelled":
-        st.warning(t("ft.cancelled"))
-    elif job.state == "failed":
-        st.error(error_text(job.error) if job.error else t("ft.failed", kind=job.failure))
-    else:
-        name = t("ft.model_name", base=job.config.model, task=job.data.name, number=job.id)
-        jobs.register_model(name, job.folder)
-        st.session_state["ft_last"] = {"name": name, "folder": job.folder, "result": job.result,
-                                       "change": job.change, "steps": job.steps, "data": job.data}
+def job_view() -> JobView:
+    return JobView(key="ft", progress=progress,
+                   figure=lambda job: training_curves(job.steps, job.epochs, curve_labels()),
+                   cancel=t("ft.cancel"), leave_note=t("ft.leave_note"), cancelled=t("ft.cancelled"),
+                   failed=lambda kind: t("ft.failed", kind=kind), keep=keep_finished)
+
+
+def keep_finished(job) -> None:
+    """A finished job's model joins this session's models; its results are shown below."""
+    name = t("ft.model_name", base=job.config.model, task=job.data.name, number=job.id)
+    jobs.register_model(name, job.folder)
+    st.session_state["ft_last"] = {"name": name, "folder": job.folder, "result": job.result,
+                                   "change": job.change, "steps": job.steps, "data": job.data}
 
 
 def show_results(last: dict) -> None:
@@ -240,19 +223,13 @@ st.title(t("ft.title"))
 st.caption(t("ft.intro"))
 lesson.guide("fine-tuning")
 lesson.quiz("fine-tuning")
-sid = jobs.session_id()
+sid = session_id()
 data = pick_data()
 if data is not None:
     data_summary(data)
-job = jobs.job_for(sid)
-running = job is not None and job.running
 st.subheader(t("ft.settings"))
-if not running and jobs.server_busy(sid):
-    st.info(t("ft.busy"))
+running = job_status(jobs.REGISTRY, sid, t("ft.busy"))
 settings_form(data, running)
-if running:
-    live_progress(sid)
-else:
-    adopt_finished(sid)
+job_section(jobs.REGISTRY, sid, job_view(), running)
 if "ft_last" in st.session_state:
     show_results(st.session_state["ft_last"])

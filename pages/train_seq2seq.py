@@ -12,6 +12,8 @@ from lmcore.record import AttentionMaps
 from lmcore.seq2seq import ATTENTIONS
 from lmcore.plots import attention_heatmap
 from ui import seq2seq_jobs as jobs
+from ui.job_widgets import JobView, fraction_done, job_section, job_status, start
+from ui.jobs import session_id
 from ui import seq2seq_loaders as loaders
 from ui import seq2seq_widgets as w
 from ui.i18n import error_text, t
@@ -73,11 +75,7 @@ def settings_form(pairs, running: bool) -> None:
         go = st.form_submit_button(t("s2sp.train.start"), type="primary", disabled=running or not pairs)
     if go and pairs:
         settings = jobs.Settings(src, tgt, attention, int(hidden), int(epochs), watch or "")
-        try:
-            jobs.start_job(jobs.session_id(), pairs, settings)
-            st.rerun()
-        except UserFacingError as error:
-            st.warning(error_text(error))
+        start(lambda: jobs.start_job(session_id(), pairs, settings))
 
 
 def curve(steps, epochs):
@@ -85,42 +83,29 @@ def curve(steps, epochs):
                         t("s2sp.train.epoch"), t("s2sp.train.loss"))
 
 
-@st.fragment(run_every=1.0)
-def live_progress(sid: str) -> None:
-    """Refreshed every second while the job runs; also the job's heartbeat."""
-    jobs.beat(sid)
-    job = jobs.job_for(sid)
-    if job is None or not job.running:
-        st.rerun()
-    p, total_epochs = job.last, job.settings.epochs
+def progress(job) -> tuple[float, str]:
+    """The progress bar of a running job: (fraction done, text)."""
+    p = job.last
     if p is None:
-        st.progress(0.0, text=t("s2sp.train.preparing"))
-    else:
-        done = ((p.epoch - 1) * p.total + p.step) / (p.total * total_epochs)
-        st.progress(min(done, 1.0), text=t("s2s.train.progress", epoch=p.epoch, step=p.step, total=p.total,
-                                           loss=f"{p.loss:.3f}"))
-    chart(curve(list(job.steps), list(job.epochs)), key="s2sp_live_curve")
-    if st.button(t("s2sp.train.cancel"), key="s2sp_cancel"):
-        jobs.cancel(sid)
-    st.caption(t("s2sp.train.leave_note"))
+        return 0.0, t("s2sp.train.preparing")
+    return fraction_done(p, job.settings.epochs), t("s2s.train.progress", epoch=p.epoch, step=p.step,
+                                                    total=p.total, loss=f"{p.loss:.3f}")
 
 
-def adopt_finished(sid: str) -> None:
-    """Move a finished job's outcome into this session (once)."""
-    job = jobs.job_for(sid)
-    if job is None or job.running:
-        return
-    jobs.forget(sid)
-    if job.state == "cancelled":
-        st.warning(t("s2s.train.cancelled"))
-    elif job.state == "failed":
-        st.error(error_text(job.error) if job.error else t("common.error_prefix", kind=job.failure))
-    else:
-        st.session_state["s2sp_last"] = {"folder": job.folder, "steps": list(job.steps),
-                                         "epochs": list(job.epochs), "snapshots": list(job.snapshots),
-                                         "source_tokens": job.source_tokens, "settings": job.settings,
-                                         "stopped": job.result.stopped, "seconds": job.result.seconds,
-                                         "best_epoch": job.result.best_epoch}
+def job_view() -> JobView:
+    return JobView(key="s2sp", progress=progress, figure=lambda job: curve(list(job.steps), list(job.epochs)),
+                   cancel=t("s2sp.train.cancel"), leave_note=t("s2sp.train.leave_note"),
+                   cancelled=t("s2s.train.cancelled"), failed=lambda kind: t("common.error_prefix", kind=kind),
+                   keep=keep_finished)
+
+
+def keep_finished(job) -> None:
+    """A finished job's outcome, kept in this session for the results below."""
+    st.session_state["s2sp_last"] = {"folder": job.folder, "steps": list(job.steps),
+                                     "epochs": list(job.epochs), "snapshots": list(job.snapshots),
+                                     "source_tokens": job.source_tokens, "settings": job.settings,
+                                     "stopped": job.result.stopped, "seconds": job.result.seconds,
+                                     "best_epoch": job.result.best_epoch}
 
 
 def snapshot_view(last: dict) -> None:
@@ -156,17 +141,11 @@ st.title(t("s2sp.train.title"))
 st.markdown(t("s2sp.train.intro"))
 lesson.guide("train-seq2seq")
 lesson.quiz("train-seq2seq")
-sid = jobs.session_id()
+sid = session_id()
 pairs = read_upload()
-job = jobs.job_for(sid)
-running = job is not None and job.running
-if not running and jobs.server_busy(sid):
-    st.info(t("s2sp.busy"))
+running = job_status(jobs.REGISTRY, sid, t("s2sp.busy"))
 st.subheader(t("s2sp.train.settings"))
 settings_form(pairs, running)
-if running:
-    live_progress(sid)
-else:
-    adopt_finished(sid)
+job_section(jobs.REGISTRY, sid, job_view(), running)
 if "s2sp_last" in st.session_state:
     show_results(st.session_state["s2sp_last"])

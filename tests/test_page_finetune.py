@@ -3,7 +3,6 @@ from __future__ import annotations
 
 import re
 import shutil
-import threading
 import time
 from pathlib import Path
 
@@ -73,19 +72,12 @@ def test_good_upload_lets_you_pick_columns():
 
 
 def test_busy_server_gives_a_clear_message():
-    release = threading.Event()
-    other = jobs.Job(999, "someone-else", jobs.task("negation"), jobs.FinetuneConfig(), state="training")
-    other.thread = threading.Thread(target=release.wait, daemon=True)
-    other.thread.start()
-    jobs._RUNNING.append(other)
-    try:
+    with jobs.REGISTRY.occupied("someone-else"):
         at = open_page("ko")
         assert [i.value for i in at.info] == [translate("ft.busy", "ko")]
         start_button(at).click().run()
         assert [w.value for w in at.warning] == [translate("ft.busy", "ko")]
-    finally:
-        release.set()
-        jobs._RUNNING.remove(other)
+        assert not jobs.REGISTRY.busy("someone-else")  # nothing else started
 
 
 def test_a_tiny_job_runs_from_the_page_to_the_results(tiny, monkeypatch):
@@ -145,14 +137,14 @@ def test_threads_follow_the_load(monkeypatch):
 
 
 def test_a_stale_heartbeat_stops_the_job(tiny, monkeypatch):
-    monkeypatch.setattr(jobs, "STALE_SECONDS", 0.0)
+    monkeypatch.setattr(jobs.REGISTRY, "stale_seconds", 0.0)
     from lmcore.tasks import make_set
     from tests.test_finetune import sentiment_texts
     data = make_set("toy", *sentiment_texts(400))
     job = jobs.start_job("left-the-page", data, jobs.FinetuneConfig(model=tiny, epochs=5, max_length=16, threads=1))
     job.thread.join(60)
-    assert job.state == "cancelled" and job.folder is None and not jobs.busy()
-    jobs.forget("left-the-page")
+    assert job.state == "cancelled" and job.folder is None and not jobs.REGISTRY.busy()
+    jobs.REGISTRY.forget("left-the-page")
 
 
 def test_labels_with_markup_are_shown_as_text():

@@ -3,7 +3,6 @@ bad files, the one-job-per-server rule, and a tiny real training run; the job re
 from __future__ import annotations
 
 import io
-import threading
 import time
 import zipfile
 from pathlib import Path
@@ -12,6 +11,7 @@ import pytest
 import torch
 from streamlit.testing.v1 import AppTest
 
+from lmcore.errors import UserFacingError
 from lmcore.i18n import translate
 from ui import seq2seq_jobs as jobs
 
@@ -101,28 +101,23 @@ def test_swap_and_skipped_lines_are_reported():
     assert at.dataframe[0].value.iloc[0, 0] == "un deux ."
 
 
-def test_busy_server_gives_a_clear_message(monkeypatch):
-    release = threading.Event()
-    other = jobs.Job(999, "someone-else", jobs.Settings(), [], state="training")
-    other.thread = threading.Thread(target=release.wait, daemon=True)
-    other.thread.start()
-    jobs._RUNNING.append(other)
-    try:
+def test_busy_server_gives_a_clear_message():
+    with jobs.REGISTRY.occupied("someone-else"):
         at = upload(open_page("ko"), "p.tsv", tsv(made_up_pairs()))
         assert translate("s2sp.busy", "ko") in [i.value for i in at.info]
         start_button(at).click().run()
         assert translate("s2sp.busy", "ko") in [x.value for x in at.warning]
-        assert jobs.job_for(jobs.session_id()) is None
-    finally:
-        release.set()
-        jobs._RUNNING.remove(other)
+        assert not jobs.REGISTRY.busy("someone-else")  # nothing else started
 
 
-def test_a_running_fine_tuning_also_blocks_training(monkeypatch):
-    monkeypatch.setattr(jobs, "_finetune_busy", lambda: True)
-    with pytest.raises(jobs.UserFacingError) as caught:
-        jobs.start_job("me", made_up_pairs(), jobs.Settings(hidden=32, epochs=1))
-    assert caught.value.key == "s2sp.busy" and not jobs.busy()
+def test_a_running_fine_tuning_also_blocks_training():
+    from ui import finetune_jobs
+    with finetune_jobs.REGISTRY.occupied("someone-else"):
+        assert jobs.REGISTRY.server_busy("me")
+        with pytest.raises(UserFacingError) as caught:
+            jobs.start_job("me", made_up_pairs(), jobs.Settings(hidden=32, epochs=1))
+    assert caught.value.key == "s2sp.busy" and not jobs.REGISTRY.busy()
+    assert jobs.REGISTRY.job_for("me") is None and not jobs.REGISTRY.server_busy("me")
 
 
 def test_a_tiny_training_run_goes_from_upload_to_download():
@@ -153,24 +148,46 @@ def test_a_tiny_training_run_goes_from_upload_to_download():
     assert load_translator(last["folder"]).translate("one two .").steps  # the download loads back
 
 
+def test_the_running_job_shows_progress_and_cancels_from_the_page():
+    at = upload(open_page("ko"), "count.tsv", tsv(made_up_pairs(400)))
+    at.selectbox(key="s2sp_hidden").set_value(32)
+    at.number_input(key="s2sp_epochs").set_value(30)
+    start_button(at).click().run()
+    assert not at.exception, [e.value for e in at.exception]
+    assert start_button(at).disabled and len(at.get("progress")) == 1
+    assert translate("s2sp.train.leave_note", "ko") in [c.value for c in at.caption]
+    cancel = at.button(key="s2sp_cancel")
+    assert cancel.label == translate("s2sp.train.cancel", "ko")
+    cancel.click().run()
+    deadline = time.monotonic() + 60
+    while at.get("progress") and time.monotonic() < deadline:
+        time.sleep(0.2)
+        at.run()
+    assert not at.exception and translate("s2s.train.cancelled", "ko") in [x.value for x in at.warning]
+    assert "s2sp_last" not in at.session_state and not jobs.REGISTRY.busy()
+    at.run()  # the outcome is reported once
+    assert translate("s2s.train.cancelled", "ko") not in [x.value for x in at.warning]
+    assert not start_button(at).disabled
+
+
 def test_cancel_and_a_stale_heartbeat_stop_the_job(monkeypatch):
     job = jobs.start_job("canceller", made_up_pairs(400), jobs.Settings(hidden=32, epochs=30))
-    jobs.cancel("canceller")
+    jobs.REGISTRY.cancel("canceller")
     job.thread.join(60)
-    assert job.state == "cancelled" and job.folder is None and not jobs.busy()
-    jobs.forget("canceller")
-    monkeypatch.setattr(jobs, "STALE_SECONDS", 0.0)
+    assert job.state == "cancelled" and job.folder is None and not jobs.REGISTRY.busy()
+    jobs.REGISTRY.forget("canceller")
+    monkeypatch.setattr(jobs.REGISTRY, "stale_seconds", 0.0)
     job = jobs.start_job("left-the-page", made_up_pairs(400), jobs.Settings(hidden=32, epochs=30))
     job.thread.join(60)
-    assert job.state == "cancelled" and job.result.epochs_run < 30 and not jobs.busy()
-    jobs.forget("left-the-page")
+    assert job.state == "cancelled" and job.result.epochs_run < 30 and not jobs.REGISTRY.busy()
+    jobs.REGISTRY.forget("left-the-page")
 
 
 def test_too_few_pairs_fail_with_a_message_not_a_traceback():
     job = jobs.start_job("few", made_up_pairs(1), jobs.Settings(hidden=32, epochs=1))
     job.thread.join(30)
     assert job.state == "failed" and job.error.key == "s2s.err.too_few_pairs"
-    jobs.forget("few")
+    jobs.REGISTRY.forget("few")
 
 
 def test_hostile_and_emoji_pairs_are_shown_as_text():
