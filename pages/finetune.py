@@ -2,7 +2,6 @@
 live, then compare predictions and attention before and after."""
 from __future__ import annotations
 
-import html
 
 import pandas as pd
 import streamlit as st
@@ -20,16 +19,11 @@ from ui.i18n import current_language, error_text, t
 from ui import url_state
 from ui.export_widgets import chart, table
 from ui import lesson
+from ui.safe_text import md_escape as md
 
 LRS = [1e-5, 2e-5, 3e-5, 5e-5, 1e-4, 2e-4, 3e-4]
 BATCHES = [8, 16, 32]
 DEFAULT = FinetuneConfig()
-
-
-def md(text: object) -> str:
-    """User text (labels, file names) safe inside Streamlit markdown: no HTML, no markdown syntax."""
-    text = html.escape(str(text), quote=False)
-    return "".join("\\" + ch if ch in "\\`*_{}[]()#+-.!|~>$:" else ch for ch in text)
 
 
 def notices(items) -> None:
