@@ -2,7 +2,6 @@
 live, then compare predictions and attention before and after."""
 from __future__ import annotations
 
-
 import pandas as pd
 import streamlit as st
 
