@@ -6,7 +6,8 @@ Reads top-down from small parts to the whole:
     DecoderLayer   y = y + MaskedSelfAttn(LN(y)), y = y + CrossAttn(LN(y), memory), y = y + FFN(LN(y))
     Encoder        token embedding * sqrt(d_model) + positional encoding -> N encoder layers
     Decoder        same for the target prefix -> N decoder layers -> linear -> logits
-    Transformer    encoder + decoder; `forward` returns logits and every attention weight
+    Transformer    encoder + decoder; `forward` returns logits and every attention weight;
+                   decoding runs one new position per step (key/value cache, transformer_cache)
 
 FFN(x) = max(0, x W_1 + b_1) W_2 + b_2 (eq. 2). Layer parameters are named like
 torch.nn.TransformerEncoderLayer / TransformerDecoderLayer (self_attn, multihead_attn,
@@ -17,7 +18,6 @@ from __future__ import annotations
 
 import math
 from dataclasses import asdict, dataclass
-from typing import NamedTuple
 
 import numpy as np
 import torch
@@ -28,6 +28,9 @@ from lmcore.attention import MultiHeadAttention, causal_mask
 from lmcore.positional import make_positional
 from lmcore.record import AttentionMaps, AttentionTrace
 from lmcore.text import BOS_ID, EOS_ID, PAD_ID
+from lmcore.transformer_cache import (DecoderCache, KeyValues, Memory, TransformerStep,
+                                      cached_self_attention, memory_attention, memory_keys_values,
+                                      run_layers)
 
 
 @dataclass
@@ -102,24 +105,39 @@ class DecoderLayer(nn.Module):
     def _ffn(self, x: Tensor) -> Tensor:
         return self.dropout(self.linear2(self.dropout(F.relu(self.linear1(x)))))
 
+    def _wire(self, y: Tensor, self_attend, cross_attend) -> tuple:
+        """The residual + LayerNorm wiring of the three sublayers (pre- or post-norm), shared
+        by forward and step. self_attend(h) -> (out, *extra), cross_attend(h) -> (out, weights).
+        Returns (y, *extra, cross weights)."""
+        drop = self.dropout
+        if self.norm_first:
+            a, *extra = self_attend(self.norm1(y))
+            y = y + drop(a)
+            c, wc = cross_attend(self.norm2(y))
+            y = y + drop(c)
+            return (y + self._ffn(self.norm3(y)), *extra, wc)
+        a, *extra = self_attend(y)
+        y = self.norm1(y + drop(a))
+        c, wc = cross_attend(y)
+        y = self.norm2(y + drop(c))
+        return (self.norm3(y + self._ffn(y)), *extra, wc)
+
     def forward(self, y: Tensor, memory: Tensor, self_mask: Tensor | None = None,
                 memory_mask: Tensor | None = None, need_weights: bool = True
                 ) -> tuple[Tensor, Tensor | None, Tensor | None]:
         """y (B, Tt, D), memory (B, Ts, D); self_mask (B|1, 1, Tt, Tt), memory_mask (B, 1, 1, Ts).
         Returns y (B, Tt, D), self weights (B, H, Tt, Tt), cross weights (B, H, Tt, Ts)."""
-        drop = self.dropout
-        if self.norm_first:
-            h = self.norm1(y)
-            a, ws = self.self_attn(h, h, h, self_mask, need_weights)
-            y = y + drop(a)
-            c, wc = self.multihead_attn(self.norm2(y), memory, memory, memory_mask, need_weights)
-            y = y + drop(c)
-            return y + self._ffn(self.norm3(y)), ws, wc
-        a, ws = self.self_attn(y, y, y, self_mask, need_weights)
-        y = self.norm1(y + drop(a))
-        c, wc = self.multihead_attn(y, memory, memory, memory_mask, need_weights)
-        y = self.norm2(y + drop(c))
-        return self.norm3(y + self._ffn(y)), ws, wc
+        return self._wire(y, lambda h: self.self_attn(h, h, h, self_mask, need_weights),
+                          lambda h: self.multihead_attn(h, memory, memory, memory_mask, need_weights))
+
+    def step(self, y: Tensor, past: KeyValues | None, cross: KeyValues, self_mask: Tensor,
+             memory_mask: Tensor) -> tuple[Tensor, KeyValues, Tensor, Tensor]:
+        """The layer for one new position, reusing the keys/values of the earlier ones.
+        y (B, 1, D); past keys/values (B, H, t-1, dh) or None; cross: the memory's (B, H, Ts, dh);
+        self_mask (B, 1, 1, t), memory_mask (B, 1, 1, Ts). Returns y (B, 1, D), keys/values
+        (B, H, t, dh), self weights (B, H, 1, t), cross weights (B, H, 1, Ts)."""
+        return self._wire(y, lambda h: cached_self_attention(self.self_attn, h, past, self_mask),
+                          lambda h: memory_attention(self.multihead_attn, h, cross, memory_mask))
 
 
 class Embedder(nn.Module):
@@ -136,6 +154,11 @@ class Embedder(nn.Module):
         """ids (B, T) -> (B, T, D)"""
         return self.dropout(self.positions(self.tokens(ids) * self.scale))
 
+    def at(self, ids: Tensor, position: int) -> Tensor:
+        """ids (B, 1) standing at `position` -> (B, 1, D): that column of forward's output."""
+        table = self.positions(self.tokens.weight.new_zeros((1, position + 1, self.tokens.embedding_dim)))
+        return self.dropout(self.tokens(ids) * self.scale + table[:, -1:])  # (B, 1, D)
+
 
 def source_mask(src: Tensor, pad_id: int) -> Tensor:
     """(B, 1, 1, Ts) True at real source tokens."""
@@ -148,21 +171,14 @@ def target_mask(tgt: Tensor, pad_id: int) -> Tensor:
     return causal[None, None] & (tgt != pad_id)[:, None, None, :]
 
 
-class Memory(NamedTuple):
-    """What the encoder hands the decoder (the decoding protocol of lmcore.decoding)."""
-
-    states: Tensor  # (B, Ts, D) encoder output
-    mask: Tensor    # (B, Ts) bool, True at real source tokens
-    src: Tensor     # (B, Ts) source ids (their padding masks cross-attention)
-
-
 class Transformer(nn.Module):
     """Encoder–decoder Transformer.
 
     Training: forward(src, src_lengths, tgt_in) -> logits, the fused fast path.
     Views: forward_with_weights(src, tgt_in) -> logits and every attention weight.
     Decoding: encode / init_state / step / reorder_* (the protocol of lmcore.decoding);
-    the state is the target prefix, re-run through the decoder at every step.
+    the state is a DecoderCache, so each step runs only the new position (PrefixDecoder is
+    the uncached reference that re-runs the whole prefix).
     """
 
     bos_id, eos_id, pad_id = BOS_ID, EOS_ID, PAD_ID
@@ -191,7 +207,7 @@ class Transformer(nn.Module):
                     last_only: bool = False) -> tuple[Tensor, list[Tensor], list[Tensor]]:
         """tgt (B, Tt) prefix ids, memory (B, Ts, D), src (B, Ts) ids (for its padding) ->
         logits (B, Tt, V), [self weights (B, H, Tt, Tt)], [cross weights (B, H, Tt, Ts)].
-        last_only (decoding): logits of the last position only (B, 1, V), weights of the last
+        last_only (uncached decoding, PrefixDecoder): logits of the last position only (B, 1, V), weights of the last
         layer only (the other layers take the fused fast path)."""
         y, self_w, cross_w = self.tgt_embed(tgt), [], []
         t_mask, s_mask = target_mask(tgt, self.config.pad_id), source_mask(src, self.config.pad_id)
@@ -222,29 +238,38 @@ class Transformer(nn.Module):
         states, _ = self.run_encoder(src, need_weights=False)
         return Memory(states, src != self.config.pad_id, src)
 
-    def init_state(self, memory: Memory) -> Tensor:
-        """The target prefix so far, (B, 0) ids: nothing written yet."""
-        return memory.src.new_zeros((memory.src.size(0), 0))
+    def init_state(self, memory: Memory) -> DecoderCache:
+        """Nothing written yet; the memory's cross-attention keys/values, computed once."""
+        cross = tuple(memory_keys_values(layer.multihead_attn, memory.states)
+                      for layer in self.decoder_layers)
+        return DecoderCache(memory.src.new_zeros((memory.src.size(0), 0)), (), cross)
 
-    def step(self, memory: Memory, state: Tensor, prev: Tensor):
-        """prev (B,) the last token -> StepOutput: next-token logits (B, V), the new prefix,
-        and the last decoder layer's cross-attention of the new position, mean over heads (B, Ts).
-        When the prefix fills the positional table (config.max_len) only <eos> remains possible."""
-        from lmcore.seq2seq import StepOutput
+    def step(self, memory: Memory, state: DecoderCache, prev: Tensor) -> TransformerStep:
+        """prev (B,) the last token -> TransformerStep: next-token logits (B, V), the cache grown
+        by the new position's keys/values, the last layer's cross-attention mean over heads
+        (B, Ts), and the new position's row of every layer's and head's causal and cross map.
+        Only the new position runs: the same numbers as re-running the whole prefix."""
+        prefix = torch.cat([state.prefix, prev[:, None]], dim=1)       # (B, t)
+        y = self.tgt_embed.at(prev[:, None], prefix.size(1) - 1)       # (B, 1, D)
+        self_mask = (prefix != self.config.pad_id)[:, None, None, :]  # (B, 1, 1, t)
+        memory_mask = memory.mask[:, None, None, :]                    # (B, 1, 1, Ts)
+        y, kvs, self_w, cross_w = run_layers(self.decoder_layers, y, state, self_mask, memory_mask)
+        logits = self.end_at_table(self.generator(self.decoder_norm(y))[:, 0], prefix.size(1))
+        return TransformerStep(logits, DecoderCache(prefix, kvs, state.cross_kv),
+                               cross_w[:, -1].mean(dim=1), None, None, None, self_w, cross_w)
 
-        prefix = torch.cat([state, prev[:, None]], dim=1)  # (B, t)
-        logits, _, cross = self.run_decoder(prefix, memory.states, memory.src, last_only=True)
-        weights = cross[-1][:, :, -1].mean(dim=1)           # (B, Ts)
-        logits = logits[:, -1]                               # (B, V)
-        if prefix.size(1) >= self.config.max_len:  # the positional table ends: the sentence too
-            logits = torch.full_like(logits, float("-inf")).index_fill_(1, torch.tensor([EOS_ID]), 0.0)
-        return StepOutput(logits, prefix, weights, None, None, None)
+    def end_at_table(self, logits: Tensor, length: int) -> Tensor:
+        """logits (B, V); once the prefix fills the positional table (config.max_len) only
+        <eos> remains possible."""
+        if length < self.config.max_len:
+            return logits
+        return torch.full_like(logits, float("-inf")).index_fill_(1, torch.tensor([EOS_ID]), 0.0)
 
     def reorder_memory(self, memory: Memory, index: Tensor) -> Memory:
         return Memory(*(t.index_select(0, index) for t in memory))
 
-    def reorder_state(self, state: Tensor, index: Tensor) -> Tensor:
-        return state.index_select(0, index)
+    def reorder_state(self, state: DecoderCache, index: Tensor) -> DecoderCache:
+        return state.select(index)
 
     @classmethod
     def from_config(cls, data: dict) -> "Transformer":

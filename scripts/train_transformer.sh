@@ -27,7 +27,7 @@ KO_EN=(--pairs "$DATA/kor-eng.tsv" --swap --src-lang ko --tgt-lang en --dataset 
 
 train() {  # name, extra args...
   local name=$1; shift
-  nice -n 10 "$PY" -m lmcore train-transformer --out "lmcore/assets/$name" --json "$@" \
+  nice -n 10 "$PY" -m lmcore train transformer --out "lmcore/assets/$name" --json "$@" \
     > "$LOGS/$name.json" 2> "$LOGS/$name.log"
 }
 

@@ -1,4 +1,7 @@
-"""The seq2seq commands: train, translate, evaluate, models (their JSON is a public contract)."""
+"""The seq2seq commands: train, translate, evaluate, models (their JSON is a public contract).
+
+`train seq2seq` and `train transformer` share their options; `train-transformer` still works
+(deprecated: the same options and JSON, plus a one-line note on stderr)."""
 from __future__ import annotations
 
 import json
@@ -7,7 +10,7 @@ import random
 import pytest
 import torch
 
-from lmcore.cli import main
+from lmcore.cli import build_parser, main
 
 ANIMALS = {"cat": "chat", "dog": "chien", "bird": "oiseau", "fish": "poisson", "cow": "vache"}
 
@@ -120,3 +123,87 @@ def test_models_lists_the_bundled_translators(capsys):
     ko = translators["s2s-ko-en-bahdanau"]
     assert (ko["source_lang"], ko["target_lang"], ko["offline"]) == ("ko", "en", True)
     assert all(m["weights_bytes"] <= 20_000_000 for m in translators.values())
+
+
+# ---------------------------------------------------------------- train transformer / train-transformer
+
+TINY_TF = ["--d-model", "16", "--heads", "2", "--layers", "1", "--d-ff", "32", "--epochs", "2",
+           "--lr", "1e-2", "--min-freq", "1", "--batch-size", "16", "--val-fraction", "0.2", "--json"]
+IO = ["--pairs", "p.tsv", "--out", "o"]
+SHARED = ["--swap", "--src-lang", "fr", "--tgt-lang", "en", "--epochs", "3", "--batch-size", "8",
+          "--lr", "0.01", "--patience", "1", "--max-minutes", "2", "--max-cpu-minutes", "1",
+          "--eval-every", "5", "--min-freq", "1", "--tgt-min-freq", "3", "--max-vocab", "500",
+          "--max-src-tokens", "20", "--max-tgt-tokens", "25", "--val-fraction", "0.2",
+          "--test-fraction", "0.1", "--joined-fraction", "0", "--max-pairs", "100", "--seed", "4",
+          "--threads", "1", "--float32", "--dataset", "x.tsv", "--json"]
+TF_MODEL = ["--d-model", "32", "--heads", "4", "--layers", "2", "--d-ff", "64", "--dropout", "0.3",
+            "--positional", "learned", "--post-norm", "--max-len", "40"]
+SUMMARY = {"out", "stopped", "epochs_run", "best_epoch", "best_val_loss", "seconds", "cpu_seconds",
+           "weights_bytes", "src_vocab", "tgt_vocab", "history", "notices"}
+
+
+def options(argv: list[str]) -> dict:
+    args = vars(build_parser().parse_args(argv))
+    return {k: v for k, v in args.items() if k not in ("command", "train_kind", "handler")}
+
+
+def test_both_transformer_spellings_parse_the_same_options():
+    new = options(["train", "transformer", *IO, *SHARED, *TF_MODEL])
+    assert new == options(["train-transformer", *IO, *SHARED, *TF_MODEL])
+    assert new["d_model"] == 32 and new["post_norm"] and new["max_tgt_tokens"] == 25
+    defaults = options(["train", "transformer", *IO])
+    assert defaults == options(["train-transformer", *IO]) and defaults["lr"] == 5e-4
+
+
+def test_seq2seq_and_transformer_share_the_data_and_training_options():
+    s2s, tf = options(["train", "seq2seq", *IO, *SHARED]), options(["train", "transformer", *IO, *SHARED])
+    shared = set(s2s) & set(tf)
+    assert {"pairs", "swap", "epochs", "max_cpu_minutes", "max_tgt_tokens", "float32", "json"} <= shared
+    assert all(s2s[k] == tf[k] for k in shared - {"layers", "dropout"})  # same names, own defaults
+    assert options(["train", "seq2seq", *IO])["lr"] == 1e-3
+    assert {"attention", "cell", "emb", "hidden"} <= set(s2s) - set(tf)
+    assert {"d_model", "heads", "d_ff", "positional", "post_norm", "max_len"} <= set(tf) - set(s2s)
+
+
+def train_json(capsys, argv: list[str]) -> tuple[dict, str]:
+    code, data, err = run_json(capsys, argv)
+    assert code == 0, err
+    return data, err
+
+
+def test_train_transformer_and_the_deprecated_alias_give_the_same_model(pairs_file, tmp_path, capsys):
+    new, err = train_json(capsys, ["train", "transformer", "--pairs", str(pairs_file),
+                                   "--out", str(tmp_path / "new"), *TINY_TF])
+    old, old_err = train_json(capsys, ["train-transformer", "--pairs", str(pairs_file),
+                                       "--out", str(tmp_path / "old"), *TINY_TF])
+    assert "deprecated" not in err
+    notes = [line for line in old_err.splitlines() if "deprecated" in line]
+    assert len(notes) == 1 and "train transformer" in notes[0]
+    assert set(new) == set(old) == SUMMARY
+    assert new["best_val_loss"] == old["best_val_loss"] and new["epochs_run"] == 2  # same seed
+    for folder in ("new", "old"):
+        config = json.loads((tmp_path / folder / "config.json").read_text("utf-8"))
+        assert config["arch"] == "transformer" and config["model"]["d_model"] == 16
+    code, data, _ = run_json(capsys, ["translate", "--model", str(tmp_path / "new"), "--json", "cat dog ."])
+    assert code == 0 and data["source_tokens"] == ["cat", "dog", "."]
+
+
+def test_the_deprecation_note_in_korean(pairs_file, tmp_path, capsys):
+    _, err = train_json(capsys, ["--lang", "ko", "train-transformer", "--pairs", str(pairs_file),
+                                 "--out", str(tmp_path / "ko"), *TINY_TF, "--epochs", "1"])
+    assert "train transformer" in err and "권장" in err
+
+
+def test_train_seq2seq_json_keeps_its_fields_and_gains_the_history(pairs_file, tmp_path, capsys):
+    data, err = train_json(capsys, ["train", "seq2seq", "--pairs", str(pairs_file), "--out",
+                                    str(tmp_path / "s"), "--emb", "8", "--hidden", "16", "--epochs", "1",
+                                    "--min-freq", "1", "--val-fraction", "0.2", "--json"])
+    assert "deprecated" not in err and set(data) == SUMMARY
+
+
+def test_the_training_script_uses_the_new_spelling():
+    from pathlib import Path
+
+    script = Path(__file__).resolve().parent.parent / "scripts" / "train_transformer.sh"
+    text = script.read_text("utf-8")
+    assert "lmcore train transformer" in text and "train-transformer" not in text

@@ -124,3 +124,73 @@ def test_encoder_states_give_the_plain_models_one_context_vector(translator):
     view = translator.encoder_states("w1 w2 w3")
     assert view["source_tokens"] == ["w1", "w2", "w3"] and view["states"].shape == (3, 64)
     np.testing.assert_allclose(view["context"], view["states"][-1], atol=1e-6)
+
+
+# ---------------------------------------------------------------- Transformer key/value cache
+
+def tiny_transformer(norm_first: bool = True, positional: str = "sinusoidal"):
+    from lmcore.transformer import Transformer, TransformerConfig
+
+    torch.manual_seed(3)
+    return Transformer(TransformerConfig(60, 50, 32, 4, 2, 2, 64, 0.0, 24, positional,
+                                         norm_first)).eval()
+
+
+def assert_same_decoding(cached, uncached) -> None:
+    assert cached.tokens == uncached.tokens and cached.finished == uncached.finished
+    assert cached.score == pytest.approx(uncached.score, abs=1e-5)
+    assert len(cached.steps) == len(uncached.steps)
+    for a, b in zip(cached.steps, uncached.steps):
+        assert a.token == b.token and [i for i, _ in a.top_k] == [i for i, _ in b.top_k]
+        np.testing.assert_allclose([p for _, p in a.top_k], [p for _, p in b.top_k], atol=1e-5)
+        for name in ("weights", "self_rows", "cross_rows"):
+            np.testing.assert_allclose(getattr(a, name), getattr(b, name), atol=1e-5)
+    assert [[(b.tokens, b.finished) for b in s] for s in cached.beams] == \
+        [[(b.tokens, b.finished) for b in s] for s in uncached.beams]
+
+
+@pytest.mark.parametrize("beam", [1, 3])
+@pytest.mark.parametrize("norm_first,positional", [(True, "sinusoidal"), (False, "learned")])
+def test_cached_transformer_decoding_equals_the_uncached_path(beam, norm_first, positional):
+    from lmcore.transformer_cache import PrefixDecoder
+
+    model = tiny_transformer(norm_first, positional)
+    for src in ([5, 6, 7, 8, 9], [11, 12]):
+        cached = decode(model, src, beam=beam, max_len=15)
+        assert_same_decoding(cached, decode(PrefixDecoder(model, layer_maps=True), src, beam=beam,
+                                            max_len=15))
+        plain = decode(PrefixDecoder(model), src, beam=beam, max_len=15)  # the old step exactly
+        assert plain.tokens == cached.tokens and plain.score == pytest.approx(cached.score, abs=1e-5)
+
+
+@pytest.mark.parametrize("beam", [1, 3])
+def test_cached_step_maps_are_the_full_forward_record(beam):
+    from lmcore.decoding import step_maps
+    from lmcore.transformer import attention_trace
+
+    model = tiny_transformer()
+    src = [5, 6, 7, 8, 9, 10]
+    result = decode(model, src, beam=beam, max_len=12)
+    causal, cross = step_maps(result.steps)
+    n = len(result.steps)
+    assert causal.shape == (2, 4, n, n) and cross.shape == (2, 4, n, len(src))
+    assert np.all(np.triu(causal, 1) == 0)  # no step saw a later position
+    np.testing.assert_allclose(causal.sum(-1), 1.0, atol=1e-5)
+    np.testing.assert_allclose(cross.sum(-1), 1.0, atol=1e-5)
+    inputs = [model.bos_id] + result.tokens  # what the decoder positions read
+    trace = attention_trace(model, torch.tensor([src]), torch.tensor([inputs]),
+                            [str(i) for i in src], [str(i) for i in inputs])
+    np.testing.assert_allclose(causal, trace["decoder"].weights[:, :, :n, :n], atol=1e-5)
+    np.testing.assert_allclose(cross, trace["cross"].weights[:, :, :n], atol=1e-5)
+    assert step_maps(decode(Seq2Seq(Seq2SeqConfig(20, 20, 8, 8)).eval(), [5, 6], max_len=3).steps) is None
+
+
+def test_cached_greedy_batch_equals_uncached_and_one_by_one():
+    from lmcore.transformer_cache import PrefixDecoder
+
+    model = tiny_transformer()
+    sources = [[5, 6], [7, 8, 9, 10, 11], [12], [13, 14, 15]]  # padded to 5 in the batch
+    cached = greedy_batch(model, sources, max_len=30)  # runs into the positional table's end (24)
+    assert cached == greedy_batch(PrefixDecoder(model), sources, max_len=30)
+    assert cached == [greedy_decode(model, s, max_len=30) for s in sources]
+    assert all(len(row) <= 23 for row in cached)

@@ -134,22 +134,35 @@ def test_dropout_changes_training_output_only():
 
 
 def test_step_decoding_equals_teacher_forcing_and_reorders():
+    from lmcore.transformer_cache import PrefixDecoder
+
     model = tiny()
-    src, tgt = batch()
+    src, tgt = batch()  # row 0 feeds a padding token last: masked as a key, like the full pass
+    reference = PrefixDecoder(model, layer_maps=True)
     with torch.no_grad():
         full, w = model.forward_with_weights(src, tgt)
         memory = model.encode(src, None)
-        state = model.init_state(memory)
+        state, ref_state = model.init_state(memory), reference.init_state(memory)
         for t in range(tgt.size(1)):
-            out = model.step(memory, state, tgt[:, t])
-            state = out.state
+            out, ref = model.step(memory, state, tgt[:, t]), reference.step(memory, ref_state, tgt[:, t])
+            state, ref_state = out.state, ref.state
             assert torch.allclose(out.logits[1], full[1, t], atol=1e-5)
             assert torch.allclose(out.weights[1], w["cross"][-1][1, :, t].mean(0), atol=1e-5)
             assert torch.all(out.weights[0, 4:] == 0)
+            assert torch.allclose(out.logits, ref.logits, atol=1e-5)
+            for layer in range(2):  # the new row of every layer's and head's maps
+                assert torch.allclose(out.self_weights[:, layer], w["decoder"][layer][:, :, t, : t + 1],
+                                      atol=1e-5)
+                assert torch.allclose(out.cross_weights[:, layer], w["cross"][layer][:, :, t], atol=1e-5)
+            assert torch.allclose(out.self_weights, ref.self_weights, atol=1e-5)
         idx = torch.tensor([1, 1, 0])
         again = model.reorder_memory(memory, idx)
         assert again.states.shape[0] == 3 and torch.equal(again.src[2], src[0])
-        assert torch.equal(model.reorder_state(state, idx)[0], tgt[1])
+        picked = model.reorder_state(state, idx)
+        assert torch.equal(picked.prefix[0], tgt[1]) and torch.equal(picked.prefix[2], tgt[0])
+        assert len(picked.self_kv) == len(picked.cross_kv) == 2
+        assert torch.equal(picked.self_kv[1][0][2], state.self_kv[1][0][0])  # (H, t, d_head)
+        assert picked.cross_kv[0][1].shape == (3, H, 6, D // H)
 
 
 def test_config_round_trip_through_a_checkpoint(tmp_path):
