@@ -14,6 +14,7 @@ from ui.export_widgets import chart, table
 from ui.i18n import error_text, t
 from ui.steps import autoplay, stepper
 from ui import lesson
+from ui.lm_logic import top_source_word
 
 MAX_CHARS = 5000
 EXAMPLES = {"en": "The cat is sleeping on the bed.", "ko": "나는 학교에 간다."}
@@ -95,7 +96,6 @@ def greedy_vs_beam(name: str, text: str, k: int) -> None:
 st.title(t("s2sp.steps.title"))
 st.markdown(t("s2sp.steps.intro"))
 lesson.guide("translate-steps")
-lesson.quiz("translate-steps")
 infos = loaders.translator_choices()
 if not infos:
     st.warning(t("s2sp.model_missing", name="s2s-en-fr-bahdanau"))
@@ -123,6 +123,12 @@ n = len(result.steps)
 if n == 0:
     st.warning(t("s2sp.steps.nothing"))
     st.stop()
+first = result.steps[0]
+live = None if first.weights is None else top_source_word(result.source_tokens, first.weights)
+if live is None:
+    lesson.quiz("translate-steps")
+else:
+    lesson.quiz("translate-steps", options=live[0], answer=live[1], word=first.token)
 step = stepper("s2sp_step", n, signature=(text, name, mode, beam), play=True)
 st.progress(step / n, text=t("s2sp.steps.step_of", step=step, total=n))
 step_detail(result, step)

@@ -169,3 +169,13 @@ def test_pronoun_question_picks_the_word_the_pronoun_attends_to_most():
     assert q.word == "it" and "it" not in q.options and "." not in q.options
     assert q.options[q.answer] == "cat"
     assert pronoun_question(AttentionMaps(w, ("a",) * 8, ("a",) * 8, "self")) is None
+
+
+def test_top_source_word_adds_up_a_repeated_word_and_skips_specials():
+    from ui.lm_logic import top_source_word
+    tokens = ["the", "cat", "on", "the", "bed", "<eos>"]
+    words, best = top_source_word(tokens, [0.3, 0.25, 0.05, 0.1, 0.0, 0.3])
+    assert words == ["the", "cat", "on", "bed"] and words[best] == "the"  # 0.3 + 0.1
+    words, best = top_source_word(tokens, [0.1, 0.45, 0.05, 0.1, 0.0, 0.3])
+    assert words[best] == "cat"
+    assert top_source_word(["a", "<eos>"], [0.5, 0.5]) is None

@@ -105,3 +105,19 @@ def pronoun_question(maps: AttentionMaps) -> PronounQuestion | None:
         return None
     best = max(choices, key=lambda j: row[j])
     return PronounQuestion(maps.query_tokens[where], [words[j] for j in choices], choices.index(best))
+
+
+SKIP_SOURCE = {"<eos>", "<pad>", "<sos>", "<bos>", "<unk>", "▁"}
+
+
+def top_source_word(tokens: Sequence[str], weights: Sequence[float]) -> tuple[list[str], int] | None:
+    """(distinct source words in order, index of the one with the most weight) for one
+    decoding step; a repeated word's weights are added up; special tokens are no option."""
+    totals: dict[str, float] = {}
+    for token, weight in zip(tokens, weights):
+        if token not in SKIP_SOURCE:
+            totals[token] = totals.get(token, 0.0) + float(weight)
+    if len(totals) < 2:
+        return None
+    words = list(totals)
+    return words, max(range(len(words)), key=lambda i: totals[words[i]])
