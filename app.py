@@ -27,4 +27,4 @@ language_picker()
 presentation.toggle()
 presentation.view_settings()
 presentation.apply()
-st.navigation(build_navigation()).run()
+st.navigation(build_navigation(), expanded=True).run()  # every lesson page in view
