@@ -94,6 +94,12 @@ def test_english_csv_with_a_formula_cell_exports_it_harmless(app_url, browser): 
         assert rows[2]["sentence"] == HOSTILE
         assert tab.page.locator('img[src="x"]').count() == 0 and not tab.dialogs
         assert tab.problems() == [] and tab.blocked == []
+        opener = tab.page.locator('[data-testid="stPageLink"] a', has_text=tr("url.open_in_page", "en", page="BERT")[:20])
+        opener.first.click()  # the picked row (the first) opens in its own page
+        tab.wait_until_idle()
+        assert urlparse(tab.page.url).path == "/bert" and "model=tiny-bert" in tab.page.url
+        assert tab.page.locator('[data-testid="stMain"] textarea').first.input_value() == "the cat sat on the mat ."
+        assert tab.problems() == [] and tab.blocked == []
     finally:
         tab.context.close()
 
