@@ -8,15 +8,13 @@ from streamlit.testing.v1 import AppTest
 
 from lmcore import score_demo
 from lmcore.i18n import translate
+from tests.page_support import ran_cleanly, run_page
 
 PAGE = str(Path(__file__).resolve().parent.parent / "pages" / "attention_basics.py")
 
 
 def _run(lang: str = "en", **widgets) -> AppTest:
-    at = AppTest.from_file(PAGE, default_timeout=30)
-    at.query_params["lang"] = lang
-    at.run()
-    assert not at.exception
+    at = ran_cleanly(run_page(PAGE, lang, timeout=30))
     for key, value in widgets.items():
         widget = at.toggle(key=key) if key == "attn_scale" else at.selectbox(key=key)
         widget.set_value(value)

@@ -19,6 +19,7 @@ from lmcore.i18n import translate
 from tests.test_page_translate_steps import TINY, tiny_translator
 from tests.test_pretrained import HOSTILE, bert_dir, gpt2_dir  # noqa: F401 (fixtures)
 from ui import pretrained_loaders, seq2seq_loaders
+from tests.page_support import ran_cleanly, run_page
 
 PAGE = str(Path(__file__).resolve().parent.parent / "pages" / "compare.py")
 LMS = [ModelInfo("all-MiniLM-L6-v2", "encoder", True), ModelInfo("tiny-bert", "masked-lm", True),
@@ -46,13 +47,7 @@ def tiny_models(monkeypatch, bert_dir, gpt2_dir):  # noqa: F811
 
 
 def open_page(lang: str = "en", **params: str) -> AppTest:
-    at = AppTest.from_file(PAGE, default_timeout=60)
-    at.query_params["lang"] = lang
-    for name, value in params.items():
-        at.query_params[name] = value
-    at.run()
-    assert not at.exception, [e.value for e in at.exception]
-    return at
+    return ran_cleanly(run_page(PAGE, lang, **params))
 
 
 def charts(at: AppTest) -> list[dict]:

@@ -13,6 +13,7 @@ from lmcore.catalog import ModelInfo
 from lmcore.i18n import translate
 from tests.test_finetune import make_tiny_bert
 from ui import finetune_jobs as jobs
+from tests.page_support import ran_cleanly, run_page
 
 PAGE = str(Path(__file__).resolve().parent.parent / "pages" / "finetune.py")
 
@@ -23,11 +24,7 @@ def tiny(tmp_path_factory) -> str:
 
 
 def open_page(lang: str = "en") -> AppTest:
-    at = AppTest.from_file(PAGE, default_timeout=60)
-    at.query_params["lang"] = lang
-    at.run()
-    assert not at.exception, [e.value for e in at.exception]
-    return at
+    return ran_cleanly(run_page(PAGE, lang))
 
 
 def upload(at: AppTest, name: str, content: bytes) -> AppTest:

@@ -11,15 +11,14 @@ from streamlit.testing.v1 import AppTest
 
 from lmcore.i18n import translate
 from ui import lm_logic
+from tests.page_support import run_page
 
 PAGE = str(Path(__file__).resolve().parent.parent / "pages" / "gpt.py")
 HOSTILE = "</script><img src=x onerror=alert(1)>"
 
 
 def open_page(lang: str = "en", model: str | None = None) -> AppTest:
-    at = AppTest.from_file(PAGE, default_timeout=120)
-    at.query_params["lang"] = lang
-    at.run()
+    at = run_page(PAGE, lang, timeout=120)
     if model is not None:
         at.sidebar.selectbox(key="lmp_gpt_model").select(model).run()
     return at

@@ -3,14 +3,13 @@ from pathlib import Path
 
 import pytest
 from streamlit.testing.v1 import AppTest
+from tests.page_support import run_page
 
 PAGE = str(Path(__file__).resolve().parent.parent / "pages" / "self_attention.py")
 
 
 def open_page(lang: str) -> AppTest:
-    at = AppTest.from_file(PAGE, default_timeout=120)
-    at.query_params["lang"] = lang
-    return at.run()
+    return run_page(PAGE, lang, timeout=120)
 
 
 @pytest.mark.parametrize("lang,title", [("en", "Self-attention, step by step"),

@@ -13,6 +13,7 @@ from lmcore.translators import ASSETS
 from tests.test_page_translate_steps import HOSTILE, use_tiny_models
 from ui import seq2seq_loaders as loaders
 from ui import seq2seq_widgets as w
+from tests.page_support import ran_cleanly, run_page
 
 PAGE = str(Path(__file__).resolve().parent.parent / "pages" / "seq2seq.py")
 BUCKETS = ["1-5", "6-10", "11-15", "16-20", "21-30", "31+"]
@@ -35,11 +36,7 @@ def fresh_caches():
 
 
 def open_page(lang: str = "en") -> AppTest:
-    at = AppTest.from_file(PAGE, default_timeout=60)
-    at.query_params["lang"] = lang
-    at.run()
-    assert not at.exception, [e.value for e in at.exception]
-    return at
+    return ran_cleanly(run_page(PAGE, lang))
 
 
 def set_text(at: AppTest, text: str) -> AppTest:

@@ -14,6 +14,7 @@ from streamlit.testing.v1 import AppTest
 from lmcore.errors import UserFacingError
 from lmcore.i18n import translate
 from ui import seq2seq_jobs as jobs
+from tests.page_support import ran_cleanly, run_page
 
 PAGE = str(Path(__file__).resolve().parent.parent / "pages" / "train_seq2seq.py")
 NUMBERS = {"one": "un", "two": "deux", "three": "trois", "four": "quatre", "five": "cinq", "six": "six"}
@@ -42,11 +43,7 @@ def one_thread():
 
 
 def open_page(lang: str = "en") -> AppTest:
-    at = AppTest.from_file(PAGE, default_timeout=60)
-    at.query_params["lang"] = lang
-    at.run()
-    assert not at.exception, [e.value for e in at.exception]
-    return at
+    return ran_cleanly(run_page(PAGE, lang))
 
 
 def upload(at: AppTest, name: str, content: bytes) -> AppTest:

@@ -6,6 +6,7 @@ from streamlit.testing.v1 import AppTest
 
 from lmcore.transformer_models import TRANSFORMERS
 from lmcore.translators import bundled_path
+from tests.page_support import run_page
 
 PAGE = str(Path(__file__).resolve().parent.parent / "pages" / "transformer.py")
 PRESENT = [n for n in TRANSFORMERS if (bundled_path(n) / "config.json").is_file()]
@@ -13,9 +14,7 @@ needs_models = pytest.mark.skipif(not PRESENT, reason="no bundled Transformer ye
 
 
 def open_page(lang: str) -> AppTest:
-    at = AppTest.from_file(PAGE, default_timeout=120)
-    at.query_params["lang"] = lang
-    return at.run()
+    return run_page(PAGE, lang, timeout=120)
 
 
 @pytest.mark.parametrize("lang,title", [("en", "The Transformer, head by head"),

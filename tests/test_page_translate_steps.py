@@ -19,6 +19,7 @@ from lmcore.translators import Translator
 from ui import seq2seq_loaders as loaders
 from ui import seq2seq_widgets as w
 from ui import steps
+from tests.page_support import ran_cleanly, run_page
 
 PAGE = str(Path(__file__).resolve().parent.parent / "pages" / "translate_steps.py")
 SRC = "the cat is sleeping on bed . i am cold".split()
@@ -54,13 +55,10 @@ def fresh_caches():
 
 
 def open_page(lang: str = "en", text: str | None = None) -> AppTest:
-    at = AppTest.from_file(PAGE, default_timeout=60)
-    at.query_params["lang"] = lang
-    at.run()
+    at = run_page(PAGE, lang)
     if text is not None:
         at.text_area(key="s2sp_text_en").set_value(text).run()
-    assert not at.exception, [e.value for e in at.exception]
-    return at
+    return ran_cleanly(at)
 
 
 def shown_step(at: AppTest) -> str:
@@ -153,9 +151,7 @@ def test_advance_stays_within_the_steps():
 
 def test_a_shared_link_opens_at_its_step_and_a_new_sentence_starts_again(monkeypatch):
     use_tiny_models(monkeypatch)
-    at = AppTest.from_file(PAGE, default_timeout=60)
-    at.query_params.update(lang="ko", text="i am cold .", step="3", mode="beam", beam="4")
-    at.run()
+    at = run_page(PAGE, "ko", text="i am cold .", step="3", mode="beam", beam="4")
     assert not at.exception and not at.error
     n = len(loaders.translate("s2s-en-fr-bahdanau", "i am cold .", 4).steps)
     assert at.text_area(key="s2sp_text_en").value == "i am cold ."
@@ -169,9 +165,7 @@ def test_a_shared_link_opens_at_its_step_and_a_new_sentence_starts_again(monkeyp
                                     {"model": "no-such-model"}, {"text": "a" * 5000}])
 def test_a_bad_link_falls_back_to_defaults_with_a_notice(monkeypatch, params):
     use_tiny_models(monkeypatch)
-    at = AppTest.from_file(PAGE, default_timeout=60)
-    at.query_params.update(lang="en", **params)
-    at.run()
+    at = run_page(PAGE, "en", **params)
     assert not at.exception and not at.error
     assert at.toast and "link" in at.toast[0].value
 

@@ -24,6 +24,7 @@ from lmcore.i18n import translate
 from tests.test_page_translate_steps import tiny_translator
 from tests.test_pretrained import HOSTILE, bert_dir  # noqa: F401 (fixture)
 from ui import pretrained_loaders, seq2seq_loaders
+from tests.page_support import ran_cleanly, run_page
 
 PAGE = str(Path(__file__).resolve().parent.parent / "pages" / "your_sentences.py")
 KOREAN_FILE = "고양이가 매트 위에 앉았다.\n나는 책 읽기를 좋아한다.\n".encode("cp949")
@@ -44,15 +45,12 @@ def tiny_models(monkeypatch, bert_dir):
 
 
 def open_page(lang: str, text: str | None = None, model: str | None = None) -> AppTest:
-    at = AppTest.from_file(PAGE, default_timeout=60)
-    at.query_params["lang"] = lang
-    at.run()
+    at = run_page(PAGE, lang)
     if text is not None:
         at.text_area(key="sent_text").set_value(text).run()
     if model is not None:
         at.selectbox(key="sent_model").set_value(model).run()
-    assert not at.exception, [e.value for e in at.exception]
-    return at
+    return ran_cleanly(at)
 
 
 def run(at: AppTest) -> AppTest:
