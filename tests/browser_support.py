@@ -97,6 +97,12 @@ class OfflinePage:
         self.failed_responses: list[str] = []
         self.benign_404s = 0
 
+    def __enter__(self) -> "OfflinePage":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.context.close()
+
     def _route(self, route):
         if is_local(route.request.url):
             route.continue_()

@@ -41,8 +41,7 @@ def browser():
 def test_every_page_renders_offline(app_url, browser, lang):
     failures = {}
     for spec in all_pages():
-        tab = OfflinePage(browser)
-        try:
+        with OfflinePage(browser) as tab:
             tab.page.goto(f"{app_url}/{spec.url_path}?lang={lang}", wait_until="domcontentloaded")
             tab.wait_until_idle()
             tab.page.screenshot(path=str(ARTIFACTS / f"{spec.url_path or 'home'}-{lang}.png"), full_page=True)
@@ -51,8 +50,6 @@ def test_every_page_renders_offline(app_url, browser, lang):
                 problems.append("no page title")
             if problems:
                 failures[spec.url_path or 'home'] = problems
-        finally:
-            tab.context.close()
     assert failures == {}
 
 
@@ -64,8 +61,7 @@ def test_hostile_text_runs_no_script_anywhere(app_url, browser):
     no dialog opens, no injected <img> appears, and the page keeps working."""
     failures = {}
     for spec in all_pages():
-        tab = OfflinePage(browser)
-        try:
+        with OfflinePage(browser) as tab:
             tab.page.goto(f"{app_url}/{spec.url_path}?lang=en", wait_until="domcontentloaded")
             tab.wait_until_idle()
             boxes = tab.page.locator('[data-testid="stMain"] textarea, '
@@ -88,6 +84,4 @@ def test_hostile_text_runs_no_script_anywhere(app_url, browser):
                                 full_page=True)
             if problems:
                 failures[spec.url_path or "home"] = problems
-        finally:
-            tab.context.close()
     assert failures == {}

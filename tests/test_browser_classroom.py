@@ -58,8 +58,7 @@ def picture(tab: OfflinePage) -> tuple[str, bytes]:
 
 
 def test_korean_cp949_upload_then_png_and_csv_exports(app_url, browser):  # noqa: F811
-    tab = OfflinePage(browser)
-    try:
+    with OfflinePage(browser) as tab:
         tab.page.goto(f"{app_url}/your-sentences?lang=ko&source=upload&model=s2s-ko-en-bahdanau")
         tab.wait_until_idle()
         upload_and_run(tab, "korean.txt", "\n".join(KOREAN).encode("cp949"), "text/plain", "ko")
@@ -78,13 +77,10 @@ def test_korean_cp949_upload_then_png_and_csv_exports(app_url, browser):  # noqa
         assert any("고" in r["column"] for r in cells)  # source syllables, as typed
         tab.page.screenshot(path=str(ARTIFACTS / "classroom-korean.png"))
         assert tab.problems() == [] and tab.blocked == []
-    finally:
-        tab.context.close()
 
 
 def test_english_csv_with_a_formula_cell_exports_it_harmless(app_url, browser):  # noqa: F811
-    tab = OfflinePage(browser)
-    try:
+    with OfflinePage(browser) as tab:
         tab.page.goto(f"{app_url}/your-sentences?lang=en&source=upload&model=tiny-bert")
         tab.wait_until_idle()
         upload_and_run(tab, "sentences.csv", ENGLISH_CSV.encode("utf-8"), "text/csv", "en")
@@ -100,13 +96,10 @@ def test_english_csv_with_a_formula_cell_exports_it_harmless(app_url, browser): 
         assert urlparse(tab.page.url).path == "/bert" and "model=tiny-bert" in tab.page.url
         assert tab.page.locator('[data-testid="stMain"] textarea').first.input_value() == "the cat sat on the mat ."
         assert tab.problems() == [] and tab.blocked == []
-    finally:
-        tab.context.close()
 
 
 def test_bertviz_view_downloads_as_a_standalone_offline_html_file(app_url, browser):  # noqa: F811
-    tab = OfflinePage(browser)
-    try:
+    with OfflinePage(browser) as tab:
         tab.page.goto(f"{app_url}/bert?lang=en&model=all-MiniLM-L6-v2&text=The+dog+chased+the+ball.")
         tab.wait_until_idle()
         button = tab.page.get_by_role("button", name=tr("lmp.bv.download", "en"))
@@ -117,22 +110,16 @@ def test_bertviz_view_downloads_as_a_standalone_offline_html_file(app_url, brows
         assert not re.search(r"<script[^>]+src=|<link[^>]+href=['\"]?https?:", html)  # nothing fetched
         saved = ARTIFACTS / "classroom-view.html"
         saved.write_text(html, encoding="utf-8")
-        view = OfflinePage(browser)  # the saved file draws on its own, network cut
-        try:
+        with OfflinePage(browser) as view:  # the saved file draws on its own, network cut
             view.page.set_content(html)
             view.page.wait_for_selector("svg", timeout=30_000)
             assert view.page_errors == [] and view.blocked == []
-        finally:
-            view.context.close()
-    finally:
-        tab.context.close()
 
 
 @pytest.mark.parametrize("lang", ["en", "ko"])
 def test_a_shared_link_reopens_the_same_view(app_url, browser, lang):  # noqa: F811
     """Step with the keyboard, change the text, copy the address, open it elsewhere: same view."""
-    tab = OfflinePage(browser)
-    try:
+    with OfflinePage(browser) as tab:
         tab.page.goto(f"{app_url}/translate-steps?lang={lang}&model=s2s-en-fr-bahdanau")
         tab.wait_until_idle()
         box = tab.page.locator('[data-testid="stMain"] textarea').first
@@ -147,10 +134,7 @@ def test_a_shared_link_reopens_the_same_view(app_url, browser, lang):  # noqa: F
         query = parse_qs(urlparse(shared).query)
         assert query["step"] == ["3"] and query["text"] == ["The dog is sleeping on the bed."]
         progress = tab.page.locator('[data-testid="stProgress"]').first.inner_text()
-    finally:
-        tab.context.close()
-    other = OfflinePage(browser)
-    try:
+    with OfflinePage(browser) as other:
         other.page.goto(shared)
         other.wait_until_idle()
         assert other.page.locator('[data-testid="stMain"] textarea').first.input_value() == \
@@ -159,13 +143,10 @@ def test_a_shared_link_reopens_the_same_view(app_url, browser, lang):  # noqa: F
         assert re.search(r"(?<!\d)3(?!\d)", progress)
         other.page.screenshot(path=str(ARTIFACTS / f"classroom-shared-{lang}.png"))
         assert other.problems() == [] and other.blocked == []
-    finally:
-        other.context.close()
 
 
 def test_a_shared_bert_link_opens_the_same_head_in_presentation_mode(app_url, browser):  # noqa: F811
-    tab = OfflinePage(browser)
-    try:
+    with OfflinePage(browser) as tab:
         tab.page.goto(f"{app_url}/bert?lang=ko&present=1&scale=contrast&model=all-MiniLM-L6-v2"
                       f"&text={SENTENCE.replace(' ', '+')}&layer=4&head=7")
         tab.wait_until_idle()
@@ -174,8 +155,6 @@ def test_a_shared_bert_link_opens_the_same_head_in_presentation_mode(app_url, br
         assert "present=1" in tab.page.url and "layer=4" in tab.page.url
         tab.page.screenshot(path=str(ARTIFACTS / "classroom-bert-present.png"))
         assert tab.problems() == [] and tab.blocked == []
-    finally:
-        tab.context.close()
 
 
 @pytest.mark.parametrize("name,data,expect", [
@@ -191,8 +170,7 @@ def test_bad_uploads_get_a_clear_message_through_the_real_upload(app_url, browse
                       kept=round(batch.MAX_BYTES / 1e6))
     if key == "sent.notice.long_sentences":
         params = dict(count=1, chars=batch.MAX_SENTENCE_CHARS)
-    tab = OfflinePage(browser)
-    try:
+    with OfflinePage(browser) as tab:
         tab.page.goto(f"{app_url}/your-sentences?lang=ko&source=upload")
         tab.wait_until_idle()
         tab.page.locator('[data-testid="stFileUploaderDropzoneInput"]').set_input_files(
@@ -204,5 +182,3 @@ def test_bad_uploads_get_a_clear_message_through_the_real_upload(app_url, browse
         assert message.count() == 1
         assert tab.page.locator('[data-testid="stException"]').count() == 0
         assert not tab.page_errors and tab.blocked == []
-    finally:
-        tab.context.close()
