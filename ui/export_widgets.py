@@ -13,7 +13,7 @@ numbers are the figure's own (lmcore.figure_data), built only when clicked.
 """
 from __future__ import annotations
 
-from typing import Any, Mapping, Sequence
+from typing import Any, Callable, Mapping, Sequence
 
 import plotly.graph_objects as go
 import streamlit as st
@@ -24,6 +24,7 @@ from lmcore.figure_data import figure_columns, figure_rows
 from lmcore.record import AttentionMaps
 from ui import presentation
 from ui.i18n import t
+
 
 def plotly_config(image_format: str = "png", filename: str = "attention-lab") -> dict:
     """A plotly config whose modebar camera button downloads `image_format` (offline)."""
@@ -36,17 +37,28 @@ def _figure_csv(fig: go.Figure) -> bytes:
     return export.rows_to_csv(rows, figure_columns(rows))
 
 
-def numbers_menu(fig: go.Figure, key: str, stem: str, container: Any = None) -> None:
-    """A small "Numbers" popover with the figure's data as CSV and JSON (made on click)."""
-    target = st if container is None else container
+Bytes = Callable[[], bytes]
+
+
+def _numbers_popover(target: Any, key: str, stem: str, help_text: str, labels: tuple[str, str],
+                     make_csv: Bytes, make_json: Bytes, footer: str | None = None) -> None:
+    """A "Numbers" popover with a CSV and a JSON download, each made only when clicked."""
     with target.popover(t("export.numbers"), icon=":material/download:"):
-        st.caption(t("export.numbers_help"))
-        st.download_button(t("export.csv"), lambda: _figure_csv(fig), file_name=f"{stem}.csv",
-                           mime="text/csv", key=f"{key}_csv", icon=":material/table:")
-        st.download_button(t("export.json"), lambda: export.rows_to_json(figure_rows(fig)),
-                           file_name=f"{stem}.json", mime="application/json", key=f"{key}_json",
-                           icon=":material/data_object:")
-        st.caption(t("export.picture_hint", fmt=presentation.picture_format().upper()))
+        st.caption(help_text)
+        st.download_button(labels[0], make_csv, file_name=f"{stem}.csv", mime="text/csv",
+                           key=f"{key}_csv", icon=":material/table:")
+        st.download_button(labels[1], make_json, file_name=f"{stem}.json",
+                           mime="application/json", key=f"{key}_json", icon=":material/data_object:")
+        if footer:
+            st.caption(footer)
+
+
+def numbers_menu(fig: go.Figure, key: str, stem: str, container: Any = None) -> None:
+    """The figure's data as CSV and JSON, in a "Numbers" popover."""
+    _numbers_popover(st if container is None else container, key, stem, t("export.numbers_help"),
+                     (t("export.csv"), t("export.json")), lambda: _figure_csv(fig),
+                     lambda: export.rows_to_json(figure_rows(fig)),
+                     footer=t("export.picture_hint", fmt=presentation.picture_format().upper()))
 
 
 def chart(fig: go.Figure, key: str, filename: str | None = None, container: Any = None,
@@ -65,27 +77,28 @@ def chart(fig: go.Figure, key: str, filename: str | None = None, container: Any 
         numbers_menu(fig, key, stem, target)
 
 
+def _button_pair(labels: tuple[str, str], csv_data: bytes | Bytes, json_data: bytes | Bytes,
+                 stem: str, key: str) -> None:
+    """Two download buttons side by side: CSV and JSON (bytes, or a callable run on click)."""
+    left, right = st.columns(2)
+    left.download_button(labels[0], csv_data, file_name=f"{stem}.csv", mime="text/csv",
+                         key=f"{key}_csv", icon=":material/table:")
+    right.download_button(labels[1], json_data, file_name=f"{stem}.json", mime="application/json",
+                          key=f"{key}_json", icon=":material/data_object:")
+
+
 def download_table(rows: Sequence[Mapping[str, Any]], stem: str, key: str,
                    columns: Sequence[str] | None = None) -> None:
     """Two buttons: the rows as CSV (spreadsheet-safe) and as JSON."""
-    left, right = st.columns(2)
-    left.download_button(t("sent.export.csv"), export.rows_to_csv(rows, columns),
-                         file_name=f"{stem}.csv", mime="text/csv", key=f"{key}_csv",
-                         icon=":material/table:")
-    right.download_button(t("sent.export.json"), export.rows_to_json(rows),
-                          file_name=f"{stem}.json", mime="application/json", key=f"{key}_json",
-                          icon=":material/data_object:")
+    _button_pair((t("sent.export.csv"), t("sent.export.json")), export.rows_to_csv(rows, columns),
+                 export.rows_to_json(rows), stem, key)
 
 
 def download_maps(maps: AttentionMaps, stem: str, key: str) -> None:
-    """Two buttons: an attention record as long-format CSV and as JSON."""
-    left, right = st.columns(2)
-    left.download_button(t("sent.export.maps_csv"), export.maps_to_csv(maps),
-                         file_name=f"{stem}.csv", mime="text/csv", key=f"{key}_csv",
-                         icon=":material/table:")
-    right.download_button(t("sent.export.maps_json"), export.maps_to_json(maps),
-                          file_name=f"{stem}.json", mime="application/json", key=f"{key}_json",
-                          icon=":material/data_object:")
+    """Two buttons: an attention record as long-format CSV and as JSON, made on click
+    (every head of a 64-token sentence is ~300,000 rows: not worth building on each rerun)."""
+    _button_pair((t("sent.export.maps_csv"), t("sent.export.maps_json")),
+                 lambda: export.maps_to_csv(maps), lambda: export.maps_to_json(maps), stem, key)
 
 
 def _records(data: Any) -> list[dict]:
@@ -108,13 +121,8 @@ def table(data: Any, key: str, stem: str | None = None, container: Any = None,
     """
     target = st if container is None else container
     shown = target.dataframe(data, key=key, **kwargs)
-    rows = _records(data)
-    stem = stem or f"attention-lab-{key}"
-    with target.popover(t("export.numbers"), icon=":material/download:"):
-        st.caption(t("export.table_help"))
-        st.download_button(t("export.table_csv"), lambda: export.rows_to_csv(rows), file_name=f"{stem}.csv",
-                           mime="text/csv", key=f"{key}_csv", icon=":material/table:")
-        st.download_button(t("export.table_json"), lambda: export.rows_to_json(rows),
-                           file_name=f"{stem}.json", mime="application/json", key=f"{key}_json",
-                           icon=":material/data_object:")
+    _numbers_popover(target, key, stem or f"attention-lab-{key}", t("export.table_help"),
+                     (t("export.table_csv"), t("export.table_json")),
+                     lambda: export.rows_to_csv(_records(data)),
+                     lambda: export.rows_to_json(_records(data)))
     return shown

@@ -95,7 +95,7 @@ def pronoun_question(maps: AttentionMaps) -> PronounQuestion | None:
     The answer averages the last layer's heads over the first pronoun's row; None when
     the sentence has no pronoun or fewer than two other words. Punctuation is no option.
     """
-    words = [w for w in maps.key_tokens]
+    words = list(maps.key_tokens)
     where = next((i for i, w in enumerate(maps.query_tokens) if w.lower() in PRONOUNS), None)
     if where is None:
         return None

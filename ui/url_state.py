@@ -16,10 +16,12 @@ longer than MAX_CHARS stay out of the URL (browsers and servers cut long URLs).
 from __future__ import annotations
 
 from typing import Any, Callable, Collection
+from urllib.parse import urlencode
 
 import streamlit as st
 
 from ui.i18n import t
+from ui.navigation import page_by_path
 
 MAX_CHARS = 2000
 _TRUE, _FALSE = ("1", "true", "yes", "on"), ("0", "false", "no", "off")
@@ -97,9 +99,6 @@ def link_to(url_path: str, label: str, params: dict[str, Any], icon: str | None 
 
     Values too long for a URL are left out; the language and view settings go along.
     """
-    from urllib.parse import urlencode
-
-    from ui.navigation import page_by_path
     keep = {k: st.query_params[k] for k in ("lang", "present", "scale", "img") if k in st.query_params}
     query = keep | {k: _encode(v) for k, v in params.items() if len(_encode(v)) <= MAX_CHARS}
     spec = page_by_path(url_path)
