@@ -17,7 +17,9 @@ from ui.i18n import t
 
 PARAM = "present"
 IMAGE_FORMATS = ("png", "svg")
-SCALE_KEY, IMAGE_KEY = "view_colour_scale", "view_picture_format"
+# (session-state key, URL parameter, default, allowed values) of the two sidebar settings
+SCALE = ("view_colour_scale", "scale", DEFAULT_SCALE, tuple(SCALES))
+IMAGE = ("view_picture_format", "img", "png", IMAGE_FORMATS)
 
 _CSS = """
 <style>
@@ -65,20 +67,20 @@ def toggle() -> None:
         st.rerun()
 
 
+def _current(key: str, param: str, default: str, choices: tuple[str, ...]) -> str:
+    """A setting's value: the sidebar widget's, or (a page run on its own) the link's."""
+    value = st.session_state.get(key)
+    return value if value is not None else url_state.from_url(param, default, str, choices)[0]
+
+
 def colour_scale() -> str:
     """The session's colour scale name (lmcore.colour_scales.SCALES)."""
-    value = st.session_state.get(SCALE_KEY)
-    if value is None:
-        value, _ = url_state.from_url("scale", DEFAULT_SCALE, str, SCALES)
-    return value
+    return _current(*SCALE)
 
 
 def picture_format() -> str:
     """"png" or "svg": what the charts' camera buttons save."""
-    value = st.session_state.get(IMAGE_KEY)
-    if value is None:
-        value, _ = url_state.from_url("img", "png", str, IMAGE_FORMATS)
-    return value
+    return _current(*IMAGE)
 
 
 def view_settings() -> None:
@@ -86,7 +88,7 @@ def view_settings() -> None:
     scales = {name: t(f"view.scale.{name}") for name in SCALES}
     st.sidebar.selectbox(t("view.scale"), list(scales), format_func=scales.__getitem__,
                          help=t("view.scale_help"),
-                         key=url_state.field(SCALE_KEY, "scale", DEFAULT_SCALE, choices=SCALES))
+                         key=url_state.field(*SCALE[:3], choices=SCALE[3]))
     st.sidebar.radio(t("view.picture"), IMAGE_FORMATS, format_func=str.upper, horizontal=True,
                      help=t("view.picture_help"),
-                     key=url_state.field(IMAGE_KEY, "img", "png", choices=IMAGE_FORMATS))
+                     key=url_state.field(*IMAGE[:3], choices=IMAGE[3]))
