@@ -15,7 +15,7 @@ import time
 import numpy as np
 import torch
 
-from lmcore import bertviz_offline
+from lmcore.pretrained import bertviz as bertviz_offline
 from lmcore.record import AttentionMaps
 
 LAYERS, HEADS, REPEATS = 6, 12, 7

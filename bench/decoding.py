@@ -3,7 +3,7 @@
     python -m bench.decoding [--model NAME] [--json] [--repeats N] [--threads N]
 
 Same model, same sentences, one sentence at a time (as the app decodes):
-  traced_greedy: lmcore.decoding.decode(beam=1) -- per step the attention row, raw scores,
+  traced_greedy: lmcore.translation.decoding.decode(beam=1) -- per step the attention row, raw scores,
                  context vector, query and top-5 next words copied out to numpy
                / greedy_decode -- argmax only, no trace                      target <= 1.5
 Informational: beam search of 3 with its trace / plain greedy.
@@ -25,7 +25,7 @@ if __package__ in (None, ""):  # run as `python bench/decoding.py`
 import torch
 
 from bench.common import format_ratio, interleaved_samples, medians, paired_ratio, pick_clock
-from lmcore.decoding import decode, greedy_decode
+from lmcore.translation.decoding import decode, greedy_decode
 
 SENTENCES = [
     "I am cold.", "We don't have any bread left.", "Tom is reading a book in the garden.",
@@ -39,7 +39,7 @@ TARGET = 1.5
 
 def load_model(name: str):
     from lmcore.errors import UserFacingError
-    from lmcore.translators import load_translator
+    from lmcore.translation.translators import load_translator
 
     try:
         tr = load_translator(name)
@@ -55,8 +55,8 @@ def load_model(name: str):
 
 
 def checkpoint_sizes() -> dict[str, int]:
-    from lmcore.checkpoints import checkpoint_size
-    from lmcore.translators import BUNDLED, bundled_path
+    from lmcore.translation.checkpoints import checkpoint_size
+    from lmcore.translation.translators import BUNDLED, bundled_path
 
     return {name: checkpoint_size(bundled_path(name)) for name in BUNDLED
             if (bundled_path(name) / "model.safetensors").is_file()}

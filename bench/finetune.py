@@ -5,7 +5,7 @@
 A step = forward + cross-entropy + backward + AdamW update on a batch of 16 sentences
 from the bundled negation task (the page's default settings).
 Ratios, median over interleaved rounds of the per-round ratio (bench.common):
-  dynamic_vs_fixed: padding to the longest sentence of the batch (lmcore.finetune.batches,
+  dynamic_vs_fixed: padding to the longest sentence of the batch (lmcore.pretrained.finetune.batches,
                     at most 32 tokens) / padding every batch to 128 tokens     target <= 0.5
   eager_vs_sdpa:    the eager attention the app needs (weights returned)
                     / transformers' default sdpa attention (no weights), both dynamic
@@ -25,9 +25,9 @@ if __package__ in (None, ""):  # run as `python bench/finetune.py`
 import torch
 
 from bench.common import format_ratio, interleaved_samples, medians, paired_ratio, pick_clock
-from lmcore.finetune import FinetuneConfig, batches
-from lmcore.finetune_model import build_classifier, encode_batch
-from lmcore.tasks import load_task
+from lmcore.pretrained.finetune import FinetuneConfig, batches
+from lmcore.pretrained.classifier import build_classifier, encode_batch
+from lmcore.pretrained.tasks import load_task
 
 
 def step_fn(clf, inputs: dict, labels: torch.Tensor):

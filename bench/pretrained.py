@@ -39,7 +39,7 @@ def text_of(lm, n_tokens: int) -> str:
 
 
 def bench_length(lm, n_tokens: int, repeats: int, clock) -> dict:
-    from lmcore.pretrained import attention
+    from lmcore.pretrained.encoding import attention
 
     text = text_of(lm, n_tokens)
     enc = lm.tokenizer(text, return_tensors="pt")
@@ -54,7 +54,7 @@ def bench_length(lm, n_tokens: int, repeats: int, clock) -> dict:
            "attention_call_over_forward": paired_ratio(samples, "project", "bare"),
            "forward_ms": medians(samples)["bare"] * 1e3}
     try:
-        from lmcore.plots import attention_grid
+        from lmcore.views.plots import attention_grid
     except ImportError:
         return row
     maps = attention(lm, text).maps
@@ -73,8 +73,8 @@ def rss():  # (current, peak) resident set size in MB, from /proc
     return int(fields["VmRSS"].split()[0]) / 1024, int(fields["VmHWM"].split()[0]) / 1024
 
 import streamlit, plotly.graph_objects  # what the app process imports too
-from lmcore.lm_loading import _bundled, load_model
-from lmcore.pretrained import attention
+from lmcore.pretrained.loading import _bundled, load_model
+from lmcore.pretrained.encoding import attention
 imports = rss()[0]
 for name in _bundled():
     attention(load_model(name), "The cat sat on the mat. " * 20)
@@ -96,7 +96,7 @@ def main() -> None:
     parser.add_argument("--lengths", type=int, nargs="+", default=[16, 64, 256])
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
-    from lmcore.lm_loading import load_model
+    from lmcore.pretrained.loading import load_model
 
     lm = load_model(MODEL)
     clock = pick_clock(args.threads)

@@ -9,7 +9,7 @@ probability on both paths, so both do the same number of steps):
   uncached PrefixDecoder: the whole prefix re-run through the decoder at every step (how
            Transformer.step worked before the cache)
 Ratios cached / uncached (median over interleaved rounds of the per-round ratio) for
-  greedy      lmcore.decoding.greedy_decode, one sentence at a time (translate_plain)
+  greedy      lmcore.translation.decoding.greedy_decode, one sentence at a time (translate_plain)
   traced      decode(beam=1): the page's path, top-5 and every attention row per step
   beam3       decode(beam=3)
   evaluate    greedy_batch of 64 inputs at once (1-3 of the sentences joined), as `evaluate`
@@ -33,13 +33,13 @@ import torch
 
 from bench.common import format_ratio, interleaved_samples, medians, paired_ratio, pick_clock
 from bench.decoding import SENTENCES
-from lmcore.decoding import decode, greedy_batch, greedy_decode
+from lmcore.translation.decoding import decode, greedy_batch, greedy_decode
 from lmcore.transformer import Transformer, TransformerConfig
-from lmcore.transformer_cache import PrefixDecoder
+from lmcore.kv_cache import PrefixDecoder
 
 TARGET = 0.5  # the cache must at least halve evaluate's decoding time at 30 tokens
 KINDS = ("evaluate", "greedy", "traced", "beam3")
-BATCH = 64  # lmcore.metrics.translate_for_scoring's batch size
+BATCH = 64  # lmcore.translation.metrics.translate_for_scoring's batch size
 
 
 class NoEnd:
@@ -69,7 +69,7 @@ def models() -> list[tuple[str, Transformer, Sources]]:
     """(label, model, (sentence ids, batch ids)): the bundled tf-en-fr if present, and an
     untrained model of the same shape."""
     from lmcore.errors import UserFacingError
-    from lmcore.translators import load_translator
+    from lmcore.translation.translators import load_translator
 
     out = []
     try:

@@ -12,8 +12,8 @@ from importlib import import_module
 from lmcore.errors import UserFacingError
 
 # "module:function" pairs; each returns list[ModelInfo]
-PROVIDERS: list[str] = ["lmcore.pretrained:catalog_entries", "lmcore.translators:catalog_entries",
-                        "lmcore.transformer_models:catalog_entries"]
+PROVIDERS: list[str] = ["lmcore.pretrained.encoding:catalog_entries", "lmcore.translation.translators:catalog_entries",
+                        "lmcore.demos.transformer_view:catalog_entries"]
 
 KINDS = ("seq2seq", "transformer", "encoder", "masked-lm", "causal-lm")
 

@@ -16,7 +16,7 @@ p(y_t) = softmax(W_o tanh(W_c [c_t; s_t])). Without input feeding the whole targ
 is computed in parallel during training (`forward`); `step` is the same maths one
 token at a time (a test checks both agree).
 
-Every model follows the decoding protocol of lmcore.decoding (encode / init_state /
+Every model follows the decoding protocol of lmcore.translation.decoding (encode / init_state /
 step / reorder_*): `step` returns the attention weights, raw scores, context vector
 and query explicitly (None for the plain model); nothing is stored on modules.
 """
@@ -30,7 +30,7 @@ from torch import Tensor, nn
 from torch.nn.utils.rnn import pack_padded_sequence, pad_packed_sequence
 
 from lmcore.attention import AdditiveScore, GeneralScore, context_vector, dot_score, masked_softmax
-from lmcore.text import BOS_ID, EOS_ID, PAD_ID
+from lmcore.translation.text import BOS_ID, EOS_ID, PAD_ID
 
 ATTENTIONS: tuple[str, ...] = ("none", "bahdanau", "luong-dot", "luong-general")
 CELLS: tuple[str, ...] = ("lstm", "gru")
@@ -47,7 +47,7 @@ class Seq2SeqConfig:
     num_layers: int = 1        # stacked RNN layers; attention uses the top layer
     attention: str = "none"    # one of ATTENTIONS
     dropout: float = 0.2       # on embeddings and the pre-output layer, training only
-    arch: str = "rnn"          # checkpoint architecture name (lmcore.checkpoints)
+    arch: str = "rnn"          # checkpoint architecture name (lmcore.translation.checkpoints)
 
     def __post_init__(self) -> None:
         if self.attention not in ATTENTIONS:

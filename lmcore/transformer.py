@@ -27,8 +27,8 @@ from torch import Tensor, nn
 from lmcore.attention import MultiHeadAttention, causal_mask
 from lmcore.positional import make_positional
 from lmcore.record import AttentionMaps, AttentionTrace
-from lmcore.text import BOS_ID, EOS_ID, PAD_ID
-from lmcore.transformer_cache import (DecoderCache, KeyValues, Memory, TransformerStep,
+from lmcore.translation.text import BOS_ID, EOS_ID, PAD_ID
+from lmcore.kv_cache import (DecoderCache, KeyValues, Memory, TransformerStep,
                                       cached_self_attention, memory_attention, memory_keys_values,
                                       run_layers)
 
@@ -47,7 +47,7 @@ class TransformerConfig:
     positional: str = "sinusoidal"  # "sinusoidal" | "learned" | "none"
     norm_first: bool = True      # pre-norm (stable for small data) or the paper's post-norm
     pad_id: int = PAD_ID         # padding id in both vocabularies; gets exactly 0 attention
-    arch: str = "transformer"    # checkpoint architecture name (lmcore.checkpoints)
+    arch: str = "transformer"    # checkpoint architecture name (lmcore.translation.checkpoints)
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -176,7 +176,7 @@ class Transformer(nn.Module):
 
     Training: forward(src, src_lengths, tgt_in) -> logits, the fused fast path.
     Views: forward_with_weights(src, tgt_in) -> logits and every attention weight.
-    Decoding: encode / init_state / step / reorder_* (the protocol of lmcore.decoding);
+    Decoding: encode / init_state / step / reorder_* (the protocol of lmcore.translation.decoding);
     the state is a DecoderCache, so each step runs only the new position (PrefixDecoder is
     the uncached reference that re-runs the whole prefix).
     """

@@ -1,6 +1,6 @@
 """Page: attention with real numbers: score -> softmax weight -> context vector (chapter 10.2).
 
-Widgets -> one cached call into `lmcore.score_demo.compute` -> the vector picture,
+Widgets -> one cached call into `lmcore.demos.score.compute` -> the vector picture,
 the weights bar and the table of every intermediate number.
 """
 from __future__ import annotations
@@ -8,7 +8,8 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from lmcore import plots, score_demo
+from lmcore.views import plots
+from lmcore.demos import score as score_demo
 from lmcore.errors import UserFacingError
 from ui.i18n import current_language, error_text, t
 from ui import url_state

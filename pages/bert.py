@@ -6,8 +6,8 @@ from functools import partial
 
 import streamlit as st
 
-from lmcore import plots
-from lmcore.bertviz_offline import MAX_VIEW_TOKENS
+from lmcore.views import plots
+from lmcore.pretrained.bertviz import MAX_VIEW_TOKENS
 from ui import lm_logic
 from ui import pretrained_loaders as loaders
 from ui import url_state

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import streamlit as st
 
-from lmcore import compare, plots
+from lmcore.demos import compare
+from lmcore.views import plots
 from lmcore.errors import UserFacingError
 from lmcore.record import AttentionMaps
-from lmcore.tf_figures import matrix_heatmap
+from lmcore.views.matrices import matrix_heatmap
 from ui import pretrained_loaders as lm_loaders
 from ui import seq2seq_loaders as tr_loaders
 from ui import lesson, url_state

@@ -6,10 +6,10 @@ import pandas as pd
 import streamlit as st
 
 from lmcore.errors import UserFacingError
-from lmcore.finetune import FinetuneConfig, is_finetuned_folder
-from lmcore.finetune_plots import cls_attention_figure, confusion_figure, head_change_figure, training_curves
+from lmcore.pretrained.finetune import FinetuneConfig, is_finetuned_folder
+from lmcore.views.finetune import cls_attention_figure, confusion_figure, head_change_figure, training_curves
 from lmcore.i18n import translate
-from lmcore.tasks import MAX_BYTES, bundled_tasks
+from lmcore.pretrained.tasks import MAX_BYTES, bundled_tasks
 from ui import finetune_jobs as jobs
 from ui.job_widgets import JobView, fraction_done, job_section, job_status, start
 from ui.jobs import session_id

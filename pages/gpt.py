@@ -5,7 +5,7 @@ import time
 
 import streamlit as st
 
-from lmcore import plots
+from lmcore.views import plots
 from ui import lm_logic
 from ui import pretrained_loaders as loaders
 from ui import url_state

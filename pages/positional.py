@@ -10,9 +10,11 @@ from __future__ import annotations
 import numpy as np
 import streamlit as st
 
-from lmcore import plots, positional as P, self_attention_steps as S
+from lmcore import positional as P
+from lmcore.views import plots
+from lmcore.demos import self_attention_steps as S
 from lmcore.errors import UserFacingError
-from lmcore.tf_figures import matrix_heatmap, waves_figure
+from lmcore.views.matrices import matrix_heatmap, waves_figure
 from ui.i18n import error_text, t
 from ui import url_state
 from ui.export_widgets import chart

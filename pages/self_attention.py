@@ -1,6 +1,6 @@
 """Page: self-attention step by step, with real numbers (chapter 10.3).
 
-Widgets -> one cached call into `lmcore.self_attention_steps.compute_steps` -> one figure
+Widgets -> one cached call into `lmcore.demos.self_attention_steps.compute_steps` -> one figure
 per step: Q, K, V -> Q·Kᵀ -> ÷√d_k -> mask -> softmax -> ·V, then all heads, the
 concatenation and the output projection.
 """
@@ -8,11 +8,12 @@ from __future__ import annotations
 
 import streamlit as st
 
-from lmcore import plots, self_attention_steps as S
+from lmcore.views import plots
+from lmcore.demos import self_attention_steps as S
 from lmcore.errors import UserFacingError
-from lmcore.tf_figures import matrix_heatmap
-from lmcore.transformer_models import TRANSFORMERS
-from lmcore.translators import bundled_path, load_translator
+from lmcore.views.matrices import matrix_heatmap
+from lmcore.demos.transformer_view import TRANSFORMERS
+from lmcore.translation.translators import bundled_path, load_translator
 from ui.i18n import error_text, t
 from ui.safe_text import md_escape
 from ui import url_state

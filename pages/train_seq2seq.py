@@ -10,7 +10,7 @@ import streamlit as st
 from lmcore.errors import UserFacingError
 from lmcore.record import AttentionMaps
 from lmcore.seq2seq import ATTENTIONS
-from lmcore.plots import attention_heatmap
+from lmcore.views.plots import attention_heatmap
 from ui import seq2seq_jobs as jobs
 from ui.job_widgets import JobView, fraction_done, job_section, job_status, start
 from ui.jobs import session_id

@@ -1,6 +1,6 @@
 """Page: the Transformer, layer by layer and head by head (chapter 10.3).
 
-Widgets -> one cached call into `lmcore.transformer_models.translate_with_trace` -> figures:
+Widgets -> one cached call into `lmcore.demos.transformer_view.translate_with_trace` -> figures:
 one head's map, all heads of a layer, the per-head summary, decoding step by step, and
 the causal mask.
 """
@@ -9,12 +9,12 @@ from __future__ import annotations
 import numpy as np
 import streamlit as st
 
-from lmcore import plots
+from lmcore.views import plots
 from lmcore.errors import UserFacingError
 from lmcore.record import AttentionMaps
-from lmcore.tf_figures import head_summary_figure, matrix_heatmap
-from lmcore.transformer_models import TRANSFORMERS, TransformerView, head_statistics, translate_with_trace
-from lmcore.translators import bundled_path, load_translator
+from lmcore.views.matrices import head_summary_figure, matrix_heatmap
+from lmcore.demos.transformer_view import TRANSFORMERS, TransformerView, head_statistics, translate_with_trace
+from lmcore.translation.translators import bundled_path, load_translator
 from ui.i18n import error_text, t
 from ui.safe_text import md_escape
 from ui import url_state

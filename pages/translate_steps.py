@@ -6,7 +6,7 @@ import pandas as pd
 import streamlit as st
 
 from lmcore.errors import UserFacingError
-from lmcore.plots import attention_heatmap
+from lmcore.views.plots import attention_heatmap
 from ui import seq2seq_loaders as loaders
 from ui import seq2seq_widgets as w
 from ui import url_state

@@ -3,7 +3,8 @@ from __future__ import annotations
 
 import streamlit as st
 
-from lmcore import batch, plots
+from lmcore.demos import batch
+from lmcore.views import plots
 from lmcore.catalog import ModelInfo, list_models
 from lmcore.errors import UserFacingError
 from lmcore.i18n import translate

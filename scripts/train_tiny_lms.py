@@ -4,7 +4,7 @@
     nice -n 10 python scripts/train_tiny_lms.py bert --minutes 14
 
 Both use transformers' own model classes (`GPT2LMHeadModel`, `BertForPreTraining`)
-from a small config, so they take the same code path in `lmcore.pretrained` as the
+from a small config, so they take the same code path in `lmcore.pretrained.encoding` as the
 real GPT-2 and BERT. Each gets its own tokenizer trained with `tokenizers`
 (byte-level BPE for GPT-2, lower-cased WordPiece for BERT).
 

@@ -1,4 +1,4 @@
-"""lmcore.batch: parsing uploads and pasted text, and one row per sentence on tiny models."""
+"""lmcore.demos.batch: parsing uploads and pasted text, and one row per sentence on tiny models."""
 from __future__ import annotations
 
 import codecs
@@ -6,8 +6,8 @@ import codecs
 import numpy as np
 import pytest
 
-from lmcore import batch
-from lmcore import pretrained as P
+from lmcore.demos import batch
+from lmcore.pretrained import encoding as P
 from lmcore.errors import UserFacingError
 from tests.test_page_translate_steps import tiny_translator
 from tests.test_pretrained import HOSTILE, bert_dir, gpt2_dir  # noqa: F401 (fixtures)

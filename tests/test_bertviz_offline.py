@@ -8,7 +8,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from lmcore import bertviz_offline as bv
+from lmcore.pretrained import bertviz as bv
 from lmcore.record import AttentionMaps
 
 HOSTILE = "</script><img src=x onerror=alert(1)>"

@@ -163,7 +163,7 @@ def test_a_shared_bert_link_opens_the_same_head_in_presentation_mode(app_url, br
     ("long-line.txt", b"a" * 100_000, ("sent.notice.long_sentences", dict(count=1, chars=1000))),
 ])
 def test_bad_uploads_get_a_clear_message_through_the_real_upload(app_url, browser, name, data, expect):  # noqa: F811
-    from lmcore import batch
+    from lmcore.demos import batch
     key, params = expect
     if key == "sent.err.too_big":
         params = dict(megabytes=round(len(data) / 1e6, 1), limit=round(batch.REFUSE_BYTES / 1e6),

@@ -1,12 +1,12 @@
-"""lmcore.compare: two tokenizations of one text on the same words, and agreement numbers."""
+"""lmcore.demos.compare: two tokenizations of one text on the same words, and agreement numbers."""
 from __future__ import annotations
 
 import numpy as np
 import pytest
 
-from lmcore import compare as C
-from lmcore import text as T
-from lmcore.lm_analysis import aggregate_words
+from lmcore.demos import compare as C
+from lmcore.translation import text as T
+from lmcore.pretrained.analysis import aggregate_words
 from lmcore.record import AttentionMaps
 
 TEXT = "The unbelievable cat."

@@ -7,12 +7,12 @@ import numpy as np
 import pytest
 import torch
 
-from lmcore.checkpoints import Checkpoint
-from lmcore.decoding import beam_search, decode, greedy_batch, greedy_decode
+from lmcore.translation.checkpoints import Checkpoint
+from lmcore.translation.decoding import beam_search, decode, greedy_batch, greedy_decode
 from lmcore.seq2seq import Seq2Seq, Seq2SeqConfig
-from lmcore.text import EOS_ID, Tokenizer, Vocab
-from lmcore.training import TrainConfig, train_model
-from lmcore.translators import Translator
+from lmcore.translation.text import EOS_ID, Tokenizer, Vocab
+from lmcore.translation.training import TrainConfig, train_model
+from lmcore.translation.translators import Translator
 
 WORDS = [f"w{i}" for i in range(16)]
 
@@ -152,7 +152,7 @@ def assert_same_decoding(cached, uncached) -> None:
 @pytest.mark.parametrize("beam", [1, 3])
 @pytest.mark.parametrize("norm_first,positional", [(True, "sinusoidal"), (False, "learned")])
 def test_cached_transformer_decoding_equals_the_uncached_path(beam, norm_first, positional):
-    from lmcore.transformer_cache import PrefixDecoder
+    from lmcore.kv_cache import PrefixDecoder
 
     model = tiny_transformer(norm_first, positional)
     for src in ([5, 6, 7, 8, 9], [11, 12]):
@@ -165,7 +165,7 @@ def test_cached_transformer_decoding_equals_the_uncached_path(beam, norm_first, 
 
 @pytest.mark.parametrize("beam", [1, 3])
 def test_cached_step_maps_are_the_full_forward_record(beam):
-    from lmcore.decoding import step_maps
+    from lmcore.translation.decoding import step_maps
     from lmcore.transformer import attention_trace
 
     model = tiny_transformer()
@@ -186,7 +186,7 @@ def test_cached_step_maps_are_the_full_forward_record(beam):
 
 
 def test_cached_greedy_batch_equals_uncached_and_one_by_one():
-    from lmcore.transformer_cache import PrefixDecoder
+    from lmcore.kv_cache import PrefixDecoder
 
     model = tiny_transformer()
     sources = [[5, 6], [7, 8, 9, 10, 11], [12], [13, 14, 15]]  # padded to 5 in the batch

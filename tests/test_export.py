@@ -1,4 +1,4 @@
-"""lmcore.export: spreadsheet-safe CSV (formulas neutralised, UTF-8 BOM), JSON, attention records."""
+"""lmcore.views.export: spreadsheet-safe CSV (formulas neutralised, UTF-8 BOM), JSON, attention records."""
 from __future__ import annotations
 
 import csv
@@ -8,7 +8,7 @@ import json
 import numpy as np
 import pytest
 
-from lmcore import export
+from lmcore.views import export
 from lmcore.record import AttentionMaps
 
 

@@ -1,5 +1,5 @@
-"""The numbers behind every chart (lmcore.figure_data) and the colour-scale switch
-(lmcore.colour_scales): pure functions on plotly figures, no Streamlit."""
+"""The numbers behind every chart (lmcore.views.figure_data) and the colour-scale switch
+(lmcore.views.colour_scales): pure functions on plotly figures, no Streamlit."""
 from __future__ import annotations
 
 import csv
@@ -9,11 +9,12 @@ import json
 import numpy as np
 import plotly.graph_objects as go
 
-from lmcore import export, plots
-from lmcore.colour_scales import SCALES, recolor
-from lmcore.figure_data import figure_columns, figure_rows
+from lmcore.views import export
+from lmcore.views import plots
+from lmcore.views.colour_scales import SCALES, recolor
+from lmcore.views.figure_data import figure_columns, figure_rows
 from lmcore.record import AttentionMaps
-from lmcore.tf_figures import matrix_heatmap
+from lmcore.views.matrices import matrix_heatmap
 
 HOSTILE = "</script><img src=x onerror=alert(1)>"
 

@@ -11,13 +11,13 @@ import numpy as np
 import pytest
 import torch
 
-from lmcore import pretrained
+from lmcore.pretrained import encoding as pretrained
 from lmcore.errors import UserFacingError
-from lmcore.finetune import (FinetuneConfig, confusion_matrix, finetune, majority_accuracy, save_classifier,
+from lmcore.pretrained.finetune import (FinetuneConfig, confusion_matrix, finetune, majority_accuracy, save_classifier,
                              zip_folder)
-from lmcore.finetune_model import (_attentions, as_loaded, build_classifier, encode_batch, head_change,
+from lmcore.pretrained.classifier import (_attentions, as_loaded, build_classifier, encode_batch, head_change,
                                    js_distance, load_classifier, predict)
-from lmcore.tasks import Split, make_set
+from lmcore.pretrained.tasks import Split, make_set
 
 WORDS = ["good", "great", "nice", "fine", "happy", "bad", "awful", "sad", "poor", "ugly",
          "the", "a", "is", "was", "very", "film", "day", "food", "it", "so"]
@@ -207,7 +207,7 @@ def test_majority_and_confusion():
 
 
 def test_figures_escape_labels_and_fix_ranges(trained):
-    from lmcore.finetune_plots import cls_attention_figure, confusion_figure, head_change_figure, training_curves
+    from lmcore.views.finetune import cls_attention_figure, confusion_figure, head_change_figure, training_curves
     clf, result, _ = trained
     evil = "<b>x</b>"
     fig = confusion_figure(np.array([[3, 1], [0, 4]]), [evil, "ok"], "true", "pred")
@@ -240,7 +240,7 @@ def test_every_ft_key_used_exists_in_both_languages_with_the_same_placeholders()
     for key, entry in table.items():
         assert key.startswith("ft.") and entry["en"].strip() and entry["ko"].strip(), key
         assert set(re.findall(r"\{(\w+)\}", entry["en"])) == set(re.findall(r"\{(\w+)\}", entry["ko"])), key
-    files = ["lmcore/finetune.py", "lmcore/finetune_model.py", "lmcore/tasks.py", "lmcore/commands/finetune.py",
+    files = ["lmcore/pretrained/finetune.py", "lmcore/pretrained/classifier.py", "lmcore/pretrained/tasks.py", "lmcore/commands/finetune.py",
              "ui/finetune_jobs.py", "pages/finetune.py"]
     used = {k for f in files for k in re.findall(r'"(ft\.[a-z_.]+[a-z])"', (root / f).read_text(encoding="utf-8"))}
     used |= {f"ft.data.{s}" for s in ("bundled", "upload")} | {f"ft.heads.{s}" for s in ("all", "cls")}

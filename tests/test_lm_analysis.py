@@ -1,10 +1,10 @@
-"""lmcore.lm_analysis: token display, word aggregation, hiding, head report, rollout."""
+"""lmcore.pretrained.analysis: token display, word aggregation, hiding, head report, rollout."""
 from __future__ import annotations
 
 import numpy as np
 import pytest
 
-from lmcore.lm_analysis import (aggregate_words, attention_rollout, clean_token, display_tokens,
+from lmcore.pretrained.analysis import (aggregate_words, attention_rollout, clean_token, display_tokens,
                                 hangul_is_lost, has_hangul, head_report, hide_tokens, is_punctuation,
                                 rollout_maps, word_ids_from_offsets, word_labels)
 from lmcore.record import AttentionMaps

@@ -6,7 +6,7 @@ from pathlib import Path
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from lmcore import score_demo
+from lmcore.demos import score as score_demo
 from lmcore.i18n import translate
 from tests.page_support import ran_cleanly, run_page
 

@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from lmcore.bertviz_offline import params_from_html
+from lmcore.pretrained.bertviz import params_from_html
 from lmcore.i18n import translate
 from ui import lm_logic
 from tests.page_support import run_page

@@ -12,7 +12,7 @@ import pytest
 import streamlit as st
 from streamlit.testing.v1 import AppTest
 
-from lmcore import pretrained as P
+from lmcore.pretrained import encoding as P
 from lmcore.catalog import ModelInfo
 from lmcore.errors import UserFacingError
 from lmcore.i18n import translate

@@ -82,7 +82,7 @@ def test_a_tiny_job_runs_from_the_page_to_the_results(tiny, monkeypatch):
     monkeypatch.setattr(pretrained_loaders, "model_choices", lambda kinds: [ModelInfo(tiny, "encoder", True)])
     monkeypatch.setattr(jobs, "HEAD_CHANGE_SENTENCES", 8)
     monkeypatch.setattr(jobs, "app_threads", lambda: 1)
-    from lmcore.tasks import make_set
+    from lmcore.pretrained.tasks import make_set
     from tests.test_finetune import sentiment_texts
     monkeypatch.setattr(jobs, "task", lambda name: make_set(name, *sentiment_texts(40)))
     at = open_page()
@@ -135,7 +135,7 @@ def test_threads_follow_the_load(monkeypatch):
 
 def test_a_stale_heartbeat_stops_the_job(tiny, monkeypatch):
     monkeypatch.setattr(jobs.REGISTRY, "stale_seconds", 0.0)
-    from lmcore.tasks import make_set
+    from lmcore.pretrained.tasks import make_set
     from tests.test_finetune import sentiment_texts
     data = make_set("toy", *sentiment_texts(400))
     job = jobs.start_job("left-the-page", data, jobs.FinetuneConfig(model=tiny, epochs=5, max_length=16, threads=1))

@@ -9,7 +9,7 @@ import streamlit as st
 from streamlit.testing.v1 import AppTest
 
 from lmcore.i18n import translate
-from lmcore.translators import ASSETS
+from lmcore.translation.translators import ASSETS
 from tests.test_page_translate_steps import HOSTILE, use_tiny_models
 from ui import seq2seq_loaders as loaders
 from ui import seq2seq_widgets as w

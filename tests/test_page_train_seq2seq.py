@@ -141,7 +141,7 @@ def test_a_tiny_training_run_goes_from_upload_to_download():
     assert data is not None
     files = set(zipfile.ZipFile(io.BytesIO(jobs.zip_folder(last["folder"]))).namelist())
     assert files == {"model.safetensors", "config.json", "vocab.src.json", "vocab.tgt.json"}
-    from lmcore.translators import load_translator
+    from lmcore.translation.translators import load_translator
     assert load_translator(last["folder"]).translate("one two .").steps  # the download loads back
 
 

@@ -11,11 +11,11 @@ import torch
 from streamlit.testing.v1 import AppTest
 
 from lmcore.catalog import ModelInfo
-from lmcore.checkpoints import Checkpoint
+from lmcore.translation.checkpoints import Checkpoint
 from lmcore.i18n import translate
 from lmcore.seq2seq import Seq2Seq, Seq2SeqConfig
-from lmcore.text import Tokenizer, Vocab
-from lmcore.translators import Translator
+from lmcore.translation.text import Tokenizer, Vocab
+from lmcore.translation.translators import Translator
 from ui import seq2seq_loaders as loaders
 from ui import seq2seq_widgets as w
 from ui import steps

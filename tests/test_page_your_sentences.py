@@ -2,7 +2,7 @@
 
 A CP949 Korean file and an English CSV with a formula cell go through the real upload
 widget (AppTest's file_uploader.set_value) and through the paste text area; the
-parsing itself is lmcore.batch.parse_sentences (tested in test_batch.py).
+parsing itself is lmcore.demos.batch.parse_sentences (tested in test_batch.py).
 """
 from __future__ import annotations
 
@@ -17,8 +17,8 @@ from streamlit.runtime.memory_media_file_storage import MemoryMediaFileStorage
 from streamlit.testing.v1 import AppTest, app_test
 
 import lmcore.catalog
-from lmcore import batch
-from lmcore import pretrained as P
+from lmcore.demos import batch
+from lmcore.pretrained import encoding as P
 from lmcore.catalog import ModelInfo
 from lmcore.i18n import translate
 from tests.test_page_translate_steps import tiny_translator

@@ -1,4 +1,4 @@
-"""lmcore.plots: token axes, escaping, fixed colour range, masked cells, grid layout."""
+"""lmcore.views.plots: token axes, escaping, fixed colour range, masked cells, grid layout."""
 from __future__ import annotations
 
 import json
@@ -10,7 +10,7 @@ import numpy as np
 import plotly.graph_objects as go
 import pytest
 
-from lmcore import plots
+from lmcore.views import plots
 from lmcore.record import AttentionMaps
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -137,7 +137,7 @@ def test_vector_plot_path_ends_at_the_context_vector():
 
 
 def test_plots_import_no_streamlit():
-    code = "import sys, lmcore.plots; print('streamlit' in sys.modules)"
+    code = "import sys, lmcore.views.plots; print('streamlit' in sys.modules)"
     out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True)
     assert out.returncode == 0, out.stderr
     assert out.stdout.strip() == "False"

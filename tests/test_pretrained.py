@@ -1,4 +1,4 @@
-"""lmcore.pretrained on tiny random BERT/GPT-2 folders (and the bundled MiniLM for real checks)."""
+"""lmcore.pretrained.encoding on tiny random BERT/GPT-2 folders (and the bundled MiniLM for real checks)."""
 from __future__ import annotations
 
 import threading
@@ -11,8 +11,9 @@ from tokenizers import Tokenizer, decoders, models, normalizers, pre_tokenizers,
 from transformers import (BertConfig, BertForPreTraining, GPT2Config, GPT2LMHeadModel,
                           PreTrainedTokenizerFast)
 
-from lmcore import lm_loading, lm_predict as LP
-from lmcore import pretrained as P
+from lmcore.pretrained import loading as lm_loading
+from lmcore.pretrained import predict as LP
+from lmcore.pretrained import encoding as P
 from lmcore.errors import UserFacingError
 
 CORPUS = ["the cat sat on the mat .", "a dog ran in the park !", "the bird sang , the cat slept .",

@@ -1,4 +1,4 @@
-"""lmcore.score_demo: the numbers of one attention step, and every kind of bad input."""
+"""lmcore.demos.score: the numbers of one attention step, and every kind of bad input."""
 from __future__ import annotations
 
 import math
@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 import torch
 
-from lmcore import score_demo
+from lmcore.demos import score as score_demo
 from lmcore.attention import attend, scaled_dot_score
 from lmcore.errors import UserFacingError
 from lmcore.i18n import catalog, translate

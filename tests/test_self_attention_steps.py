@@ -3,7 +3,7 @@ import numpy as np
 import pytest
 import torch
 
-from lmcore import self_attention_steps as S
+from lmcore.demos import self_attention_steps as S
 from lmcore.errors import UserFacingError
 from lmcore.positional import minilm_weights_file
 
@@ -110,8 +110,8 @@ def test_without_positions_shuffling_only_permutes_attention():
 
 
 def test_transformer_encoder_source_matches_the_model(tmp_path):
-    from lmcore.checkpoints import Checkpoint, save_checkpoint
-    from lmcore.text import Tokenizer, Vocab
+    from lmcore.translation.checkpoints import Checkpoint, save_checkpoint
+    from lmcore.translation.text import Tokenizer, Vocab
     from lmcore.transformer import Transformer, TransformerConfig
 
     torch.manual_seed(0)

@@ -7,7 +7,7 @@ import pytest
 
 from lmcore.errors import UserFacingError
 from lmcore.i18n import translate
-from lmcore.tasks import MAX_BYTES, bundled_tasks, load_task, make_set, read_labelled_table, table_columns
+from lmcore.pretrained.tasks import MAX_BYTES, bundled_tasks, load_task, make_set, read_labelled_table, table_columns
 
 NEGATION = re.compile(r"\b(not|never|no|nobody|nothing|nowhere|none|neither|nor|cannot)\b|n't\b", re.I)
 

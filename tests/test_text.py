@@ -4,7 +4,7 @@ from __future__ import annotations
 import pytest
 
 from lmcore.errors import UserFacingError
-from lmcore.text import (BOS_ID, EOS_ID, PAD_ID, SPACE, UNK_ID, Tokenizer, Vocab, encode_text,
+from lmcore.translation.text import (BOS_ID, EOS_ID, PAD_ID, SPACE, UNK_ID, Tokenizer, Vocab, encode_text,
                          tokenizer_for)
 
 EN, KO = tokenizer_for("en"), tokenizer_for("ko")

@@ -1,7 +1,7 @@
 """Figure builders of the Transformer pages: escaped labels, integer positions, NaN blanks."""
 import numpy as np
 
-from lmcore.tf_figures import head_summary_figure, matrix_heatmap, waves_figure
+from lmcore.views.matrices import head_summary_figure, matrix_heatmap, waves_figure
 
 
 def test_matrix_heatmap_escapes_and_keeps_repeated_tokens_apart():

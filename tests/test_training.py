@@ -7,13 +7,13 @@ import threading
 import pytest
 import torch
 
-from lmcore.checkpoints import Checkpoint, load_checkpoint, save_checkpoint
-from lmcore.data import DataConfig
+from lmcore.translation.checkpoints import Checkpoint, load_checkpoint, save_checkpoint
+from lmcore.translation.data import DataConfig
 from lmcore.errors import UserFacingError
 from lmcore.seq2seq import Seq2Seq, Seq2SeqConfig
-from lmcore.text import Tokenizer, Vocab
-from lmcore.training import TrainConfig, batch_loss, train_model, train_translator
-from lmcore.data import make_batch
+from lmcore.translation.text import Tokenizer, Vocab
+from lmcore.translation.training import TrainConfig, batch_loss, train_model, train_translator
+from lmcore.translation.data import make_batch
 
 
 @pytest.fixture(scope="module", autouse=True)
@@ -70,7 +70,7 @@ def test_early_stopping_restores_the_best_weights():
     result = train_model(model, reverse_examples(64, 0), reverse_examples(16, 1),
                          TrainConfig(epochs=30, batch_size=16, lr=0.3, patience=1))  # lr too high
     assert result.stopped == "early_stopping" and result.epochs_run < 30
-    from lmcore.training import evaluate_loss
+    from lmcore.translation.training import evaluate_loss
     assert evaluate_loss(model, reverse_examples(16, 1)) == pytest.approx(result.best_val_loss, rel=1e-5)
 
 

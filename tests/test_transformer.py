@@ -134,7 +134,7 @@ def test_dropout_changes_training_output_only():
 
 
 def test_step_decoding_equals_teacher_forcing_and_reorders():
-    from lmcore.transformer_cache import PrefixDecoder
+    from lmcore.kv_cache import PrefixDecoder
 
     model = tiny()
     src, tgt = batch()  # row 0 feeds a padding token last: masked as a key, like the full pass
@@ -166,8 +166,8 @@ def test_step_decoding_equals_teacher_forcing_and_reorders():
 
 
 def test_config_round_trip_through_a_checkpoint(tmp_path):
-    from lmcore.checkpoints import Checkpoint, load_checkpoint, save_checkpoint
-    from lmcore.text import Tokenizer, Vocab
+    from lmcore.translation.checkpoints import Checkpoint, load_checkpoint, save_checkpoint
+    from lmcore.translation.text import Tokenizer, Vocab
 
     model = tiny()
     vocab_src = Vocab([f"s{i}" for i in range(96)])
@@ -181,9 +181,9 @@ def test_config_round_trip_through_a_checkpoint(tmp_path):
 
 
 def _tiny_translator(tmp_path):
-    from lmcore.checkpoints import Checkpoint, load_checkpoint, save_checkpoint
-    from lmcore.text import Tokenizer, Vocab
-    from lmcore.translators import Translator
+    from lmcore.translation.checkpoints import Checkpoint, load_checkpoint, save_checkpoint
+    from lmcore.translation.text import Tokenizer, Vocab
+    from lmcore.translation.translators import Translator
 
     words = [f"w{i}" for i in range(96)]
     save_checkpoint(tmp_path, Checkpoint(tiny(), Tokenizer(), Tokenizer(), Vocab(words),
@@ -193,7 +193,7 @@ def _tiny_translator(tmp_path):
 
 
 def test_translate_with_trace_matches_the_decoder_steps(tmp_path):
-    from lmcore.transformer_models import translate_with_trace
+    from lmcore.demos.transformer_view import translate_with_trace
 
     view = translate_with_trace(_tiny_translator(tmp_path), "w1 w2 w3 </script>")
     res, trace = view.result, view.trace
@@ -208,7 +208,7 @@ def test_translate_with_trace_matches_the_decoder_steps(tmp_path):
 
 def test_translate_with_trace_bad_input(tmp_path):
     from lmcore.errors import UserFacingError
-    from lmcore.transformer_models import translate_with_trace
+    from lmcore.demos.transformer_view import translate_with_trace
 
     tr = _tiny_translator(tmp_path)
     with pytest.raises(UserFacingError):
@@ -220,7 +220,7 @@ def test_translate_with_trace_bad_input(tmp_path):
 
 def test_head_statistics():
     from lmcore.record import AttentionMaps
-    from lmcore.transformer_models import head_statistics
+    from lmcore.demos.transformer_view import head_statistics
 
     w = np.zeros((1, 2, 4, 4), np.float32)
     w[0, 0] = np.eye(4)       # each token looks at itself
@@ -235,7 +235,7 @@ def test_head_statistics():
 
 
 def test_decoding_stops_at_the_end_of_the_positional_table():
-    from lmcore.decoding import decode, greedy_batch
+    from lmcore.translation.decoding import decode, greedy_batch
 
     model = tiny()  # max_len 16
     res = decode(model, [5, 6, 7], max_len=40)
@@ -247,10 +247,10 @@ def test_decoding_stops_at_the_end_of_the_positional_table():
 def test_compare_on_held_out_scores_models_on_the_same_pairs(tmp_path):
     from dataclasses import asdict
 
-    from lmcore.checkpoints import Checkpoint, save_checkpoint
-    from lmcore.data import DataConfig
-    from lmcore.text import Tokenizer, Vocab
-    from lmcore.transformer_models import compare_on_held_out
+    from lmcore.translation.checkpoints import Checkpoint, save_checkpoint
+    from lmcore.translation.data import DataConfig
+    from lmcore.translation.text import Tokenizer, Vocab
+    from lmcore.demos.transformer_view import compare_on_held_out
 
     lines = [f"w{i} w{i + 1} w{i + 2}\tt{i} t{i + 1}" for i in range(60)]
     (tmp_path / "pairs.tsv").write_text("\n".join(lines) + "\n", encoding="utf-8")

@@ -114,7 +114,7 @@ def test_chart_draws_in_the_chosen_scale(tmp_path):
     path = tmp_path / "chart.py"
     path.write_text("""
 import numpy as np
-from lmcore import plots
+from lmcore.views import plots
 from lmcore.record import AttentionMaps
 from ui.export_widgets import chart
 maps = AttentionMaps(np.full((1, 1, 2, 2), 0.5, np.float32), ("a", "b"), ("a", "b"), "self")

@@ -8,8 +8,8 @@
 Pictures are made in the browser by plotly.js (`toImage`): it works offline, no
 kaleido or Chrome on the server. The sidebar's picture-format choice (PNG for
 slides, SVG for reports; kept in the URL) sets what the camera button saves, and
-the sidebar's colour scale recolours every chart (lmcore.colour_scales). The
-numbers are the figure's own (lmcore.figure_data), built only when clicked.
+the sidebar's colour scale recolours every chart (lmcore.views.colour_scales). The
+numbers are the figure's own (lmcore.views.figure_data), built only when clicked.
 """
 from __future__ import annotations
 
@@ -18,9 +18,9 @@ from typing import Any, Callable, Mapping, Sequence
 import plotly.graph_objects as go
 import streamlit as st
 
-from lmcore import export
-from lmcore.colour_scales import recolor
-from lmcore.figure_data import figure_columns, figure_rows
+from lmcore.views import export
+from lmcore.views.colour_scales import recolor
+from lmcore.views.figure_data import figure_columns, figure_rows
 from lmcore.record import AttentionMaps
 from ui import presentation
 from ui.i18n import t

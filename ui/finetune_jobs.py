@@ -17,13 +17,13 @@ from dataclasses import dataclass
 
 import streamlit as st
 
-from lmcore import pretrained
+from lmcore.pretrained import encoding as pretrained
 from lmcore.errors import UserFacingError
-from lmcore.finetune import (FinetuneConfig, Progress, finetune, is_finetuned_folder,
+from lmcore.pretrained.finetune import (FinetuneConfig, Progress, finetune, is_finetuned_folder,
                              save_classifier, zip_folder)
-from lmcore.finetune_model import (Classifier, HeadChange, as_loaded, build_classifier, head_change,
+from lmcore.pretrained.classifier import (Classifier, HeadChange, as_loaded, build_classifier, head_change,
                                    load_classifier, predict)
-from lmcore.tasks import LabelledSet, load_task, read_labelled_table, table_columns
+from lmcore.pretrained.tasks import LabelledSet, load_task, read_labelled_table, table_columns
 from ui.jobs import Job as BaseJob
 from ui.jobs import JobRegistry
 
@@ -95,8 +95,8 @@ def register_model(name: str, folder: str) -> None:
 def session_finetuned_models() -> dict[str, str]:
     """{display name: model folder} fine-tuned in this session (folders still on disk).
 
-    A folder loads with `lmcore.pretrained.load_model(folder)` as an "encoder" (the BERT
-    page's attention path), or with `lmcore.finetune_model.load_classifier(folder)`.
+    A folder loads with `lmcore.pretrained.encoding.load_model(folder)` as an "encoder" (the BERT
+    page's attention path), or with `lmcore.pretrained.classifier.load_classifier(folder)`.
     """
     from pathlib import Path
     models = st.session_state.get(_MODELS_KEY, {})

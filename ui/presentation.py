@@ -2,7 +2,7 @@
 
 Presentation mode (`?present=1`): large type, sidebar collapsed, chrome hidden.
 Colour scale (`?scale=cividis|contrast`): colour-blind safe or black-on-white
-charts (lmcore.colour_scales). Picture format (`?img=svg`): what a chart's camera
+charts (lmcore.views.colour_scales). Picture format (`?img=svg`): what a chart's camera
 button saves. All three live in the URL, so a shared link opens the same way.
 The CSS is a fixed string (no user text reaches it).
 """
@@ -10,8 +10,8 @@ from __future__ import annotations
 
 import streamlit as st
 
-from lmcore.colour_scales import DEFAULT as DEFAULT_SCALE
-from lmcore.colour_scales import SCALES
+from lmcore.views.colour_scales import DEFAULT as DEFAULT_SCALE
+from lmcore.views.colour_scales import SCALES
 from ui import url_state
 from ui.i18n import t
 
@@ -74,7 +74,7 @@ def _current(key: str, param: str, default: str, choices: tuple[str, ...]) -> st
 
 
 def colour_scale() -> str:
-    """The session's colour scale name (lmcore.colour_scales.SCALES)."""
+    """The session's colour scale name (lmcore.views.colour_scales.SCALES)."""
     return _current(*SCALE)
 
 

@@ -10,7 +10,11 @@ import json
 import numpy as np
 import streamlit as st
 
-from lmcore import bertviz_offline, lm_analysis, lm_loading, lm_predict, pretrained
+from lmcore.pretrained import bertviz as bertviz_offline
+from lmcore.pretrained import analysis as lm_analysis
+from lmcore.pretrained import loading as lm_loading
+from lmcore.pretrained import predict as lm_predict
+from lmcore.pretrained import encoding as pretrained
 from lmcore.catalog import ModelInfo
 from lmcore.record import AttentionMaps
 

@@ -15,12 +15,12 @@ from dataclasses import dataclass, field
 import numpy as np
 import torch
 
-from lmcore.checkpoints import Checkpoint, save_checkpoint, zip_folder
-from lmcore.data import DataConfig, prepare_translation_data
-from lmcore.decoding import decode
+from lmcore.translation.checkpoints import Checkpoint, save_checkpoint, zip_folder
+from lmcore.translation.data import DataConfig, prepare_translation_data
+from lmcore.translation.decoding import decode
 from lmcore.seq2seq import Seq2Seq, Seq2SeqConfig
-from lmcore.text import encode_text
-from lmcore.training import Progress, TrainConfig, train_model
+from lmcore.translation.text import encode_text
+from lmcore.translation.training import Progress, TrainConfig, train_model
 from ui.jobs import Job as BaseJob
 from ui.jobs import JobRegistry
 

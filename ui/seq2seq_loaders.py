@@ -11,9 +11,9 @@ import json
 import streamlit as st
 
 from lmcore.catalog import ModelInfo, list_models
-from lmcore.data import pairs_from_bytes
-from lmcore.text import Notice
-from lmcore.translators import ASSETS, TranslationResult, Translator, load_translator
+from lmcore.translation.data import pairs_from_bytes
+from lmcore.translation.text import Notice
+from lmcore.translation.translators import ASSETS, TranslationResult, Translator, load_translator
 
 TRANSLATOR_KINDS = ("seq2seq", "transformer")
 EVAL_FILE = ASSETS / "seq2seq_eval.json"
@@ -59,5 +59,5 @@ def eval_report() -> dict | None:
 
 @st.cache_data(max_entries=4, show_spinner=False)
 def uploaded_pairs(raw: bytes, swap: bool) -> tuple[list[tuple[str, str]], list[Notice]]:
-    """Sentence pairs from an uploaded TSV (encodings, binary and caps via lmcore.uploads)."""
+    """Sentence pairs from an uploaded TSV (encodings, binary and caps via lmcore.demos.uploads)."""
     return pairs_from_bytes(raw, swap=swap, max_bytes=UPLOAD_MAX_BYTES, max_lines=UPLOAD_MAX_LINES)

@@ -16,9 +16,9 @@ from plotly.subplots import make_subplots
 
 from lmcore.catalog import ModelInfo
 from lmcore.i18n import catalog as locale_catalog
-from lmcore.plots import DECIMALS, escape_tokens
+from lmcore.views.plots import DECIMALS, escape_tokens
 from lmcore.record import AttentionMaps
-from lmcore.translators import StepView
+from lmcore.translation.translators import StepView
 from ui.safe_text import md_escape  # noqa: F401 (re-exported for pages)
 
 # line colours by attention kind: no attention stands out in red against the attention models

@@ -21,7 +21,7 @@ def register(sub) -> None:
 
 
 def run(args) -> int:
-    from lmcore.pretrained import attention
+    from lmcore.pretrained.encoding import attention
 
     result = attention(args.model, args.text, args.pair)
     notices = [n.message(args.lang) for n in result.notices]

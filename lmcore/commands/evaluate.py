@@ -14,11 +14,11 @@ import random
 from pathlib import Path
 
 from lmcore.cli import print_json
-from lmcore.data import DataConfig, held_out_split, join_pairs, load_pairs
+from lmcore.translation.data import DataConfig, held_out_split, join_pairs, load_pairs
 from lmcore.errors import UserFacingError
-from lmcore.metrics import BUCKETS, corpus_scores, evaluate_pairs, scores_by_bucket, translate_for_scoring
-from lmcore.checkpoints import checkpoint_size
-from lmcore.translators import ASSETS, BUNDLED, bundled_path, load_translator
+from lmcore.translation.metrics import BUCKETS, corpus_scores, evaluate_pairs, scores_by_bucket, translate_for_scoring
+from lmcore.translation.checkpoints import checkpoint_size
+from lmcore.translation.translators import ASSETS, BUNDLED, bundled_path, load_translator
 
 EVAL_FILE = ASSETS / "seq2seq_eval.json"
 _CAPS = {"max_bytes": 50_000_000, "max_lines": 500_000}

@@ -20,7 +20,7 @@ def register(sub) -> None:
 
 
 def run(args) -> int:
-    from lmcore.lm_predict import fill_mask
+    from lmcore.pretrained.predict import fill_mask
 
     result = fill_mask(args.model, args.text, top_k=args.top_k)
     masks = [[p.to_dict() for p in preds] for preds in result.masks]

@@ -40,12 +40,12 @@ def register(sub) -> None:
 
 
 def load_data(args):
-    from lmcore.tasks import load_task, read_labelled_table
+    from lmcore.pretrained.tasks import load_task, read_labelled_table
     if args.task:
         return load_task(args.task)
     if not args.data:
         raise UserFacingError("ft.err.need_data")
-    from lmcore.tasks import MAX_BYTES
+    from lmcore.pretrained.tasks import MAX_BYTES
     path = Path(args.data)
     try:
         size = path.stat().st_size
@@ -71,9 +71,9 @@ def _progress(quiet: bool):
 
 
 def run(args) -> int:
-    from lmcore import pretrained
-    from lmcore.finetune import FinetuneConfig, finetune, save_classifier
-    from lmcore.finetune_model import head_change
+    from lmcore.pretrained import encoding as pretrained
+    from lmcore.pretrained.finetune import FinetuneConfig, finetune, save_classifier
+    from lmcore.pretrained.classifier import head_change
 
     data = load_data(args)
     cfg = FinetuneConfig(model=args.model, epochs=args.epochs, lr=args.lr, batch_size=args.batch_size,

@@ -22,7 +22,7 @@ def register(sub) -> None:
 
 def run(args) -> int:
     from lmcore.errors import UserFacingError
-    from lmcore.lm_predict import next_token
+    from lmcore.pretrained.predict import next_token
 
     if not args.temperature > 0 or args.top_k < 1:
         raise UserFacingError("lm.err.sampling")

@@ -16,9 +16,9 @@ import time
 from typing import Callable
 
 from lmcore.cli import print_json
-from lmcore.data import DataConfig, load_pairs
+from lmcore.translation.data import DataConfig, load_pairs
 from lmcore.seq2seq import ATTENTIONS, CELLS, Seq2Seq, Seq2SeqConfig
-from lmcore.training import Progress, TrainConfig, train_translator
+from lmcore.translation.training import Progress, TrainConfig, train_translator
 
 
 def register(sub) -> None:
@@ -109,7 +109,7 @@ def train_and_save(args, build: Callable) -> int:
     args.out and print the summary (JSON with --json)."""
     import torch
 
-    from lmcore.checkpoints import checkpoint_size, save_checkpoint
+    from lmcore.translation.checkpoints import checkpoint_size, save_checkpoint
 
     if args.threads:
         torch.set_num_threads(args.threads)

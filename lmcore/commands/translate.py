@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from lmcore.cli import print_json
 from lmcore.i18n import translate as tr
-from lmcore.translators import load_translator
+from lmcore.translation.translators import load_translator
 
 
 def register(sub) -> None:

@@ -2,8 +2,8 @@
 
 Everything returns plain data: `AttentionMaps` (weights (layers, heads, n, n)
 float32) and `Notice`s (translation key + params; `.message(lang)`). Models come
-from `lmcore.lm_loading` (re-exported here: load_model, available, LoadedModel,
-catalog_entries, as_loaded); predictions are in `lmcore.lm_predict`.
+from `lmcore.pretrained.loading` (re-exported here: load_model, available, LoadedModel,
+catalog_entries, as_loaded); predictions are in `lmcore.pretrained.predict`.
 
     lm = load_model("tiny-gpt2")            # catalog name, hub id or local folder
     res = attention(lm, "The cat sat")      # AttentionResult; res.maps.kind == "causal"
@@ -15,7 +15,7 @@ API (every function also accepts a model name instead of a LoadedModel):
     word_attention(result, hide_special=False) -> AttentionMaps    (word level)
     special_hidden(result) -> AttentionMaps                        (no [CLS]/[SEP], renormalised)
     report(lm, result, threshold=0.5) -> list[HeadStats]           (Clark et al. 2019)
-Rollout: lmcore.lm_analysis.rollout_maps(result.maps).
+Rollout: lmcore.pretrained.analysis.rollout_maps(result.maps).
 Bad input and unavailable models raise lmcore.errors.UserFacingError.
 """
 from __future__ import annotations
@@ -26,10 +26,10 @@ import numpy as np
 import torch
 
 from lmcore.errors import UserFacingError
-from lmcore.lm_analysis import (HeadStats, aggregate_words, display_tokens, hangul_is_lost, has_hangul,
+from lmcore.pretrained.analysis import (HeadStats, aggregate_words, display_tokens, hangul_is_lost, has_hangul,
                                 head_report, hide_tokens, word_ids_from_offsets, word_labels)
-# Re-exported: lmcore.finetune*, ui/finetune_jobs.py and catalog.PROVIDERS use them from here.
-from lmcore.lm_loading import (MULTILINGUAL, LoadedModel, as_loaded, available,  # noqa: F401
+# Re-exported: lmcore.pretrained.finetune*, ui/finetune_jobs.py and catalog.PROVIDERS use them from here.
+from lmcore.pretrained.loading import (MULTILINGUAL, LoadedModel, as_loaded, available,  # noqa: F401
                                catalog_entries, load_model)
 from lmcore.record import AttentionMaps, AttentionTrace
 

@@ -1,6 +1,6 @@
 """Pure plotly builders for the Transformer, self-attention-steps and positional pages.
 
-Attention maps themselves go through `lmcore.plots` (attention_heatmap, attention_grid).
+Attention maps themselves go through `lmcore.views.plots` (attention_heatmap, attention_grid).
 Here: signed matrices (Q, K, V, scores, encodings) on a diverging scale, waves of single
 encoding dimensions, and the per-head summary. Labels are html-escaped and drawn at
 integer positions (repeated tokens never merge); numbers are rounded for the browser.
@@ -13,7 +13,7 @@ from typing import Sequence
 import numpy as np
 import plotly.graph_objects as go
 
-from lmcore.plots import escape_tokens
+from lmcore.views.plots import escape_tokens
 
 DIVERGING = "RdBu_r"   # blue < 0 < red, white at 0
 DECIMALS = 3

@@ -34,7 +34,7 @@ import numpy as np
 from lmcore.i18n import translate
 from lmcore.record import AttentionMaps
 
-JS_DIR = Path(__file__).parent / "assets" / "js"
+JS_DIR = Path(__file__).parents[1] / "assets" / "js"
 ROOT_ID = "bertviz-view"
 PARAMS_ID = "bertviz-params"
 # Interactive views draw one SVG line per (layer, head, query, key); past this the

@@ -24,8 +24,8 @@ from lmcore.catalog import get_model_info
 from lmcore.errors import UserFacingError
 from lmcore.i18n import translate
 from lmcore.record import AttentionMaps
-from lmcore.text import Notice
-from lmcore.uploads import decode_upload
+from lmcore.translation.text import Notice
+from lmcore.demos.uploads import decode_upload
 
 MAX_BYTES = 2_000_000        # uploads: the first 2 MB are read
 REFUSE_BYTES = 20_000_000    # larger uploads are refused before reading
@@ -106,7 +106,7 @@ def parse_sentences(data: bytes, filename: str = "upload.txt", column: int | Non
                     max_sentences: int = MAX_SENTENCES) -> ParsedSentences:
     """An uploaded .txt (one sentence a line) or .csv/.tsv (one column) -> sentences.
 
-    Encoding, binary rejection and the size cap come from lmcore.uploads; a header
+    Encoding, binary rejection and the size cap come from lmcore.demos.uploads; a header
     row is detected unless `has_header` is given; without `column` the column with
     the longest cells is used. Raises UserFacingError.
     """
@@ -168,9 +168,9 @@ def load_batch_model(name: str) -> BatchModel:
     """A catalog model for batch runs (raises UserFacingError for unknown/unavailable names)."""
     info = get_model_info(name)
     if info.kind in LM_KINDS:
-        from lmcore import pretrained
+        from lmcore.pretrained import encoding as pretrained
         return BatchModel(name, info.kind, pretrained.load_model(name))
-    from lmcore.translators import load_translator
+    from lmcore.translation.translators import load_translator
     return BatchModel(name, info.kind, load_translator(name))
 
 
@@ -223,7 +223,7 @@ def analyse_sentence(model: BatchModel, sentence: str, index: int = 0,
 
 
 def _lm_row(model: BatchModel, sentence: str, index: int, max_tokens: int) -> SentenceRow:
-    from lmcore import pretrained
+    from lmcore.pretrained import encoding as pretrained
     lm = model.model
     result = pretrained.attention(lm, sentence, max_tokens=max_tokens)
     enc = result.encoded
@@ -268,7 +268,7 @@ def sentence_maps(model: BatchModel, sentence: str, max_tokens: int = MAX_TOKENS
     """The attention of one sentence: (layers, heads, n, n) self/causal for encoders and
     LMs, cross (1, 1, output, source) for translators; None for a model without attention."""
     if model.kind in LM_KINDS:
-        from lmcore import pretrained
+        from lmcore.pretrained import encoding as pretrained
         return pretrained.attention(model.model, sentence, max_tokens=max_tokens).maps
     if model.kind in TRANSLATOR_KINDS:
         return model.model.translate(sentence).attention

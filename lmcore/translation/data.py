@@ -20,8 +20,8 @@ import torch
 from torch import Tensor
 
 from lmcore.errors import UserFacingError
-from lmcore.text import BOS_ID, EOS_ID, PAD_ID, Notice, Tokenizer, Vocab
-from lmcore.uploads import decode_upload, read_text_file, split_rows
+from lmcore.translation.text import BOS_ID, EOS_ID, PAD_ID, Notice, Tokenizer, Vocab
+from lmcore.demos.uploads import decode_upload, read_text_file, split_rows
 
 Pair = tuple[str, str]
 
@@ -183,7 +183,7 @@ def held_out_split(pairs: Sequence[Pair], cfg: DataConfig) -> tuple[list[Pair], 
 
 def prepare_translation_data(pairs: Sequence[Pair], cfg: DataConfig) -> PreparedData:
     """Split, build vocabularies on the training part, add joined pairs, encode."""
-    from lmcore.text import tokenizer_for
+    from lmcore.translation.text import tokenizer_for
 
     train, val, test = held_out_split(pairs, cfg)
     if not train or not val:

@@ -1,11 +1,11 @@
 """The bundled Transformer translators: catalog entries, a full attention trace, head statistics.
 
-    tr = load_translator("tf-en-fr")                 # lmcore.translators: same loader as seq2seq
+    tr = load_translator("tf-en-fr")                 # lmcore.translation.translators: same loader as seq2seq
     view = translate_with_trace(tr, "I am cold.")    # TransformerView
     view.trace["cross"].weights                      # (layers, heads, output, source)
     entropy, distance = head_statistics(view.trace["encoder"])
 
-Decoding goes through lmcore.decoding like every translator; the square maps come
+Decoding goes through lmcore.translation.decoding like every translator; the square maps come
 from one more forward pass on the final output (identical to the per-step weights,
 because the decoder is causal).
 """
@@ -21,12 +21,12 @@ import numpy as np
 import torch
 
 from lmcore.catalog import ModelInfo
-from lmcore.checkpoints import checkpoint_size
+from lmcore.translation.checkpoints import checkpoint_size
 from lmcore.errors import UserFacingError
 from lmcore.record import AttentionMaps, AttentionTrace
-from lmcore.text import BOS, BOS_ID, EOS
+from lmcore.translation.text import BOS, BOS_ID, EOS
 from lmcore.transformer import Transformer, attention_trace
-from lmcore.translators import ASSETS, BUNDLED, Translator, TranslationResult
+from lmcore.translation.translators import ASSETS, BUNDLED, Translator, TranslationResult
 
 TRANSFORMERS: tuple[str, ...] = ("tf-en-fr", "tf-ko-en")
 
@@ -65,8 +65,8 @@ def encoder_layer_input(name: str, text: str, layer: int, max_tokens: int
                         ) -> tuple[list[str], torch.Tensor, "AttentionWeights", list[tuple[str, dict]]]:
     """For the self-attention page: the tokens, what enters `layer`'s self-attention (after its
     LayerNorm when pre-norm) (T, D), that layer's W^Q, W^K, W^V, W^O, and notices."""
-    from lmcore.self_attention_steps import AttentionWeights
-    from lmcore.translators import load_translator
+    from lmcore.demos.self_attention_steps import AttentionWeights
+    from lmcore.translation.translators import load_translator
 
     translator = load_translator(name)
     model = translator.model
@@ -122,9 +122,9 @@ def compare_on_held_out(names: list[str], data_dir: str | Path, n_short: int = 4
     Time per epoch is taken from each checkpoint's training history. progress(name) is
     called before each model (for a log line).
     """
-    from lmcore.data import DataConfig, held_out_split, join_pairs, load_pairs
-    from lmcore.metrics import corpus_scores, scores_by_bucket, translate_for_scoring
-    from lmcore.translators import load_translator
+    from lmcore.translation.data import DataConfig, held_out_split, join_pairs, load_pairs
+    from lmcore.translation.metrics import corpus_scores, scores_by_bucket, translate_for_scoring
+    from lmcore.translation.translators import load_translator
 
     first = load_translator(names[0]).ckpt.meta
     cfg = DataConfig(**first["data"])

@@ -25,8 +25,8 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from lmcore.data import Batch, iterate_batches
-from lmcore.text import PAD_ID
+from lmcore.translation.data import Batch, iterate_batches
+from lmcore.translation.text import PAD_ID
 
 Example = tuple[list[int], list[int]]
 
@@ -193,8 +193,8 @@ def train_translator(pairs, data_cfg, train_cfg: TrainConfig,
 
     Works for any model family with forward(src, lengths, tgt_in) and a config.
     """
-    from lmcore.checkpoints import Checkpoint
-    from lmcore.data import prepare_translation_data
+    from lmcore.translation.checkpoints import Checkpoint
+    from lmcore.translation.data import prepare_translation_data
 
     data = prepare_translation_data(pairs, data_cfg)
     torch.manual_seed(train_cfg.seed)

@@ -11,7 +11,7 @@ cross-entropy -log p(y | x), averaged over the batch. AdamW with linear warm-up 
 and linear decay, gradient clipping at 1, fixed seed.
 
 The model trained is always a fresh copy read from the pretrained folder, never the
-process-wide cached model of `lmcore.pretrained`. Cancellation: set `stop` or return
+process-wide cached model of `lmcore.pretrained.encoding`. Cancellation: set `stop` or return
 False from the progress callback; the model keeps the weights reached so far.
 No prints: progress goes to the callback.
 """
@@ -29,11 +29,11 @@ import numpy as np
 import torch
 from torch import nn
 
-from lmcore import pretrained
-from lmcore.checkpoints import zip_folder  # noqa: F401  (part of this module's API)
+from lmcore.pretrained import encoding as pretrained
+from lmcore.translation.checkpoints import zip_folder  # noqa: F401  (part of this module's API)
 from lmcore.errors import UserFacingError
-from lmcore.finetune_model import Classifier, build_classifier, encode_batch
-from lmcore.tasks import LabelledSet, Split
+from lmcore.pretrained.classifier import Classifier, build_classifier, encode_batch
+from lmcore.pretrained.tasks import LabelledSet, Split
 
 
 @dataclass

@@ -1,6 +1,6 @@
 """Predictions of pretrained models: fill-mask, next sentence, next token, generation.
 
-Built on `lmcore.pretrained` (encoding, attention record) and `lmcore.lm_loading`
+Built on `lmcore.pretrained.encoding` (encoding, attention record) and `lmcore.pretrained.loading`
 (models). Everything returns plain data: `Prediction`s and `Notice`s.
 
     next_token("tiny-gpt2", "To be or", top_k=5, temperature=0.8).predictions
@@ -22,9 +22,9 @@ import numpy as np
 import torch
 
 from lmcore.errors import UserFacingError
-from lmcore.lm_analysis import clean_token
-from lmcore.lm_loading import LoadedModel, as_loaded
-from lmcore.pretrained import (AttentionResult, Encoded, Notice, check_text, encode, forward_attention,
+from lmcore.pretrained.analysis import clean_token
+from lmcore.pretrained.loading import LoadedModel, as_loaded
+from lmcore.pretrained.encoding import (AttentionResult, Encoded, Notice, check_text, encode, forward_attention,
                                model_inputs)
 from lmcore.record import AttentionMaps, AttentionTrace
 

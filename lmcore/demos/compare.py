@@ -28,9 +28,9 @@ from typing import Sequence
 import numpy as np
 
 from lmcore.record import AttentionMaps
-from lmcore.text import SPACE, UNK, Notice
+from lmcore.translation.text import SPACE, UNK, Notice
 
-WORD_RE = re.compile(r"\w+'|\w+|[^\w\s]")  # = lmcore.text's word tokenizer (tested)
+WORD_RE = re.compile(r"\w+'|\w+|[^\w\s]")  # = lmcore.translation.text's word tokenizer (tested)
 MEAN = -1  # "head" value meaning: the average of the layer's heads
 Span = tuple[int, int] | None
 
@@ -80,7 +80,7 @@ def offset_spans(offsets: Sequence[tuple[int, int]], special: Sequence[bool]) ->
 
 def source_spans(text: str, tokens: Sequence[str]) -> list[Span]:
     """Spans of a translator's source tokens in the original text. Translators read NFKC,
-    lowercased text with straight apostrophes (lmcore.text): done here per character, keeping
+    lowercased text with straight apostrophes (lmcore.translation.text): done here per character, keeping
     where each came from; tokens are found left to right. ▁ (Korean space), not found: None."""
     chars, origin = [], []
     for i, ch in enumerate(text):

@@ -235,7 +235,7 @@ def compute_steps(text: str, source: str = MINILM, layer: int = 0, causal: bool 
             tokens, notices = tokens[:MAX_TOKENS], ["tf.notice.steps_truncated"]
         x, w = _random_embed(tokens), _random_weights(layer)
     else:  # a Transformer translator's encoder: catalog name or checkpoint folder
-        from lmcore.transformer_models import encoder_layer_input
+        from lmcore.demos.transformer_view import encoder_layer_input
 
         tokens, x, w, notices = encoder_layer_input(source, text, layer, MAX_TOKENS)
     heads, concat, out = layer_steps(x, w, causal)

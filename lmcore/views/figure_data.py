@@ -5,7 +5,7 @@
 
 Heatmaps give one row per cell, labelled with the axis tick text (so tokens, not
 positions); bars and lines give one row per point. Labels were HTML-escaped for
-display (lmcore.plots) and are unescaped here: a CSV holds the text the user typed.
+display (lmcore.views.plots) and are unescaped here: a CSV holds the text the user typed.
 Masked cells (NaN, e.g. the upper triangle of a causal map) become empty values.
 """
 from __future__ import annotations

@@ -7,7 +7,7 @@ and what fine-tuning did to the attention.
     change = head_change(base_encoder, clf, texts)              # HeadChange (layers, heads)
 
 A fresh copy is read from the pretrained model's folder every time (the process-wide
-cached model of `lmcore.pretrained` is only ever read). Weights: safetensors only,
+cached model of `lmcore.pretrained.encoding` is only ever read). Weights: safetensors only,
 `trust_remote_code=False`, `attn_implementation="eager"` (so attention is returned).
 """
 from __future__ import annotations
@@ -21,7 +21,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from lmcore import pretrained
+from lmcore.pretrained import encoding as pretrained
 from lmcore.errors import UserFacingError
 
 ENCODER_KINDS = ("encoder", "masked-lm")
@@ -89,7 +89,7 @@ def build_classifier(name: str, label_names: tuple[str, ...], seed: int = 0) -> 
 
 
 def load_classifier(folder: str | Path) -> Classifier:
-    """A classifier saved by `lmcore.finetune.save_classifier`."""
+    """A classifier saved by `lmcore.pretrained.finetune.save_classifier`."""
     folder = Path(folder)
     if not (folder / "labels.json").is_file() or not (folder / "config.json").is_file():
         raise UserFacingError("ft.err.not_finetuned", name=str(folder))

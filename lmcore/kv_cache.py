@@ -74,7 +74,7 @@ def memory_attention(attn: MultiHeadAttention, h: Tensor, memory: KeyValues,
 
 
 class Memory(NamedTuple):
-    """What the encoder hands the decoder (the decoding protocol of lmcore.decoding)."""
+    """What the encoder hands the decoder (the decoding protocol of lmcore.translation.decoding)."""
 
     states: Tensor  # (B, Ts, D) encoder output
     mask: Tensor    # (B, Ts) bool, True at real source tokens
@@ -97,7 +97,7 @@ class DecoderCache(NamedTuple):
 
 
 class TransformerStep(NamedTuple):
-    """lmcore.decoding's step output plus the new position's row of every attention map."""
+    """lmcore.translation.decoding's step output plus the new position's row of every attention map."""
 
     logits: Tensor                  # (B, V) next-token logits
     state: Any                      # DecoderCache (or the prefix (B, t) for PrefixDecoder)

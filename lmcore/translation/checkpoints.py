@@ -26,7 +26,7 @@ from safetensors.torch import load_file, save_file
 from torch import nn
 
 from lmcore.errors import UserFacingError
-from lmcore.text import Tokenizer, Vocab
+from lmcore.translation.text import Tokenizer, Vocab
 
 ARCHITECTURES: dict[str, str] = {
     "rnn": "lmcore.seq2seq:Seq2Seq",

@@ -1,9 +1,9 @@
 """Pretrained BERT-family encoders and GPT-2: the catalog and loading.
 
-The only module that builds transformers' model classes. `lmcore.pretrained`
+The only module that builds transformers' model classes. `lmcore.pretrained.encoding`
 re-exports `load_model`, `available`, `LoadedModel`, `catalog_entries` and
 `as_loaded` (its front door); encoding and attention live there, predictions in
-`lmcore.lm_predict`.
+`lmcore.pretrained.predict`.
 
 API:
     catalog_entries() -> list[ModelInfo]; available(name) -> bool; describe(name, lang) -> str
@@ -30,7 +30,7 @@ import torch
 from lmcore.catalog import ModelInfo
 from lmcore.errors import UserFacingError
 
-ASSETS = Path(__file__).parent / "assets"
+ASSETS = Path(__file__).parents[1] / "assets"
 HUB_MODELS = {  # name -> (kind, description)
     "bert-base-uncased": ("masked-lm", "BERT base, uncased English (12 layers x 12 heads), MLM + NSP"),
     "distilbert-base-uncased": ("masked-lm", "DistilBERT base, uncased English (6 x 12), MLM"),

@@ -6,7 +6,7 @@
     result.steps[0].top_k                            # [(word, prob), ...] for the first step
     result.to_dict()                                 # the CLI's JSON
 
-A `Translator` wraps any checkpoint whose model follows lmcore.decoding's protocol
+A `Translator` wraps any checkpoint whose model follows lmcore.translation.decoding's protocol
 (the RNN seq2seq models here, a Transformer too). The cached model is shared: never
 train or mutate it (copy with `load_checkpoint` to fine-tune).
 """
@@ -21,13 +21,13 @@ from typing import Sequence
 import numpy as np
 
 from lmcore.catalog import ModelInfo
-from lmcore.checkpoints import Checkpoint, checkpoint_size, load_checkpoint
-from lmcore.decoding import DecodeResult, decode, greedy_batch, greedy_decode
+from lmcore.translation.checkpoints import Checkpoint, checkpoint_size, load_checkpoint
+from lmcore.translation.decoding import DecodeResult, decode, greedy_batch, greedy_decode
 from lmcore.errors import UserFacingError
 from lmcore.record import AttentionMaps
-from lmcore.text import EOS, Notice, encode_text
+from lmcore.translation.text import EOS, Notice, encode_text
 
-ASSETS = Path(__file__).parent / "assets"
+ASSETS = Path(__file__).parents[1] / "assets"
 # catalog name -> (asset directory, one-line English description)
 BUNDLED: dict[str, tuple[str, str]] = {
     "s2s-en-fr-plain": ("s2s-en-fr-plain", "English to French, LSTM encoder-decoder without attention "
@@ -38,7 +38,7 @@ BUNDLED: dict[str, tuple[str, str]] = {
                         "trained on Tatoeba pairs"),
     "s2s-ko-en-bahdanau": ("s2s-ko-en-bahdanau", "Korean to English, LSTM with Bahdanau attention over "
                            "Korean syllables, trained on 3.5k Tatoeba pairs"),
-    # Transformers: listed by lmcore.transformer_models (kind "transformer"), loaded here
+    # Transformers: listed by lmcore.demos.transformer_view (kind "transformer"), loaded here
     "tf-en-fr": ("tf-en-fr", "English to French, Transformer trained from scratch on Tatoeba pairs"),
     "tf-ko-en": ("tf-ko-en", "Korean to English, Transformer over Korean syllables, trained from "
                  "scratch on 3.5k Tatoeba pairs"),

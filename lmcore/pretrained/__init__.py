@@ -1,0 +1,1 @@
+"""Pretrained BERT and GPT-2 (10.4): loading, encoding, predictions, analysis, bertviz, fine-tuning."""

@@ -1,0 +1,1 @@
+"""Pure plotly figure builders and the numbers behind them (export, colour scales); no Streamlit."""
