@@ -17,6 +17,7 @@ and a query that may see no key at all gets a row of zeros (never NaN).
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass
 from typing import Callable, Union
 
 import torch
@@ -26,6 +27,7 @@ from torch import Tensor, nn
 from lmcore.errors import UserFacingError
 
 ScoreFn = Callable[[Tensor, Tensor], Tensor]
+KeyValues = tuple[Tensor, Tensor]  # keys, values as heads (B, H, T, d_head)
 
 
 # ---------------------------------------------------------------- score functions
@@ -219,6 +221,22 @@ def padding_mask(lengths: Tensor, max_len: int) -> Tensor:
 
 # ---------------------------------------------------------------- multi-head attention
 
+@dataclass(frozen=True)
+class AttentionWeights:
+    """One layer's W^Q, W^K, W^V (d_model, d_model), W^O and their biases (d_model,) unpacked,
+    in torch layout (y = x W^T + b), plus the head count: what the self-attention steps show."""
+
+    wq: Tensor
+    bq: Tensor
+    wk: Tensor
+    bk: Tensor
+    wv: Tensor
+    bv: Tensor
+    wo: Tensor
+    bo: Tensor
+    n_heads: int
+
+
 class MultiHeadAttention(nn.Module):
     """MultiHead(Q, K, V) = Concat(head_1, ..., head_h) W^O,
     head_i = Attention(Q W_i^Q, K W_i^K, V W_i^V).
@@ -278,13 +296,58 @@ class MultiHeadAttention(nn.Module):
         if query.dim() != 3 or key.dim() != 3 or query.size(-1) != self.d_model:
             raise ValueError(f"expected (B, T, {self.d_model}) inputs, got query "
                              f"{tuple(query.shape)} and key {tuple(key.shape)}")
-        B, Tq, _ = query.shape
         q, k, v = self._project(query, key, value, contiguous=need_weights)  # (B, H, T, d_head)
-        p = self.dropout if self.training else 0.0
-        out, weights = scaled_dot_product_attention(q, k, v, mask, need_weights, p)
+        out, weights = scaled_dot_product_attention(q, k, v, mask, need_weights, self._dropout_p())
         # out (B, H, Tq, d_head), weights (B, H, Tq, Tk) or None
-        out = out.transpose(1, 2).reshape(B, Tq, self.d_model)  # (B, Tq, d_model)
-        return self.out_proj(out), weights
+        return self._merge(out), weights
+
+    def _dropout_p(self) -> float:
+        return self.dropout if self.training else 0.0
+
+    def _merge(self, out: Tensor) -> Tensor:
+        """Heads (B, H, T, d_head) -> Concat(head_1, ..., head_h) W^O (B, T, d_model)."""
+        B, _, T, _ = out.shape
+        return self.out_proj(out.transpose(1, 2).reshape(B, T, self.d_model))
+
+    # ------------------------------------------------------------ cached decoding (lmcore.kv_cache)
+    def memory_keys_values(self, memory: Tensor) -> KeyValues:
+        """K = memory W^K + b^K, V = memory W^V + b^V: (B, Ts, D) -> two (B, H, Ts, d_head).
+        The encoder output never changes while decoding, so a cache computes this once."""
+        d, b = self.d_model, self.in_proj_bias
+        k, v = self._heads(F.linear(memory, self.in_proj_weight[d:], None if b is None else b[d:]),
+                           2, contiguous=True)
+        return k, v
+
+    def attend_with_cache(self, h: Tensor, past: KeyValues | None,
+                          mask: Tensor) -> tuple[Tensor, KeyValues, Tensor]:
+        """Self-attention of one new position h (B, 1, D) over itself and the past positions.
+        past: keys/values of the earlier positions (B, H, t-1, d_head) or None; mask (B, 1, 1, t).
+        Returns output (B, 1, D), keys/values with the new position appended (B, H, t, d_head)
+        and weights (B, H, 1, t) -- the last row of the causal map."""
+        q, k, v = self._heads(F.linear(h, self.in_proj_weight, self.in_proj_bias), 3,
+                              contiguous=False)
+        if past is not None:
+            k, v = torch.cat([past[0], k], dim=2), torch.cat([past[1], v], dim=2)
+        out, weights = scaled_dot_product_attention(q.contiguous(), k, v, mask, True,
+                                                    self._dropout_p())
+        return self._merge(out), (k.contiguous(), v.contiguous()), weights
+
+    def attend_to_memory(self, h: Tensor, memory: KeyValues, mask: Tensor) -> tuple[Tensor, Tensor]:
+        """Cross-attention of h (B, 1, D) over precomputed memory keys/values (B, H, Ts, d_head)
+        (memory_keys_values); mask (B, 1, 1, Ts). Returns output (B, 1, D), weights (B, H, 1, Ts)."""
+        d, b = self.d_model, self.in_proj_bias
+        (q,) = self._heads(F.linear(h, self.in_proj_weight[:d], None if b is None else b[:d]), 1,
+                           contiguous=True)
+        out, weights = scaled_dot_product_attention(q, memory[0], memory[1], mask, True,
+                                                    self._dropout_p())
+        return self._merge(out), weights
+
+    def unpacked_weights(self) -> AttentionWeights:
+        """The packed [W^Q; W^K; W^V] and out_proj as AttentionWeights (views, no copies)."""
+        wq, wk, wv = self.in_proj_weight.chunk(3)
+        bq, bk, bv = self.in_proj_bias.chunk(3)
+        return AttentionWeights(wq, bq, wk, bk, wv, bv, self.out_proj.weight, self.out_proj.bias,
+                                self.n_heads)
 
     @torch.no_grad()
     def load_from_torch(self, mha: nn.MultiheadAttention) -> "MultiHeadAttention":

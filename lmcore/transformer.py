@@ -7,7 +7,7 @@ Reads top-down from small parts to the whole:
     Encoder        token embedding * sqrt(d_model) + positional encoding -> N encoder layers
     Decoder        same for the target prefix -> N decoder layers -> linear -> logits
     Transformer    encoder + decoder; `forward` returns logits and every attention weight;
-                   decoding runs one new position per step (key/value cache, transformer_cache)
+                   decoding runs one new position per step (key/value cache, lmcore.kv_cache)
 
 FFN(x) = max(0, x W_1 + b_1) W_2 + b_2 (eq. 2). Layer parameters are named like
 torch.nn.TransformerEncoderLayer / TransformerDecoderLayer (self_attn, multihead_attn,
@@ -18,19 +18,18 @@ from __future__ import annotations
 
 import math
 from dataclasses import asdict, dataclass
+from typing import Sequence
 
 import numpy as np
 import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
-from lmcore.attention import MultiHeadAttention, causal_mask
+from lmcore.attention import KeyValues, MultiHeadAttention, causal_mask
+from lmcore.kv_cache import DecoderCache, Memory, TransformerStep
 from lmcore.positional import make_positional
 from lmcore.record import AttentionMaps, AttentionTrace
 from lmcore.translation.text import BOS_ID, EOS_ID, PAD_ID
-from lmcore.kv_cache import (DecoderCache, KeyValues, Memory, TransformerStep,
-                                      cached_self_attention, memory_attention, memory_keys_values,
-                                      run_layers)
 
 
 @dataclass
@@ -136,8 +135,23 @@ class DecoderLayer(nn.Module):
         y (B, 1, D); past keys/values (B, H, t-1, dh) or None; cross: the memory's (B, H, Ts, dh);
         self_mask (B, 1, 1, t), memory_mask (B, 1, 1, Ts). Returns y (B, 1, D), keys/values
         (B, H, t, dh), self weights (B, H, 1, t), cross weights (B, H, 1, Ts)."""
-        return self._wire(y, lambda h: cached_self_attention(self.self_attn, h, past, self_mask),
-                          lambda h: memory_attention(self.multihead_attn, h, cross, memory_mask))
+        return self._wire(y, lambda h: self.self_attn.attend_with_cache(h, past, self_mask),
+                          lambda h: self.multihead_attn.attend_to_memory(h, cross, memory_mask))
+
+
+def run_layers(layers: Sequence[DecoderLayer], y: Tensor, cache: DecoderCache, self_mask: Tensor,
+               memory_mask: Tensor) -> tuple[Tensor, tuple[KeyValues, ...], Tensor, Tensor]:
+    """The new position y (B, 1, D) through every decoder layer, with the cache's keys/values.
+    Returns y (B, 1, D), the grown self-attention keys/values per layer, and the position's
+    rows of every layer's and head's maps: self (B, layers, H, t), cross (B, layers, H, Ts)."""
+    kvs, self_w, cross_w = [], [], []
+    for i, layer in enumerate(layers):
+        past = cache.self_kv[i] if cache.self_kv else None
+        y, kv, ws, wc = layer.step(y, past, cache.cross_kv[i], self_mask, memory_mask)
+        kvs.append(kv)
+        self_w.append(ws[:, :, 0])   # (B, H, t)
+        cross_w.append(wc[:, :, 0])  # (B, H, Ts)
+    return y, tuple(kvs), torch.stack(self_w, dim=1), torch.stack(cross_w, dim=1)
 
 
 class Embedder(nn.Module):
@@ -240,7 +254,7 @@ class Transformer(nn.Module):
 
     def init_state(self, memory: Memory) -> DecoderCache:
         """Nothing written yet; the memory's cross-attention keys/values, computed once."""
-        cross = tuple(memory_keys_values(layer.multihead_attn, memory.states)
+        cross = tuple(layer.multihead_attn.memory_keys_values(memory.states)
                       for layer in self.decoder_layers)
         return DecoderCache(memory.src.new_zeros((memory.src.size(0), 0)), (), cross)
 
@@ -298,6 +312,35 @@ def attention_trace(model: Transformer, src: Tensor, tgt: Tensor,
         "decoder": AttentionMaps(_stack(w["decoder"], row, nt, nt), tgt_tokens, tgt_tokens, "causal"),
         "cross": AttentionMaps(_stack(w["cross"], row, nt, ns), tgt_tokens, src_tokens, "cross"),
     })
+
+
+class PrefixDecoder:
+    """The uncached reference (how Transformer.step worked before its cache): the state is
+    the target prefix (B, t) ids, re-run through the whole decoder at every step. For tests
+    and bench/transformer_decoding.py. layer_maps=True also returns every layer's rows of
+    the new position (all layers take the explicit path; by default only the last does)."""
+
+    def __init__(self, model: Transformer, layer_maps: bool = False) -> None:
+        self.model, self.layer_maps = model, layer_maps
+        self.bos_id, self.eos_id = model.bos_id, model.eos_id
+        self.encode, self.reorder_memory = model.encode, model.reorder_memory
+
+    def init_state(self, memory: Memory) -> Tensor:
+        return memory.src.new_zeros((memory.src.size(0), 0))  # (B, 0): nothing written yet
+
+    def step(self, memory: Memory, state: Tensor, prev: Tensor) -> TransformerStep:
+        prefix = torch.cat([state, prev[:, None]], dim=1)  # (B, t)
+        logits, self_w, cross_w = self.model.run_decoder(prefix, memory.states, memory.src,
+                                                         last_only=not self.layer_maps)
+        logits = self.model.end_at_table(logits[:, -1], prefix.size(1))  # (B, V)
+        rows = (None, None)
+        if self.layer_maps:
+            rows = tuple(torch.stack([w[:, :, -1] for w in ws], dim=1) for ws in (self_w, cross_w))
+        return TransformerStep(logits, prefix, cross_w[-1][:, :, -1].mean(dim=1), None, None, None,
+                               *rows)
+
+    def reorder_state(self, state: Tensor, index: Tensor) -> Tensor:
+        return state.index_select(0, index)
 
 
 def count_parameters(model: nn.Module) -> int:

@@ -152,7 +152,7 @@ def assert_same_decoding(cached, uncached) -> None:
 @pytest.mark.parametrize("beam", [1, 3])
 @pytest.mark.parametrize("norm_first,positional", [(True, "sinusoidal"), (False, "learned")])
 def test_cached_transformer_decoding_equals_the_uncached_path(beam, norm_first, positional):
-    from lmcore.kv_cache import PrefixDecoder
+    from lmcore.transformer import PrefixDecoder
 
     model = tiny_transformer(norm_first, positional)
     for src in ([5, 6, 7, 8, 9], [11, 12]):
@@ -186,7 +186,7 @@ def test_cached_step_maps_are_the_full_forward_record(beam):
 
 
 def test_cached_greedy_batch_equals_uncached_and_one_by_one():
-    from lmcore.kv_cache import PrefixDecoder
+    from lmcore.transformer import PrefixDecoder
 
     model = tiny_transformer()
     sources = [[5, 6], [7, 8, 9, 10, 11], [12], [13, 14, 15]]  # padded to 5 in the batch

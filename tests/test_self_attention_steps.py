@@ -3,6 +3,7 @@ import numpy as np
 import pytest
 import torch
 
+from lmcore.attention import AttentionWeights
 from lmcore.demos import self_attention_steps as S
 from lmcore.errors import UserFacingError
 from lmcore.positional import minilm_weights_file
@@ -13,7 +14,7 @@ needs_minilm = pytest.mark.skipif(minilm_weights_file() is None, reason="MiniLM 
 def tiny_weights(d=8, heads=2, seed=0):
     g = torch.Generator().manual_seed(seed)
     r = lambda *s: torch.randn(*s, generator=g)  # noqa: E731
-    return S.AttentionWeights(r(d, d), r(d), r(d, d), r(d), r(d, d), r(d), r(d, d), r(d), heads)
+    return AttentionWeights(r(d, d), r(d), r(d, d), r(d), r(d, d), r(d), r(d, d), r(d), heads)
 
 
 def test_steps_chain_and_match_multihead_attention():

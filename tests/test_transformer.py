@@ -134,7 +134,7 @@ def test_dropout_changes_training_output_only():
 
 
 def test_step_decoding_equals_teacher_forcing_and_reorders():
-    from lmcore.kv_cache import PrefixDecoder
+    from lmcore.transformer import PrefixDecoder
 
     model = tiny()
     src, tgt = batch()  # row 0 feeds a padding token last: masked as a key, like the full pass

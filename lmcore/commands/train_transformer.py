@@ -2,7 +2,7 @@
 
 Trains the from-scratch encoder–decoder Transformer (lmcore.transformer) with the options,
 data preparation, trainer, progress bar and checkpoint format of `train seq2seq`
-(lmcore.commands.train); this module adds the Transformer's model options.
+(lmcore.commands.train_options); this module adds the Transformer's model options.
 
 `python -m lmcore train-transformer ...` is the deprecated spelling: the same options and
 output (JSON fields too), plus a one-line note on stderr.
@@ -12,7 +12,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-from lmcore.commands.train import add_options, train_and_save
+from lmcore.commands.train_options import add_options, train_and_save
 from lmcore.i18n import translate
 from lmcore.transformer import Transformer, TransformerConfig
 

@@ -23,6 +23,8 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor
 
+from lmcore.attention import AttentionWeights
+from lmcore.demos.transformer_view import encoder_layer_input
 from lmcore.errors import UserFacingError
 from lmcore.positional import minilm_weights_file, sinusoidal_encoding
 from lmcore.record import AttentionMaps
@@ -67,21 +69,6 @@ class LayerSteps:
         """This layer's weights as the attention record: (1, heads, T, T)."""
         weights = np.stack([h.weights for h in self.heads])[None]
         return AttentionMaps(weights, self.tokens, self.tokens, "causal" if self.causal else "self")
-
-
-@dataclass(frozen=True)
-class AttentionWeights:
-    """One layer's parameters in torch layout (y = x W^T + b), plus the head count."""
-
-    wq: Tensor
-    bq: Tensor
-    wk: Tensor
-    bk: Tensor
-    wv: Tensor
-    bv: Tensor
-    wo: Tensor
-    bo: Tensor
-    n_heads: int
 
 
 # ---------------------------------------------------------------- the steps
@@ -235,8 +222,6 @@ def compute_steps(text: str, source: str = MINILM, layer: int = 0, causal: bool 
             tokens, notices = tokens[:MAX_TOKENS], ["tf.notice.steps_truncated"]
         x, w = _random_embed(tokens), _random_weights(layer)
     else:  # a Transformer translator's encoder: catalog name or checkpoint folder
-        from lmcore.demos.transformer_view import encoder_layer_input
-
         tokens, x, w, notices = encoder_layer_input(source, text, layer, MAX_TOKENS)
     heads, concat, out = layer_steps(x, w, causal)
     notes = tuple((n, {}) if isinstance(n, str) else n for n in notices)

@@ -20,13 +20,15 @@ from pathlib import Path
 import numpy as np
 import torch
 
+from lmcore.attention import AttentionWeights
 from lmcore.catalog import ModelInfo
 from lmcore.translation.checkpoints import checkpoint_size
 from lmcore.errors import UserFacingError
 from lmcore.record import AttentionMaps, AttentionTrace
 from lmcore.translation.text import BOS, BOS_ID, EOS
 from lmcore.transformer import Transformer, attention_trace
-from lmcore.translation.translators import ASSETS, BUNDLED, Translator, TranslationResult
+from lmcore.translation.translators import (ASSETS, BUNDLED, Translator, TranslationResult,
+                                            load_translator)
 
 TRANSFORMERS: tuple[str, ...] = ("tf-en-fr", "tf-ko-en")
 
@@ -62,12 +64,9 @@ def translate_with_trace(translator: Translator, text: str, beam: int = 1) -> Tr
 
 @torch.inference_mode()
 def encoder_layer_input(name: str, text: str, layer: int, max_tokens: int
-                        ) -> tuple[list[str], torch.Tensor, "AttentionWeights", list[tuple[str, dict]]]:
+                        ) -> tuple[list[str], torch.Tensor, AttentionWeights, list[tuple[str, dict]]]:
     """For the self-attention page: the tokens, what enters `layer`'s self-attention (after its
     LayerNorm when pre-norm) (T, D), that layer's W^Q, W^K, W^V, W^O, and notices."""
-    from lmcore.demos.self_attention_steps import AttentionWeights
-    from lmcore.translation.translators import load_translator
-
     translator = load_translator(name)
     model = translator.model
     if not isinstance(model, Transformer):
@@ -85,11 +84,7 @@ def encoder_layer_input(name: str, text: str, layer: int, max_tokens: int
         x, _ = below(x, None, need_weights=False)
     target = model.encoder_layers[layer]
     h = target.norm1(x) if target.norm_first else x
-    attn = target.self_attn
-    wq, wk, wv = attn.in_proj_weight.chunk(3)
-    bq, bk, bv = attn.in_proj_bias.chunk(3)
-    weights = AttentionWeights(wq, bq, wk, bk, wv, bv, attn.out_proj.weight, attn.out_proj.bias,
-                               attn.n_heads)
+    weights = target.self_attn.unpacked_weights()
     return tokens, h[0].clone(), weights, notices
 
 
