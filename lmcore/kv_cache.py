@@ -25,8 +25,10 @@ from torch import Tensor
 from lmcore.attention import KeyValues
 
 
-class Memory(NamedTuple):
-    """What the encoder hands the decoder (the decoding protocol of lmcore.translation.decoding)."""
+class TransformerMemory(NamedTuple):
+    """What the Transformer's encoder hands its decoder (the decoding protocol of
+    lmcore.translation.decoding). Unlike lmcore.seq2seq.RNNMemory there is no final state to
+    start the decoder from; the source ids give cross-attention its padding mask."""
 
     states: Tensor  # (B, Ts, D) encoder output
     mask: Tensor    # (B, Ts) bool, True at real source tokens

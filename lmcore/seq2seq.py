@@ -59,8 +59,10 @@ class Seq2SeqConfig:
         return asdict(self)
 
 
-class Memory(NamedTuple):
-    """What the encoder hands the decoder."""
+class RNNMemory(NamedTuple):
+    """What the RNN encoder hands the decoder: its states, and the final state that starts
+    the decoder (the chapter's one context vector). The Transformer's encoder hands over
+    something else (lmcore.kv_cache.TransformerMemory): no final state, its source ids."""
 
     states: Tensor  # (B, S, H) encoder outputs h_j, zeros at padding
     mask: Tensor    # (B, S) bool, True at real source tokens
@@ -101,15 +103,15 @@ class Encoder(nn.Module):
         self.rnn = make_rnn(cfg.cell, cfg.emb_dim, cfg.hidden_dim, cfg.num_layers)
         self.drop = nn.Dropout(cfg.dropout)
 
-    def forward(self, src: Tensor, lengths: Tensor) -> Memory:
-        """src (B, S) ids, lengths (B,) -> Memory(states (B, S, H), mask (B, S), final)"""
+    def forward(self, src: Tensor, lengths: Tensor) -> RNNMemory:
+        """src (B, S) ids, lengths (B,) -> RNNMemory(states (B, S, H), mask (B, S), final)"""
         x = self.drop(self.embed(src))  # (B, S, E)
         packed = pack_padded_sequence(x, lengths.cpu().clamp(min=1), batch_first=True,
                                       enforce_sorted=False)
         out, final = self.rnn(packed)
         states, _ = pad_packed_sequence(out, batch_first=True, total_length=src.size(1))  # (B, S, H)
         mask = torch.arange(src.size(1), device=src.device)[None, :] < lengths[:, None]  # (B, S)
-        return Memory(states, mask, _as_state(final))
+        return RNNMemory(states, mask, _as_state(final))
 
 
 class Attention(nn.Module):
@@ -129,7 +131,7 @@ class Attention(nn.Module):
         """U_a h_j for the additive score, computed once per sentence, not per step."""
         return self.score.U_a(states) if self.kind == "bahdanau" else None  # (B, S, H)
 
-    def scores(self, query: Tensor, memory: Memory) -> Tensor:
+    def scores(self, query: Tensor, memory: RNNMemory) -> Tensor:
         """query (B, T, H) -> raw scores e (B, T, S)"""
         if self.kind == "bahdanau":  # v_a^T tanh(W_a q + U_a h_j), same as AdditiveScore
             keys = memory.keys if memory.keys is not None else self.score.U_a(memory.states)
@@ -137,7 +139,7 @@ class Attention(nn.Module):
             return self.score.v_a(hidden).squeeze(-1)  # (B, T, S)
         return (self.score or dot_score)(query, memory.states)  # (B, T, S)
 
-    def forward(self, query: Tensor, memory: Memory) -> tuple[Tensor, Tensor, Tensor]:
+    def forward(self, query: Tensor, memory: RNNMemory) -> tuple[Tensor, Tensor, Tensor]:
         """query (B, T, H) -> context (B, T, H), weights (B, T, S), scores (B, T, S)"""
         scores = self.scores(query, memory)  # (B, T, S)
         weights = masked_softmax(scores, memory.mask[:, None, :])  # (B, T, S)
@@ -163,17 +165,17 @@ class Seq2Seq(nn.Module):
         self.drop = nn.Dropout(cfg.dropout)
 
     # ------------------------------------------------------------ decoding protocol
-    def encode(self, src: Tensor, src_lengths: Tensor) -> Memory:
+    def encode(self, src: Tensor, src_lengths: Tensor) -> RNNMemory:
         memory = self.encoder(src, src_lengths)
         if self.attention is not None and self.attention.kind == "bahdanau":
             memory = memory._replace(keys=self.attention.project_keys(memory.states))
         return memory
 
-    def init_state(self, memory: Memory) -> State:
+    def init_state(self, memory: RNNMemory) -> State:
         """The encoder's final state starts the decoder (every variant)."""
         return memory.final
 
-    def step(self, memory: Memory, state: State, prev: Tensor) -> StepOutput:
+    def step(self, memory: RNNMemory, state: State, prev: Tensor) -> StepOutput:
         """prev (B,) previous target ids -> StepOutput for the next token."""
         emb = self.drop(self.embed(prev))[:, None, :]  # (B, 1, E)
         if self.config.attention == "bahdanau":
@@ -187,9 +189,9 @@ class Seq2Seq(nn.Module):
         logits = self._logits(torch.cat([ctx, out], dim=-1))
         return StepOutput(logits[:, 0], _as_state(new), w[:, 0], e[:, 0], ctx[:, 0], out[:, 0])
 
-    def reorder_memory(self, memory: Memory, index: Tensor) -> Memory:
+    def reorder_memory(self, memory: RNNMemory, index: Tensor) -> RNNMemory:
         keys = None if memory.keys is None else memory.keys.index_select(0, index)
-        return Memory(memory.states.index_select(0, index), memory.mask.index_select(0, index),
+        return RNNMemory(memory.states.index_select(0, index), memory.mask.index_select(0, index),
                       tuple(s.index_select(1, index) for s in memory.final), keys)
 
     def reorder_state(self, state: State, index: Tensor) -> State:
@@ -212,7 +214,7 @@ class Seq2Seq(nn.Module):
         ctx, _, _ = self.attention(out, memory)  # (B, T, H)
         return self._logits(torch.cat([ctx, out], dim=-1))
 
-    def _bahdanau_step(self, memory: Memory, state: State, emb: Tensor):
+    def _bahdanau_step(self, memory: RNNMemory, state: State, emb: Tensor):
         """s_{t-1} scores the source; [E y_{t-1}; c_t] feeds the RNN. emb (B, 1, E)."""
         query = state[0][-1][:, None, :]  # s_{t-1}: (B, 1, H)
         ctx, w, e = self.attention(query, memory)  # (B, 1, H), (B, 1, S)

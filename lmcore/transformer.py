@@ -26,7 +26,7 @@ import torch.nn.functional as F
 from torch import Tensor, nn
 
 from lmcore.attention import KeyValues, MultiHeadAttention, causal_mask
-from lmcore.kv_cache import DecoderCache, Memory, TransformerStep
+from lmcore.kv_cache import DecoderCache, TransformerMemory, TransformerStep
 from lmcore.positional import make_positional
 from lmcore.record import AttentionMaps, AttentionTrace
 from lmcore.translation.text import BOS_ID, EOS_ID, PAD_ID
@@ -248,17 +248,17 @@ class Transformer(nn.Module):
         return logits, {"encoder": enc_w, "decoder": dec_w, "cross": cross_w}
 
     # ------------------------------------------------------------ decoding protocol
-    def encode(self, src: Tensor, src_lengths: Tensor | None = None) -> Memory:
+    def encode(self, src: Tensor, src_lengths: Tensor | None = None) -> TransformerMemory:
         states, _ = self.run_encoder(src, need_weights=False)
-        return Memory(states, src != self.config.pad_id, src)
+        return TransformerMemory(states, src != self.config.pad_id, src)
 
-    def init_state(self, memory: Memory) -> DecoderCache:
+    def init_state(self, memory: TransformerMemory) -> DecoderCache:
         """Nothing written yet; the memory's cross-attention keys/values, computed once."""
         cross = tuple(layer.multihead_attn.memory_keys_values(memory.states)
                       for layer in self.decoder_layers)
         return DecoderCache(memory.src.new_zeros((memory.src.size(0), 0)), (), cross)
 
-    def step(self, memory: Memory, state: DecoderCache, prev: Tensor) -> TransformerStep:
+    def step(self, memory: TransformerMemory, state: DecoderCache, prev: Tensor) -> TransformerStep:
         """prev (B,) the last token -> TransformerStep: next-token logits (B, V), the cache grown
         by the new position's keys/values, the last layer's cross-attention mean over heads
         (B, Ts), and the new position's row of every layer's and head's causal and cross map.
@@ -279,8 +279,8 @@ class Transformer(nn.Module):
             return logits
         return torch.full_like(logits, float("-inf")).index_fill_(1, torch.tensor([EOS_ID]), 0.0)
 
-    def reorder_memory(self, memory: Memory, index: Tensor) -> Memory:
-        return Memory(*(t.index_select(0, index) for t in memory))
+    def reorder_memory(self, memory: TransformerMemory, index: Tensor) -> TransformerMemory:
+        return TransformerMemory(*(t.index_select(0, index) for t in memory))
 
     def reorder_state(self, state: DecoderCache, index: Tensor) -> DecoderCache:
         return state.select(index)
@@ -325,10 +325,10 @@ class PrefixDecoder:
         self.bos_id, self.eos_id = model.bos_id, model.eos_id
         self.encode, self.reorder_memory = model.encode, model.reorder_memory
 
-    def init_state(self, memory: Memory) -> Tensor:
+    def init_state(self, memory: TransformerMemory) -> Tensor:
         return memory.src.new_zeros((memory.src.size(0), 0))  # (B, 0): nothing written yet
 
-    def step(self, memory: Memory, state: Tensor, prev: Tensor) -> TransformerStep:
+    def step(self, memory: TransformerMemory, state: Tensor, prev: Tensor) -> TransformerStep:
         prefix = torch.cat([state, prev[:, None]], dim=1)  # (B, t)
         logits, self_w, cross_w = self.model.run_decoder(prefix, memory.states, memory.src,
                                                          last_only=not self.layer_maps)
