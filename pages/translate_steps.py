@@ -6,6 +6,7 @@ import pandas as pd
 import streamlit as st
 
 from lmcore.errors import UserFacingError
+from lmcore.translation.translators import step_maps
 from lmcore.views.plots import attention_heatmap
 from ui import seq2seq_loaders as loaders
 from ui import seq2seq_widgets as w
@@ -79,7 +80,7 @@ def compare_kinds(text: str, model_name: str, infos) -> None:
                 st.warning(error_text(error))
                 continue
             st.markdown(w.md_escape(result.translation) or "—")
-            maps = w.step_maps(result.steps, result.source_tokens)
+            maps = step_maps(result.steps, result.source_tokens)
             if maps is not None:
                 heatmap(maps, None, f"s2sp_cmp_map_{i}")
 
@@ -132,7 +133,7 @@ else:
 step = stepper("s2sp_step", n, signature=(text, name, mode, beam), play=True)
 st.progress(step / n, text=t("s2sp.steps.step_of", step=step, total=n))
 step_detail(result, step)
-maps = w.step_maps(result.steps, result.source_tokens)
+maps = step_maps(result.steps, result.source_tokens)
 st.subheader(t("s2sp.steps.full_title") if step == n else t("s2sp.steps.growing_title"))
 if maps is not None:
     heatmap(maps, step, "s2sp_alignment")

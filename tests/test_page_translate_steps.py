@@ -15,7 +15,7 @@ from lmcore.translation.checkpoints import Checkpoint
 from lmcore.i18n import translate
 from lmcore.seq2seq import Seq2Seq, Seq2SeqConfig
 from lmcore.translation.text import Tokenizer, Vocab
-from lmcore.translation.translators import Translator
+from lmcore.translation.translators import Translator, step_maps
 from ui import seq2seq_loaders as loaders
 from ui import seq2seq_widgets as w
 from ui import steps
@@ -172,14 +172,14 @@ def test_a_bad_link_falls_back_to_defaults_with_a_notice(monkeypatch, params):
 
 def test_step_maps_rows_are_distributions_and_grow_row_by_row():
     result = tiny_translator("t", "luong-dot").translate("the cat is on bed .")
-    maps = w.step_maps(result.steps, result.source_tokens)
+    maps = step_maps(result.steps, result.source_tokens)
     assert maps.weights.shape == (1, 1, len(result.steps), len(result.source_tokens))
     np.testing.assert_allclose(maps.weights.sum(-1), 1.0, atol=1e-5)
     assert maps.kind == "cross" and maps.query_tokens[0] == result.steps[0].token
     two = w.first_rows(maps, 2)
     assert two.weights.shape[2] == 2 and two.query_tokens == maps.query_tokens[:2]
     np.testing.assert_array_equal(two.weights[0, 0], maps.weights[0, 0, :2])
-    assert w.step_maps(tiny_translator("p", "none").translate("cat").steps, ["cat"]) is None
+    assert step_maps(tiny_translator("p", "none").translate("cat").steps, ["cat"]) is None
 
 
 def test_figures_escape_tokens_and_fix_the_weight_axis():

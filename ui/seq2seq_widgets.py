@@ -18,7 +18,6 @@ from lmcore.catalog import ModelInfo
 from lmcore.i18n import catalog as locale_catalog
 from lmcore.views.plots import DECIMALS, escape_tokens
 from lmcore.record import AttentionMaps
-from lmcore.translation.translators import StepView
 from ui.safe_text import md_escape  # noqa: F401 (re-exported for pages)
 
 # line colours by attention kind: no attention stands out in red against the attention models
@@ -27,14 +26,6 @@ KIND_COLORS = {"none": "#d62728", "bahdanau": "#1f77b4", "luong-general": "#2ca0
 
 
 # ---------------------------------------------------------------- pure logic
-def step_maps(steps: Sequence[StepView], source_tokens: Sequence[str]) -> AttentionMaps | None:
-    """Cross attention of every decoder step (the <eos> step included): (1, 1, steps, src)."""
-    if not steps or steps[0].weights is None:
-        return None
-    rows = np.stack([np.asarray(s.weights, dtype=np.float32) for s in steps])  # (T, S)
-    return AttentionMaps(rows[None, None], tuple(s.token for s in steps), tuple(source_tokens), "cross")
-
-
 def first_rows(maps: AttentionMaps, shown: int) -> AttentionMaps:
     """The alignment after `shown` steps: only those rows, so later words stay hidden."""
     shown = max(0, min(shown, len(maps.query_tokens)))

@@ -14,7 +14,7 @@ Transformer can too, keeping its prefix or cache inside `state`):
 
 A step output may also carry `self_weights` (B, layers, heads, t) and `cross_weights`
 (B, layers, heads, S): the new position's row of every attention map (lmcore.transformer
-does, from its key/value cache); `decode` keeps them per step and `step_maps` stacks them.
+does, from its key/value cache); `decode` keeps them per step (StepTrace.self_rows/cross_rows).
 
 `greedy_decode` / `greedy_batch` are the plain loops (no trace, for scoring and as the
 benchmark reference). `decode` returns a `DecodeResult`: for every output step the
@@ -134,19 +134,6 @@ def _trace(out, logp: torch.Tensor, row: int, token: int, top_k: int) -> StepTra
                      _vector(out.weights, row), _vector(out.scores, row), _vector(out.context, row),
                      _vector(out.query, row), _vector(getattr(out, "self_weights", None), row),
                      _vector(getattr(out, "cross_weights", None), row))
-
-
-def step_maps(steps: Sequence[StepTrace]) -> tuple[np.ndarray, np.ndarray] | None:
-    """The per-step rows put together: causal (layers, heads, T, T), zero above the diagonal
-    (step i saw positions 0..i), and cross (layers, heads, T, S); T = len(steps).
-    None when the model gives no per-layer rows (the RNN seq2seq models)."""
-    if not steps or steps[0].self_rows is None or steps[0].cross_rows is None:
-        return None
-    layers, heads, _ = steps[0].self_rows.shape
-    causal = np.zeros((layers, heads, len(steps), len(steps)), np.float32)
-    for i, step in enumerate(steps):
-        causal[:, :, i, : i + 1] = step.self_rows
-    return causal, np.stack([s.cross_rows for s in steps], axis=2).astype(np.float32)
 
 
 @torch.inference_mode()

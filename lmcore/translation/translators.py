@@ -3,6 +3,7 @@
     tr = load_translator("s2s-en-fr-bahdanau")
     result = tr.translate("I am cold.", beam=3)      # TranslationResult
     result.attention                                 # AttentionMaps kind="cross", (1, 1, out, src)
+    step_maps(result.steps, result.source_tokens)    # the same with the <eos> step's row too
     result.steps[0].top_k                            # [(word, prob), ...] for the first step
     result.to_dict()                                 # the CLI's JSON
 
@@ -171,6 +172,15 @@ class Translator:
         return TranslationResult(self.name, list(enc.tokens), output, self.detokenize(output),
                                  attention, steps, beams, list(enc.unknown), notices, beam,
                                  res.score, res.finished)
+
+
+def step_maps(steps: Sequence[StepView], source_tokens: Sequence[str]) -> AttentionMaps | None:
+    """Cross attention of every given decoder step (the <eos> step included), one row each:
+    (1, 1, steps, S), query tokens = what each step wrote. None without attention weights."""
+    if not steps or steps[0].weights is None:
+        return None
+    rows = np.stack([np.asarray(s.weights, dtype=np.float32) for s in steps])  # (T, S)
+    return AttentionMaps(rows[None, None], tuple(s.token for s in steps), tuple(source_tokens), "cross")
 
 
 def escape_tokens(tokens: Sequence[str]) -> list[str]:
