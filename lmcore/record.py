@@ -69,14 +69,22 @@ class AttentionMaps:
                              self.query_tokens, self.key_tokens, self.kind)
 
     def select(self, layers: slice | list[int] | None = None,
-               heads: slice | list[int] | None = None) -> "AttentionMaps":
-        """A record restricted to some layers and heads."""
-        w = self.weights
+               heads: slice | list[int] | None = None,
+               queries: slice | list[int] | None = None) -> "AttentionMaps":
+        """A record restricted to some layers, heads and query rows (with their tokens).
+
+        queries=slice(n): the first n rows, e.g. the alignment after n decoding steps.
+        """
+        w, query_tokens = self.weights, self.query_tokens
         if layers is not None:
             w = w[layers] if isinstance(layers, slice) else w[list(layers)]
         if heads is not None:
             w = w[:, heads] if isinstance(heads, slice) else w[:, list(heads)]
-        return AttentionMaps(w, self.query_tokens, self.key_tokens, self.kind)
+        if isinstance(queries, slice):
+            w, query_tokens = w[:, :, queries], query_tokens[queries]
+        elif queries is not None:
+            w, query_tokens = w[:, :, list(queries)], tuple(query_tokens[i] for i in queries)
+        return AttentionMaps(w, query_tokens, self.key_tokens, self.kind)
 
     def to_dict(self, decimals: int = 4) -> dict:
         """Plain JSON-ready data (weights rounded)."""

@@ -11,7 +11,6 @@ import streamlit as st
 
 from lmcore.views import plots
 from lmcore.errors import UserFacingError
-from lmcore.record import AttentionMaps
 from lmcore.views.matrices import head_summary_figure, matrix_heatmap
 from lmcore.demos.transformer_view import TRANSFORMERS, TransformerView, head_statistics, translate_with_trace
 from lmcore.translation.translators import bundled_path, load_translator
@@ -98,8 +97,7 @@ def show_steps(view: TransformerView, layer: int, head: int) -> None:
                                       title=t("tf.page.fig.step_cross", layer=layer, head=head),
                                       token_label=t("common.key"), weight_label=t("common.weight")),
                     key="tf_step_cross")
-    grown = AttentionMaps(cross.weights[:, :, :step], cross.query_tokens[:step], cross.key_tokens, "cross")
-    fig = plots.attention_heatmap(grown, layer, head, title=t("tf.page.fig.grown"), **labels())
+    fig = plots.attention_heatmap(cross.select(queries=slice(step)), layer, head, title=t("tf.page.fig.grown"), **labels())
     chart(fig.update_layout(height=220 + 28 * step), key="tf_grown")
 
 

@@ -22,7 +22,7 @@ EXAMPLES = {"en": "The cat is sleeping on the bed.", "ko": "나는 학교에 간
 
 
 def heatmap(maps, shown: int | None, key: str, title: str | None = None) -> None:
-    maps = maps if shown is None else w.first_rows(maps, shown)
+    maps = maps if shown is None else maps.select(queries=slice(max(0, shown)))
     fig = attention_heatmap(maps, title=title, query_label=t("s2sp.steps.output"),
                             key_label=t("s2sp.steps.source"), weight_label=t("common.weight"))
     fig.update_layout(height=min(900, max(260, 150 + 30 * len(maps.query_tokens))))

@@ -176,7 +176,7 @@ def test_step_maps_rows_are_distributions_and_grow_row_by_row():
     assert maps.weights.shape == (1, 1, len(result.steps), len(result.source_tokens))
     np.testing.assert_allclose(maps.weights.sum(-1), 1.0, atol=1e-5)
     assert maps.kind == "cross" and maps.query_tokens[0] == result.steps[0].token
-    two = w.first_rows(maps, 2)
+    two = maps.select(queries=slice(2))
     assert two.weights.shape[2] == 2 and two.query_tokens == maps.query_tokens[:2]
     np.testing.assert_array_equal(two.weights[0, 0], maps.weights[0, 0, :2])
     assert step_maps(tiny_translator("p", "none").translate("cat").steps, ["cat"]) is None

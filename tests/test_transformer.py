@@ -4,6 +4,7 @@ import pytest
 import torch
 from torch import nn
 
+from lmcore.record import AttentionMaps
 from lmcore.transformer import (DecoderLayer, EncoderLayer, Transformer, TransformerConfig,
                                 attention_trace, target_mask)
 
@@ -270,3 +271,15 @@ def test_compare_on_held_out_scores_models_on_the_same_pairs(tmp_path):
     for scores in report["models"].values():
         assert scores["short"]["n"] == 5 and scores["overall"]["n"] == 5 + report["joined_pairs"]
         assert scores["training"]["validations"][0]["seconds"] == 1.5
+
+
+def test_select_queries_takes_rows_with_their_tokens():
+    w = np.random.default_rng(0).random((2, 3, 4, 5)).astype(np.float32)
+    maps = AttentionMaps(w, ["a", "b", "c", "d"], list("vwxyz"), "cross")
+    first = maps.select(queries=slice(2))
+    assert first.query_tokens == ("a", "b") and first.key_tokens == maps.key_tokens
+    np.testing.assert_array_equal(first.weights, w[:, :, :2])
+    picked = maps.select(layers=[1], heads=slice(0, 2), queries=[3, 0])
+    assert picked.query_tokens == ("d", "a") and picked.kind == "cross"
+    np.testing.assert_array_equal(picked.weights, w[[1]][:, 0:2][:, :, [3, 0]])
+    assert maps.select(queries=slice(0)).weights.shape == (2, 3, 0, 5)

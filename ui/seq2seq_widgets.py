@@ -26,12 +26,6 @@ KIND_COLORS = {"none": "#d62728", "bahdanau": "#1f77b4", "luong-general": "#2ca0
 
 
 # ---------------------------------------------------------------- pure logic
-def first_rows(maps: AttentionMaps, shown: int) -> AttentionMaps:
-    """The alignment after `shown` steps: only those rows, so later words stay hidden."""
-    shown = max(0, min(shown, len(maps.query_tokens)))
-    return AttentionMaps(maps.weights[:, :, :shown], maps.query_tokens[:shown], maps.key_tokens, maps.kind)
-
-
 def model_label(info: ModelInfo | str) -> str:
     """The locale key naming a model (s2s.model.* or tf.model.*) or, failing that, its name."""
     name = info if isinstance(info, str) else info.name

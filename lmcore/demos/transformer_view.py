@@ -14,7 +14,7 @@ from __future__ import annotations
 import json
 import random
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import numpy as np
@@ -56,9 +56,8 @@ def translate_with_trace(translator: Translator, text: str, beam: int = 1) -> Tr
     inputs = [BOS] + list(result.output_tokens)
     written = list(result.output_tokens) + ([EOS] if result.finished else [])
     trace = attention_trace(model, src, tgt, result.source_tokens, inputs)
-    cross = trace["cross"]
-    trace = AttentionTrace({**trace.maps, "cross": AttentionMaps(
-        cross.weights[:, :, : len(written)], written, cross.key_tokens, "cross")})
+    cross = replace(trace["cross"].select(queries=slice(len(written))), query_tokens=written)
+    trace = AttentionTrace({**trace.maps, "cross": cross})
     return TransformerView(result, trace, inputs, written)
 
 
