@@ -9,7 +9,8 @@ import streamlit as st
 from lmcore.errors import UserFacingError
 from ui import seq2seq_loaders as loaders
 from ui.i18n import error_text, t
-from ui.seq2seq_widgets import bleu_by_length, md_escape, model_label, model_select, show_notices, vector_strip
+from lmcore.views.seq2seq import bleu_by_length, vector_strip
+from ui.seq2seq_widgets import md_escape, model_label, model_select, show_notices
 from ui import url_state
 from ui.export_widgets import chart
 from ui import lesson

@@ -11,6 +11,7 @@ from lmcore.errors import UserFacingError
 from lmcore.record import AttentionMaps
 from lmcore.seq2seq import ATTENTIONS
 from lmcore.views.plots import attention_heatmap
+from lmcore.views.seq2seq import loss_curve
 from ui import seq2seq_jobs as jobs
 from ui.job_widgets import JobView, fraction_done, job_section, job_status, start
 from ui.jobs import session_id
@@ -79,7 +80,7 @@ def settings_form(pairs, running: bool) -> None:
 
 
 def curve(steps, epochs):
-    return w.loss_curve(steps, epochs, t("s2sp.train.train_loss"), t("s2sp.train.val_loss"),
+    return loss_curve(steps, epochs, t("s2sp.train.train_loss"), t("s2sp.train.val_loss"),
                         t("s2sp.train.epoch"), t("s2sp.train.loss"))
 
 

@@ -7,6 +7,7 @@ import streamlit as st
 
 from lmcore.errors import UserFacingError
 from lmcore.translation.translators import step_maps
+from lmcore.views import seq2seq as views
 from lmcore.views.plots import attention_heatmap
 from ui import seq2seq_loaders as loaders
 from ui import seq2seq_widgets as w
@@ -39,14 +40,14 @@ def step_detail(result, step: int) -> None:
         if view.weights is None:
             st.info(t("s2s.no_attention_trace"))
         else:
-            chart(w.scores_and_weights(result.source_tokens, view.scores, view.weights,
+            chart(views.scores_and_weights(result.source_tokens, view.scores, view.weights,
                                        t("s2sp.steps.scores"), t("s2sp.steps.weights"),
                                        t("s2sp.steps.source")), key="s2sp_step_bars")
             if view.scores is None:
                 st.caption(t("s2sp.steps.transformer_note"))
     with right:
         st.markdown(f"**{t('s2sp.steps.topk_title')}**")
-        chart(w.topk_bar(view.top_k, view.token, t("s2sp.steps.probability")), key="s2sp_topk")
+        chart(views.topk_bar(view.top_k, view.token, t("s2sp.steps.probability")), key="s2sp_topk")
         st.caption(t("s2sp.steps.chosen", word=w.md_escape(view.token), p=f"{view.prob:.3f}"))
         if result.beam > 1:
             st.caption(t("s2sp.steps.beam_note"))

@@ -11,23 +11,12 @@ from streamlit.testing.v1 import AppTest
 from lmcore.i18n import translate
 from lmcore.translation.translators import ASSETS
 from tests.test_page_translate_steps import HOSTILE, use_tiny_models
+from tests.test_seq2seq_figures import fake_report
 from ui import seq2seq_loaders as loaders
 from ui import seq2seq_widgets as w
 from tests.page_support import ran_cleanly, run_page
 
 PAGE = str(Path(__file__).resolve().parent.parent / "pages" / "seq2seq.py")
-BUCKETS = ["1-5", "6-10", "11-15", "16-20", "21-30", "31+"]
-
-
-def fake_report() -> dict:
-    def model(attention: str, scores: list[float]) -> dict:
-        return {"attention": attention, "source_lang": "en", "target_lang": "fr",
-                "buckets": [{"bucket": b, "bleu": s, "chrf": s + 20, "n": 10} for b, s in zip(BUCKETS, scores)]}
-    return {"buckets": BUCKETS, "models": {"s2s-en-fr-plain": model("none", [40, 30, 15, 8, 5]),
-                                           "s2s-en-fr-bahdanau": model("bahdanau", [42, 38, 33, 30, 28]),
-                                           "s2s-ko-en-bahdanau": {**model("bahdanau", [20, 10]), "source_lang": "ko"}}}
-
-
 @pytest.fixture(autouse=True)
 def fresh_caches():
     st.cache_data.clear()
@@ -97,20 +86,3 @@ def test_the_bundled_plain_model_translates():
     assert not at.error
     assert any(m.value.startswith("**" + translate("s2sp.s2s.translation", "en")) and len(m.value) > 20
                for m in at.markdown)
-
-
-# ---------------------------------------------------------------- figures
-def test_vector_strip_is_symmetric_around_zero_and_escapes_rows():
-    fig = w.vector_strip(np.array([[0.5, -2.0], [1.0, 0.0]]), [HOSTILE, "b"], "t", "dim", "value")
-    heat = fig.data[0]
-    assert heat.zmin == -2.0 and heat.zmax == 2.0 and heat.zmid == 0.0
-    assert "<img" not in fig.layout.yaxis.ticktext[0] and "&lt;img" in fig.layout.yaxis.ticktext[0]
-
-
-def test_bleu_chart_has_one_line_per_model_in_bucket_order():
-    report = fake_report()
-    fig = w.bleu_by_length(report, "bleu", {"s2s-en-fr-plain": "plain <i>", "s2s-en-fr-bahdanau": "attn",
-                                            "missing": "x"}, "words", "BLEU")
-    assert [d.name for d in fig.data] == ["plain &lt;i&gt;", "attn"]
-    assert list(fig.data[1].y) == [42, 38, 33, 30, 28] and list(fig.layout.xaxis.categoryarray) == BUCKETS
-    assert list(w.bleu_by_length(report, "chrf", {"s2s-en-fr-plain": "p"}, "w", "c").data[0].y)[0] == 60

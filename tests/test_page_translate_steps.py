@@ -182,17 +182,6 @@ def test_step_maps_rows_are_distributions_and_grow_row_by_row():
     assert step_maps(tiny_translator("p", "none").translate("cat").steps, ["cat"]) is None
 
 
-def test_figures_escape_tokens_and_fix_the_weight_axis():
-    fig = w.scores_and_weights([HOSTILE, "cat"], np.array([1.0, -1.0]), np.array([0.88, 0.12]),
-                               "Scores", "Weights", "Source")
-    assert len(fig.data) == 2 and list(fig.layout.yaxis2.range) == [0, 1.15]
-    assert HOSTILE not in fig.to_json() and "&lt;/script&gt;" in fig.layout.xaxis2.ticktext[0]
-    assert len(w.scores_and_weights(["a"], None, np.array([1.0]), "S", "W", "T").data) == 1
-    bar = w.topk_bar([("<b>x</b>", 0.6), ("y", 0.3)], "<b>x</b>", "P")
-    assert bar.data[0].marker.color[0] != bar.data[0].marker.color[1]
-    assert "<b>" not in "".join(bar.layout.yaxis.ticktext)
-
-
 def test_markdown_escape_neutralises_markup():
     out = w.md_escape(HOSTILE + " *bold* [x](y)")
     assert "<" not in out and "\\*bold\\*" in out and "\\[x\\]" in out
