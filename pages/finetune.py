@@ -7,7 +7,8 @@ import streamlit as st
 
 from lmcore.errors import UserFacingError
 from lmcore.pretrained.finetune import FinetuneConfig, is_finetuned_folder
-from lmcore.views.finetune import cls_attention_figure, confusion_figure, head_change_figure, training_curves
+from lmcore.views.curves import training_curves
+from lmcore.views.finetune import cls_attention_figure, confusion_figure, head_change_figure
 from lmcore.i18n import translate
 from lmcore.pretrained.tasks import MAX_BYTES, bundled_tasks
 from ui import finetune_jobs as jobs
@@ -114,7 +115,7 @@ def progress(job) -> tuple[float, str]:
 
 def job_view() -> JobView:
     return JobView(key="ft", progress=progress,
-                   figure=lambda job: training_curves(job.steps, job.epochs, curve_labels()),
+                   figure=lambda job: training_curves(job.steps, job.epochs, curve_labels(), ("loss", "accuracy")),
                    cancel=t("ft.cancel"), leave_note=t("ft.leave_note"), cancelled=t("ft.cancelled"),
                    failed=lambda kind: t("ft.failed", kind=kind), keep=keep_finished)
 
@@ -136,7 +137,7 @@ def show_results(last: dict) -> None:
                 delta=f"{res.val_accuracy - res.before['val_accuracy']:+.1%}")
     c[3].metric(t("ft.metric.seconds"), t("ft.metric.seconds_value", seconds=round(res.seconds)))
     st.subheader(t("ft.curves.title"))
-    chart(training_curves(last["steps"], res.history, curve_labels()), key="ft_curves")
+    chart(training_curves(last["steps"], res.history, curve_labels(), ("loss", "accuracy")), key="ft_curves")
     left, right = st.columns([2, 3])
     with left:
         st.subheader(t("ft.confusion.title"))

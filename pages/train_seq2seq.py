@@ -11,7 +11,7 @@ from lmcore.errors import UserFacingError
 from lmcore.record import AttentionMaps
 from lmcore.seq2seq import ATTENTIONS
 from lmcore.views.plots import attention_heatmap
-from lmcore.views.seq2seq import loss_curve
+from lmcore.views.curves import training_curves
 from ui import seq2seq_jobs as jobs
 from ui.job_widgets import JobView, fraction_done, job_section, job_status, start
 from ui.jobs import session_id
@@ -80,8 +80,8 @@ def settings_form(pairs, running: bool) -> None:
 
 
 def curve(steps, epochs):
-    return loss_curve(steps, epochs, t("s2sp.train.train_loss"), t("s2sp.train.val_loss"),
-                        t("s2sp.train.epoch"), t("s2sp.train.loss"))
+    return training_curves(steps, epochs, {"train": t("s2sp.train.train_loss"), "val": t("s2sp.train.val_loss"),
+                                           "x": t("s2sp.train.epoch"), "loss": t("s2sp.train.loss")})
 
 
 def progress(job) -> tuple[float, str]:

@@ -207,7 +207,8 @@ def test_majority_and_confusion():
 
 
 def test_figures_escape_labels_and_fix_ranges(trained):
-    from lmcore.views.finetune import cls_attention_figure, confusion_figure, head_change_figure, training_curves
+    from lmcore.views.curves import training_curves
+    from lmcore.views.finetune import cls_attention_figure, confusion_figure, head_change_figure
     clf, result, _ = trained
     evil = "<b>x</b>"
     fig = confusion_figure(np.array([[3, 1], [0, 4]]), [evil, "ok"], "true", "pred")
@@ -219,7 +220,8 @@ def test_figures_escape_labels_and_fix_ranges(trained):
     fig = head_change_figure(np.array([[0.1, 0.5], [0.2, 0.0]]), "Layer", "Head", "JS")
     assert list(fig.layout.xaxis.ticktext) == ["1", "2"] and fig.data[0].zmin == 0
     labels = dict(loss="L", accuracy="A", train="tr", val="va", x="x")
-    fig = training_curves([{"x": 0.5, "loss": 0.7, "accuracy": 0.5}], result.history, labels)
+    fig = training_curves([{"x": 0.5, "loss": 0.7, "accuracy": 0.5}], result.history, labels,
+                          ("loss", "accuracy"))
     assert len(fig.data) == 4
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from lmcore.views import seq2seq as w
+from lmcore.views.curves import training_curves
 
 HOSTILE = "</script><img src=x onerror=alert(1)>"
 BUCKETS = ["1-5", "6-10", "11-15", "16-20", "21-30", "31+"]
@@ -44,3 +45,11 @@ def test_figures_escape_tokens_and_fix_the_weight_axis():
     bar = w.topk_bar([("<b>x</b>", 0.6), ("y", 0.3)], "<b>x</b>", "P")
     assert bar.data[0].marker.color[0] != bar.data[0].marker.color[1]
     assert "<b>" not in "".join(bar.layout.yaxis.ticktext)
+
+
+def test_loss_curve_has_a_training_and_a_validation_line_with_escaped_names():
+    labels = {"train": "<b>train</b>", "val": "val", "x": "epoch", "loss": "loss"}
+    fig = training_curves([{"x": 0.25, "loss": 2.0}, {"x": 0.5, "loss": 1.5}],
+                          [{"epoch": 1, "val_loss": 1.7}], labels)
+    assert len(fig.data) == 2 and fig.data[0].name == "&lt;b&gt;train&lt;/b&gt;"
+    assert list(fig.data[1].y) == [1.7] and fig.layout.yaxis.rangemode == "tozero"

@@ -15,33 +15,8 @@ from plotly.subplots import make_subplots
 
 from lmcore.record import AttentionMaps
 
-BLUE, ORANGE = "#1f77b4", "#ff7f0e"
-
-
 def _esc(items: Sequence[str]) -> list[str]:
     return [html.escape(str(s)) for s in items]
-
-
-def training_curves(steps: Sequence[dict], epochs: Sequence[dict], labels: dict[str, str]) -> go.Figure:
-    """Loss and accuracy: running training values per step, validation per epoch.
-
-    steps:  [{"x": fractional epoch, "loss": ..., "accuracy": ...}]
-    epochs: [{"epoch": k, "val_loss": ..., "val_accuracy": ...}]
-    labels: translated "loss", "accuracy", "train", "val", "x".
-    """
-    fig = make_subplots(rows=1, cols=2, subplot_titles=(labels["loss"], labels["accuracy"]))
-    x = [s["x"] for s in steps]
-    for col, key in ((1, "loss"), (2, "accuracy")):
-        fig.add_trace(go.Scatter(x=x, y=[s[key] for s in steps], mode="lines", name=labels["train"],
-                                 line=dict(color=BLUE), showlegend=col == 1), row=1, col=col)
-        fig.add_trace(go.Scatter(x=[e["epoch"] for e in epochs], y=[e[f"val_{key}"] for e in epochs],
-                                 mode="lines+markers", name=labels["val"], line=dict(color=ORANGE),
-                                 marker=dict(size=9), showlegend=col == 1), row=1, col=col)
-    fig.update_yaxes(range=[0, 1.02], row=1, col=2)
-    fig.update_yaxes(rangemode="tozero", row=1, col=1)
-    fig.update_xaxes(title_text=labels["x"], rangemode="tozero")
-    fig.update_layout(height=320, margin=dict(l=40, r=10, t=40, b=40), legend=dict(orientation="h", y=-0.25))
-    return fig
 
 
 def confusion_figure(matrix: np.ndarray, label_names: Sequence[str], true_title: str,

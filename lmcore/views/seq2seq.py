@@ -1,5 +1,5 @@
 """Figures of the seq2seq pages (10.1, 10.2): context-vector strips, BLEU by sentence length,
-scores and weights of one step, the top-k next words, the training loss curve.
+scores and weights of one step, the top-k next words (training curves: lmcore.views.curves).
 
 Builders take (translated) label strings from the caller; every token reaching a plotly
 label is html.escape'd and plotted at integer positions (repeated tokens keep their place).
@@ -103,19 +103,4 @@ def topk_bar(top_k: Sequence[tuple[str, float]], chosen: str, prob_label: str) -
                       margin=dict(l=10, r=10, t=20, b=10),
                       xaxis=dict(range=[0, 1.15], title=html.escape(prob_label), gridcolor="#eeeeee"),
                       yaxis=_axis(words) | dict(autorange="reversed"))
-    return fig
-
-
-def loss_curve(steps: Sequence[dict], epochs: Sequence[dict], train_label: str, val_label: str,
-               x_label: str, y_label: str) -> go.Figure:
-    """Training loss per step (x = fractional epoch) and validation loss per epoch."""
-    fig = go.Figure()
-    fig.add_trace(go.Scatter(x=[round(s["x"], 3) for s in steps], y=[round(s["loss"], 4) for s in steps],
-                             mode="lines", name=html.escape(train_label)))
-    fig.add_trace(go.Scatter(x=[e["epoch"] for e in epochs], y=[e["val_loss"] for e in epochs],
-                             mode="lines+markers", name=html.escape(val_label)))
-    fig.update_layout(plot_bgcolor="white", height=320, margin=dict(l=10, r=10, t=30, b=10),
-                      xaxis=dict(title=html.escape(x_label), gridcolor="#eeeeee"),
-                      yaxis=dict(title=html.escape(y_label), rangemode="tozero", gridcolor="#eeeeee"),
-                      legend=dict(orientation="h", y=1.12))
     return fig
