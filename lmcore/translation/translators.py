@@ -13,7 +13,6 @@ train or mutate it (copy with `load_checkpoint` to fine-tune).
 """
 from __future__ import annotations
 
-import html
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
@@ -181,11 +180,6 @@ def step_maps(steps: Sequence[StepView], source_tokens: Sequence[str]) -> Attent
         return None
     rows = np.stack([np.asarray(s.weights, dtype=np.float32) for s in steps])  # (T, S)
     return AttentionMaps(rows[None, None], tuple(s.token for s in steps), tuple(source_tokens), "cross")
-
-
-def escape_tokens(tokens: Sequence[str]) -> list[str]:
-    """Tokens made safe for HTML or plotly labels."""
-    return [html.escape(t) for t in tokens]
 
 
 def bundled_path(name: str) -> Path:

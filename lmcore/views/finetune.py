@@ -14,16 +14,13 @@ import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
 from lmcore.record import AttentionMaps
-
-def _esc(items: Sequence[str]) -> list[str]:
-    return [html.escape(str(s)) for s in items]
-
+from lmcore.views.plots import escape_tokens
 
 def confusion_figure(matrix: np.ndarray, label_names: Sequence[str], true_title: str,
                      pred_title: str) -> go.Figure:
     """(classes, classes) counts, rows = true label, columns = predicted; counts written in cells."""
     m = np.asarray(matrix)
-    names = _esc(label_names)
+    names = escape_tokens(label_names)
     idx = list(range(len(names)))
     fig = go.Figure(go.Heatmap(z=m, x=idx, y=idx, colorscale="Blues", showscale=False,
                                text=m.astype(str), texttemplate="%{text}", zmin=0,
@@ -46,10 +43,10 @@ def cls_attention_figure(before: AttentionMaps, after: AttentionMaps, titles: tu
         keys = list(range(len(maps.key_tokens)))
         layers = list(range(maps.n_layers))
         fig.add_trace(go.Heatmap(z=np.round(z, 4), x=keys, y=layers, zmin=0, zmax=1, colorscale="Viridis",
-                                 showscale=col == 2, customdata=np.array([_esc(maps.key_tokens)] * len(layers)),
+                                 showscale=col == 2, customdata=np.array([escape_tokens(maps.key_tokens)] * len(layers)),
                                  hovertemplate=f"{html.escape(layer_label)} %{{y}} · %{{customdata}}: %{{z}}<extra></extra>"),
                       row=1, col=col)
-        fig.update_xaxes(tickvals=keys, ticktext=_esc(maps.key_tokens), tickangle=-60, row=1, col=col)
+        fig.update_xaxes(tickvals=keys, ticktext=escape_tokens(maps.key_tokens), tickangle=-60, row=1, col=col)
         fig.update_yaxes(tickvals=layers, ticktext=[str(l + 1) for l in layers], autorange="reversed",
                          title_text=layer_label if col == 1 else None, row=1, col=col)
     fig.update_layout(height=120 + 40 * before.n_layers, margin=dict(l=50, r=10, t=40, b=80))

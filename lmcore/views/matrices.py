@@ -13,7 +13,7 @@ from typing import Sequence
 import numpy as np
 import plotly.graph_objects as go
 
-from lmcore.views.plots import escape_tokens
+from lmcore.views.plots import escape_tokens, token_axis
 
 DIVERGING = "RdBu_r"   # blue < 0 < red, white at 0
 DECIMALS = 3
@@ -24,9 +24,7 @@ HOVER_TEXT_LIMIT = 20_000  # cells above which hover shows row/column numbers, n
 def _axis(labels: Sequence[str] | None, n: int, title: str | None, max_ticks: int = 40) -> dict:
     if labels is None:
         return dict(title=html.escape(title) if title else None, showgrid=False, zeroline=False)
-    return dict(tickmode="array", tickvals=list(range(n)), ticktext=escape_tokens(labels),
-                showticklabels=n <= max_ticks, title=html.escape(title) if title else None,
-                showgrid=False, zeroline=False)
+    return token_axis(escape_tokens(labels), title, show=n <= max_ticks)
 
 
 def matrix_heatmap(values: np.ndarray, row_labels: Sequence[str] | None = None,

@@ -66,9 +66,14 @@ def _hover_text(queries: list[str], keys: list[str], z: np.ndarray,
              for k, v in zip(keys, row)] for q, row in zip(queries, z)]
 
 
-def _token_axis(tokens: list[str], title: str | None = None, show: bool = True) -> dict:
-    return dict(tickmode="array", tickvals=list(range(len(tokens))), ticktext=tokens,
-                showticklabels=show, title=title, showgrid=False, zeroline=False)
+def token_axis(labels: Sequence[str], title: str | None = None, show: bool = True) -> dict:
+    """A plotly axis with one tick per position 0..n-1, so repeated tokens keep their own place.
+
+    labels: display labels already made safe (escape_tokens); title: plain text, escaped here.
+    """
+    return dict(tickmode="array", tickvals=list(range(len(labels))), ticktext=list(labels),
+                showticklabels=show, title=html.escape(title) if title else None,
+                showgrid=False, zeroline=False)
 
 
 def attention_heatmap(maps: AttentionMaps, layer: int = 0, head: int = 0,
@@ -86,8 +91,8 @@ def attention_heatmap(maps: AttentionMaps, layer: int = 0, head: int = 0,
     fig = go.Figure(trace)
     fig.update_layout(
         title=html.escape(title) if title else None,
-        xaxis=_token_axis(keys, html.escape(key_label)) | dict(tickangle=-45),
-        yaxis=_token_axis(queries, html.escape(query_label)) | dict(autorange="reversed"),
+        xaxis=token_axis(keys, key_label) | dict(tickangle=-45),
+        yaxis=token_axis(queries, query_label) | dict(autorange="reversed"),
         plot_bgcolor="white", margin=dict(l=10, r=10, t=60 if title else 30, b=10))
     return fig
 
@@ -143,9 +148,9 @@ def _grid_layout(rows: int, cols: int, queries: list[str], keys: list[str]) -> d
         r, c = divmod(i, cols)
         suffix = "" if i == 0 else str(i + 1)
         left, top = c * (width + GRID_GAP_X), 1 - r * (height + GRID_GAP_Y)
-        layout[f"xaxis{suffix}"] = _token_axis(keys, show=small and r == rows - 1) | dict(
+        layout[f"xaxis{suffix}"] = token_axis(keys, show=small and r == rows - 1) | dict(
             domain=[left, left + width], anchor=f"y{suffix}", tickangle=-90)
-        layout[f"yaxis{suffix}"] = _token_axis(queries, show=small and c == 0) | dict(
+        layout[f"yaxis{suffix}"] = token_axis(queries, show=small and c == 0) | dict(
             domain=[top - height, top], anchor=f"x{suffix}", autorange="reversed")
     return layout
 
@@ -182,7 +187,7 @@ def weights_bar(tokens: Sequence[str], weights: Sequence[float], title: str | No
                                           "<extra></extra>")))
     fig.update_layout(
         title=html.escape(title) if title else None, plot_bgcolor="white",
-        xaxis=_token_axis(labels, html.escape(token_label)),
+        xaxis=token_axis(labels, token_label),
         yaxis=dict(range=[0, 1.15], title=html.escape(weight_label), gridcolor="#eeeeee"),
         margin=dict(l=10, r=10, t=50 if title else 20, b=10), showlegend=False)
     return fig

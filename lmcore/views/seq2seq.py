@@ -13,16 +13,11 @@ import numpy as np
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
-from lmcore.views.plots import DECIMALS, escape_tokens
+from lmcore.views.plots import DECIMALS, escape_tokens, token_axis
 
 # line colours by attention kind: no attention stands out in red against the attention models
 KIND_COLORS = {"none": "#d62728", "bahdanau": "#1f77b4", "luong-general": "#2ca02c", "luong-dot": "#17becf",
                "multi-head": "#9467bd"}
-
-
-def _axis(tokens: list[str], title: str | None = None) -> dict:
-    return dict(tickmode="array", tickvals=list(range(len(tokens))), ticktext=tokens,
-                title=html.escape(title) if title else None, showgrid=False, zeroline=False)
 
 
 def vector_strip(vectors: np.ndarray, row_labels: Sequence[str], title: str,
@@ -39,7 +34,7 @@ def vector_strip(vectors: np.ndarray, row_labels: Sequence[str], title: str,
     fig.update_layout(title=html.escape(title), plot_bgcolor="white",
                       height=max(220, 120 + 28 * len(rows)), margin=dict(l=10, r=10, t=50, b=10),
                       xaxis=dict(title=html.escape(dim_label), showgrid=False),
-                      yaxis=_axis(rows) | dict(autorange="reversed"))
+                      yaxis=token_axis(rows) | dict(autorange="reversed"))
     return fig
 
 
@@ -84,7 +79,7 @@ def scores_and_weights(tokens: Sequence[str], scores: np.ndarray | None, weights
                          textposition="outside", hovertemplate="%{customdata}: %{y:.3f}<extra></extra>"),
                   row=n_rows, col=1)
     fig.update_yaxes(range=[0, 1.15], row=n_rows, col=1, gridcolor="#eeeeee")
-    fig.update_xaxes(_axis(labels), row=n_rows, col=1)
+    fig.update_xaxes(token_axis(labels), row=n_rows, col=1)
     fig.update_xaxes(title=html.escape(token_label), row=n_rows, col=1)
     fig.update_layout(plot_bgcolor="white", showlegend=False, height=220 * n_rows + 60,
                       margin=dict(l=10, r=10, t=40, b=10))
@@ -102,5 +97,5 @@ def topk_bar(top_k: Sequence[tuple[str, float]], chosen: str, prob_label: str) -
     fig.update_layout(plot_bgcolor="white", height=80 + 40 * len(words), showlegend=False,
                       margin=dict(l=10, r=10, t=20, b=10),
                       xaxis=dict(range=[0, 1.15], title=html.escape(prob_label), gridcolor="#eeeeee"),
-                      yaxis=_axis(words) | dict(autorange="reversed"))
+                      yaxis=token_axis(words) | dict(autorange="reversed"))
     return fig
