@@ -12,8 +12,7 @@ from lmcore.views import plots
 from lmcore.demos import self_attention_steps as S
 from lmcore.errors import UserFacingError
 from lmcore.views.matrices import matrix_heatmap
-from lmcore.demos.transformer_view import TRANSFORMERS
-from lmcore.translation.translators import bundled_path, load_translator
+from lmcore.translation.translators import TRANSFORMERS, bundled_path, load_translator
 from ui.i18n import error_text, t
 from ui.safe_text import md_escape
 from ui import url_state

@@ -12,8 +12,8 @@ import streamlit as st
 from lmcore.views import plots
 from lmcore.errors import UserFacingError
 from lmcore.views.matrices import head_summary_figure, matrix_heatmap
-from lmcore.demos.transformer_view import TRANSFORMERS, TransformerView, head_statistics, translate_with_trace
-from lmcore.translation.translators import bundled_path, load_translator
+from lmcore.demos.transformer_view import TransformerView, head_statistics, translate_with_trace
+from lmcore.translation.translators import TRANSFORMERS, bundled_path, load_translator
 from ui.i18n import error_text, t
 from ui.safe_text import md_escape
 from ui import url_state

@@ -44,7 +44,7 @@ compare() {  # out file, models...
   nice -n 10 "$PY" - "$DATA" "$out" "$@" <<'PYEOF'
 import json, sys, torch
 torch.set_num_threads(1)
-from lmcore.demos.transformer_view import compare_on_held_out
+from lmcore.translation.metrics import compare_on_held_out
 data, out, names = sys.argv[1], sys.argv[2], sys.argv[3:]
 report = compare_on_held_out(names, data, n_short=400, n_joined=150)
 open(out, "w", encoding="utf-8").write(json.dumps(report, ensure_ascii=False, indent=1) + "\n")

@@ -4,8 +4,7 @@ from pathlib import Path
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from lmcore.demos.transformer_view import TRANSFORMERS
-from lmcore.translation.translators import bundled_path
+from lmcore.translation.translators import TRANSFORMERS, bundled_path
 from tests.page_support import run_page
 
 PAGE = str(Path(__file__).resolve().parent.parent / "pages" / "transformer.py")

@@ -251,7 +251,7 @@ def test_compare_on_held_out_scores_models_on_the_same_pairs(tmp_path):
     from lmcore.translation.checkpoints import Checkpoint, save_checkpoint
     from lmcore.translation.data import DataConfig
     from lmcore.translation.text import Tokenizer, Vocab
-    from lmcore.demos.transformer_view import compare_on_held_out
+    from lmcore.translation.metrics import compare_on_held_out
 
     lines = [f"w{i} w{i + 1} w{i + 2}\tt{i} t{i + 1}" for i in range(60)]
     (tmp_path / "pairs.tsv").write_text("\n".join(lines) + "\n", encoding="utf-8")

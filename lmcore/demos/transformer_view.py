@@ -1,4 +1,4 @@
-"""The bundled Transformer translators: catalog entries, a full attention trace, head statistics.
+"""The Transformer page's view of a translation: every attention map, and head statistics.
 
     tr = load_translator("tf-en-fr")                 # lmcore.translation.translators: same loader as seq2seq
     view = translate_with_trace(tr, "I am cold.")    # TransformerView
@@ -11,27 +11,17 @@ because the decoder is causal).
 """
 from __future__ import annotations
 
-import json
-import random
-import time
 from dataclasses import dataclass, replace
-from pathlib import Path
 
 import numpy as np
 import torch
 
 from lmcore.attention import AttentionWeights
-from lmcore.catalog import ModelInfo
-from lmcore.translation.checkpoints import checkpoint_size
 from lmcore.errors import UserFacingError
 from lmcore.record import AttentionMaps, AttentionTrace
 from lmcore.translation.text import BOS, BOS_ID, EOS
 from lmcore.transformer import Transformer, attention_trace
-from lmcore.translation.translators import (ASSETS, BUNDLED, Translator, TranslationResult,
-                                            load_translator)
-
-TRANSFORMERS: tuple[str, ...] = ("tf-en-fr", "tf-ko-en")
-
+from lmcore.translation.translators import Translator, TranslationResult, load_translator
 
 @dataclass
 class TransformerView:
@@ -104,71 +94,3 @@ def head_statistics(maps: AttentionMaps) -> tuple[np.ndarray, np.ndarray]:
     dist = np.abs(np.arange(S)[None, :] - i[:, None])     # (T, S)
     distance = (w * dist).sum(-1).mean(-1)
     return entropy.astype(np.float32), distance.astype(np.float32)
-
-
-def compare_on_held_out(names: list[str], data_dir: str | Path, n_short: int = 400,
-                        n_joined: int = 150, progress=None) -> dict:
-    """BLEU and chrF by source-length bucket of several translators on the SAME pairs.
-
-    The held-out split comes from the first model's checkpoint (split by source sentence,
-    seed and fractions as in training; every model must share them), then `n_short` pairs
-    are sampled and `n_joined` 10-30 word inputs are made by joining 2-4 held-out pairs.
-    Time per epoch is taken from each checkpoint's training history. progress(name) is
-    called before each model (for a log line).
-    """
-    from lmcore.translation.data import DataConfig, held_out_split, join_pairs, load_pairs
-    from lmcore.translation.metrics import corpus_scores, scores_by_bucket, translate_for_scoring
-    from lmcore.translation.translators import load_translator
-
-    first = load_translator(names[0]).ckpt.meta
-    cfg = DataConfig(**first["data"])
-    pairs, _ = load_pairs(Path(data_dir) / first["dataset"], swap=first.get("swap", False),
-                          max_bytes=50_000_000, max_lines=500_000)
-    _, _, test = held_out_split(pairs, cfg)
-    short = random.Random(0).sample(test, min(n_short, len(test)))
-    joined = [p for p in join_pairs(test, n_joined, 2, 4, seed=7, max_source_words=30)
-              if len(p[0].split()) >= 10]
-    out = {"split": {"dataset": first["dataset"], **{k: first["data"][k] for k in
-                                                     ("val_fraction", "test_fraction", "seed")}},
-           "held_out_pairs": len(short), "joined_pairs": len(joined), "models": {}}
-    for name in names:
-        if progress:
-            progress(name)
-        translator = load_translator(name)
-        if translator.ckpt.meta.get("data", {}).get("seed") != cfg.seed:
-            raise ValueError(f"{name} was trained on another split")
-        start = time.process_time()
-        lengths, hyps, refs = translate_for_scoring(translator, short + joined)
-        n = len(short)
-        out["models"][name] = {
-            "short": corpus_scores(hyps[:n], refs[:n]), "joined": corpus_scores(hyps[n:], refs[n:]),
-            **scores_by_bucket(lengths, hyps, refs), "eval_cpu_seconds": round(time.process_time() - start, 1),
-            "training": _training_facts(translator.ckpt.meta)}
-    return out
-
-
-def _training_facts(meta: dict) -> dict:
-    result = meta.get("result", {})
-    history = [h for h in result.get("history", []) if "seconds" in h]
-    return {"epochs_run": result.get("epochs_run"), "stopped": result.get("stopped"),
-            "seconds": result.get("seconds"), "cpu_seconds": result.get("cpu_seconds"),
-            "best_val_loss": result.get("best_val_loss"),
-            "train_examples": meta.get("train_examples"), "validations": history}
-
-
-def catalog_entries() -> list[ModelInfo]:
-    """ModelInfo (kind "transformer", attention "multi-head") for each bundled Transformer present."""
-    entries = []
-    for name in TRANSFORMERS:
-        folder = ASSETS / BUNDLED[name][0]
-        if not (folder / "config.json").is_file():
-            continue
-        config = json.loads((folder / "config.json").read_text(encoding="utf-8"))
-        model, meta = config["model"], config.get("meta", {})
-        data = meta.get("data", {})
-        extra = {"weights_bytes": checkpoint_size(folder), "d_model": model.get("d_model"),
-                 "n_heads": model.get("n_heads"), "n_layers": model.get("n_encoder_layers"),
-                 "positional": model.get("positional"), "dataset": meta.get("dataset")}
-        entries.append(ModelInfo(name, "transformer", True, BUNDLED[name][1], data.get("src_lang"),
-                                 data.get("tgt_lang"), "multi-head", extra))
-    return entries

@@ -7,9 +7,15 @@ Length buckets count the source's whitespace words (Korean: eojeol).
 """
 from __future__ import annotations
 
+import random
+import time
+from pathlib import Path
 from typing import Sequence
 
 import sacrebleu
+
+from lmcore.translation.data import DataConfig, held_out_split, join_pairs, load_pairs
+from lmcore.translation.translators import load_translator
 
 # (label, lowest, highest) source words, inclusive
 BUCKETS: tuple[tuple[str, int, int], ...] = (
@@ -60,3 +66,49 @@ def translate_for_scoring(translator, pairs: Sequence[tuple[str, str]],
 def evaluate_pairs(translator, pairs: Sequence[tuple[str, str]], batch_size: int = 64) -> dict:
     """Translate every source greedily and score against its target, overall and by bucket."""
     return scores_by_bucket(*translate_for_scoring(translator, pairs, batch_size))
+
+
+def compare_on_held_out(names: list[str], data_dir: str | Path, n_short: int = 400,
+                        n_joined: int = 150, progress=None) -> dict:
+    """BLEU and chrF by source-length bucket of several translators on the SAME pairs.
+
+    The held-out split comes from the first model's checkpoint (split by source sentence,
+    seed and fractions as in training; every model must share them), then `n_short` pairs
+    are sampled and `n_joined` 10-30 word inputs are made by joining 2-4 held-out pairs.
+    Time per epoch is taken from each checkpoint's training history. progress(name) is
+    called before each model (for a log line).
+    """
+    first = load_translator(names[0]).ckpt.meta
+    cfg = DataConfig(**first["data"])
+    pairs, _ = load_pairs(Path(data_dir) / first["dataset"], swap=first.get("swap", False),
+                          max_bytes=50_000_000, max_lines=500_000)
+    _, _, test = held_out_split(pairs, cfg)
+    short = random.Random(0).sample(test, min(n_short, len(test)))
+    joined = [p for p in join_pairs(test, n_joined, 2, 4, seed=7, max_source_words=30)
+              if len(p[0].split()) >= 10]
+    out = {"split": {"dataset": first["dataset"], **{k: first["data"][k] for k in
+                                                     ("val_fraction", "test_fraction", "seed")}},
+           "held_out_pairs": len(short), "joined_pairs": len(joined), "models": {}}
+    for name in names:
+        if progress:
+            progress(name)
+        translator = load_translator(name)
+        if translator.ckpt.meta.get("data", {}).get("seed") != cfg.seed:
+            raise ValueError(f"{name} was trained on another split")
+        start = time.process_time()
+        lengths, hyps, refs = translate_for_scoring(translator, short + joined)
+        n = len(short)
+        out["models"][name] = {
+            "short": corpus_scores(hyps[:n], refs[:n]), "joined": corpus_scores(hyps[n:], refs[n:]),
+            **scores_by_bucket(lengths, hyps, refs), "eval_cpu_seconds": round(time.process_time() - start, 1),
+            "training": _training_facts(translator.ckpt.meta)}
+    return out
+
+
+def _training_facts(meta: dict) -> dict:
+    result = meta.get("result", {})
+    history = [h for h in result.get("history", []) if "seconds" in h]
+    return {"epochs_run": result.get("epochs_run"), "stopped": result.get("stopped"),
+            "seconds": result.get("seconds"), "cpu_seconds": result.get("cpu_seconds"),
+            "best_val_loss": result.get("best_val_loss"),
+            "train_examples": meta.get("train_examples"), "validations": history}

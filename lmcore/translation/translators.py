@@ -13,6 +13,7 @@ train or mutate it (copy with `load_checkpoint` to fine-tune).
 """
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
@@ -38,11 +39,12 @@ BUNDLED: dict[str, tuple[str, str]] = {
                         "trained on Tatoeba pairs"),
     "s2s-ko-en-bahdanau": ("s2s-ko-en-bahdanau", "Korean to English, LSTM with Bahdanau attention over "
                            "Korean syllables, trained on 3.5k Tatoeba pairs"),
-    # Transformers: listed by lmcore.demos.transformer_view (kind "transformer"), loaded here
+    # Transformers (TRANSFORMERS): the same loader, catalog kind "transformer"
     "tf-en-fr": ("tf-en-fr", "English to French, Transformer trained from scratch on Tatoeba pairs"),
     "tf-ko-en": ("tf-ko-en", "Korean to English, Transformer over Korean syllables, trained from "
                  "scratch on 3.5k Tatoeba pairs"),
 }
+TRANSFORMERS: tuple[str, ...] = ("tf-en-fr", "tf-ko-en")
 
 
 @dataclass
@@ -201,21 +203,35 @@ def load_translator(name: str) -> Translator:
 
 
 def catalog_entries() -> list[ModelInfo]:
-    """ModelInfo for each bundled translator whose files are present."""
-    import json
-
+    """ModelInfo for each bundled translator whose files are present: kind "seq2seq" for the
+    RNN models, "transformer" (attention "multi-head") for the Transformers."""
     entries = []
     for name, (folder, description) in BUNDLED.items():
         config_path = ASSETS / folder / "config.json"
         if not config_path.is_file():
             continue
         config = json.loads(config_path.read_text(encoding="utf-8"))
-        if config.get("arch", "rnn") != "rnn":  # e.g. transformer: its own catalog provider
-            continue
-        data = config.get("meta", {}).get("data", {})
-        extra = {"weights_bytes": checkpoint_size(ASSETS / folder),
-                 "cell": config["model"].get("cell"), "hidden_dim": config["model"].get("hidden_dim"),
-                 "dataset": config.get("meta", {}).get("dataset")}
-        entries.append(ModelInfo(name, "seq2seq", True, description, data.get("src_lang"),
-                                 data.get("tgt_lang"), config["model"].get("attention", "none"), extra))
+        if name in TRANSFORMERS:
+            entries.append(_transformer_entry(name, description, config, ASSETS / folder))
+        elif config.get("arch", "rnn") == "rnn":
+            entries.append(_seq2seq_entry(name, description, config, ASSETS / folder))
     return entries
+
+
+def _seq2seq_entry(name: str, description: str, config: dict, folder: Path) -> ModelInfo:
+    data = config.get("meta", {}).get("data", {})
+    extra = {"weights_bytes": checkpoint_size(folder),
+             "cell": config["model"].get("cell"), "hidden_dim": config["model"].get("hidden_dim"),
+             "dataset": config.get("meta", {}).get("dataset")}
+    return ModelInfo(name, "seq2seq", True, description, data.get("src_lang"),
+                     data.get("tgt_lang"), config["model"].get("attention", "none"), extra)
+
+
+def _transformer_entry(name: str, description: str, config: dict, folder: Path) -> ModelInfo:
+    model, meta = config["model"], config.get("meta", {})
+    data = meta.get("data", {})
+    extra = {"weights_bytes": checkpoint_size(folder), "d_model": model.get("d_model"),
+             "n_heads": model.get("n_heads"), "n_layers": model.get("n_encoder_layers"),
+             "positional": model.get("positional"), "dataset": meta.get("dataset")}
+    return ModelInfo(name, "transformer", True, description, data.get("src_lang"),
+                     data.get("tgt_lang"), "multi-head", extra)
