@@ -22,7 +22,7 @@ from typing import Any, NamedTuple
 
 from torch import Tensor
 
-from lmcore.attention import KeyValues
+from lmcore.multi_head import KeyValues
 
 
 class TransformerMemory(NamedTuple):

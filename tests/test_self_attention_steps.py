@@ -3,7 +3,7 @@ import numpy as np
 import pytest
 import torch
 
-from lmcore.attention import AttentionWeights
+from lmcore.multi_head import AttentionWeights
 from lmcore.demos import self_attention_steps as S
 from lmcore.errors import UserFacingError
 from lmcore.positional import minilm_weights_file
@@ -18,7 +18,7 @@ def tiny_weights(d=8, heads=2, seed=0):
 
 
 def test_steps_chain_and_match_multihead_attention():
-    from lmcore.attention import MultiHeadAttention
+    from lmcore.multi_head import MultiHeadAttention
 
     w = tiny_weights()
     x = torch.randn(5, 8)

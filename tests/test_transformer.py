@@ -5,8 +5,8 @@ import torch
 from torch import nn
 
 from lmcore.record import AttentionMaps
-from lmcore.transformer import (DecoderLayer, EncoderLayer, Transformer, TransformerConfig,
-                                attention_trace, target_mask)
+from lmcore.transformer import Transformer, TransformerConfig, attention_trace
+from lmcore.transformer_layers import DecoderLayer, EncoderLayer, target_mask
 
 D, H, FF = 32, 4, 64
 

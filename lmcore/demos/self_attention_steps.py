@@ -23,7 +23,7 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor
 
-from lmcore.attention import AttentionWeights
+from lmcore.multi_head import AttentionWeights
 from lmcore.demos.transformer_view import encoder_layer_input
 from lmcore.errors import UserFacingError
 from lmcore.positional import minilm_weights_file, sinusoidal_encoding

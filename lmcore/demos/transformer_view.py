@@ -16,7 +16,7 @@ from dataclasses import dataclass, replace
 import numpy as np
 import torch
 
-from lmcore.attention import AttentionWeights
+from lmcore.multi_head import AttentionWeights
 from lmcore.errors import UserFacingError
 from lmcore.record import AttentionMaps, AttentionTrace
 from lmcore.translation.text import BOS, BOS_ID, EOS
