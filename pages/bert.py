@@ -13,8 +13,8 @@ from ui import pretrained_loaders as loaders
 from ui import url_state
 from ui.export_widgets import chart, download_maps, table
 from ui.i18n import current_language, t
-from ui.lm_widgets import (call_or_error, call_or_stop, load_or_stop, model_label, model_picker,
-                           show_notices)
+from ui.lm_widgets import call_or_error, call_or_stop, load_or_stop, model_label, model_picker
+from ui.notices import show_notices
 from ui import lesson
 
 EXAMPLE_A = "The cat sat on the mat because it was tired."

@@ -14,7 +14,8 @@ from ui import seq2seq_loaders as tr_loaders
 from ui import lesson, url_state
 from ui.export_widgets import chart
 from ui.i18n import error_text, t
-from ui.seq2seq_widgets import md_escape, model_label, show_notices  # Notice(key, params) -> warning
+from ui.notices import show_notices
+from ui.seq2seq_widgets import md_escape, model_label
 
 EXAMPLE = "The cat is sleeping on the bed."
 MODES = ("lm", "translate")

@@ -12,7 +12,8 @@ from ui import url_state
 from ui.export_widgets import chart, table
 from ui.i18n import t
 from ui.steps import stepper
-from ui.lm_widgets import call_or_stop, load_or_stop, model_label, model_picker, show_notices
+from ui.lm_widgets import call_or_stop, load_or_stop, model_label, model_picker
+from ui.notices import show_notices
 from ui import lesson
 
 EXAMPLE = "ROMEO:\nBut soft, what light"

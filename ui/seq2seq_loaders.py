@@ -12,7 +12,7 @@ import streamlit as st
 
 from lmcore.catalog import ModelInfo, list_models
 from lmcore.translation.data import pairs_from_bytes
-from lmcore.translation.text import Notice
+from lmcore.notices import Notice
 from lmcore.translation.translators import ASSETS, TranslationResult, Translator, load_translator
 
 TRANSLATOR_KINDS = ("seq2seq", "transformer")

@@ -19,6 +19,7 @@ from lmcore.i18n import catalog as locale_catalog
 from lmcore.views.plots import DECIMALS, escape_tokens
 from lmcore.record import AttentionMaps
 from lmcore.translation.translators import StepView
+from ui.notices import show_notices  # noqa: F401 (re-exported for the seq2seq pages)
 from ui.safe_text import md_escape  # noqa: F401 (re-exported for pages)
 
 # line colours by attention kind: no attention stands out in red against the attention models
@@ -153,15 +154,6 @@ def loss_curve(steps: Sequence[dict], epochs: Sequence[dict], train_label: str, 
 
 
 # ---------------------------------------------------------------- Streamlit widgets
-def show_notices(notices: Sequence) -> None:
-    """Each Notice (truncation, unknown words, wrong script...) as a translated warning."""
-    import streamlit as st
-
-    from ui.i18n import t
-    for n in notices:
-        st.warning(t(n.key, **n.params))
-
-
 def model_select(label: str, infos: Sequence[ModelInfo], key: str, default: str | None = None,
                  param: str | None = None) -> str | None:
     """A selectbox of model names shown by their translated labels; kept in ?param= when given."""

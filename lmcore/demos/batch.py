@@ -22,9 +22,8 @@ import numpy as np
 
 from lmcore.catalog import get_model_info
 from lmcore.errors import UserFacingError
-from lmcore.i18n import translate
 from lmcore.record import AttentionMaps
-from lmcore.translation.text import Notice
+from lmcore.notices import Notice
 from lmcore.demos.uploads import decode_upload
 
 MAX_BYTES = 2_000_000        # uploads: the first 2 MB are read
@@ -189,14 +188,13 @@ class SentenceRow:
 
     def to_dict(self, lang: str = "en") -> dict:
         """One flat table row; keys are stable English names (CSV/JSON columns)."""
-        msg = lambda n: translate(n.key, lang, **n.params)  # noqa: E731
         return {"index": self.index + 1, "sentence": self.sentence, "n_tokens": len(self.tokens),
                 "tokens": " ".join(self.tokens), "n_unknown": len(self.unknown),
                 "unknown": " ".join(self.unknown), "truncated": self.truncated,
                 "heads": "; ".join(self.heads),
                 "mean_entropy": None if self.mean_entropy is None else round(self.mean_entropy, 3),
                 "translation": self.translation,
-                "notes": " ".join(msg(n) for n in ((self.error,) if self.error else self.notices))}
+                "notes": " ".join(n.message(lang) for n in ((self.error,) if self.error else self.notices))}
 
 
 def run_batch(model: BatchModel, sentences: Sequence[str], progress: Progress | None = None,
@@ -234,7 +232,7 @@ def _lm_row(model: BatchModel, sentence: str, index: int, max_tokens: int) -> Se
     heads = tuple(f"L{s.layer} H{s.head} {_best(s)} {_strength(s):.2f}" for s in top)
     entropy = float(np.mean([s.entropy for s in stats])) if stats else None
     return SentenceRow(index, sentence, enc.tokens, unknown, _truncated(result.notices), heads,
-                       entropy, None, tuple(_plain_notice(n) for n in result.notices))
+                       entropy, None, tuple(result.notices))
 
 
 _CATEGORIES = ("cls", "sep", "punct", "prev", "next", "same")
@@ -253,15 +251,11 @@ def _translation_row(model: BatchModel, sentence: str, index: int) -> SentenceRo
     result = model.model.translate(sentence)
     return SentenceRow(index, sentence, tuple(result.source_tokens), tuple(result.unknown_words),
                        _truncated(result.notices), translation=result.translation,
-                       notices=tuple(_plain_notice(n) for n in result.notices))
+                       notices=tuple(result.notices))
 
 
 def _truncated(notices) -> bool:
     return any(n.key == "errors.text_truncated" for n in notices)
-
-
-def _plain_notice(notice) -> Notice:
-    return Notice(notice.key, dict(notice.params))
 
 
 def sentence_maps(model: BatchModel, sentence: str, max_tokens: int = MAX_TOKENS) -> AttentionMaps | None:

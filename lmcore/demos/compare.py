@@ -28,7 +28,8 @@ from typing import Sequence
 import numpy as np
 
 from lmcore.record import AttentionMaps
-from lmcore.translation.text import SPACE, UNK, Notice
+from lmcore.notices import Notice
+from lmcore.translation.text import SPACE, UNK
 
 WORD_RE = re.compile(r"\w+'|\w+|[^\w\s]")  # = lmcore.translation.text's word tokenizer (tested)
 MEAN = -1  # "head" value meaning: the average of the layer's heads

@@ -23,6 +23,7 @@ import torch
 from lmcore.catalog import ModelInfo
 from lmcore.translation.checkpoints import checkpoint_size
 from lmcore.errors import UserFacingError
+from lmcore.notices import Notice
 from lmcore.record import AttentionMaps, AttentionTrace
 from lmcore.translation.text import BOS, BOS_ID, EOS
 from lmcore.transformer import Transformer, attention_trace
@@ -62,7 +63,7 @@ def translate_with_trace(translator: Translator, text: str, beam: int = 1) -> Tr
 
 @torch.inference_mode()
 def encoder_layer_input(name: str, text: str, layer: int, max_tokens: int
-                        ) -> tuple[list[str], torch.Tensor, "AttentionWeights", list[tuple[str, dict]]]:
+                        ) -> tuple[list[str], torch.Tensor, "AttentionWeights", list[Notice]]:
     """For the self-attention page: the tokens, what enters `layer`'s self-attention (after its
     LayerNorm when pre-norm) (T, D), that layer's W^Q, W^K, W^V, W^O, and notices."""
     from lmcore.demos.self_attention_steps import AttentionWeights
@@ -75,11 +76,11 @@ def encoder_layer_input(name: str, text: str, layer: int, max_tokens: int
     if not 0 <= layer < len(model.encoder_layers):
         raise UserFacingError("tf.err.bad_layer", layer=layer, n_layers=len(model.encoder_layers))
     enc = translator.encode(text)
-    notices = [(n.key, dict(n.params)) for n in enc.notices]
+    notices = list(enc.notices)
     tokens, ids = list(enc.tokens), list(enc.ids)
     if len(ids) > max_tokens:
         tokens, ids = tokens[:max_tokens], ids[:max_tokens]
-        notices.append(("tf.notice.steps_truncated", {}))
+        notices.append(Notice("tf.notice.steps_truncated"))
     x = model.src_embed(torch.tensor([ids]))                     # (1, T, D)
     for below in model.encoder_layers[:layer]:
         x, _ = below(x, None, need_weights=False)

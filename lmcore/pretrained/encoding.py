@@ -1,7 +1,7 @@
 """Pretrained BERT-family encoders and GPT-2: encoding and the attention record.
 
 Everything returns plain data: `AttentionMaps` (weights (layers, heads, n, n)
-float32) and `Notice`s (translation key + params; `.message(lang)`). Models come
+float32) and `lmcore.notices.Notice`s (translation key + params; `.message(lang)`). Models come
 from `lmcore.pretrained.loading` (re-exported here: load_model, available, LoadedModel,
 catalog_entries, as_loaded); predictions are in `lmcore.pretrained.predict`.
 
@@ -20,12 +20,13 @@ Bad input and unavailable models raise lmcore.errors.UserFacingError.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import numpy as np
 import torch
 
 from lmcore.errors import UserFacingError
+from lmcore.notices import Notice
 from lmcore.pretrained.analysis import (HeadStats, aggregate_words, display_tokens, hangul_is_lost, has_hangul,
                                 head_report, hide_tokens, word_ids_from_offsets, word_labels)
 # Re-exported: lmcore.pretrained.finetune*, ui/finetune_jobs.py and catalog.PROVIDERS use them from here.
@@ -34,17 +35,6 @@ from lmcore.pretrained.loading import (MULTILINGUAL, LoadedModel, as_loaded, ava
 from lmcore.record import AttentionMaps, AttentionTrace
 
 MAX_CHARS = 20_000  # longer input is refused before tokenising
-
-
-@dataclass(frozen=True)
-class Notice:
-    """Something the user should know about a result (truncation, [UNK] Korean...)."""
-    key: str
-    params: dict = field(default_factory=dict)
-
-    def message(self, lang: str = "en") -> str:
-        from lmcore.i18n import translate
-        return translate(self.key, lang, **self.params)
 
 
 @dataclass(frozen=True)

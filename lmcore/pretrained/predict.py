@@ -24,8 +24,9 @@ import torch
 from lmcore.errors import UserFacingError
 from lmcore.pretrained.analysis import clean_token
 from lmcore.pretrained.loading import LoadedModel, as_loaded
-from lmcore.pretrained.encoding import (AttentionResult, Encoded, Notice, check_text, encode, forward_attention,
-                               model_inputs)
+from lmcore.notices import Notice
+from lmcore.pretrained.encoding import (AttentionResult, Encoded, check_text, encode, forward_attention,
+                                        model_inputs)
 from lmcore.record import AttentionMaps, AttentionTrace
 
 
