@@ -94,7 +94,7 @@ def test_encoder_rows_heads_unknown_truncation_and_progress(bert_dir):
     assert [r.index for r in rows] == [0, 1, 2, 3] and all(r.error is None for r in rows)
     first = rows[0]
     assert first.tokens[0] == "[CLS]" and len(first.heads) == batch.TOP_HEADS
-    assert 0 < first.mean_entropy < np.log(len(first.tokens))
+    assert 0 < first.mean_entropy < np.log2(len(first.tokens))  # bits
     assert first.unknown == () and not first.truncated
     assert len(rows[1].unknown) >= 1  # Hangul is [UNK] for an English WordPiece vocabulary
     assert rows[3].truncated and len(rows[3].tokens) == 16

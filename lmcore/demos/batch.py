@@ -8,7 +8,7 @@
 
 Encoders and LMs (kinds encoder, masked-lm, causal-lm) give head-report highlights
 (Clark et al. 2019: the heads whose weight sits most on one category) and the mean
-row entropy H = -sum_j a_ij log a_ij; translators (seq2seq, transformer) give the
+row entropy in bits, H = -sum_j a_ij log2 a_ij; translators (seq2seq, transformer) give the
 translation. A sentence the model rejects gets a row with its translated error;
 the batch goes on.
 """
@@ -181,7 +181,7 @@ class SentenceRow:
     unknown: tuple[str, ...] = ()    # words the model maps to [UNK] / <unk>
     truncated: bool = False
     heads: tuple[str, ...] = ()      # "L2 H1 prev 0.83": the most distinctive heads
-    mean_entropy: float | None = None  # nats, mean over layers, heads and queries
+    mean_entropy: float | None = None  # bits, mean over layers, heads and queries
     translation: str | None = None
     notices: tuple[Notice, ...] = ()
     error: Notice | None = None      # the model refused this sentence

@@ -24,6 +24,7 @@ from lmcore.catalog import ModelInfo
 from lmcore.translation.checkpoints import checkpoint_size
 from lmcore.errors import UserFacingError
 from lmcore.notices import Notice
+from lmcore.pretrained.analysis import head_entropy
 from lmcore.record import AttentionMaps, AttentionTrace
 from lmcore.translation.text import BOS, BOS_ID, EOS
 from lmcore.transformer import Transformer, attention_trace
@@ -98,13 +99,14 @@ def head_statistics(maps: AttentionMaps) -> tuple[np.ndarray, np.ndarray]:
     """Per layer and head: mean entropy of the rows (bits) and mean attended distance.
 
     entropy  H_i = -sum_j a_ij log2 a_ij, averaged over queries i   -> (layers, heads)
+             (lmcore.pretrained.analysis.head_entropy)
     distance sum_j a_ij |j - i'|, averaged over queries, where i' = i for self-attention
              and the query's proportional place in the source, i (S-1)/(T-1), for cross.
     Low entropy: a head that focuses; small distance: a head that looks nearby.
     """
     w = maps.weights.astype(np.float64)                   # (L, H, T, S)
     T, S = w.shape[-2:]
-    entropy = -(w * np.log2(np.where(w > 0, w, 1.0))).sum(-1).mean(-1)
+    entropy = head_entropy(maps)                          # (L, H), bits
     i = np.arange(T, dtype=np.float64)
     if maps.kind == "cross" and T > 1:
         i = i * (S - 1) / (T - 1)
