@@ -1,22 +1,21 @@
 """Pure helpers behind the BERT and GPT pages (no Streamlit: tested directly)."""
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from typing import Callable, Sequence
 
 import numpy as np
 
 from lmcore.record import AttentionMaps
+from lmcore.translation.text import WHOLE_WORD_RE
 
-WORD_RE = re.compile(r"[^\W_]+(?:['’][^\W_]+)*")
 MASK = "[MASK]"
 REPORT_COLUMNS = ("cls", "sep", "punct", "prev", "next", "same", "entropy")
 
 
 def maskable_words(text: str) -> list[tuple[int, int]]:
     """Character spans (start, end) of the words one may hide, left to right."""
-    return [m.span() for m in WORD_RE.finditer(text)]
+    return [m.span() for m in WHOLE_WORD_RE.finditer(text)]
 
 
 def mask_word(text: str, span: tuple[int, int]) -> str:
@@ -100,7 +99,7 @@ def pronoun_question(maps: AttentionMaps) -> PronounQuestion | None:
     if where is None:
         return None
     row = maps.weights[-1, :, where, :].mean(axis=0)
-    choices = [j for j, w in enumerate(words) if j != where and WORD_RE.fullmatch(w)]
+    choices = [j for j, w in enumerate(words) if j != where and WHOLE_WORD_RE.fullmatch(w)]
     if len(choices) < 2:
         return None
     best = max(choices, key=lambda j: row[j])
