@@ -6,6 +6,7 @@ from functools import partial
 
 import streamlit as st
 
+from lmcore.catalog import ENCODER_KINDS
 from lmcore.views import plots
 from lmcore.pretrained.bertviz import MAX_VIEW_TOKENS
 from ui import lm_logic
@@ -44,7 +45,7 @@ lesson.guide("bert")
 
 # ---------------------------------------------------------------- inputs
 with st.sidebar:
-    name = model_picker(loaders.ENCODER_KINDS, "lmp_bert_model")
+    name = model_picker(ENCODER_KINDS, "lmp_bert_model")
 lm = load_or_stop(name)
 model_label(name, lm.kind)
 

@@ -6,6 +6,7 @@ import streamlit as st
 
 from lmcore.demos import compare
 from lmcore.views import plots
+from lmcore.catalog import LM_KINDS
 from lmcore.errors import UserFacingError
 from lmcore.record import AttentionMaps
 from lmcore.views.matrices import matrix_heatmap
@@ -20,7 +21,6 @@ from ui.seq2seq_widgets import md_escape, model_label
 EXAMPLE = "The cat is sleeping on the bed."
 MODES = ("lm", "translate")
 SIDES = ("a", "b")
-LM_KINDS = ("encoder", "masked-lm", "causal-lm")
 DEFAULTS = {"lm": ("all-MiniLM-L6-v2", "tiny-bert"), "translate": ("s2s-en-fr-bahdanau", "tf-en-fr")}
 SIDE_PARAMS = ("a", "b", "layer_a", "head_a", "layer_b", "head_b")
 

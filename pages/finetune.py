@@ -5,6 +5,7 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
+from lmcore.catalog import ENCODER_KINDS
 from lmcore.errors import UserFacingError
 from lmcore.pretrained.finetune import FinetuneConfig, is_finetuned_folder
 from lmcore.views.finetune import cls_attention_figure, confusion_figure, head_change_figure, training_curves
@@ -70,7 +71,7 @@ def data_summary(data) -> None:
 
 
 def settings_form(data, running: bool) -> None:
-    encoders = [m.name for m in loaders.model_choices(("encoder", "masked-lm")) if m.offline]
+    encoders = [m.name for m in loaders.model_choices(ENCODER_KINDS) if m.offline]
     if not encoders:
         st.error(t("ft.model.none"))
         return

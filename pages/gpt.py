@@ -5,6 +5,7 @@ import time
 
 import streamlit as st
 
+from lmcore.catalog import CAUSAL_KINDS
 from lmcore.views import plots
 from ui import lm_logic
 from ui import pretrained_loaders as loaders
@@ -39,7 +40,7 @@ lesson.quiz("gpt")
 
 # ---------------------------------------------------------------- inputs
 with st.sidebar:
-    name = model_picker(loaders.CAUSAL_KINDS, "lmp_gpt_model")
+    name = model_picker(CAUSAL_KINDS, "lmp_gpt_model")
 lm = load_or_stop(name)
 model_label(name, lm.kind)
 

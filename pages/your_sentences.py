@@ -5,7 +5,7 @@ import streamlit as st
 
 from lmcore.demos import batch
 from lmcore.views import plots
-from lmcore.catalog import ModelInfo, list_models
+from lmcore.catalog import LM_KINDS, ModelInfo, list_models
 from lmcore.errors import UserFacingError
 from lmcore.i18n import translate
 from lmcore.notices import Notice
@@ -36,7 +36,7 @@ def parse_upload(data: bytes, filename: str, column: int | None, header: bool | 
 
 def batch_model(info: ModelInfo) -> batch.BatchModel:
     """The shared cached model (the BERT/GPT pages' and translators' loaders)."""
-    if info.kind in batch.LM_KINDS:
+    if info.kind in LM_KINDS:
         return batch.BatchModel(info.name, info.kind, pretrained_loaders.model(info.name))
     return batch.BatchModel(info.name, info.kind, seq2seq_loaders.translator(info.name))
 
@@ -100,7 +100,7 @@ def row_notices(rows: list[batch.SentenceRow], limit: int = 3) -> list[Notice]:
 
 
 def show_table(rows: list[batch.SentenceRow], info: ModelInfo) -> None:
-    lm = info.kind in batch.LM_KINDS
+    lm = info.kind in LM_KINDS
     columns = LM_COLUMNS if lm else TR_COLUMNS
     table = [r.to_dict(current_language()) for r in rows]
     st.subheader(t("sent.table"))

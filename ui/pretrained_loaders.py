@@ -18,8 +18,6 @@ from lmcore.pretrained import encoding as pretrained
 from lmcore.catalog import ModelInfo
 from lmcore.record import AttentionMaps
 
-ENCODER_KINDS = ("encoder", "masked-lm")
-CAUSAL_KINDS = ("causal-lm",)
 # The BERT page draws layers x heads x n^2 cells (72 x 64^2 for MiniLM): longer input is
 # truncated with a notice; the CLI gives the full length.
 PAGE_MAX_TOKENS = 64

@@ -20,7 +20,7 @@ from typing import Callable, Sequence
 
 import numpy as np
 
-from lmcore.catalog import get_model_info
+from lmcore.catalog import LM_KINDS, TRANSLATOR_KINDS, get_model_info
 from lmcore.errors import UserFacingError
 from lmcore.record import AttentionMaps
 from lmcore.notices import Notice
@@ -31,8 +31,6 @@ REFUSE_BYTES = 20_000_000    # larger uploads are refused before reading
 MAX_SENTENCES = 500          # sentences run per batch
 MAX_SENTENCE_CHARS = 1_000   # longer sentences are cut (then to the model's token limit)
 MAX_TOKENS = 64              # tokens per sentence given to an encoder / LM
-LM_KINDS = ("encoder", "masked-lm", "causal-lm")
-TRANSLATOR_KINDS = ("seq2seq", "transformer")
 TOP_HEADS = 3
 
 Progress = Callable[[int, int], None]  # (sentences done, total)

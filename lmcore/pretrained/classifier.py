@@ -22,9 +22,9 @@ import numpy as np
 import torch
 
 from lmcore.pretrained import encoding as pretrained
+from lmcore.catalog import ENCODER_KINDS
 from lmcore.errors import UserFacingError
 
-ENCODER_KINDS = ("encoder", "masked-lm")
 
 
 @dataclass(eq=False)
