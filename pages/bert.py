@@ -7,6 +7,7 @@ from functools import partial
 import streamlit as st
 
 from lmcore.catalog import ENCODER_KINDS
+from lmcore.demos.quiz import pronoun_question
 from lmcore.views import plots
 from lmcore.pretrained.bertviz import MAX_VIEW_TOKENS
 from ui import lm_logic
@@ -71,7 +72,7 @@ if maps.weights.shape[-1] == 0:
     st.stop()
 
 # ---------------------------------------------------------------- predict, then look
-question = lm_logic.pronoun_question(loaders.display_maps(name, text_a, text_b, True, True)[0])
+question = pronoun_question(loaders.display_maps(name, text_a, text_b, True, True)[0])
 if question is None:
     lesson.quiz("bert")
 else:

@@ -6,6 +6,7 @@ import time
 import streamlit as st
 
 from lmcore.catalog import CAUSAL_KINDS
+from lmcore.pretrained.predict import new_token_maps
 from lmcore.views import plots
 from ui import lm_logic
 from ui import pretrained_loaders as loaders
@@ -110,7 +111,7 @@ if trace.steps:
         title=t("lmp.gpt.rivals_title", n=shown, token=step.chosen.display),
         token_label=t("lmp.token"), weight_label=t("lmp.probability")),
         key="lmp_gpt_rivals", width="stretch")
-    row_maps = lm_logic.new_token_maps(
+    row_maps = new_token_maps(
         step.attention, trace.final.maps.key_tokens,
         lambda layer, head: t("lmp.gpt.row_label", layer=layer, head=head))
     chart(plots.attention_heatmap(

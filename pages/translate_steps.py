@@ -14,7 +14,7 @@ from ui.export_widgets import chart, table
 from ui.i18n import error_text, t
 from ui.steps import autoplay, stepper
 from ui import lesson
-from ui.lm_logic import top_source_word
+from lmcore.demos.quiz import top_source_word
 
 MAX_CHARS = 5000
 EXAMPLES = {"en": "The cat is sleeping on the bed.", "ko": "나는 학교에 간다."}

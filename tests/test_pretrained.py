@@ -360,3 +360,12 @@ def test_masked_lm_checkpoint_without_nsp_head(tmp_path):
 def test_utf8_bytes_are_accepted_as_text(bert_dir):
     res = P.attention(bert_dir, "the cat sat".encode("utf-8"))
     assert res.maps.key_tokens[1:-1] == ("the", "cat", "sat")
+
+
+def test_new_token_maps_puts_each_head_on_a_row():
+    attention = np.random.default_rng(0).random((2, 4, 5)).astype(np.float32)  # (L, H, k)
+    maps = LP.new_token_maps(attention, ["a", "b", "c", "d", "e", "f"],
+                              lambda layer, head: f"L{layer}H{head}")
+    assert maps.weights.shape == (1, 1, 8, 5)
+    assert maps.query_tokens[5] == "L1H1" and maps.key_tokens == ("a", "b", "c", "d", "e")
+    np.testing.assert_array_equal(maps.weights[0, 0, 5], attention[1, 1])
