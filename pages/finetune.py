@@ -180,15 +180,15 @@ def compare_section(last: dict, data, example: str) -> None:
     except UserFacingError as error:
         st.error(error_text(error))
         return
-    show_notices(out["notices"])
+    show_notices(out.notices)
     cols = st.columns(2)
     for col, key in zip(cols, ("before", "after")):
-        probs = out[key]
+        probs = out.probabilities(key)
         best = max(range(len(probs)), key=probs.__getitem__)
         col.markdown(f"**{t(f'ft.compare.{key}')}**")
-        col.markdown(t("ft.compare.prediction", label=md(out["labels"][best]), p=f"{probs[best]:.3f}"))
+        col.markdown(t("ft.compare.prediction", label=md(out.labels[best]), p=f"{probs[best]:.3f}"))
     st.markdown(f"**{t('ft.cls.title')}**")
-    chart(cls_attention_figure(out["before_maps"], out["after_maps"],
+    chart(cls_attention_figure(out.before_maps, out.after_maps,
                                          (t("ft.col.before"), t("ft.col.after")), t("common.layer")),
                     key="ft_cls")
     st.caption(t("ft.cls.caption"))

@@ -246,3 +246,16 @@ def test_every_ft_key_used_exists_in_both_languages_with_the_same_placeholders()
     used |= {f"ft.data.{s}" for s in ("bundled", "upload")} | {f"ft.heads.{s}" for s in ("all", "cls")}
     used |= {f"ft.compare.{s}" for s in ("before", "after")}
     assert used - set(table) == set() and len(used) > 40
+
+
+def test_before_after_compares_one_text_under_both_classifiers(tiny, trained):
+    from lmcore.pretrained.classifier import BeforeAfter, before_after, predict
+
+    clf, _, _ = trained
+    fresh = build_classifier(tiny, clf.label_names, clf.seed)
+    out = before_after(fresh, clf, "the film is good " * 30, max_tokens=16)
+    assert isinstance(out, BeforeAfter) and out.labels == tuple(clf.label_names)
+    assert out.after == pytest.approx(tuple(predict(clf, ["the film is good " * 30])[0].tolist()))
+    assert out.probabilities("before") == out.before and sum(out.after) == pytest.approx(1.0)
+    assert out.before_maps.weights.shape[-1] == out.after_maps.weights.shape[-1] == 16
+    assert [n.key for n in out.notices] == ["errors.text_truncated"]

@@ -24,6 +24,8 @@ import torch
 from lmcore.pretrained import encoding as pretrained
 from lmcore.catalog import ENCODER_KINDS
 from lmcore.errors import UserFacingError
+from lmcore.notices import Notice
+from lmcore.record import AttentionMaps
 
 
 
@@ -131,6 +133,32 @@ def as_loaded(clf: Classifier, name: str | None = None) -> pretrained.LoadedMode
 
 
 # ---------------------------------------------------------------- what changed
+@dataclass(frozen=True)
+class BeforeAfter:
+    """One text through the classifier before and after fine-tuning."""
+    labels: tuple[str, ...]
+    before: tuple[float, ...]        # P(label) per label, the untrained head on the base encoder
+    after: tuple[float, ...]         # ... the fine-tuned classifier
+    before_maps: AttentionMaps       # (layers, heads, n, n) self-attention before
+    after_maps: AttentionMaps        # ... and after
+    notices: tuple[Notice, ...]      # truncation and similar (the text is the same for both)
+
+    def probabilities(self, which: str) -> tuple[float, ...]:
+        """`before` or `after` by name."""
+        return self.before if which == "before" else self.after
+
+
+def before_after(before: Classifier, after: Classifier, text: str, max_tokens: int = 64) -> BeforeAfter:
+    """Predictions and attention of `text` under both classifiers (same path as the BERT page)."""
+    probs, maps, notices = [], [], ()
+    for clf in (before, after):
+        res = pretrained.attention(as_loaded(clf), text, max_tokens=max_tokens)
+        probs.append(tuple(predict(clf, [text])[0].tolist()))
+        maps.append(res.maps)
+        notices = res.notices
+    return BeforeAfter(tuple(after.label_names), probs[0], probs[1], maps[0], maps[1], notices)
+
+
 @dataclass(frozen=True)
 class HeadChange:
     """Jensen-Shannon distance (base 2, in [0, 1]) between a head's attention rows before and
