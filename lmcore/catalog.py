@@ -12,7 +12,7 @@ from importlib import import_module
 from lmcore.errors import UserFacingError
 
 # "module:function" pairs; each returns list[ModelInfo]
-PROVIDERS: list[str] = ["lmcore.pretrained.encoding:catalog_entries", "lmcore.translation.translators:catalog_entries",
+PROVIDERS: list[str] = ["lmcore.pretrained.loading:catalog_entries", "lmcore.translation.translators:catalog_entries",
                         "lmcore.demos.transformer_view:catalog_entries"]
 
 # Model kinds, named once here and imported everywhere a page or command picks by kind.

@@ -12,7 +12,7 @@ import pytest
 import streamlit as st
 from streamlit.testing.v1 import AppTest
 
-from lmcore.pretrained import encoding as P
+from lmcore.pretrained import loading as L
 from lmcore.catalog import ModelInfo
 from lmcore.errors import UserFacingError
 from lmcore.i18n import translate
@@ -34,7 +34,7 @@ def tiny_models(monkeypatch, bert_dir, gpt2_dir):  # noqa: F811
     def model(name: str):
         if name not in folders:
             raise UserFacingError("lm.err.unavailable", name=name)
-        return P.load_model(folders[name])
+        return L.load_model(folders[name])
 
     translators = {n: tiny_translator(n, a, i) for i, (n, a) in enumerate(TINY)}
     infos = [ModelInfo(n, "seq2seq", True, "", "en", "fr", a) for n, a in TINY]

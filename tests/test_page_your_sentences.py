@@ -18,7 +18,7 @@ from streamlit.testing.v1 import AppTest, app_test
 
 import lmcore.catalog
 from lmcore.demos import batch
-from lmcore.pretrained import encoding as P
+from lmcore.pretrained import loading as L
 from lmcore.catalog import ModelInfo
 from lmcore.i18n import translate
 from tests.test_page_translate_steps import tiny_translator
@@ -38,7 +38,7 @@ MODELS = [ModelInfo("tiny-bert-test", "masked-lm", True), ModelInfo("s2s-en-fr-b
 def tiny_models(monkeypatch, bert_dir):
     tiny = {"s2s-en-fr-bahdanau": tiny_translator("b", "bahdanau"), "s2s-en-fr-plain": tiny_translator("p", "none")}
     monkeypatch.setattr(lmcore.catalog, "list_models", lambda: MODELS)
-    monkeypatch.setattr(pretrained_loaders, "model", lambda name: P.load_model(bert_dir))
+    monkeypatch.setattr(pretrained_loaders, "model", lambda name: L.load_model(bert_dir))
     monkeypatch.setattr(seq2seq_loaders, "translator", tiny.__getitem__)
     st.cache_data.clear()
     yield
@@ -77,7 +77,7 @@ def test_korean_cp949_file_through_an_encoder(lang, bert_dir):  # noqa: F811
     assert headers["sentence"]["label"] == translate("sent.col.sentence", lang)  # translated header
     assert not at.error
     assert [w.value for w in at.warning] == [translate(  # said once above the table, not per row
-        "lm.notice.hangul_lost", lang, name=md_escape(P.load_model(bert_dir).name), suggestion=md_escape("tiny-gpt2"))]
+        "lm.notice.hangul_lost", lang, name=md_escape(L.load_model(bert_dir).name), suggestion=md_escape("tiny-gpt2"))]
     assert len(at.get("plotly_chart")) == 1  # the first row's heatmap
     labels = [b.proto.label for b in at.get("download_button")]
     assert translate("sent.export.csv", lang) in labels and translate("sent.export.maps_json", lang) in labels

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 
 import streamlit as st
 
-from lmcore.pretrained import encoding as pretrained
+from lmcore.pretrained.loading import load_model
 from lmcore.errors import UserFacingError
 from lmcore.pretrained.finetune import (FinetuneConfig, Progress, finetune, is_finetuned_folder,
                              save_classifier, zip_folder)
@@ -78,7 +78,7 @@ def _run(job: Job) -> None:
         return
     job.state = "analysing"
     texts = list(job.data.validation.texts[:HEAD_CHANGE_SENTENCES])
-    job.change = head_change(pretrained.load_model(job.config.model), clf, texts, job.config.max_length)
+    job.change = head_change(load_model(job.config.model), clf, texts, job.config.max_length)
     job.folder = REGISTRY.save_folder("attnlab-finetuned-", lambda folder: save_classifier(clf, folder, result))
     job.result = result
     job.state = "done"
@@ -95,7 +95,7 @@ def register_model(name: str, folder: str) -> None:
 def session_finetuned_models() -> dict[str, str]:
     """{display name: model folder} fine-tuned in this session (folders still on disk).
 
-    A folder loads with `lmcore.pretrained.encoding.load_model(folder)` as an "encoder" (the BERT
+    A folder loads with `lmcore.pretrained.loading.load_model(folder)` as an "encoder" (the BERT
     page's attention path), or with `lmcore.pretrained.classifier.load_classifier(folder)`.
     """
     from pathlib import Path

@@ -158,15 +158,15 @@ def _finish(lines: list[str], encoding: str, columns: list[str], column: int, he
 class BatchModel:
     name: str
     kind: str      # a catalog kind: encoder, masked-lm, causal-lm, seq2seq, transformer
-    model: object  # pretrained.LoadedModel or translators.Translator (shared: read only)
+    model: object  # pretrained.loading.LoadedModel or translators.Translator (shared: read only)
 
 
 def load_batch_model(name: str) -> BatchModel:
     """A catalog model for batch runs (raises UserFacingError for unknown/unavailable names)."""
     info = get_model_info(name)
     if info.kind in LM_KINDS:
-        from lmcore.pretrained import encoding as pretrained
-        return BatchModel(name, info.kind, pretrained.load_model(name))
+        from lmcore.pretrained.loading import load_model
+        return BatchModel(name, info.kind, load_model(name))
     from lmcore.translation.translators import load_translator
     return BatchModel(name, info.kind, load_translator(name))
 

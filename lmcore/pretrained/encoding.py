@@ -2,10 +2,10 @@
 
 Everything returns plain data: `AttentionMaps` (weights (layers, heads, n, n)
 float32) and `lmcore.notices.Notice`s (translation key + params; `.message(lang)`). Models come
-from `lmcore.pretrained.loading` (re-exported here: load_model, available, LoadedModel,
-catalog_entries, as_loaded); predictions are in `lmcore.pretrained.predict`.
+from `lmcore.pretrained.loading` (load_model, available, LoadedModel, catalog_entries,
+as_loaded: import them from there); predictions are in `lmcore.pretrained.predict`.
 
-    lm = load_model("tiny-gpt2")            # catalog name, hub id or local folder
+    lm = loading.load_model("tiny-gpt2")    # catalog name, hub id or local folder
     res = attention(lm, "The cat sat")      # AttentionResult; res.maps.kind == "causal"
 
 API (every function also accepts a model name instead of a LoadedModel):
@@ -29,9 +29,7 @@ from lmcore.errors import UserFacingError
 from lmcore.notices import Notice
 from lmcore.pretrained.analysis import (HeadStats, aggregate_words, display_tokens, hangul_is_lost, has_hangul,
                                 head_report, hide_tokens, word_ids_from_offsets, word_labels)
-# Re-exported: lmcore.pretrained.finetune*, ui/finetune_jobs.py and catalog.PROVIDERS use them from here.
-from lmcore.pretrained.loading import (MULTILINGUAL, LoadedModel, as_loaded, available,  # noqa: F401
-                               catalog_entries, load_model)
+from lmcore.pretrained.loading import MULTILINGUAL, LoadedModel, as_loaded, available
 from lmcore.record import AttentionMaps, AttentionTrace
 
 MAX_CHARS = 20_000  # longer input is refused before tokenising
