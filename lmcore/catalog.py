@@ -12,9 +12,14 @@ from importlib import import_module
 from lmcore.errors import UserFacingError
 
 # "module:function" pairs; each returns list[ModelInfo]
-PROVIDERS: list[str] = ["lmcore.pretrained.encoding:catalog_entries", "lmcore.translation.translators:catalog_entries"]
+PROVIDERS: list[str] = ["lmcore.pretrained.loading:catalog_entries", "lmcore.translation.translators:catalog_entries"]
 
-KINDS = ("seq2seq", "transformer", "encoder", "masked-lm", "causal-lm")
+# Model kinds, named once here and imported everywhere a page or command picks by kind.
+TRANSLATOR_KINDS: tuple[str, ...] = ("seq2seq", "transformer")   # lmcore.translation translators
+ENCODER_KINDS: tuple[str, ...] = ("encoder", "masked-lm")        # BERT family (BERT page, fine-tuning)
+CAUSAL_KINDS: tuple[str, ...] = ("causal-lm",)                   # GPT family (GPT page)
+LM_KINDS: tuple[str, ...] = ENCODER_KINDS + CAUSAL_KINDS         # every pretrained model
+KINDS: tuple[str, ...] = TRANSLATOR_KINDS + LM_KINDS
 
 
 @dataclass(frozen=True)

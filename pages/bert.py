@@ -6,6 +6,8 @@ from functools import partial
 
 import streamlit as st
 
+from lmcore.catalog import ENCODER_KINDS
+from lmcore.demos.quiz import pronoun_question
 from lmcore.views import plots
 from lmcore.pretrained.bertviz import MAX_VIEW_TOKENS
 from ui import lm_logic
@@ -13,8 +15,8 @@ from ui import pretrained_loaders as loaders
 from ui import url_state
 from ui.export_widgets import chart, download_maps, table
 from ui.i18n import current_language, t
-from ui.lm_widgets import (call_or_error, call_or_stop, load_or_stop, model_label, model_picker,
-                           show_notices)
+from ui.lm_widgets import call_or_error, call_or_stop, load_or_stop, model_label, model_picker
+from ui.notices import show_notices
 from ui import lesson
 
 EXAMPLE_A = "The cat sat on the mat because it was tired."
@@ -44,7 +46,7 @@ lesson.guide("bert")
 
 # ---------------------------------------------------------------- inputs
 with st.sidebar:
-    name = model_picker(loaders.ENCODER_KINDS, "lmp_bert_model")
+    name = model_picker(ENCODER_KINDS, "lmp_bert_model")
 lm = load_or_stop(name)
 model_label(name, lm.kind)
 
@@ -70,7 +72,7 @@ if maps.weights.shape[-1] == 0:
     st.stop()
 
 # ---------------------------------------------------------------- predict, then look
-question = lm_logic.pronoun_question(loaders.display_maps(name, text_a, text_b, True, True)[0])
+question = pronoun_question(loaders.display_maps(name, text_a, text_b, True, True)[0])
 if question is None:
     lesson.quiz("bert")
 else:

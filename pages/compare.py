@@ -6,6 +6,7 @@ import streamlit as st
 
 from lmcore.demos import compare
 from lmcore.views import plots
+from lmcore.catalog import LM_KINDS
 from lmcore.errors import UserFacingError
 from lmcore.record import AttentionMaps
 from lmcore.views.matrices import matrix_heatmap
@@ -14,12 +15,13 @@ from ui import seq2seq_loaders as tr_loaders
 from ui import lesson, url_state
 from ui.export_widgets import chart
 from ui.i18n import error_text, t
-from ui.seq2seq_widgets import md_escape, model_label, show_notices  # Notice(key, params) -> warning
+from ui.notices import show_notices
+from ui.safe_text import md_escape
+from ui.seq2seq_widgets import model_label
 
 EXAMPLE = "The cat is sleeping on the bed."
 MODES = ("lm", "translate")
 SIDES = ("a", "b")
-LM_KINDS = ("encoder", "masked-lm", "causal-lm")
 DEFAULTS = {"lm": ("all-MiniLM-L6-v2", "tiny-bert"), "translate": ("s2s-en-fr-bahdanau", "tf-en-fr")}
 SIDE_PARAMS = ("a", "b", "layer_a", "head_a", "layer_b", "head_b")
 

@@ -5,17 +5,18 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
+from lmcore.catalog import ENCODER_KINDS
 from lmcore.errors import UserFacingError
 from lmcore.pretrained.finetune import FinetuneConfig, is_finetuned_folder
 from lmcore.views.curves import training_curves
 from lmcore.views.finetune import cls_attention_figure, confusion_figure, head_change_figure
-from lmcore.i18n import translate
 from lmcore.pretrained.tasks import MAX_BYTES, bundled_tasks
 from ui import finetune_jobs as jobs
 from ui.job_widgets import JobView, fraction_done, job_section, job_status, start
 from ui.jobs import session_id
+from ui.notices import show_notices
 from ui import pretrained_loaders as loaders
-from ui.i18n import current_language, error_text, t
+from ui.i18n import error_text, t
 from ui import url_state
 from ui.export_widgets import chart, table
 from ui import lesson
@@ -24,11 +25,6 @@ from ui.safe_text import md_escape as md
 LRS = [1e-5, 2e-5, 3e-5, 5e-5, 1e-4, 2e-4, 3e-4]
 BATCHES = [8, 16, 32]
 DEFAULT = FinetuneConfig()
-
-
-def notices(items) -> None:
-    for n in items:
-        st.warning(translate(n.key, current_language(), **n.params))
 
 
 def pick_data():
@@ -68,7 +64,7 @@ def pick_data():
 def data_summary(data) -> None:
     counts = ", ".join(f"{md(k)}: {v}" for k, v in data.class_counts().items())
     st.caption(t("ft.data.summary", train=len(data.train), val=len(data.validation), counts=counts))
-    notices(data.notices)
+    show_notices(data.notices)
     with st.expander(t("ft.data.preview")):
         table(pd.DataFrame({t("ft.col.text"): data.validation.texts[:8],
                             t("ft.col.gold"): [data.label_names[y] for y in data.validation.labels[:8]]}),
@@ -76,7 +72,7 @@ def data_summary(data) -> None:
 
 
 def settings_form(data, running: bool) -> None:
-    encoders = [m.name for m in loaders.model_choices(("encoder", "masked-lm")) if m.offline]
+    encoders = [m.name for m in loaders.model_choices(ENCODER_KINDS) if m.offline]
     if not encoders:
         st.error(t("ft.model.none"))
         return
@@ -185,15 +181,15 @@ def compare_section(last: dict, data, example: str) -> None:
     except UserFacingError as error:
         st.error(error_text(error))
         return
-    notices(out["notices"])
+    show_notices(out.notices)
     cols = st.columns(2)
     for col, key in zip(cols, ("before", "after")):
-        probs = out[key]
+        probs = out.probabilities(key)
         best = max(range(len(probs)), key=probs.__getitem__)
         col.markdown(f"**{t(f'ft.compare.{key}')}**")
-        col.markdown(t("ft.compare.prediction", label=md(out["labels"][best]), p=f"{probs[best]:.3f}"))
+        col.markdown(t("ft.compare.prediction", label=md(out.labels[best]), p=f"{probs[best]:.3f}"))
     st.markdown(f"**{t('ft.cls.title')}**")
-    chart(cls_attention_figure(out["before_maps"], out["after_maps"],
+    chart(cls_attention_figure(out.before_maps, out.after_maps,
                                          (t("ft.col.before"), t("ft.col.after")), t("common.layer")),
                     key="ft_cls")
     st.caption(t("ft.cls.caption"))

@@ -5,6 +5,8 @@ import time
 
 import streamlit as st
 
+from lmcore.catalog import CAUSAL_KINDS
+from lmcore.pretrained.predict import new_token_maps
 from lmcore.views import plots
 from ui import lm_logic
 from ui import pretrained_loaders as loaders
@@ -12,7 +14,8 @@ from ui import url_state
 from ui.export_widgets import chart, table
 from ui.i18n import t
 from ui.steps import stepper
-from ui.lm_widgets import call_or_stop, load_or_stop, model_label, model_picker, show_notices
+from ui.lm_widgets import call_or_stop, load_or_stop, model_label, model_picker
+from ui.notices import show_notices
 from ui import lesson
 
 EXAMPLE = "ROMEO:\nBut soft, what light"
@@ -38,7 +41,7 @@ lesson.quiz("gpt")
 
 # ---------------------------------------------------------------- inputs
 with st.sidebar:
-    name = model_picker(loaders.CAUSAL_KINDS, "lmp_gpt_model")
+    name = model_picker(CAUSAL_KINDS, "lmp_gpt_model")
 lm = load_or_stop(name)
 model_label(name, lm.kind)
 
@@ -108,7 +111,7 @@ if trace.steps:
         title=t("lmp.gpt.rivals_title", n=shown, token=step.chosen.display),
         token_label=t("lmp.token"), weight_label=t("lmp.probability")),
         key="lmp_gpt_rivals", width="stretch")
-    row_maps = lm_logic.new_token_maps(
+    row_maps = new_token_maps(
         step.attention, trace.final.maps.key_tokens,
         lambda layer, head: t("lmp.gpt.row_label", layer=layer, head=head))
     chart(plots.attention_heatmap(

@@ -14,7 +14,7 @@ from lmcore.errors import UserFacingError
 from lmcore.views.matrices import matrix_heatmap
 from lmcore.translation.translators import TRANSFORMERS, bundled_path, load_translator
 from ui.i18n import error_text, t
-from ui.safe_text import md_escape
+from ui.notices import show_notices
 from ui import url_state
 from ui.export_widgets import chart
 from ui import lesson
@@ -127,8 +127,7 @@ def main() -> None:
     except UserFacingError as error:
         st.error(error_text(error))
         return
-    for key, notice_params in steps.notices:
-        st.info(t(key, **{k: md_escape(v) for k, v in notice_params.items()}))
+    show_notices(steps.notices, "info")
     with st.expander(t("tf.steps.h.input", layer=steps.layer)):
         matrix(st, steps.x, list(steps.tokens), None, "tf.steps.x")
     show_head(steps, min(params["head"], len(steps.heads) - 1))

@@ -10,7 +10,9 @@ from lmcore.errors import UserFacingError
 from ui import seq2seq_loaders as loaders
 from ui.i18n import error_text, t
 from lmcore.views.seq2seq import bleu_by_length, vector_strip
-from ui.seq2seq_widgets import md_escape, model_label, model_select, show_notices
+from ui.notices import show_notices
+from ui.safe_text import md_escape
+from ui.seq2seq_widgets import model_label, model_select
 from ui import url_state
 from ui.export_widgets import chart
 from ui import lesson

@@ -16,7 +16,8 @@ from ui import seq2seq_jobs as jobs
 from ui.job_widgets import JobView, fraction_done, job_section, job_status, start
 from ui.jobs import session_id
 from ui import seq2seq_loaders as loaders
-from ui import seq2seq_widgets as w
+from ui.notices import show_notices
+from ui.safe_text import md_escape
 from ui.i18n import error_text, t
 from ui.export_widgets import chart, table
 from ui import lesson
@@ -40,7 +41,7 @@ def read_upload():
     except UserFacingError as error:
         st.error(error_text(error))
         return None
-    w.show_notices(notices)
+    show_notices(notices)
     st.caption(t("s2sp.train.summary", count=len(pairs)))
     with st.expander(t("s2sp.train.preview")):
         table(pd.DataFrame(pairs[:8], columns=[t("s2sp.train.source"), t("s2sp.train.target")]),
@@ -112,11 +113,11 @@ def keep_finished(job) -> None:
 def snapshot_view(last: dict) -> None:
     snaps = last["snapshots"]
     st.subheader(t("s2sp.train.snapshots_title"))
-    st.caption(t("s2sp.train.watching", text=w.md_escape(last["settings"].watch)))
+    st.caption(t("s2sp.train.watching", text=md_escape(last["settings"].watch)))
     epoch = st.select_slider(t("s2sp.train.epoch"), [s["epoch"] for s in snaps], snaps[-1]["epoch"],
                              key="s2sp_snap_epoch") if len(snaps) > 1 else snaps[0]["epoch"]
     snap = next(s for s in snaps if s["epoch"] == epoch)
-    st.markdown(t("s2sp.train.snap_output", epoch=epoch, words=w.md_escape(" ".join(snap["output"])) or "—"))
+    st.markdown(t("s2sp.train.snap_output", epoch=epoch, words=md_escape(" ".join(snap["output"])) or "—"))
     if snap["weights"] is None or not len(snap["output"]):
         st.info(t("s2s.no_attention_trace"))
         return

@@ -15,6 +15,7 @@ from lmcore.views.matrices import head_summary_figure, matrix_heatmap
 from lmcore.demos.transformer_view import TransformerView, head_statistics, translate_with_trace
 from lmcore.translation.translators import TRANSFORMERS, bundled_path, load_translator
 from ui.i18n import error_text, t
+from ui.notices import show_notices
 from ui.safe_text import md_escape
 from ui import url_state
 from ui.export_widgets import chart
@@ -41,8 +42,7 @@ def labels() -> dict:
 
 
 def show_translation(view: TransformerView) -> None:
-    for notice in view.result.notices:
-        st.info(t(notice.key, **{k: md_escape(v) for k, v in notice.params.items()}))
+    show_notices(view.result.notices, "info")
     st.subheader(t("tf.page.output"))
     st.markdown(f"> {md_escape(view.result.translation) or '—'}")
     st.caption(t("tf.page.tokens", source=md_escape(" · ".join(view.result.source_tokens)),

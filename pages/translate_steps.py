@@ -11,12 +11,14 @@ from lmcore.views import seq2seq as views
 from lmcore.views.plots import attention_heatmap
 from ui import seq2seq_loaders as loaders
 from ui import seq2seq_widgets as w
+from ui.notices import show_notices
+from ui.safe_text import md_escape
 from ui import url_state
 from ui.export_widgets import chart, table
 from ui.i18n import error_text, t
 from ui.steps import autoplay, stepper
 from ui import lesson
-from ui.lm_logic import top_source_word
+from lmcore.demos.quiz import top_source_word
 
 MAX_CHARS = 5000
 EXAMPLES = {"en": "The cat is sleeping on the bed.", "ko": "나는 학교에 간다."}
@@ -33,10 +35,10 @@ def heatmap(maps, shown: int | None, key: str, title: str | None = None) -> None
 def step_detail(result, step: int) -> None:
     view = result.steps[step - 1]
     so_far = [s.token for s in result.steps[:step]]
-    st.markdown(t("s2sp.steps.so_far", words=w.md_escape(" ".join(so_far))))
+    st.markdown(t("s2sp.steps.so_far", words=md_escape(" ".join(so_far))))
     left, right = st.columns([3, 2])
     with left:
-        st.markdown(f"**{t('s2sp.steps.attention_title', word=w.md_escape(view.token))}**")
+        st.markdown(f"**{t('s2sp.steps.attention_title', word=md_escape(view.token))}**")
         if view.weights is None:
             st.info(t("s2s.no_attention_trace"))
         else:
@@ -48,7 +50,7 @@ def step_detail(result, step: int) -> None:
     with right:
         st.markdown(f"**{t('s2sp.steps.topk_title')}**")
         chart(views.topk_bar(view.top_k, view.token, t("s2sp.steps.probability")), key="s2sp_topk")
-        st.caption(t("s2sp.steps.chosen", word=w.md_escape(view.token), p=f"{view.prob:.3f}"))
+        st.caption(t("s2sp.steps.chosen", word=md_escape(view.token), p=f"{view.prob:.3f}"))
         if result.beam > 1:
             st.caption(t("s2sp.steps.beam_note"))
     if result.beams and step <= len(result.beams):
@@ -80,7 +82,7 @@ def compare_kinds(text: str, model_name: str, infos) -> None:
             except UserFacingError as error:
                 st.warning(error_text(error))
                 continue
-            st.markdown(w.md_escape(result.translation) or "—")
+            st.markdown(md_escape(result.translation) or "—")
             maps = step_maps(result.steps, result.source_tokens)
             if maps is not None:
                 heatmap(maps, None, f"s2sp_cmp_map_{i}")
@@ -118,7 +120,7 @@ try:
 except UserFacingError as error:
     st.warning(error_text(error))
     st.stop()
-w.show_notices(result.notices)
+show_notices(result.notices)
 if name.startswith("s2s-ko") or lang == "ko":
     st.caption(t("s2s.korean_tokens"))
 n = len(result.steps)
@@ -139,7 +141,7 @@ st.subheader(t("s2sp.steps.full_title") if step == n else t("s2sp.steps.growing_
 if maps is not None:
     heatmap(maps, step, "s2sp_alignment")
 if step == n:
-    st.success(t("s2sp.steps.final", text=w.md_escape(result.translation) or "—"))
+    st.success(t("s2sp.steps.final", text=md_escape(result.translation) or "—"))
 if mode == "beam":
     greedy_vs_beam(name, text, k)
 compare_kinds(text, name, infos)

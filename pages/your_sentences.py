@@ -5,14 +5,16 @@ import streamlit as st
 
 from lmcore.demos import batch
 from lmcore.views import plots
-from lmcore.catalog import ModelInfo, list_models
+from lmcore.catalog import LM_KINDS, ModelInfo, list_models
 from lmcore.errors import UserFacingError
 from lmcore.i18n import translate
+from lmcore.notices import Notice
 from lmcore.record import AttentionMaps
 from ui import pretrained_loaders, seq2seq_loaders, url_state
 from ui.export_widgets import chart, download_maps, download_table
 from ui.i18n import current_language, error_text, t
 from ui.navigation import all_pages
+from ui.notices import notice_text, show_notices
 from ui import lesson
 
 LM_COLUMNS = ["index", "sentence", "n_tokens", "tokens", "n_unknown", "unknown", "truncated",
@@ -34,7 +36,7 @@ def parse_upload(data: bytes, filename: str, column: int | None, header: bool | 
 
 def batch_model(info: ModelInfo) -> batch.BatchModel:
     """The shared cached model (the BERT/GPT pages' and translators' loaders)."""
-    if info.kind in batch.LM_KINDS:
+    if info.kind in LM_KINDS:
         return batch.BatchModel(info.name, info.kind, pretrained_loaders.model(info.name))
     return batch.BatchModel(info.name, info.kind, seq2seq_loaders.translator(info.name))
 
@@ -89,23 +91,22 @@ def run(info: ModelInfo, sentences: list[str]) -> list[batch.SentenceRow]:
     return rows
 
 
-def row_notices(rows: list[batch.SentenceRow], limit: int = 3) -> list[str]:
-    """One message per kind of notice the rows carry (e.g. Korean read as [UNK]), truncation aside."""
+def row_notices(rows: list[batch.SentenceRow], limit: int = 3) -> list[Notice]:
+    """One notice per kind the rows carry (e.g. Korean read as [UNK]), truncation aside."""
     first = {}
     for notice in (n for r in rows for n in r.notices if n.key != "errors.text_truncated"):
         first.setdefault(notice.key, notice)
-    return [translate(n.key, current_language(), **n.params) for n in list(first.values())[:limit]]
+    return list(first.values())[:limit]
 
 
 def show_table(rows: list[batch.SentenceRow], info: ModelInfo) -> None:
-    lm = info.kind in batch.LM_KINDS
+    lm = info.kind in LM_KINDS
     columns = LM_COLUMNS if lm else TR_COLUMNS
     table = [r.to_dict(current_language()) for r in rows]
     st.subheader(t("sent.table"))
     st.caption(t("sent.summary", count=len(rows), errors=sum(r.error is not None for r in rows),
                  truncated=sum(r.truncated for r in rows), unknown=sum(bool(r.unknown) for r in rows)))
-    for message in row_notices(rows):
-        st.warning(message)
+    show_notices(row_notices(rows))
     st.dataframe([{c: row[c] for c in columns} for row in table], hide_index=True, key="sent_table",
                  column_config={c: t(f"sent.col.{c}") for c in columns})
     st.caption(t("sent.table_help_lm" if lm else "sent.table_help_tr") + " " + t("sent.export.safe"))
@@ -119,7 +120,7 @@ def show_row(rows: list[batch.SentenceRow], info: ModelInfo) -> None:
     row = rows[index]
     open_in_page(info, row.sentence)
     if row.error is not None:
-        st.warning(t("sent.row_error", message=translate(row.error.key, current_language(), **row.error.params)))
+        st.warning(t("sent.row_error", message=notice_text(row.error)))
         return
     maps = maps_for(info.name, row.sentence)
     if maps is None:
@@ -170,8 +171,7 @@ def main() -> None:
         return
     if parsed is None:
         return
-    for notice in parsed.notices:
-        st.info(translate(notice.key, current_language(), **notice.params))
+    show_notices(parsed.notices, "info")
     st.caption(t("sent.count", count=len(parsed.sentences), encoding=parsed.encoding))
     models = model_choices()
     by_name = {m.name: m for m in models}

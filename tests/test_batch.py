@@ -8,6 +8,7 @@ import pytest
 
 from lmcore.demos import batch
 from lmcore.pretrained import encoding as P
+from lmcore.pretrained import loading as L
 from lmcore.errors import UserFacingError
 from tests.test_page_translate_steps import tiny_translator
 from tests.test_pretrained import HOSTILE, bert_dir, gpt2_dir  # noqa: F401 (fixtures)
@@ -87,14 +88,14 @@ SENTENCES = ["the cat sat on the mat .", "고양이", HOSTILE + " 😀", "the do
 
 
 def test_encoder_rows_heads_unknown_truncation_and_progress(bert_dir):
-    model = batch.BatchModel("tiny", "masked-lm", P.load_model(bert_dir))
+    model = batch.BatchModel("tiny", "masked-lm", L.load_model(bert_dir))
     seen = []
     rows = batch.run_batch(model, SENTENCES, progress=lambda d, n: seen.append((d, n)), max_tokens=16)
     assert seen == [(i + 1, 4) for i in range(4)]
     assert [r.index for r in rows] == [0, 1, 2, 3] and all(r.error is None for r in rows)
     first = rows[0]
     assert first.tokens[0] == "[CLS]" and len(first.heads) == batch.TOP_HEADS
-    assert 0 < first.mean_entropy < np.log(len(first.tokens))
+    assert 0 < first.mean_entropy < np.log2(len(first.tokens))  # bits
     assert first.unknown == () and not first.truncated
     assert len(rows[1].unknown) >= 1  # Hangul is [UNK] for an English WordPiece vocabulary
     assert rows[3].truncated and len(rows[3].tokens) == 16
@@ -103,7 +104,7 @@ def test_encoder_rows_heads_unknown_truncation_and_progress(bert_dir):
 
 
 def test_causal_lm_rows_and_maps(gpt2_dir):
-    model = batch.BatchModel("tiny-gpt", "causal-lm", P.load_model(gpt2_dir))
+    model = batch.BatchModel("tiny-gpt", "causal-lm", L.load_model(gpt2_dir))
     rows = batch.run_batch(model, SENTENCES[:3])
     assert all(r.unknown == () for r in rows)  # byte-level: nothing is unknown
     maps = batch.sentence_maps(model, SENTENCES[0])
@@ -114,7 +115,7 @@ def test_causal_lm_rows_and_maps(gpt2_dir):
 
 
 def test_encoder_maps_rows_sum_to_one(bert_dir):
-    model = batch.BatchModel("tiny", "masked-lm", P.load_model(bert_dir))
+    model = batch.BatchModel("tiny", "masked-lm", L.load_model(bert_dir))
     maps = batch.sentence_maps(model, SENTENCES[0])
     assert maps.kind == "self" and maps.weights.shape == (2, 4, 9, 9)
     np.testing.assert_allclose(maps.weights.sum(-1), 1.0, atol=1e-5)
@@ -132,7 +133,7 @@ def test_translator_rows_and_alignment():
 
 
 def test_a_refused_sentence_gets_an_error_row_and_the_batch_goes_on(bert_dir):
-    model = batch.BatchModel("tiny", "masked-lm", P.load_model(bert_dir))
+    model = batch.BatchModel("tiny", "masked-lm", L.load_model(bert_dir))
     rows = batch.run_batch(model, ["the cat", "x" * (P.MAX_CHARS + 1), "the dog"])
     assert rows[1].error.key == "lm.err.too_long" and rows[0].error is None is rows[2].error
     assert "20000" in rows[1].to_dict()["notes"] or "20,000" in rows[1].to_dict()["notes"]

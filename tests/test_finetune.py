@@ -12,6 +12,7 @@ import pytest
 import torch
 
 from lmcore.pretrained import encoding as pretrained
+from lmcore.pretrained import loading as lm_loading
 from lmcore.errors import UserFacingError
 from lmcore.pretrained.finetune import (FinetuneConfig, confusion_matrix, finetune, majority_accuracy, save_classifier,
                              zip_folder)
@@ -113,7 +114,7 @@ def test_stop_event_and_false_callback_cancel(tiny, toy_data):
 
 
 def test_the_shared_cached_model_is_never_touched(tiny, trained):
-    shared = pretrained.load_model(tiny).model
+    shared = lm_loading.load_model(tiny).model
     before = {k: v.clone() for k, v in shared.state_dict().items()}
     clf, _, _ = trained
     finetune(make_set("t", *sentiment_texts(40)), FinetuneConfig(model=tiny, epochs=1, lr=1e-2, max_length=16))
@@ -139,7 +140,7 @@ def test_save_load_roundtrip_and_zip(tmp_path, trained):
 def test_saved_model_loads_on_the_bert_page_path(tmp_path, trained):
     clf, result, _ = trained
     folder = save_classifier(clf, tmp_path / "ft-bert", result)
-    page = pretrained.attention(pretrained.load_model(str(folder)), "the day was sad")
+    page = pretrained.attention(lm_loading.load_model(str(folder)), "the day was sad")
     direct = pretrained.attention(as_loaded(clf), "the day was sad")
     assert page.maps.weights.shape == (2, 4, 6, 6) and page.maps.kind == "self"
     assert np.allclose(page.maps.weights, direct.maps.weights, atol=1e-5)
@@ -179,7 +180,7 @@ def test_js_distance_bounds():
 def test_head_change_is_zero_for_the_untouched_encoder_and_positive_after(tiny, trained):
     clf, _, _ = trained
     texts = ["the film is good", "it was very bad", "so sad"]
-    base = pretrained.load_model(tiny)
+    base = lm_loading.load_model(tiny)
     fresh = build_classifier(tiny, ("neg", "pos"))
     same = head_change(base, fresh, texts)
     assert same.all_rows.shape == (2, 4) and np.allclose(same.all_rows, 0, atol=1e-3)
@@ -226,10 +227,10 @@ def test_figures_escape_labels_and_fix_ranges(trained):
 
 
 def test_real_minilm_builds_a_fresh_classifier():
-    if not pretrained.available("all-MiniLM-L6-v2"):
+    if not lm_loading.available("all-MiniLM-L6-v2"):
         pytest.skip("all-MiniLM-L6-v2 not installed")
     clf = build_classifier("all-MiniLM-L6-v2", ("affirmative", "negated"))
-    assert clf.model is not pretrained.load_model("all-MiniLM-L6-v2").model
+    assert clf.model is not lm_loading.load_model("all-MiniLM-L6-v2").model
     assert clf.model.config._attn_implementation == "eager"
     maps = pretrained.attention(as_loaded(clf), "I don't know").maps
     assert maps.weights.shape[:2] == (6, 12) and np.allclose(maps.weights.sum(-1), 1, atol=1e-4)
@@ -248,3 +249,16 @@ def test_every_ft_key_used_exists_in_both_languages_with_the_same_placeholders()
     used |= {f"ft.data.{s}" for s in ("bundled", "upload")} | {f"ft.heads.{s}" for s in ("all", "cls")}
     used |= {f"ft.compare.{s}" for s in ("before", "after")}
     assert used - set(table) == set() and len(used) > 40
+
+
+def test_before_after_compares_one_text_under_both_classifiers(tiny, trained):
+    from lmcore.pretrained.classifier import BeforeAfter, before_after, predict
+
+    clf, _, _ = trained
+    fresh = build_classifier(tiny, clf.label_names, clf.seed)
+    out = before_after(fresh, clf, "the film is good " * 30, max_tokens=16)
+    assert isinstance(out, BeforeAfter) and out.labels == tuple(clf.label_names)
+    assert out.after == pytest.approx(tuple(predict(clf, ["the film is good " * 30])[0].tolist()))
+    assert out.probabilities("before") == out.before and sum(out.after) == pytest.approx(1.0)
+    assert out.before_maps.weights.shape[-1] == out.after_maps.weights.shape[-1] == 16
+    assert [n.key for n in out.notices] == ["errors.text_truncated"]

@@ -119,7 +119,7 @@ def test_head_report_labels_clear_heads():
     assert [h.label for h in report] == ["prev", "cls", "broad", "sep"]
     assert report[0].prev == pytest.approx(5 / 6)
     assert report[1].cls == pytest.approx(1.0) and report[1].entropy == pytest.approx(0.0)
-    assert report[2].entropy == pytest.approx(np.log(n), rel=1e-5)
+    assert report[2].entropy == pytest.approx(np.log2(n), rel=1e-5)  # bits
     assert report[3].punct == pytest.approx(0.1, rel=1e-5)
     assert set(report[0].to_dict()) >= {"layer", "head", "cls", "sep", "punct", "prev", "next", "same", "entropy", "label"}
 
@@ -158,24 +158,13 @@ def test_word_labels_span_the_user_text():
     assert word_labels(ids, tokens, offsets, [0] * 7, special, [text]) == ["[CLS]", "Unbelievable", "cats", "!", "[SEP]"]
 
 
-def test_pronoun_question_picks_the_word_the_pronoun_attends_to_most():
-    from ui.lm_logic import pronoun_question
-    words = ("the", "cat", "sat", "because", "it", "was", "tired", ".")
-    w = np.full((2, 2, 8, 8), 1 / 8, np.float32)
-    w[-1, :, 4, :] = 0.02
-    w[-1, 0, 4, 1], w[-1, 1, 4, 1] = 0.5, 0.4   # 'it' → 'cat' on average over heads
-    w[-1, 0, 4, 7] = 0.9                        # punctuation is never an option
-    q = pronoun_question(AttentionMaps(w, words, words, "self"))
-    assert q.word == "it" and "it" not in q.options and "." not in q.options
-    assert q.options[q.answer] == "cat"
-    assert pronoun_question(AttentionMaps(w, ("a",) * 8, ("a",) * 8, "self")) is None
+def test_head_entropy_is_in_bits_and_the_transformer_page_uses_it():
+    from lmcore.demos.transformer_view import head_statistics
+    from lmcore.pretrained.analysis import head_entropy
 
-
-def test_top_source_word_adds_up_a_repeated_word_and_skips_specials():
-    from ui.lm_logic import top_source_word
-    tokens = ["the", "cat", "on", "the", "bed", "<eos>"]
-    words, best = top_source_word(tokens, [0.3, 0.25, 0.05, 0.1, 0.0, 0.3])
-    assert words == ["the", "cat", "on", "bed"] and words[best] == "the"  # 0.3 + 0.1
-    words, best = top_source_word(tokens, [0.1, 0.45, 0.05, 0.1, 0.0, 0.3])
-    assert words[best] == "cat"
-    assert top_source_word(["a", "<eos>"], [0.5, 0.5]) is None
+    toks = ("a", "b", "c", "d")
+    w = np.stack([np.full((4, 4), 0.25), np.eye(4)])[None].astype(np.float32)  # (1, 2, 4, 4)
+    maps = AttentionMaps(w, toks, toks, "self")
+    assert head_entropy(maps) == pytest.approx(np.array([[2.0, 0.0]]))  # log2(4) bits, one-hot 0
+    assert head_statistics(maps)[0] == pytest.approx(head_entropy(maps))
+    assert [h.entropy for h in head_report(maps)] == pytest.approx([2.0, 0.0])

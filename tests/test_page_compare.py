@@ -12,13 +12,14 @@ import pytest
 import streamlit as st
 from streamlit.testing.v1 import AppTest
 
-from lmcore.pretrained import encoding as P
+from lmcore.pretrained import loading as L
 from lmcore.catalog import ModelInfo
 from lmcore.errors import UserFacingError
 from lmcore.i18n import translate
 from tests.test_page_translate_steps import TINY, tiny_translator
 from tests.test_pretrained import HOSTILE, bert_dir, gpt2_dir  # noqa: F401 (fixtures)
 from ui import pretrained_loaders, seq2seq_loaders
+from ui.safe_text import md_escape
 from tests.page_support import ran_cleanly, run_page
 
 PAGE = str(Path(__file__).resolve().parent.parent / "pages" / "compare.py")
@@ -33,7 +34,7 @@ def tiny_models(monkeypatch, bert_dir, gpt2_dir):  # noqa: F811
     def model(name: str):
         if name not in folders:
             raise UserFacingError("lm.err.unavailable", name=name)
-        return P.load_model(folders[name])
+        return L.load_model(folders[name])
 
     translators = {n: tiny_translator(n, a, i) for i, (n, a) in enumerate(TINY)}
     infos = [ModelInfo(n, "seq2seq", True, "", "en", "fr", a) for n, a in TINY]
@@ -144,7 +145,7 @@ def test_unknown_and_missing_models_give_the_usual_messages():
 def test_korean_into_an_english_vocabulary_is_reported():
     at = open_page("ko", text="고양이가 침대에서 잔다.")
     warnings = [w.value for w in at.warning]
-    assert translate("cmp.notice.blind", "ko", name="all-MiniLM-L6-v2") in warnings
+    assert translate("cmp.notice.blind", "ko", name=md_escape("all-MiniLM-L6-v2")) in warnings  # params escaped
     assert any("[UNK]" in w for w in warnings)  # the model's own notice (lm.notice.hangul_lost)
 
 

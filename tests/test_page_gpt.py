@@ -151,15 +151,6 @@ def test_next_steps_buttons():
     assert lm_logic.next_steps(7, None, 10, 40) == 7
 
 
-def test_new_token_maps_puts_each_head_on_a_row():
-    attention = np.random.default_rng(0).random((2, 4, 5)).astype(np.float32)  # (L, H, k)
-    maps = lm_logic.new_token_maps(attention, ["a", "b", "c", "d", "e", "f"],
-                                   lambda layer, head: f"L{layer}H{head}")
-    assert maps.weights.shape == (1, 1, 8, 5)
-    assert maps.query_tokens[5] == "L1H1" and maps.key_tokens == ("a", "b", "c", "d", "e")
-    np.testing.assert_array_equal(maps.weights[0, 0, 5], attention[1, 1])
-
-
 def test_rivals_text():
     class P:
         def __init__(self, display, probability):

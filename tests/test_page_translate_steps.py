@@ -17,7 +17,7 @@ from lmcore.seq2seq import Seq2Seq, Seq2SeqConfig
 from lmcore.translation.text import Tokenizer, Vocab
 from lmcore.translation.translators import Translator, step_maps
 from ui import seq2seq_loaders as loaders
-from ui import seq2seq_widgets as w
+from ui.safe_text import md_escape
 from ui import steps
 from tests.page_support import ran_cleanly, run_page
 
@@ -183,5 +183,5 @@ def test_step_maps_rows_are_distributions_and_grow_row_by_row():
 
 
 def test_markdown_escape_neutralises_markup():
-    out = w.md_escape(HOSTILE + " *bold* [x](y)")
+    out = md_escape(HOSTILE + " *bold* [x](y)")
     assert "<" not in out and "\\*bold\\*" in out and "\\[x\\]" in out

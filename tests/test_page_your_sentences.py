@@ -18,12 +18,13 @@ from streamlit.testing.v1 import AppTest, app_test
 
 import lmcore.catalog
 from lmcore.demos import batch
-from lmcore.pretrained import encoding as P
+from lmcore.pretrained import loading as L
 from lmcore.catalog import ModelInfo
 from lmcore.i18n import translate
 from tests.test_page_translate_steps import tiny_translator
 from tests.test_pretrained import HOSTILE, bert_dir  # noqa: F401 (fixture)
 from ui import pretrained_loaders, seq2seq_loaders
+from ui.safe_text import md_escape
 from tests.page_support import ran_cleanly, run_page
 
 PAGE = str(Path(__file__).resolve().parent.parent / "pages" / "your_sentences.py")
@@ -37,7 +38,7 @@ MODELS = [ModelInfo("tiny-bert-test", "masked-lm", True), ModelInfo("s2s-en-fr-b
 def tiny_models(monkeypatch, bert_dir):
     tiny = {"s2s-en-fr-bahdanau": tiny_translator("b", "bahdanau"), "s2s-en-fr-plain": tiny_translator("p", "none")}
     monkeypatch.setattr(lmcore.catalog, "list_models", lambda: MODELS)
-    monkeypatch.setattr(pretrained_loaders, "model", lambda name: P.load_model(bert_dir))
+    monkeypatch.setattr(pretrained_loaders, "model", lambda name: L.load_model(bert_dir))
     monkeypatch.setattr(seq2seq_loaders, "translator", tiny.__getitem__)
     st.cache_data.clear()
     yield
@@ -76,7 +77,7 @@ def test_korean_cp949_file_through_an_encoder(lang, bert_dir):  # noqa: F811
     assert headers["sentence"]["label"] == translate("sent.col.sentence", lang)  # translated header
     assert not at.error
     assert [w.value for w in at.warning] == [translate(  # said once above the table, not per row
-        "lm.notice.hangul_lost", lang, name=P.load_model(bert_dir).name, suggestion="tiny-gpt2")]
+        "lm.notice.hangul_lost", lang, name=md_escape(L.load_model(bert_dir).name), suggestion=md_escape("tiny-gpt2"))]
     assert len(at.get("plotly_chart")) == 1  # the first row's heatmap
     labels = [b.proto.label for b in at.get("download_button")]
     assert translate("sent.export.csv", lang) in labels and translate("sent.export.maps_json", lang) in labels
@@ -177,7 +178,7 @@ def test_large_upload_is_capped_and_a_huge_one_refused():
     at.radio(key="sent_source").set_value("upload").run()
     at.get("file_uploader")[0].set_value(("big.txt", b"The cat sat.\n" * 250_000, "text/plain")).run()  # 3.2 MB
     infos = [i.value for i in at.info]
-    assert translate("upload.notice.size_capped", "en", megabytes=2.0) in infos
+    assert translate("upload.notice.size_capped", "en", megabytes=md_escape(2.0)) in infos  # params escaped
     assert translate("sent.notice.sentences_capped", "en", kept=batch.MAX_SENTENCES,
                      total=2_000_000 // 13) in infos
     at.get("file_uploader")[0].set_value(("huge.txt", b"x" * 21_000_000, "text/plain")).run()

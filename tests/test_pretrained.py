@@ -73,8 +73,8 @@ def gpt2_dir(tmp_path_factory):
 
 
 def test_load_folder_is_cached_eval_and_eager(bert_dir, gpt2_dir):
-    bert, gpt = P.load_model(bert_dir), P.load_model(gpt2_dir)
-    assert P.load_model(bert_dir) is bert
+    bert, gpt = lm_loading.load_model(bert_dir), lm_loading.load_model(gpt2_dir)
+    assert lm_loading.load_model(bert_dir) is bert
     assert (bert.kind, bert.has_nsp, bert.byte_level) == ("masked-lm", True, False)
     assert (gpt.kind, gpt.byte_level, gpt.max_length) == ("causal-lm", True, 64)
     for lm in (bert, gpt):
@@ -112,7 +112,7 @@ def test_gpt2_causal_map_is_zero_above_diagonal(gpt2_dir):
 def test_attention_equals_bare_forward(bert_dir, gpt2_dir):
     """The record's weights are exactly what the full model returns (fast path = slow path)."""
     for folder, text in ((bert_dir, "the bird sang"), (gpt2_dir, "the bird sang")):
-        lm = P.load_model(folder)
+        lm = lm_loading.load_model(folder)
         res = P.attention(lm, text)
         enc = lm.tokenizer(text, return_tensors="pt")
         with torch.inference_mode():
@@ -150,18 +150,18 @@ def test_unknown_hub_id_fails_fast_offline(monkeypatch, tmp_path):
     monkeypatch.delenv("ATTN_LAB_ALLOW_DOWNLOAD", raising=False)
     start = time.perf_counter()
     with pytest.raises(UserFacingError) as info:
-        P.load_model("nobody-here/not-a-real-model-xyz")
+        lm_loading.load_model("nobody-here/not-a-real-model-xyz")
     assert time.perf_counter() - start < 3.0
     assert info.value.key == "lm.err.unavailable"
     assert "huggingface-cli download nobody-here/not-a-real-model-xyz" in info.value.message("en")
     with pytest.raises(UserFacingError) as info:
-        P.load_model("not a <model> name")
+        lm_loading.load_model("not a <model> name")
     assert info.value.key == "errors.unknown_model"
     with pytest.raises(UserFacingError) as info:
-        P.load_model(str(tmp_path))
+        lm_loading.load_model(str(tmp_path))
     assert info.value.key == "lm.err.not_a_model"
     with pytest.raises(UserFacingError) as info:
-        P.load_model(str(tmp_path / "missing"))
+        lm_loading.load_model(str(tmp_path / "missing"))
     assert info.value.key == "lm.err.no_folder"
 
 
@@ -172,71 +172,12 @@ def test_broken_weights_give_a_message_not_a_traceback(bert_dir, tmp_path):
     shutil.copytree(bert_dir, broken)
     (broken / "model.safetensors").write_bytes(b"not really safetensors")
     with pytest.raises(UserFacingError) as info:
-        P.load_model(str(broken))
+        lm_loading.load_model(str(broken))
     assert info.value.key == "lm.err.load_failed"
 
 
-def test_fill_mask_needs_mask_and_handles_several(bert_dir, gpt2_dir):
-    with pytest.raises(UserFacingError) as info:
-        LP.fill_mask(bert_dir, "the cat sat on the mat")
-    assert info.value.key == "lm.err.no_mask"
-    res = LP.fill_mask(bert_dir, "the [MASK] sat on the [mask] .", top_k=4)
-    assert len(res.masks) == 2 and all(len(m) == 4 for m in res.masks)
-    specials = {"[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]"}
-    for preds in res.masks:
-        probs = [p.probability for p in preds]
-        assert probs == sorted(probs, reverse=True) and 0 < sum(probs) <= 1 + 1e-6
-        assert not specials & {p.token for p in preds}
-    with pytest.raises(UserFacingError) as info:
-        LP.fill_mask(gpt2_dir, "the [MASK]")
-    assert info.value.key == "lm.err.wrong_kind"
-
-
-def test_fill_mask_beyond_truncation(bert_dir):
-    with pytest.raises(UserFacingError) as info:
-        LP.fill_mask(bert_dir, "the cat sat " * 20 + "[MASK]")
-    assert info.value.key == "lm.err.mask_truncated"
-
-
-def test_next_sentence_probability(bert_dir):
-    res = LP.next_sentence(bert_dir, "the cat sat.", "it slept.")
-    assert 0.0 <= res.probability <= 1.0
-    with pytest.raises(UserFacingError):
-        LP.next_sentence(P.load_model("all-MiniLM-L6-v2"), "a", "b")
-
-
-def test_next_token_temperature_and_top_k(gpt2_dir):
-    cold = LP.next_token(gpt2_dir, "the cat", top_k=5, temperature=0.5).predictions
-    hot = LP.next_token(gpt2_dir, "the cat", top_k=5, temperature=2.0).predictions
-    assert len(cold) == 5
-    assert sum(p.probability for p in cold) == pytest.approx(1.0, abs=1e-5)
-    assert [p.token_id for p in cold] == [p.token_id for p in hot]
-    assert cold[0].probability > hot[0].probability
-    assert LP.next_token(gpt2_dir, "the cat", top_k=1).predictions[0].probability == pytest.approx(1.0)
-
-
-def test_generation_trace_matches_final_map_and_is_prefix_stable(gpt2_dir):
-    trace = LP.generate_trace(gpt2_dir, "the cat", steps=5, top_k=5, seed=3)
-    short = LP.generate_trace(gpt2_dir, "the cat", steps=3, top_k=5, seed=3)
-    assert [s.chosen.token_id for s in short.steps] == [s.chosen.token_id for s in trace.steps[:3]]
-    w = trace.final.maps.weights
-    assert w.shape[-1] == trace.steps[-1].position + 1
-    for step in trace.steps:
-        assert step.chosen in step.rivals
-        np.testing.assert_array_equal(step.attention, w[:, :, step.position, : step.position + 1])
-        np.testing.assert_allclose(step.attention.sum(-1), 1.0, atol=1e-5)
-    greedy = LP.generate_trace(gpt2_dir, "the cat", steps=2, greedy=True)
-    assert all(s.chosen == s.rivals[0] for s in greedy.steps)
-
-
-def test_generation_stops_at_context(gpt2_dir):
-    trace = LP.generate_trace(gpt2_dir, "the cat sat on the mat " * 8, steps=80)
-    assert trace.final.maps.weights.shape[-1] == 64
-    assert any(n.key == "lm.notice.context_full" for n in trace.notices)
-
-
 def test_hostile_text_round_trips_as_tokens(gpt2_dir):
-    lm = P.load_model(gpt2_dir)
+    lm = lm_loading.load_model(gpt2_dir)
     res = P.attention(lm, HOSTILE)
     assert lm.tokenizer.decode(res.encoded.input_ids) == HOSTILE
     assert "".join(t for t in res.maps.key_tokens if t != "␣") == HOSTILE.replace(" ", "")
@@ -247,8 +188,8 @@ def test_hostile_text_round_trips_as_tokens(gpt2_dir):
 def test_korean_notices(gpt2_dir):
     mini = P.attention("all-MiniLM-L6-v2", "나는 학생입니다")
     assert [n.key for n in mini.notices] == ["lm.notice.hangul_lost"]
-    assert mini.notices[0].params["suggestion"] in ("tiny-gpt2", P.MULTILINGUAL)
-    lm = P.load_model(gpt2_dir)
+    assert mini.notices[0].params["suggestion"] in ("tiny-gpt2", lm_loading.MULTILINGUAL)
+    lm = lm_loading.load_model(gpt2_dir)
     res = P.attention(lm, "나는 학생")
     assert [n.key for n in res.notices] == ["lm.notice.hangul_bytes"]
     assert lm.tokenizer.decode(res.encoded.input_ids) == "나는 학생"
@@ -280,25 +221,11 @@ def test_shared_model_from_threads(bert_dir, gpt2_dir):
 
 
 def test_catalog_entries():
-    entries = {m.name: m for m in P.catalog_entries()}
+    entries = {m.name: m for m in lm_loading.catalog_entries()}
     assert entries["all-MiniLM-L6-v2"].kind == "encoder" and entries["all-MiniLM-L6-v2"].offline
     assert entries["tiny-bert"].kind == "masked-lm" and entries["tiny-gpt2"].kind == "causal-lm"
     for name in ("bert-base-uncased", "distilbert-base-uncased", "bert-base-multilingual-cased", "gpt2", "distilgpt2"):
         assert name in entries
-
-
-def test_word_attention_and_special_hiding(bert_dir):
-    res = P.attention(bert_dir, "Unbelievable cats, sat!", "a dog ran.")
-    words = P.word_attention(res)
-    assert words.key_tokens[:3] == ("[CLS]", "Unbelievable", "cats")
-    np.testing.assert_allclose(words.weights.sum(-1), 1.0, atol=1e-5)
-    bare = P.word_attention(res, hide_special=True)
-    assert "[CLS]" not in bare.key_tokens and "[SEP]" not in bare.key_tokens
-    assert bare.key_tokens[0] == "Unbelievable" and bare.key_tokens[-1] == "."
-    np.testing.assert_allclose(bare.weights.sum(-1), 1.0, atol=1e-5)
-    hidden = P.special_hidden(res)
-    assert len(hidden.key_tokens) == len(res.maps.key_tokens) - 3
-    np.testing.assert_allclose(hidden.weights.sum(-1), 1.0, atol=1e-5)
 
 
 def test_head_report_for_results(bert_dir, gpt2_dir):
@@ -330,7 +257,7 @@ def test_masked_lm_checkpoint_without_nsp_head(tmp_path):
     BertForMaskedLM(BertConfig(vocab_size=len(tok), hidden_size=32, num_hidden_layers=2, num_attention_heads=4,
                                intermediate_size=64, max_position_embeddings=32)).save_pretrained(tmp_path)
     tok.save_pretrained(tmp_path)
-    lm = P.load_model(str(tmp_path))
+    lm = lm_loading.load_model(str(tmp_path))
     assert lm.kind == "masked-lm" and not lm.has_nsp
     assert len(LP.fill_mask(lm, "the [MASK] sat").masks) == 1
     with pytest.raises(UserFacingError) as info:

@@ -92,3 +92,11 @@ def test_emoji_and_html_do_not_crash():
 
 def test_tokenizer_round_trips_through_dict():
     assert Tokenizer.from_dict(KO.to_dict()) == KO
+
+
+def test_the_two_word_patterns_differ_on_purpose():
+    from lmcore.translation.text import WHOLE_WORD_RE, WORD_RE
+
+    text = "The cat's hat, l'heure!"
+    assert WORD_RE.findall(text) == ["The", "cat'", "s", "hat", ",", "l'", "heure", "!"]  # tokens
+    assert WHOLE_WORD_RE.findall(text) == ["The", "cat's", "hat", "l'heure"]  # words a reader sees

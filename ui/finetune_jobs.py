@@ -17,12 +17,12 @@ from dataclasses import dataclass
 
 import streamlit as st
 
-from lmcore.pretrained import encoding as pretrained
+from lmcore.pretrained.loading import load_model
 from lmcore.errors import UserFacingError
 from lmcore.pretrained.finetune import (FinetuneConfig, Progress, finetune, is_finetuned_folder,
                              save_classifier, zip_folder)
-from lmcore.pretrained.classifier import (Classifier, HeadChange, as_loaded, build_classifier, head_change,
-                                   load_classifier, predict)
+from lmcore.pretrained.classifier import (BeforeAfter, Classifier, HeadChange, before_after, build_classifier,
+                                          head_change, load_classifier)
 from lmcore.pretrained.tasks import LabelledSet, load_task, read_labelled_table, table_columns
 from ui.jobs import Job as BaseJob
 from ui.jobs import JobRegistry
@@ -78,7 +78,7 @@ def _run(job: Job) -> None:
         return
     job.state = "analysing"
     texts = list(job.data.validation.texts[:HEAD_CHANGE_SENTENCES])
-    job.change = head_change(pretrained.load_model(job.config.model), clf, texts, job.config.max_length)
+    job.change = head_change(load_model(job.config.model), clf, texts, job.config.max_length)
     job.folder = REGISTRY.save_folder("attnlab-finetuned-", lambda folder: save_classifier(clf, folder, result))
     job.result = result
     job.state = "done"
@@ -95,7 +95,7 @@ def register_model(name: str, folder: str) -> None:
 def session_finetuned_models() -> dict[str, str]:
     """{display name: model folder} fine-tuned in this session (folders still on disk).
 
-    A folder loads with `lmcore.pretrained.encoding.load_model(folder)` as an "encoder" (the BERT
+    A folder loads with `lmcore.pretrained.loading.load_model(folder)` as an "encoder" (the BERT
     page's attention path), or with `lmcore.pretrained.classifier.load_classifier(folder)`.
     """
     from pathlib import Path
@@ -119,16 +119,10 @@ def initial(base: str, labels: tuple[str, ...], seed: int) -> Classifier:
 
 
 @st.cache_data(max_entries=32, show_spinner=False)
-def compare(folder: str, text: str) -> dict:
-    """Predictions (probabilities per label) and attention maps before and after, for one text."""
+def compare(folder: str, text: str) -> BeforeAfter:
+    """lmcore's before/after comparison of one text (predictions and attention maps)."""
     after = finetuned(folder)
-    before = initial(after.base_name, after.label_names, after.seed)
-    out: dict = {"labels": after.label_names}
-    for key, clf in (("before", before), ("after", after)):
-        res = pretrained.attention(as_loaded(clf), text, max_tokens=64)
-        out[key] = predict(clf, [text])[0].tolist()
-        out[f"{key}_maps"], out["notices"] = res.maps, res.notices
-    return out
+    return before_after(initial(after.base_name, after.label_names, after.seed), after, text)
 
 
 @st.cache_data(max_entries=8, show_spinner=False)

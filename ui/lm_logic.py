@@ -1,22 +1,21 @@
-"""Pure helpers behind the BERT and GPT pages (no Streamlit: tested directly)."""
+"""Pure helpers behind the BERT and GPT pages' widgets (no Streamlit: tested directly).
+
+The lesson questions live in lmcore.demos.quiz, the GPT trace's per-head rows in
+lmcore.pretrained.predict.new_token_maps."""
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from typing import Callable, Sequence
 
-import numpy as np
+from lmcore.translation.text import WHOLE_WORD_RE
 
-from lmcore.record import AttentionMaps
-
-WORD_RE = re.compile(r"[^\W_]+(?:['’][^\W_]+)*")
 MASK = "[MASK]"
 REPORT_COLUMNS = ("cls", "sep", "punct", "prev", "next", "same", "entropy")
 
 
 def maskable_words(text: str) -> list[tuple[int, int]]:
     """Character spans (start, end) of the words one may hide, left to right."""
-    return [m.span() for m in WORD_RE.finditer(text)]
+    return [m.span() for m in WHOLE_WORD_RE.finditer(text)]
 
 
 def mask_word(text: str, span: tuple[int, int]) -> str:
@@ -38,18 +37,6 @@ def report_table(rows: Sequence[dict], t: Callable[..., str]) -> dict[str, list]
 def report_row_head(rows: Sequence[dict], index: int) -> tuple[int, int]:
     """(layer, head) of the report row at positional `index`."""
     return int(rows[index]["layer"]), int(rows[index]["head"])
-
-
-def new_token_maps(attention: np.ndarray, key_tokens: Sequence[str],
-                   row_label: Callable[[int, int], str]) -> AttentionMaps:
-    """One generated token's attention, every (layer, head) as a row: (1, 1, L*H, k).
-
-    attention: (layers, heads, k), the new token's row of the final causal map.
-    """
-    layers, heads, k = attention.shape
-    rows = attention.reshape(1, 1, layers * heads, k)
-    labels = [row_label(layer, head) for layer in range(layers) for head in range(heads)]
-    return AttentionMaps(rows, tuple(labels), tuple(key_tokens[:k]), "cross")
 
 
 def rivals_text(rivals: Sequence, limit: int = 5) -> str:
@@ -77,47 +64,3 @@ def next_steps(current: int, action: str | None, play_steps: int, limit: int) ->
     if action == "play":
         return min(current + play_steps, limit)
     return current
-
-
-PRONOUNS = ("it", "its", "he", "him", "his", "she", "her", "they", "them", "their", "this", "that")
-
-
-@dataclass(frozen=True)
-class PronounQuestion:
-    word: str              # the pronoun as written
-    options: list[str]     # the other words of the sentence, in order
-    answer: int            # index in options of the word the pronoun attends to most
-
-
-def pronoun_question(maps: AttentionMaps) -> PronounQuestion | None:
-    """"Which word will 'it' attend to most?" from word-level maps (special tokens hidden).
-
-    The answer averages the last layer's heads over the first pronoun's row; None when
-    the sentence has no pronoun or fewer than two other words. Punctuation is no option.
-    """
-    words = list(maps.key_tokens)
-    where = next((i for i, w in enumerate(maps.query_tokens) if w.lower() in PRONOUNS), None)
-    if where is None:
-        return None
-    row = maps.weights[-1, :, where, :].mean(axis=0)
-    choices = [j for j, w in enumerate(words) if j != where and WORD_RE.fullmatch(w)]
-    if len(choices) < 2:
-        return None
-    best = max(choices, key=lambda j: row[j])
-    return PronounQuestion(maps.query_tokens[where], [words[j] for j in choices], choices.index(best))
-
-
-SKIP_SOURCE = {"<eos>", "<pad>", "<sos>", "<bos>", "<unk>", "▁"}
-
-
-def top_source_word(tokens: Sequence[str], weights: Sequence[float]) -> tuple[list[str], int] | None:
-    """(distinct source words in order, index of the one with the most weight) for one
-    decoding step; a repeated word's weights are added up; special tokens are no option."""
-    totals: dict[str, float] = {}
-    for token, weight in zip(tokens, weights):
-        if token not in SKIP_SOURCE:
-            totals[token] = totals.get(token, 0.0) + float(weight)
-    if len(totals) < 2:
-        return None
-    words = list(totals)
-    return words, max(range(len(words)), key=lambda i: totals[words[i]])

@@ -1,9 +1,7 @@
-"""Widgets shared by the BERT and GPT pages: model picker, honest labels, notices."""
+"""Widgets shared by the BERT and GPT pages: model picker, honest labels, error handling."""
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Sequence
-
 import streamlit as st
 
 from lmcore.errors import UserFacingError
@@ -74,16 +72,6 @@ def model_label(name: str, kind: str) -> None:
         st.caption(t("lmp.metrics.masked", accuracy=_fmt(m.get("masked_token_accuracy", "?")),
                      tokens=f"{m.get('masked_tokens', 0):,}",
                      nsp=_fmt(m.get("next_sentence_accuracy", "?")), **common))
-
-
-def show_notices(notices: Sequence) -> None:
-    """Truncation, Hangul and similar notices, translated, each once."""
-    seen = set()
-    for notice in notices:
-        text = notice.message(current_language())
-        if text not in seen:
-            seen.add(text)
-            st.warning(text)
 
 
 def call_or_stop(func, *args):

@@ -7,7 +7,7 @@ is not cached and reaches the page, which shows it translated.
 from __future__ import annotations
 
 import json
-import numpy as np
+
 import streamlit as st
 
 from lmcore.pretrained import bertviz as bertviz_offline
@@ -18,8 +18,6 @@ from lmcore.pretrained import encoding as pretrained
 from lmcore.catalog import ModelInfo
 from lmcore.record import AttentionMaps
 
-ENCODER_KINDS = ("encoder", "masked-lm")
-CAUSAL_KINDS = ("causal-lm",)
 # The BERT page draws layers x heads x n^2 cells (72 x 64^2 for MiniLM): longer input is
 # truncated with a notice; the CLI gives the full length.
 PAGE_MAX_TOKENS = 64
@@ -54,25 +52,8 @@ def attention(name: str, text: str, text_b: str | None) -> pretrained.AttentionR
 @st.cache_data(max_entries=32, show_spinner=False)
 def display_maps(name: str, text: str, text_b: str | None, words: bool = False,
                  hide_special: bool = False) -> tuple[AttentionMaps, int | None]:
-    """The maps as shown (optionally word-level, without special tokens) and where B starts.
-
-    Returns (maps (layers, heads, n', n'), index of sentence B's first position or None).
-    """
-    result = attention(name, text, text_b)
-    maps = result.maps
-    special = np.asarray(result.encoded.special)
-    segments = np.asarray(result.encoded.segments)
-    if words:
-        ids = np.asarray(result.encoded.word_ids)
-        n_words = int(ids.max()) + 1
-        maps = lm_analysis.aggregate_words(maps, ids)
-        special = np.array([special[ids == w].all() for w in range(n_words)])
-        segments = np.array([segments[ids == w].max() for w in range(n_words)])
-    if hide_special and not special.all():
-        maps = lm_analysis.hide_tokens(maps, special)
-        segments = segments[~special]
-    b_start = int(np.argmax(segments > 0)) if text_b is not None and (segments > 0).any() else None
-    return maps, b_start
+    """`pretrained.display_maps` of the cached attention: (maps (layers, heads, n', n'), B's start)."""
+    return pretrained.display_maps(attention(name, text, text_b), words, hide_special)
 
 
 @st.cache_data(max_entries=32, show_spinner=False)

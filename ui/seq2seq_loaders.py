@@ -10,12 +10,11 @@ import json
 
 import streamlit as st
 
-from lmcore.catalog import ModelInfo, list_models
+from lmcore.catalog import TRANSLATOR_KINDS, ModelInfo, list_models
 from lmcore.translation.data import pairs_from_bytes
-from lmcore.translation.text import Notice
+from lmcore.notices import Notice
 from lmcore.translation.translators import ASSETS, TranslationResult, Translator, load_translator
 
-TRANSLATOR_KINDS = ("seq2seq", "transformer")
 EVAL_FILE = ASSETS / "seq2seq_eval.json"
 UPLOAD_MAX_BYTES = 2_000_000   # uploads: the first 2 MB are read (with a notice)
 UPLOAD_MAX_LINES = 20_000      # and the first 20k lines: a few minutes of CPU training at most

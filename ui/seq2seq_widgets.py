@@ -6,7 +6,6 @@ from typing import Sequence
 
 from lmcore.catalog import ModelInfo
 from lmcore.i18n import catalog as locale_catalog
-from ui.safe_text import md_escape  # noqa: F401 (re-exported for pages)
 
 
 # ---------------------------------------------------------------- labels
@@ -20,15 +19,6 @@ def model_label(info: ModelInfo | str) -> str:
 
 
 # ---------------------------------------------------------------- Streamlit widgets
-def show_notices(notices: Sequence) -> None:
-    """Each Notice (truncation, unknown words, wrong script...) as a translated warning."""
-    import streamlit as st
-
-    from ui.i18n import t
-    for n in notices:
-        st.warning(t(n.key, **n.params))
-
-
 def model_select(label: str, infos: Sequence[ModelInfo], key: str, default: str | None = None,
                  param: str | None = None) -> str | None:
     """A selectbox of model names shown by their translated labels; kept in ?param= when given."""

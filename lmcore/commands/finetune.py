@@ -71,7 +71,7 @@ def _progress(quiet: bool):
 
 
 def run(args) -> int:
-    from lmcore.pretrained import encoding as pretrained
+    from lmcore.pretrained.loading import load_model
     from lmcore.pretrained.finetune import FinetuneConfig, finetune, save_classifier
     from lmcore.pretrained.classifier import head_change
 
@@ -79,7 +79,7 @@ def run(args) -> int:
     cfg = FinetuneConfig(model=args.model, epochs=args.epochs, lr=args.lr, batch_size=args.batch_size,
                          max_length=args.max_length, seed=args.seed, threads=args.threads)
     clf, result = finetune(data, cfg, progress=_progress(args.quiet))
-    change = head_change(pretrained.load_model(args.model), clf, list(data.validation.texts), cfg.max_length)
+    change = head_change(load_model(args.model), clf, list(data.validation.texts), cfg.max_length)
     out = result.to_dict()
     out["heads_changed_most"] = [[l + 1, h + 1, round(v, 4)] for l, h, v in change.top(5)]
     out["cls_heads_changed_most"] = [[l + 1, h + 1, round(v, 4)] for l, h, v in change.top(5, cls=True)]

@@ -8,7 +8,7 @@
 
 Encoders and LMs (kinds encoder, masked-lm, causal-lm) give head-report highlights
 (Clark et al. 2019: the heads whose weight sits most on one category) and the mean
-row entropy H = -sum_j a_ij log a_ij; translators (seq2seq, transformer) give the
+row entropy in bits, H = -sum_j a_ij log2 a_ij; translators (seq2seq, transformer) give the
 translation. A sentence the model rejects gets a row with its translated error;
 the batch goes on.
 """
@@ -20,11 +20,10 @@ from typing import Callable, Sequence
 
 import numpy as np
 
-from lmcore.catalog import get_model_info
+from lmcore.catalog import LM_KINDS, TRANSLATOR_KINDS, get_model_info
 from lmcore.errors import UserFacingError
-from lmcore.i18n import translate
 from lmcore.record import AttentionMaps
-from lmcore.translation.text import Notice
+from lmcore.notices import Notice
 from lmcore.demos.uploads import decode_upload
 
 MAX_BYTES = 2_000_000        # uploads: the first 2 MB are read
@@ -32,8 +31,6 @@ REFUSE_BYTES = 20_000_000    # larger uploads are refused before reading
 MAX_SENTENCES = 500          # sentences run per batch
 MAX_SENTENCE_CHARS = 1_000   # longer sentences are cut (then to the model's token limit)
 MAX_TOKENS = 64              # tokens per sentence given to an encoder / LM
-LM_KINDS = ("encoder", "masked-lm", "causal-lm")
-TRANSLATOR_KINDS = ("seq2seq", "transformer")
 TOP_HEADS = 3
 
 Progress = Callable[[int, int], None]  # (sentences done, total)
@@ -161,15 +158,15 @@ def _finish(lines: list[str], encoding: str, columns: list[str], column: int, he
 class BatchModel:
     name: str
     kind: str      # a catalog kind: encoder, masked-lm, causal-lm, seq2seq, transformer
-    model: object  # pretrained.LoadedModel or translators.Translator (shared: read only)
+    model: object  # pretrained.loading.LoadedModel or translators.Translator (shared: read only)
 
 
 def load_batch_model(name: str) -> BatchModel:
     """A catalog model for batch runs (raises UserFacingError for unknown/unavailable names)."""
     info = get_model_info(name)
     if info.kind in LM_KINDS:
-        from lmcore.pretrained import encoding as pretrained
-        return BatchModel(name, info.kind, pretrained.load_model(name))
+        from lmcore.pretrained.loading import load_model
+        return BatchModel(name, info.kind, load_model(name))
     from lmcore.translation.translators import load_translator
     return BatchModel(name, info.kind, load_translator(name))
 
@@ -182,21 +179,20 @@ class SentenceRow:
     unknown: tuple[str, ...] = ()    # words the model maps to [UNK] / <unk>
     truncated: bool = False
     heads: tuple[str, ...] = ()      # "L2 H1 prev 0.83": the most distinctive heads
-    mean_entropy: float | None = None  # nats, mean over layers, heads and queries
+    mean_entropy: float | None = None  # bits, mean over layers, heads and queries
     translation: str | None = None
     notices: tuple[Notice, ...] = ()
     error: Notice | None = None      # the model refused this sentence
 
     def to_dict(self, lang: str = "en") -> dict:
         """One flat table row; keys are stable English names (CSV/JSON columns)."""
-        msg = lambda n: translate(n.key, lang, **n.params)  # noqa: E731
         return {"index": self.index + 1, "sentence": self.sentence, "n_tokens": len(self.tokens),
                 "tokens": " ".join(self.tokens), "n_unknown": len(self.unknown),
                 "unknown": " ".join(self.unknown), "truncated": self.truncated,
                 "heads": "; ".join(self.heads),
                 "mean_entropy": None if self.mean_entropy is None else round(self.mean_entropy, 3),
                 "translation": self.translation,
-                "notes": " ".join(msg(n) for n in ((self.error,) if self.error else self.notices))}
+                "notes": " ".join(n.message(lang) for n in ((self.error,) if self.error else self.notices))}
 
 
 def run_batch(model: BatchModel, sentences: Sequence[str], progress: Progress | None = None,
@@ -234,7 +230,7 @@ def _lm_row(model: BatchModel, sentence: str, index: int, max_tokens: int) -> Se
     heads = tuple(f"L{s.layer} H{s.head} {_best(s)} {_strength(s):.2f}" for s in top)
     entropy = float(np.mean([s.entropy for s in stats])) if stats else None
     return SentenceRow(index, sentence, enc.tokens, unknown, _truncated(result.notices), heads,
-                       entropy, None, tuple(_plain_notice(n) for n in result.notices))
+                       entropy, None, tuple(result.notices))
 
 
 _CATEGORIES = ("cls", "sep", "punct", "prev", "next", "same")
@@ -253,15 +249,11 @@ def _translation_row(model: BatchModel, sentence: str, index: int) -> SentenceRo
     result = model.model.translate(sentence)
     return SentenceRow(index, sentence, tuple(result.source_tokens), tuple(result.unknown_words),
                        _truncated(result.notices), translation=result.translation,
-                       notices=tuple(_plain_notice(n) for n in result.notices))
+                       notices=tuple(result.notices))
 
 
 def _truncated(notices) -> bool:
     return any(n.key == "errors.text_truncated" for n in notices)
-
-
-def _plain_notice(notice) -> Notice:
-    return Notice(notice.key, dict(notice.params))
 
 
 def sentence_maps(model: BatchModel, sentence: str, max_tokens: int = MAX_TOKENS) -> AttentionMaps | None:

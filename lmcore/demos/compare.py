@@ -2,7 +2,7 @@
 
 Tokenizers cut a text differently (MiniLM 'sc ##hr ##od ##inger', tiny-bert 'sch ##ro ##ding
 ##er', a translator "don'" 't' or Korean syllables). The text is split once into words with
-character spans (`WORD_RE`, the translators' word pattern, on the original text); M[i, w] is
+character spans (`lmcore.translation.text.WORD_RE`, the translators' word pattern, on the original text); M[i, w] is
 the share of token i's characters inside word w (1 for a token inside one word). Tokens in no
 word (special tokens [CLS] [SEP], the Korean space ▁) have an empty row. As in
 `lm_analysis.aggregate_words` (the same when M is one-hot):
@@ -28,9 +28,9 @@ from typing import Sequence
 import numpy as np
 
 from lmcore.record import AttentionMaps
-from lmcore.translation.text import SPACE, UNK, Notice
+from lmcore.notices import Notice
+from lmcore.translation.text import SPACE, UNK, WORD_RE
 
-WORD_RE = re.compile(r"\w+'|\w+|[^\w\s]")  # = lmcore.translation.text's word tokenizer (tested)
 MEAN = -1  # "head" value meaning: the average of the layer's heads
 Span = tuple[int, int] | None
 

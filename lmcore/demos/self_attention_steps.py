@@ -26,6 +26,7 @@ from torch import Tensor
 from lmcore.multi_head import AttentionWeights
 from lmcore.demos.transformer_view import encoder_layer_input
 from lmcore.errors import UserFacingError
+from lmcore.notices import Notice
 from lmcore.positional import minilm_weights_file, sinusoidal_encoding
 from lmcore.record import AttentionMaps
 
@@ -63,7 +64,7 @@ class LayerSteps:
     heads: tuple[HeadSteps, ...]
     concat: np.ndarray       # (T, D) Concat(Z_1..Z_h)
     output: np.ndarray       # (T, D) Concat(...) W^O + b^O
-    notices: tuple[tuple[str, dict], ...] = ()  # (locale key, params) the page shows
+    notices: tuple[Notice, ...] = ()  # what the page shows above the steps
 
     def maps(self) -> AttentionMaps:
         """This layer's weights as the attention record: (1, heads, T, T)."""
@@ -113,8 +114,8 @@ def _minilm_tensors() -> dict[str, Tensor]:
     return load_file(str(path))
 
 
-def _minilm_tokenize(text: str) -> tuple[list[str], list[int], list[str]]:
-    """WordPiece with [CLS]/[SEP], capped at MAX_TOKENS; returns tokens, ids, notice keys."""
+def _minilm_tokenize(text: str) -> tuple[list[str], list[int], list[Notice]]:
+    """WordPiece with [CLS]/[SEP], capped at MAX_TOKENS; returns tokens, ids, notices."""
     from tokenizers import Tokenizer  # a fresh tokenizer per call: no "Already borrowed"
 
     path = minilm_weights_file()
@@ -125,9 +126,9 @@ def _minilm_tokenize(text: str) -> tuple[list[str], list[int], list[str]]:
     tokens, ids, notices = list(enc.tokens), list(enc.ids), []
     if len(ids) > MAX_TOKENS:
         tokens, ids = tokens[: MAX_TOKENS - 1] + ["[SEP]"], ids[: MAX_TOKENS - 1] + [102]
-        notices.append("tf.notice.steps_truncated")
+        notices.append(Notice("tf.notice.steps_truncated"))
     if "[UNK]" in tokens or any(0x1100 <= ord(c) <= 0x11FF for t in tokens for c in t):
-        notices.append("tf.notice.minilm_korean")
+        notices.append(Notice("tf.notice.minilm_korean"))
     return tokens, ids, notices
 
 
@@ -219,14 +220,13 @@ def compute_steps(text: str, source: str = MINILM, layer: int = 0, causal: bool 
             raise UserFacingError("tf.err.bad_layer", layer=layer, n_layers=RANDOM_LAYERS)
         tokens, notices = text.split(), []
         if len(tokens) > MAX_TOKENS:
-            tokens, notices = tokens[:MAX_TOKENS], ["tf.notice.steps_truncated"]
+            tokens, notices = tokens[:MAX_TOKENS], [Notice("tf.notice.steps_truncated")]
         x, w = _random_embed(tokens), _random_weights(layer)
     else:  # a Transformer translator's encoder: catalog name or checkpoint folder
         tokens, x, w, notices = encoder_layer_input(source, text, layer, MAX_TOKENS)
     heads, concat, out = layer_steps(x, w, causal)
-    notes = tuple((n, {}) if isinstance(n, str) else n for n in notices)
     return LayerSteps(source, tuple(tokens), layer, w.wq.shape[0] // w.n_heads, causal,
-                      x.numpy().copy(), heads, concat, out, notes)
+                      x.numpy().copy(), heads, concat, out, tuple(notices))
 
 
 @dataclass(frozen=True)

@@ -18,6 +18,8 @@ import torch
 
 from lmcore.multi_head import AttentionWeights
 from lmcore.errors import UserFacingError
+from lmcore.notices import Notice
+from lmcore.pretrained.analysis import head_entropy
 from lmcore.record import AttentionMaps, AttentionTrace
 from lmcore.translation.text import BOS, BOS_ID, EOS
 from lmcore.transformer import Transformer, attention_trace
@@ -53,7 +55,7 @@ def translate_with_trace(translator: Translator, text: str, beam: int = 1) -> Tr
 
 @torch.inference_mode()
 def encoder_layer_input(name: str, text: str, layer: int, max_tokens: int
-                        ) -> tuple[list[str], torch.Tensor, AttentionWeights, list[tuple[str, dict]]]:
+                        ) -> tuple[list[str], torch.Tensor, AttentionWeights, list[Notice]]:
     """For the self-attention page: the tokens, what enters `layer`'s self-attention (after its
     LayerNorm when pre-norm) (T, D), that layer's W^Q, W^K, W^V, W^O, and notices."""
     translator = load_translator(name)
@@ -63,11 +65,11 @@ def encoder_layer_input(name: str, text: str, layer: int, max_tokens: int
     if not 0 <= layer < len(model.encoder_layers):
         raise UserFacingError("tf.err.bad_layer", layer=layer, n_layers=len(model.encoder_layers))
     enc = translator.encode(text)
-    notices = [(n.key, dict(n.params)) for n in enc.notices]
+    notices = list(enc.notices)
     tokens, ids = list(enc.tokens), list(enc.ids)
     if len(ids) > max_tokens:
         tokens, ids = tokens[:max_tokens], ids[:max_tokens]
-        notices.append(("tf.notice.steps_truncated", {}))
+        notices.append(Notice("tf.notice.steps_truncated"))
     x = model.src_embed(torch.tensor([ids]))                     # (1, T, D)
     for below in model.encoder_layers[:layer]:
         x, _ = below(x, None, need_weights=False)
@@ -81,13 +83,14 @@ def head_statistics(maps: AttentionMaps) -> tuple[np.ndarray, np.ndarray]:
     """Per layer and head: mean entropy of the rows (bits) and mean attended distance.
 
     entropy  H_i = -sum_j a_ij log2 a_ij, averaged over queries i   -> (layers, heads)
+             (lmcore.pretrained.analysis.head_entropy)
     distance sum_j a_ij |j - i'|, averaged over queries, where i' = i for self-attention
              and the query's proportional place in the source, i (S-1)/(T-1), for cross.
     Low entropy: a head that focuses; small distance: a head that looks nearby.
     """
     w = maps.weights.astype(np.float64)                   # (L, H, T, S)
     T, S = w.shape[-2:]
-    entropy = -(w * np.log2(np.where(w > 0, w, 1.0))).sum(-1).mean(-1)
+    entropy = head_entropy(maps)                          # (L, H), bits
     i = np.arange(T, dtype=np.float64)
     if maps.kind == "cross" and T > 1:
         i = i * (S - 1) / (T - 1)

@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from lmcore.errors import UserFacingError
-from lmcore.translation.text import Notice
+from lmcore.notices import Notice
 
 MAX_BYTES = 5_000_000      # default size cap: the first 5 MB are kept
 MAX_LINES = 50_000         # default line cap

@@ -183,7 +183,7 @@ class HeadStats:
     prev: float    # ... on the token just before it
     next: float    # ... on the token just after it
     same: float    # ... on itself
-    entropy: float  # mean row entropy, nats: -sum_j a_ij log a_ij
+    entropy: float  # mean row entropy in bits (head_entropy): -sum_j a_ij log2 a_ij
     label: str     # the category holding > threshold of the weight, or "broad" / "mixed"
 
     def to_dict(self) -> dict:
@@ -207,20 +207,30 @@ def category_masks(tokens: Sequence[str], cls_token: str = "[CLS]",
     }
 
 
+def head_entropy(maps: AttentionMaps) -> np.ndarray:
+    """Mean row entropy per layer and head, in bits: (layers, heads) float64.
+
+    H_i = -sum_j a_ij log2 a_ij, averaged over the queries i. 0 when each query puts all its
+    weight on one key; log2(keys) when it spreads evenly. The one entropy every page shows.
+    """
+    w = maps.weights.astype(np.float64)                              # (L, H, T, S)
+    return -(w * np.log2(np.where(w > 0, w, 1.0))).sum(-1).mean(-1)  # (L, H)
+
+
 def head_report(maps: AttentionMaps, cls_token: str = "[CLS]", sep_tokens: Sequence[str] = ("[SEP]",),
                 threshold: float = 0.5, broad_entropy: float | None = None,
                 is_cls: Sequence[bool] | None = None, is_sep: Sequence[bool] | None = None) -> list[HeadStats]:
     """Clark et al. (2019) statistics per head, averaged over query positions.
 
     A head is labelled with a category when its mean weight there exceeds
-    `threshold`; "broad" when its entropy is above `broad_entropy` (default:
-    0.8 · log n, near uniform); otherwise "mixed".
+    `threshold`; "broad" when its entropy (bits) is above `broad_entropy` (default:
+    0.8 · log2 n, near uniform); otherwise "mixed".
     """
     w = maps.weights.astype(np.float64)  # (L, H, n, n)
     masks = category_masks(maps.key_tokens, cls_token, sep_tokens, is_cls, is_sep)
     means = {c: (w * m).sum(-1).mean(-1) for c, m in masks.items()}  # each (L, H)
-    ent = -(w * np.log(np.where(w > 0, w, 1.0))).sum(-1).mean(-1)  # (L, H)
-    broad = 0.8 * np.log(max(w.shape[-1], 2)) if broad_entropy is None else broad_entropy
+    ent = head_entropy(maps)  # (L, H), bits
+    broad = 0.8 * np.log2(max(w.shape[-1], 2)) if broad_entropy is None else broad_entropy
     out = []
     for layer in range(w.shape[0]):
         for head in range(w.shape[1]):

@@ -7,7 +7,7 @@ and what fine-tuning did to the attention.
     change = head_change(base_encoder, clf, texts)              # HeadChange (layers, heads)
 
 A fresh copy is read from the pretrained model's folder every time (the process-wide
-cached model of `lmcore.pretrained.encoding` is only ever read). Weights: safetensors only,
+cached model of `lmcore.pretrained.loading` is only ever read). Weights: safetensors only,
 `trust_remote_code=False`, `attn_implementation="eager"` (so attention is returned).
 """
 from __future__ import annotations
@@ -22,9 +22,12 @@ import numpy as np
 import torch
 
 from lmcore.pretrained import encoding as pretrained
+from lmcore.pretrained.loading import LoadedModel, load_model
+from lmcore.catalog import ENCODER_KINDS
 from lmcore.errors import UserFacingError
+from lmcore.notices import Notice
+from lmcore.record import AttentionMaps
 
-ENCODER_KINDS = ("encoder", "masked-lm")
 
 
 @dataclass(eq=False)
@@ -53,19 +56,19 @@ class Classifier:
 @contextmanager
 def _quiet_transformers():
     """transformers without its "newly initialized: classifier" warning (expected here)."""
-    import transformers as tf
-    level = tf.utils.logging.get_verbosity()
-    tf.utils.logging.disable_progress_bar()
-    tf.utils.logging.set_verbosity_error()
+    import transformers
+    level = transformers.utils.logging.get_verbosity()
+    transformers.utils.logging.disable_progress_bar()
+    transformers.utils.logging.set_verbosity_error()
     try:
-        yield tf
+        yield transformers
     finally:
-        tf.utils.logging.set_verbosity(level)
+        transformers.utils.logging.set_verbosity(level)
 
 
 def encoder_source(name: str) -> str:
     """The folder (or hub id) the pretrained encoder `name` loads from."""
-    lm = pretrained.load_model(name)
+    lm = load_model(name)
     if lm.kind not in ENCODER_KINDS:
         raise UserFacingError("ft.err.not_encoder", name=name, kind=lm.kind)
     return str(lm.model.config._name_or_path or lm.model.name_or_path)
@@ -76,12 +79,12 @@ def build_classifier(name: str, label_names: tuple[str, ...], seed: int = 0) -> 
     source = encoder_source(name)
     torch.manual_seed(seed)
     try:
-        with _quiet_transformers() as tf:
-            model = tf.AutoModelForSequenceClassification.from_pretrained(
+        with _quiet_transformers() as transformers:
+            model = transformers.AutoModelForSequenceClassification.from_pretrained(
                 source, num_labels=len(label_names), id2label=dict(enumerate(label_names)),
                 label2id={n: i for i, n in enumerate(label_names)}, attn_implementation="eager",
                 use_safetensors=True, dtype=torch.float32, local_files_only=True, trust_remote_code=False)
-            tokenizer = tf.AutoTokenizer.from_pretrained(source, local_files_only=True, trust_remote_code=False)
+            tokenizer = transformers.AutoTokenizer.from_pretrained(source, local_files_only=True, trust_remote_code=False)
     except (OSError, ValueError) as error:
         raise UserFacingError("lm.err.load_failed", name=name, reason=type(error).__name__) from error
     model.eval()
@@ -93,11 +96,11 @@ def load_classifier(folder: str | Path) -> Classifier:
     folder = Path(folder)
     if not (folder / "labels.json").is_file() or not (folder / "config.json").is_file():
         raise UserFacingError("ft.err.not_finetuned", name=str(folder))
-    with _quiet_transformers() as tf:
-        model = tf.AutoModelForSequenceClassification.from_pretrained(
+    with _quiet_transformers() as transformers:
+        model = transformers.AutoModelForSequenceClassification.from_pretrained(
             folder, attn_implementation="eager", use_safetensors=True, local_files_only=True,
             trust_remote_code=False)
-        tokenizer = tf.AutoTokenizer.from_pretrained(folder, local_files_only=True, trust_remote_code=False)
+        tokenizer = transformers.AutoTokenizer.from_pretrained(folder, local_files_only=True, trust_remote_code=False)
     labels = tuple(json.loads((folder / "labels.json").read_text("utf-8")))
     info_path = folder / "finetune.json"
     info = json.loads(info_path.read_text("utf-8")) if info_path.is_file() else {}
@@ -122,15 +125,41 @@ def predict(clf: Classifier, texts: list[str], max_length: int = 64) -> np.ndarr
     return torch.softmax(logits.float(), -1).numpy()
 
 
-def as_loaded(clf: Classifier, name: str | None = None) -> pretrained.LoadedModel:
+def as_loaded(clf: Classifier, name: str | None = None) -> LoadedModel:
     """A LoadedModel view of the classifier, for `pretrained.attention` (the BERT page's path)."""
     config = clf.model.config
-    return pretrained.LoadedModel(name or f"{clf.base_name} (fine-tuned)", "encoder", clf.model,
+    return LoadedModel(name or f"{clf.base_name} (fine-tuned)", "encoder", clf.model,
                                   clf.tokenizer, int(config.max_position_embeddings), False, False,
                                   clf.lock)
 
 
 # ---------------------------------------------------------------- what changed
+@dataclass(frozen=True)
+class BeforeAfter:
+    """One text through the classifier before and after fine-tuning."""
+    labels: tuple[str, ...]
+    before: tuple[float, ...]        # P(label) per label, the untrained head on the base encoder
+    after: tuple[float, ...]         # ... the fine-tuned classifier
+    before_maps: AttentionMaps       # (layers, heads, n, n) self-attention before
+    after_maps: AttentionMaps        # ... and after
+    notices: tuple[Notice, ...]      # truncation and similar (the text is the same for both)
+
+    def probabilities(self, which: str) -> tuple[float, ...]:
+        """`before` or `after` by name."""
+        return self.before if which == "before" else self.after
+
+
+def before_after(before: Classifier, after: Classifier, text: str, max_tokens: int = 64) -> BeforeAfter:
+    """Predictions and attention of `text` under both classifiers (same path as the BERT page)."""
+    probs, maps, notices = [], [], ()
+    for clf in (before, after):
+        res = pretrained.attention(as_loaded(clf), text, max_tokens=max_tokens)
+        probs.append(tuple(predict(clf, [text])[0].tolist()))
+        maps.append(res.maps)
+        notices = res.notices
+    return BeforeAfter(tuple(after.label_names), probs[0], probs[1], maps[0], maps[1], notices)
+
+
 @dataclass(frozen=True)
 class HeadChange:
     """Jensen-Shannon distance (base 2, in [0, 1]) between a head's attention rows before and
@@ -165,7 +194,7 @@ def _attentions(body: torch.nn.Module, inputs: dict) -> np.ndarray:
     return torch.stack(out.attentions, 1).float().numpy()  # (B, L, H, T, T)
 
 
-def head_change(base: pretrained.LoadedModel, clf: Classifier, texts: list[str],
+def head_change(base: LoadedModel, clf: Classifier, texts: list[str],
                 max_length: int = 32, batch_size: int = 32) -> HeadChange:
     """How much each head's attention moved from the pretrained encoder `base` to `clf`."""
     sums = np.zeros((2, clf.n_layers, clf.n_heads))

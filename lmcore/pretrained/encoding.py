@@ -1,50 +1,38 @@
 """Pretrained BERT-family encoders and GPT-2: encoding and the attention record.
 
 Everything returns plain data: `AttentionMaps` (weights (layers, heads, n, n)
-float32) and `Notice`s (translation key + params; `.message(lang)`). Models come
-from `lmcore.pretrained.loading` (re-exported here: load_model, available, LoadedModel,
-catalog_entries, as_loaded); predictions are in `lmcore.pretrained.predict`.
+float32) and `lmcore.notices.Notice`s (translation key + params; `.message(lang)`). Models come
+from `lmcore.pretrained.loading` (load_model, available, LoadedModel, catalog_entries,
+as_loaded: import them from there); predictions are in `lmcore.pretrained.predict`.
 
-    lm = load_model("tiny-gpt2")            # catalog name, hub id or local folder
+    lm = loading.load_model("tiny-gpt2")    # catalog name, hub id or local folder
     res = attention(lm, "The cat sat")      # AttentionResult; res.maps.kind == "causal"
 
 API (every function also accepts a model name instead of a LoadedModel):
     check_text(text) -> str                                        (or UserFacingError)
     encode(lm, text, text_b=None, max_tokens=None) -> Encoded
     attention(lm, text, text_b=None, max_tokens=None) -> AttentionResult
-    word_attention(result, hide_special=False) -> AttentionMaps    (word level)
-    special_hidden(result) -> AttentionMaps                        (no [CLS]/[SEP], renormalised)
+    display_maps(result, words=False, hide_special=False) -> (AttentionMaps, B's start)
+                                                   (word level and/or no [CLS]/[SEP], renormalised)
     report(lm, result, threshold=0.5) -> list[HeadStats]           (Clark et al. 2019)
 Rollout: lmcore.pretrained.analysis.rollout_maps(result.maps).
 Bad input and unavailable models raise lmcore.errors.UserFacingError.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import numpy as np
 import torch
 
 from lmcore.errors import UserFacingError
+from lmcore.notices import Notice
 from lmcore.pretrained.analysis import (HeadStats, aggregate_words, display_tokens, hangul_is_lost, has_hangul,
                                 head_report, hide_tokens, word_ids_from_offsets, word_labels)
-# Re-exported: lmcore.pretrained.finetune*, ui/finetune_jobs.py and catalog.PROVIDERS use them from here.
-from lmcore.pretrained.loading import (MULTILINGUAL, LoadedModel, as_loaded, available,  # noqa: F401
-                               catalog_entries, load_model)
+from lmcore.pretrained.loading import MULTILINGUAL, LoadedModel, as_loaded, available
 from lmcore.record import AttentionMaps, AttentionTrace
 
 MAX_CHARS = 20_000  # longer input is refused before tokenising
-
-
-@dataclass(frozen=True)
-class Notice:
-    """Something the user should know about a result (truncation, [UNK] Korean...)."""
-    key: str
-    params: dict = field(default_factory=dict)
-
-    def message(self, lang: str = "en") -> str:
-        from lmcore.i18n import translate
-        return translate(self.key, lang, **self.params)
 
 
 @dataclass(frozen=True)
@@ -167,30 +155,30 @@ def attention(model: LoadedModel | str, text: str, text_b: str | None = None,
     return AttentionResult(maps, trace, enc, enc.notices)
 
 
-def word_attention(result: AttentionResult, hide_special: bool = False) -> AttentionMaps:
-    """Word-level maps (keys summed over a word's pieces, queries averaged), optionally
-    without special tokens (rows renormalised). Generated tokens count as words of their own."""
-    enc = result.encoded
-    maps = result.maps
-    if hide_special and any(enc.special):
-        maps = hide_tokens(maps, enc.special)
-        keep = [i for i, sp in enumerate(enc.special) if not sp]
-        enc = Encoded([enc.input_ids[i] for i in keep], None, tuple(enc.raw_tokens[i] for i in keep),
-                      tuple(enc.tokens[i] for i in keep), tuple(enc.offsets[i] for i in keep),
-                      tuple(enc.segments[i] for i in keep), (False,) * len(keep),
-                      _renumber([enc.word_ids[i] for i in keep]), enc.notices, enc.texts)
-    labels = word_labels(enc.word_ids, enc.tokens, enc.offsets, enc.segments, enc.special, enc.texts)
-    return aggregate_words(maps, enc.word_ids, labels)
+def display_maps(result: AttentionResult, words: bool = False,
+                 hide_special: bool = False) -> tuple[AttentionMaps, int | None]:
+    """The maps as the BERT page shows them, and where sentence B starts.
 
-
-def _renumber(ids: list[int]) -> tuple[int, ...]:
-    order = {w: i for i, w in enumerate(dict.fromkeys(ids))}
-    return tuple(order[w] for w in ids)
-
-
-def special_hidden(result: AttentionResult) -> AttentionMaps:
-    """The maps without special tokens, each row renormalised over the rest."""
-    return hide_tokens(result.maps, result.encoded.special) if any(result.encoded.special) else result.maps
+    words: word-level maps (keys summed over a word's pieces, queries averaged), each word
+    labelled with the user's text from its first to its last piece (character offsets, so
+    'un' '##believ' '##able' -> 'unbelievable' and a byte-split syllable is one word).
+    hide_special: without the special tokens (words), each row renormalised over the rest.
+    Returns (maps (layers, heads, n', n'), index of sentence B's first position or None).
+    """
+    enc, maps = result.encoded, result.maps
+    special = np.asarray(enc.special, dtype=bool)
+    segments = np.asarray(enc.segments)
+    if words:
+        ids = np.asarray(enc.word_ids)
+        labels = word_labels(enc.word_ids, enc.tokens, enc.offsets, enc.segments, enc.special, enc.texts)
+        maps = aggregate_words(maps, ids, labels)
+        special = np.array([special[ids == w].all() for w in range(len(labels))])
+        segments = np.array([segments[ids == w].max() for w in range(len(labels))])
+    if hide_special and not special.all():
+        maps = hide_tokens(maps, special)
+        segments = segments[~special]
+    b_start = int(np.argmax(segments > 0)) if (segments > 0).any() else None
+    return maps, b_start
 
 
 def report(model: LoadedModel | str, result: AttentionResult, threshold: float = 0.5) -> list[HeadStats]:

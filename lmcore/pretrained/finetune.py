@@ -11,7 +11,7 @@ cross-entropy -log p(y | x), averaged over the batch. AdamW with linear warm-up 
 and linear decay, gradient clipping at 1, fixed seed.
 
 The model trained is always a fresh copy read from the pretrained folder, never the
-process-wide cached model of `lmcore.pretrained.encoding`. Cancellation: set `stop` or return
+process-wide cached model of `lmcore.pretrained.loading`. Cancellation: set `stop` or return
 False from the progress callback; the model keeps the weights reached so far.
 No prints: progress goes to the callback.
 """
@@ -29,7 +29,7 @@ import numpy as np
 import torch
 from torch import nn
 
-from lmcore.pretrained import encoding as pretrained
+from lmcore.pretrained.loading import available
 from lmcore.translation.checkpoints import zip_folder  # noqa: F401  (part of this module's API)
 from lmcore.errors import UserFacingError
 from lmcore.pretrained.classifier import Classifier, build_classifier, encode_batch
@@ -253,4 +253,4 @@ def is_finetuned_folder(folder: str | Path) -> bool:
 
 
 def base_is_available(name: str) -> bool:
-    return pretrained.available(name)
+    return available(name)

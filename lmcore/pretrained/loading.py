@@ -1,8 +1,8 @@
 """Pretrained BERT-family encoders and GPT-2: the catalog and loading.
 
-The only module that builds transformers' model classes. `lmcore.pretrained.encoding`
-re-exports `load_model`, `available`, `LoadedModel`, `catalog_entries` and
-`as_loaded` (its front door); encoding and attention live there, predictions in
+The only module that builds transformers' model classes, and the one place to import
+`load_model`, `available`, `LoadedModel`, `catalog_entries` and `as_loaded` from;
+encoding and attention live in `lmcore.pretrained.encoding`, predictions in
 `lmcore.pretrained.predict`.
 
 API:
@@ -173,32 +173,32 @@ def _resolve(name: str, allow_network: bool) -> str:
 
 def _model_class(config, kind_hint: str | None):
     """(transformers class, kind) for a config; only BERT/GPT-style families."""
-    import transformers as tf
+    import transformers
     arch = (config.architectures or [""])[0]
     if arch.endswith("LMHeadModel") or arch.endswith("ForCausalLM") or config.model_type in ("gpt2", "gpt_neo", "gptj"):
-        return tf.AutoModelForCausalLM, "causal-lm"
+        return transformers.AutoModelForCausalLM, "causal-lm"
     if config.model_type == "bert" and (arch in ("BertForPreTraining", "BertForMaskedLM") or kind_hint == "masked-lm"):
-        return tf.BertForPreTraining, "masked-lm"
+        return transformers.BertForPreTraining, "masked-lm"
     if arch.endswith("ForMaskedLM") or kind_hint == "masked-lm":
-        return tf.AutoModelForMaskedLM, "masked-lm"
-    return tf.AutoModel, "encoder"
+        return transformers.AutoModelForMaskedLM, "masked-lm"
+    return transformers.AutoModel, "encoder"
 
 
 def _load(name: str, source: str, allow_network: bool) -> LoadedModel:
-    import transformers as tf
-    tf.utils.logging.disable_progress_bar()
+    import transformers
+    transformers.utils.logging.disable_progress_bar()
     hint = _bundled().get(name, (None, None))[1] or HUB_MODELS.get(name, (None,))[0]
     common = dict(local_files_only=not allow_network, trust_remote_code=False)
     try:
-        config = tf.AutoConfig.from_pretrained(source, **common)
+        config = transformers.AutoConfig.from_pretrained(source, **common)
         cls, kind = _model_class(config, hint)
         model, info = cls.from_pretrained(source, config=config, attn_implementation="eager",
                                           use_safetensors=True, dtype=torch.float32,
                                           output_loading_info=True, **common)
-        if cls is tf.BertForPreTraining and any("seq_relationship" in k for k in info["missing_keys"]):
-            model = tf.AutoModelForMaskedLM.from_pretrained(source, config=config, attn_implementation="eager",
+        if cls is transformers.BertForPreTraining and any("seq_relationship" in k for k in info["missing_keys"]):
+            model = transformers.AutoModelForMaskedLM.from_pretrained(source, config=config, attn_implementation="eager",
                                                             use_safetensors=True, dtype=torch.float32, **common)
-        tokenizer = tf.AutoTokenizer.from_pretrained(source, **common)
+        tokenizer = transformers.AutoTokenizer.from_pretrained(source, **common)
     except UserFacingError:
         raise
     except Exception as error:  # broken or unsupported files: a message, never a traceback

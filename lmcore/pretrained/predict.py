@@ -11,12 +11,14 @@ API (every function also accepts a model name instead of a LoadedModel):
     next_token(lm, text, top_k=10, temperature=1.0) -> NextTokenResult
     generate_trace(lm, prompt, steps=20, top_k=10, temperature=1.0, seed=0, greedy=False)
         -> GenerationTrace
+    new_token_maps(step.attention, key_tokens, row_label) -> AttentionMaps   (one row per head)
 Bad input and models of the wrong kind raise lmcore.errors.UserFacingError.
 """
 from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from typing import Callable, Sequence
 
 import numpy as np
 import torch
@@ -24,8 +26,9 @@ import torch
 from lmcore.errors import UserFacingError
 from lmcore.pretrained.analysis import clean_token
 from lmcore.pretrained.loading import LoadedModel, as_loaded
-from lmcore.pretrained.encoding import (AttentionResult, Encoded, Notice, check_text, encode, forward_attention,
-                               model_inputs)
+from lmcore.notices import Notice
+from lmcore.pretrained.encoding import (AttentionResult, Encoded, check_text, encode, forward_attention,
+                                        model_inputs)
 from lmcore.record import AttentionMaps, AttentionTrace
 
 
@@ -162,6 +165,19 @@ def next_token(model: LoadedModel | str, text: str, top_k: int = 10,
     with torch.inference_mode():
         logits = lm.model(**model_inputs(enc)).logits[0, -1]  # (vocab,)
     return NextTokenResult(_top(lm, logits, top_k, temperature), enc, enc.notices)
+
+
+def new_token_maps(attention: np.ndarray, key_tokens: Sequence[str],
+                   row_label: Callable[[int, int], str]) -> AttentionMaps:
+    """One generated token's attention, every (layer, head) as a row: (1, 1, L*H, k).
+
+    attention: (layers, heads, k), a GenerationStep's `attention` (its row of the final causal
+    map); row_label(layer, head) names each row (the page passes a translated label).
+    """
+    layers, heads, k = attention.shape
+    rows = attention.reshape(1, 1, layers * heads, k)
+    labels = [row_label(layer, head) for layer in range(layers) for head in range(heads)]
+    return AttentionMaps(rows, tuple(labels), tuple(key_tokens[:k]), "cross")
 
 
 def generate_trace(model: LoadedModel | str, prompt: str, steps: int = 20, top_k: int = 10,

@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from lmcore.errors import UserFacingError
-from lmcore.translation.text import Notice
+from lmcore.notices import Notice
 from lmcore.demos.uploads import decode_upload
 
 TASK_DIR = Path(__file__).parents[1] / "assets" / "tasks"

@@ -20,7 +20,8 @@ import torch
 from torch import Tensor
 
 from lmcore.errors import UserFacingError
-from lmcore.translation.text import BOS_ID, EOS_ID, PAD_ID, Notice, Tokenizer, Vocab
+from lmcore.notices import Notice
+from lmcore.translation.text import BOS_ID, EOS_ID, PAD_ID, Tokenizer, Vocab
 from lmcore.demos.uploads import decode_upload, read_text_file, split_rows
 
 Pair = tuple[str, str]

@@ -13,42 +13,35 @@ Two tokenizers, chosen per language by `tokenizer_for(lang)`:
 
 `Vocab` maps tokens to ids with four specials (<pad>=0, <unk>=1, <bos>=2, <eos>=3).
 `encode_text` applies the length cap and reports unknown words and notices; notices are
-`Notice(key, params)` pairs translated by the caller (keys live in locales/seq2seq.json).
+`lmcore.notices.Notice(key, params)` pairs translated by the caller (keys live in locales/seq2seq.json).
 """
 from __future__ import annotations
 
 import re
 import unicodedata
 from collections import Counter
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Iterable, Sequence
 
 from lmcore.errors import UserFacingError
+from lmcore.notices import Notice
 
 PAD, UNK, BOS, EOS = "<pad>", "<unk>", "<bos>", "<eos>"
 SPECIALS: tuple[str, ...] = (PAD, UNK, BOS, EOS)
 PAD_ID, UNK_ID, BOS_ID, EOS_ID = 0, 1, 2, 3
 SPACE = "▁"
 CHAR_LANGS = {"ko", "ja", "zh"}
-_WORD_RE = re.compile(r"\w+'|\w+|[^\w\s]")
+# The one definition of "a word" in lmcore (imported, never copied):
+# WORD_RE: the translators' tokens, a word with a French elision's apostrophe (l' c' don')
+#   or one punctuation mark; also the word axis of the comparison page (lmcore.demos.compare).
+# WHOLE_WORD_RE: a word as a reader sees it, letters and digits with inner apostrophes kept
+#   (cat's, don't) and no punctuation: what the BERT page lets you mask and offers as answers.
+WORD_RE = re.compile(r"\w+'|\w+|[^\w\s]")
+WHOLE_WORD_RE = re.compile(r"[^\W_]+(?:['’][^\W_]+)*")
 _HANGUL_RE = re.compile(r"[\u1100-\u11ff\u3130-\u318f\uac00-\ud7a3]")
 _LATIN_RE = re.compile(r"[A-Za-z\u00c0-\u024f]")
 _NO_SPACE_BEFORE = set(".,!?;:)]}%'\"")
 _NO_SPACE_AFTER = set("([{\"")
-
-
-@dataclass(frozen=True)
-class Notice:
-    """Something the user should know about their input: a locale key and its params."""
-
-    key: str
-    params: dict = field(default_factory=dict)
-
-    def to_dict(self) -> dict:
-        from lmcore.i18n import translate
-
-        return {"key": self.key, "params": dict(self.params),
-                "message": translate(self.key, "en", **self.params)}
 
 
 def normalize(text: str) -> str:
@@ -68,7 +61,7 @@ class Tokenizer:
         text = normalize(text)
         if self.kind == "char":
             return [SPACE if ch == " " else ch for ch in text.lower()]
-        return _WORD_RE.findall(text.lower())
+        return WORD_RE.findall(text.lower())
 
     def detokenize(self, tokens: Sequence[str]) -> str:
         """Tokens back to display text (inverse of tokenize up to case and spacing)."""

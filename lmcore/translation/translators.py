@@ -26,7 +26,8 @@ from lmcore.translation.checkpoints import Checkpoint, checkpoint_size, load_che
 from lmcore.translation.decoding import DecodeResult, decode, greedy_batch, greedy_decode
 from lmcore.errors import UserFacingError
 from lmcore.record import AttentionMaps
-from lmcore.translation.text import EOS, Notice, encode_text
+from lmcore.notices import Notice
+from lmcore.translation.text import EOS, encode_text
 
 ASSETS = Path(__file__).parents[1] / "assets"
 # catalog name -> (asset directory, one-line English description)
