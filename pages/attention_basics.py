@@ -12,7 +12,7 @@ from lmcore.views import plots
 from lmcore.demos import score as score_demo
 from lmcore.errors import UserFacingError
 from ui.i18n import current_language, error_text, t
-from ui import url_state
+from ui import loaders, url_state
 from ui.export_widgets import chart
 from ui.export_widgets import table as export_table
 from ui import lesson
@@ -24,12 +24,6 @@ SCORE_LATEX = {
     "general": r"e_j = s^\top W_a\, h_j",
     "additive": r"e_j = v_a^\top \tanh(W_a s + U_a h_j)",
 }
-
-
-@st.cache_data(max_entries=64, show_spinner=False)
-def run_demo(decoder: tuple, encoders: tuple, score: str, scale: bool, masked: tuple,
-             labels: tuple) -> score_demo.ScoreDemoResult:
-    return score_demo.compute(decoder, encoders, score, scale, masked, labels)
 
 
 def explain(score: str, scale: bool) -> None:
@@ -152,7 +146,7 @@ def main() -> None:
             raise UserFacingError("attn.err.state_count", min=MIN_STATES, max=MAX_STATES, n=n)
         encoders = tuple(tuple(row) for row in table.drop(columns="label").astype(object)
                          .itertuples(index=False))
-        result = run_demo(decoder, encoders, score, scale, tuple(masked), labels)
+        result = loaders.score_steps(decoder, encoders, score, scale, tuple(masked), labels)
     except UserFacingError as error:
         st.error(error_text(error))
         return

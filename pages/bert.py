@@ -11,7 +11,7 @@ from lmcore.demos.quiz import pronoun_question
 from lmcore.views import plots
 from lmcore.pretrained.bertviz import MAX_VIEW_TOKENS
 from ui import lm_logic
-from ui import pretrained_loaders as loaders
+from ui import loaders
 from ui import url_state
 from ui.export_widgets import chart, download_maps, table
 from ui.i18n import current_language, t

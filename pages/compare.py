@@ -10,8 +10,7 @@ from lmcore.catalog import LM_KINDS
 from lmcore.errors import UserFacingError
 from lmcore.record import AttentionMaps
 from lmcore.views.matrices import matrix_heatmap
-from ui import pretrained_loaders as lm_loaders
-from ui import seq2seq_loaders as tr_loaders
+from ui import loaders
 from ui import lesson, url_state
 from ui.export_widgets import chart
 from ui.i18n import error_text, t
@@ -24,15 +23,6 @@ MODES = ("lm", "translate")
 SIDES = ("a", "b")
 DEFAULTS = {"lm": ("all-MiniLM-L6-v2", "tiny-bert"), "translate": ("s2s-en-fr-bahdanau", "tf-en-fr")}
 SIDE_PARAMS = ("a", "b", "layer_a", "head_a", "layer_b", "head_b")
-
-
-@st.cache_data(max_entries=32, show_spinner=False)
-def lm_side(name: str, text: str) -> tuple[compare.Side, tuple]:
-    """The model's maps on the sentence's words (layers, heads, W, W), and its notices."""
-    result = lm_loaders.attention(name, text, None)
-    lm = lm_loaders.model(name)
-    unk = None if lm.byte_level else lm.tokenizer.unk_token
-    return compare.lm_side(result, compare.split_words(text), unk), result.notices
 
 
 def clear_side_params() -> None:
@@ -75,7 +65,7 @@ def heatmap(values, rows, cols, kind: str, title: str, query: str, key: str):
 
 
 def lm_mode(text: str) -> None:
-    choices = lm_loaders.model_choices(LM_KINDS)
+    choices = loaders.model_choices(LM_KINDS)
     labels = {m.name: m.name if m.offline else t("lmp.model.not_here", name=m.name) for m in choices}
     cols, sides, names = st.columns(2), {}, {}
     for side, col in zip(SIDES, cols):
@@ -83,7 +73,7 @@ def lm_mode(text: str) -> None:
         with col:
             try:
                 with st.spinner(t("lmp.model.loading", name=names[side])):
-                    sides[side], model_notices = lm_side(names[side], text)
+                    sides[side], model_notices = loaders.compare_lm_side(names[side], text)
             except UserFacingError as error:
                 st.error(error_text(error))
                 continue
@@ -126,7 +116,7 @@ def lm_mode(text: str) -> None:
 
 
 def translate_mode(text: str) -> None:
-    infos = [m for m in tr_loaders.translator_choices() if m.attention not in (None, "none")]
+    infos = [m for m in loaders.translator_choices() if m.attention not in (None, "none")]
     if not infos:
         st.warning(t("s2sp.model_missing", name=DEFAULTS["translate"][0]))
         return
@@ -138,7 +128,7 @@ def translate_mode(text: str) -> None:
         langs.append(by_name[name].source_lang)
         with col:
             try:
-                results[side] = tr_loaders.translate(name, text)
+                results[side] = loaders.translate(name, text)
             except UserFacingError as error:
                 st.error(error_text(error))
                 continue

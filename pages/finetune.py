@@ -15,7 +15,7 @@ from ui import finetune_jobs as jobs
 from ui.job_widgets import JobView, fraction_done, job_section, job_status, start
 from ui.jobs import session_id
 from ui.notices import show_notices
-from ui import pretrained_loaders as loaders
+from ui import loaders
 from ui.i18n import error_text, t
 from ui import url_state
 from ui.export_widgets import chart, table

@@ -9,7 +9,7 @@ from lmcore.catalog import CAUSAL_KINDS
 from lmcore.pretrained.predict import new_token_maps
 from lmcore.views import plots
 from ui import lm_logic
-from ui import pretrained_loaders as loaders
+from ui import loaders
 from ui import url_state
 from ui.export_widgets import chart, table
 from ui.i18n import t

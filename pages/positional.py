@@ -7,35 +7,18 @@ one cached call into lmcore -> one figure.
 """
 from __future__ import annotations
 
-import numpy as np
 import streamlit as st
 
 from lmcore import positional as P
 from lmcore.views import plots
-from lmcore.demos import self_attention_steps as S
 from lmcore.errors import UserFacingError
 from lmcore.views.matrices import matrix_heatmap, waves_figure
 from ui.i18n import error_text, t
-from ui import url_state
+from ui import loaders, url_state
 from ui.export_widgets import chart
 from ui import lesson
 
 DEFAULT_SENTENCE = "the small cat chased a big dog"
-
-
-@st.cache_data(max_entries=16, show_spinner=False)
-def sinusoid(length: int, d_model: int) -> np.ndarray:
-    return P.sinusoidal_encoding(length, d_model)
-
-
-@st.cache_data(max_entries=1, show_spinner=False)
-def learned_tables() -> dict[str, np.ndarray]:
-    return P.bundled_position_tables()
-
-
-@st.cache_data(max_entries=32, show_spinner=False)
-def order_demo(text: str, seed: int, with_positions: bool, layer: int, head: int) -> S.OrderDemo:
-    return S.order_blindness(text, None, with_positions, layer, head, seed)
 
 
 def sinusoid_section() -> None:
@@ -47,7 +30,7 @@ def sinusoid_section() -> None:
                         key=url_state.field("pos_d_model", "d_model", 128, choices=range(8, 513, 8)))
     length = c2.slider(t("tf.pos.length"), 2, 256,
                        key=url_state.field("pos_length", "length", 64, choices=range(2, 257)))
-    pe = sinusoid(length, d_model)
+    pe = loaders.sinusoid(length, d_model)
     chart(matrix_heatmap(pe, title=t("tf.pos.fig.sin"), row_title=t("tf.pos.position"),
                                    col_title=t("tf.pos.dimension"), value_label=t("tf.steps.value"),
                                    zmin=-1.0, zmax=1.0, height=420), key="pos_sin")
@@ -77,7 +60,7 @@ def sinusoid_section() -> None:
 
 def learned_section() -> None:
     st.header(t("tf.pos.h.learned"))
-    tables = learned_tables()
+    tables = loaders.learned_position_tables()
     if not tables:
         st.info(t("tf.pos.no_learned"))
         return
@@ -119,7 +102,7 @@ def order_section() -> None:
     head = c4.selectbox(t("common.head"), list(range(12)),
                         key=url_state.field("pos_order_head", "head", 0, choices=range(12)))
     try:
-        demo = order_demo(text, seed, with_positions, layer, head)
+        demo = loaders.order_demo(text, seed, with_positions, layer, head)
     except UserFacingError as error:
         st.error(error_text(error))
         return

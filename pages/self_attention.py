@@ -12,21 +12,16 @@ from lmcore.views import plots
 from lmcore.demos import self_attention_steps as S
 from lmcore.errors import UserFacingError
 from lmcore.views.matrices import matrix_heatmap
-from lmcore.translation.translators import TRANSFORMERS, bundled_path, load_translator
+from lmcore.translation.translators import TRANSFORMERS, bundled_path
 from ui.i18n import error_text, t
 from ui.notices import show_notices
-from ui import url_state
+from ui import loaders, url_state
 from ui.export_widgets import chart
 from ui import lesson
 
 # MiniLM reads English only, so the example stays English in both languages.
 DEFAULT_TEXT = "The animal didn't cross the street because it was tired."
 EXAMPLES = {"tf-en-fr": "She is reading a book in the garden.", "tf-ko-en": "나는 어제 친구와 영화를 봤어요."}
-
-
-@st.cache_data(max_entries=32, show_spinner=False)
-def run_steps(text: str, source: str, layer: int, causal: bool) -> S.LayerSteps:
-    return S.compute_steps(text, source, layer, causal)
 
 
 def transformer_names() -> list[str]:
@@ -39,7 +34,7 @@ def source_shape(source: str) -> tuple[int, int]:
         return 6, 12
     if source == S.RANDOM:
         return S.RANDOM_LAYERS, S.RANDOM_HEADS
-    config = load_translator(source).model.config
+    config = loaders.translator(source).model.config
     return config.n_encoder_layers, config.n_heads
 
 
@@ -123,7 +118,7 @@ def main() -> None:
     else:
         st.caption(t("tf.steps.tf_caption"))
     try:
-        steps = run_steps(params["text"], params["source"], params["layer"], params["causal"])
+        steps = loaders.self_attention_steps(params["text"], params["source"], params["layer"], params["causal"])
     except UserFacingError as error:
         st.error(error_text(error))
         return

@@ -7,7 +7,7 @@ import numpy as np
 import streamlit as st
 
 from lmcore.errors import UserFacingError
-from ui import seq2seq_loaders as loaders
+from ui import loaders
 from ui.i18n import error_text, t
 from lmcore.views.seq2seq import bleu_by_length, vector_strip
 from ui.notices import show_notices

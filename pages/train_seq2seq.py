@@ -15,7 +15,7 @@ from lmcore.views.curves import training_curves
 from ui import seq2seq_jobs as jobs
 from ui.job_widgets import JobView, fraction_done, job_section, job_status, start
 from ui.jobs import session_id
-from ui import seq2seq_loaders as loaders
+from ui import loaders
 from ui.notices import show_notices
 from ui.safe_text import md_escape
 from ui.i18n import error_text, t

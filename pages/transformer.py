@@ -12,12 +12,12 @@ import streamlit as st
 from lmcore.views import plots
 from lmcore.errors import UserFacingError
 from lmcore.views.matrices import head_summary_figure, matrix_heatmap
-from lmcore.demos.transformer_view import TransformerView, head_statistics, translate_with_trace
-from lmcore.translation.translators import TRANSFORMERS, bundled_path, load_translator
+from lmcore.demos.transformer_view import TransformerView, head_statistics
+from lmcore.translation.translators import TRANSFORMERS, bundled_path
 from ui.i18n import error_text, t
 from ui.notices import show_notices
 from ui.safe_text import md_escape
-from ui import url_state
+from ui import loaders, url_state
 from ui.export_widgets import chart
 from ui.steps import stepper
 from ui import lesson
@@ -25,11 +25,6 @@ from ui import lesson
 EXAMPLES = {"tf-en-fr": "She is reading a book in the garden.", "tf-ko-en": "나는 어제 친구와 영화를 봤어요."}
 KINDS = ("encoder", "decoder", "cross")
 BEAMS = [1, 2, 3, 5]
-
-
-@st.cache_data(max_entries=32, show_spinner=False)
-def run_translation(name: str, text: str, beam: int) -> TransformerView:
-    return translate_with_trace(load_translator(name), text, beam)
 
 
 def available() -> list[str]:
@@ -130,7 +125,7 @@ def main() -> None:
     text = st.text_input(t("tf.page.text"), max_chars=2000,
                          key=url_state.field(f"tf_text_{name}", "text", EXAMPLES[name]))
     try:
-        view = run_translation(name, text, beam)
+        view = loaders.transformer_view(name, text, beam)
     except UserFacingError as error:
         st.error(error_text(error))
         return

@@ -9,7 +9,7 @@ from lmcore.errors import UserFacingError
 from lmcore.translation.translators import step_maps
 from lmcore.views import seq2seq as views
 from lmcore.views.plots import attention_heatmap
-from ui import seq2seq_loaders as loaders
+from ui import loaders
 from ui import seq2seq_widgets as w
 from ui.notices import show_notices
 from ui.safe_text import md_escape

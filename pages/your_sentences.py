@@ -5,12 +5,11 @@ import streamlit as st
 
 from lmcore.demos import batch
 from lmcore.views import plots
-from lmcore.catalog import LM_KINDS, ModelInfo, list_models
+from lmcore.catalog import LM_KINDS, ModelInfo
 from lmcore.errors import UserFacingError
 from lmcore.i18n import translate
 from lmcore.notices import Notice
-from lmcore.record import AttentionMaps
-from ui import pretrained_loaders, seq2seq_loaders, url_state
+from ui import loaders, url_state
 from ui.export_widgets import chart, download_maps, download_table
 from ui.i18n import current_language, error_text, t
 from ui.navigation import all_pages
@@ -23,30 +22,6 @@ TR_COLUMNS = ["index", "sentence", "translation", "n_tokens", "tokens", "n_unkno
               "truncated", "notes"]
 
 
-@st.cache_data(ttl=300, show_spinner=False)
-def model_choices() -> list[ModelInfo]:
-    """Every catalog model, the offline ones first."""
-    return sorted(list_models(), key=lambda m: not m.offline)
-
-
-@st.cache_data(max_entries=8, show_spinner=False)
-def parse_upload(data: bytes, filename: str, column: int | None, header: bool | None) -> batch.ParsedSentences:
-    return batch.parse_sentences(data, filename, column, header)
-
-
-def batch_model(info: ModelInfo) -> batch.BatchModel:
-    """The shared cached model (the BERT/GPT pages' and translators' loaders)."""
-    if info.kind in LM_KINDS:
-        return batch.BatchModel(info.name, info.kind, pretrained_loaders.model(info.name))
-    return batch.BatchModel(info.name, info.kind, seq2seq_loaders.translator(info.name))
-
-
-@st.cache_data(max_entries=32, show_spinner=False)
-def maps_for(name: str, sentence: str) -> AttentionMaps | None:
-    info = next(m for m in model_choices() if m.name == name)
-    return batch.sentence_maps(batch_model(info), sentence)
-
-
 def uploaded_sentences() -> batch.ParsedSentences | None:
     help_text = t("sent.upload_help", megabytes=batch.MAX_BYTES // 1_000_000, sentences=batch.MAX_SENTENCES)
     file = st.file_uploader(t("sent.upload"), type=["txt", "csv", "tsv"], help=help_text, key="sent_file")
@@ -57,14 +32,14 @@ def uploaded_sentences() -> batch.ParsedSentences | None:
     file.seek(0)
     data = file.read(batch.MAX_BYTES + 1)  # the cap plus one byte: decode_upload reports the cut
     if not file.name.lower().endswith((".csv", ".tsv")):
-        return parse_upload(data, file.name, None, None)
-    detected = parse_upload(data, file.name, None, None)
+        return loaders.parsed_upload(data, file.name, None, None)
+    detected = loaders.parsed_upload(data, file.name, None, None)
     left, right = st.columns(2)
     header = left.checkbox(t("sent.header"), value=detected.has_header, key=f"sent_header_{file.file_id}")
-    names = parse_upload(data, file.name, None, header).columns
+    names = loaders.parsed_upload(data, file.name, None, header).columns
     column = right.selectbox(t("sent.column"), range(len(names)), index=detected.column,
                              format_func=names.__getitem__, key=f"sent_column_{file.file_id}")
-    return parse_upload(data, file.name, column, header)
+    return loaders.parsed_upload(data, file.name, column, header)
 
 
 def read_input() -> batch.ParsedSentences | None:
@@ -83,7 +58,7 @@ def model_label(info: ModelInfo) -> str:
 
 
 def run(info: ModelInfo, sentences: list[str]) -> list[batch.SentenceRow]:
-    model = batch_model(info)
+    model = loaders.batch_model(info)
     bar = st.progress(0.0, text=t("sent.progress", done=0, total=len(sentences)))
     rows = batch.run_batch(model, sentences, lambda done, total: bar.progress(
         done / total, text=t("sent.progress", done=done, total=total)))
@@ -122,7 +97,7 @@ def show_row(rows: list[batch.SentenceRow], info: ModelInfo) -> None:
     if row.error is not None:
         st.warning(t("sent.row_error", message=notice_text(row.error)))
         return
-    maps = maps_for(info.name, row.sentence)
+    maps = loaders.sentence_maps(info.name, row.sentence)
     if maps is None:
         st.info(t("sent.no_attention", name=info.name))
         return
@@ -173,7 +148,7 @@ def main() -> None:
         return
     show_notices(parsed.notices, "info")
     st.caption(t("sent.count", count=len(parsed.sentences), encoding=parsed.encoding))
-    models = model_choices()
+    models = loaders.all_model_choices()
     by_name = {m.name: m for m in models}
     labels = {name: model_label(m) for name, m in by_name.items()}
     names = list(by_name)

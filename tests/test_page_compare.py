@@ -18,7 +18,7 @@ from lmcore.errors import UserFacingError
 from lmcore.i18n import translate
 from tests.test_page_translate_steps import TINY, tiny_translator
 from tests.test_pretrained import HOSTILE, bert_dir, gpt2_dir  # noqa: F401 (fixtures)
-from ui import pretrained_loaders, seq2seq_loaders
+from ui import loaders
 from ui.safe_text import md_escape
 from tests.page_support import ran_cleanly, run_page
 
@@ -38,10 +38,10 @@ def tiny_models(monkeypatch, bert_dir, gpt2_dir):  # noqa: F811
 
     translators = {n: tiny_translator(n, a, i) for i, (n, a) in enumerate(TINY)}
     infos = [ModelInfo(n, "seq2seq", True, "", "en", "fr", a) for n, a in TINY]
-    monkeypatch.setattr(pretrained_loaders, "model_choices", lambda kinds: LMS)
-    monkeypatch.setattr(pretrained_loaders, "model", model)
-    monkeypatch.setattr(seq2seq_loaders, "translator_choices", lambda: infos)
-    monkeypatch.setattr(seq2seq_loaders, "translator", translators.__getitem__)
+    monkeypatch.setattr(loaders, "model_choices", lambda kinds: LMS)
+    monkeypatch.setattr(loaders, "model", model)
+    monkeypatch.setattr(loaders, "translator_choices", lambda: infos)
+    monkeypatch.setattr(loaders, "translator", translators.__getitem__)
     st.cache_data.clear()
     yield
     st.cache_data.clear()

@@ -78,8 +78,8 @@ def test_busy_server_gives_a_clear_message():
 
 
 def test_a_tiny_job_runs_from_the_page_to_the_results(tiny, monkeypatch):
-    from ui import pretrained_loaders
-    monkeypatch.setattr(pretrained_loaders, "model_choices", lambda kinds: [ModelInfo(tiny, "encoder", True)])
+    from ui import loaders
+    monkeypatch.setattr(loaders, "model_choices", lambda kinds: [ModelInfo(tiny, "encoder", True)])
     monkeypatch.setattr(jobs, "HEAD_CHANGE_SENTENCES", 8)
     monkeypatch.setattr(jobs, "app_threads", lambda: 1)
     from lmcore.pretrained.tasks import make_set

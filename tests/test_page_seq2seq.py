@@ -12,7 +12,7 @@ from lmcore.i18n import translate
 from lmcore.translation.translators import ASSETS
 from tests.test_page_translate_steps import HOSTILE, use_tiny_models
 from tests.test_seq2seq_figures import fake_report
-from ui import seq2seq_loaders as loaders
+from ui import loaders
 from ui import seq2seq_widgets as w
 from tests.page_support import ran_cleanly, run_page
 

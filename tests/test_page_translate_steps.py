@@ -16,7 +16,7 @@ from lmcore.i18n import translate
 from lmcore.seq2seq import Seq2Seq, Seq2SeqConfig
 from lmcore.translation.text import Tokenizer, Vocab
 from lmcore.translation.translators import Translator, step_maps
-from ui import seq2seq_loaders as loaders
+from ui import loaders
 from ui.safe_text import md_escape
 from ui import steps
 from tests.page_support import ran_cleanly, run_page

@@ -23,7 +23,7 @@ from lmcore.catalog import ModelInfo
 from lmcore.i18n import translate
 from tests.test_page_translate_steps import tiny_translator
 from tests.test_pretrained import HOSTILE, bert_dir  # noqa: F401 (fixture)
-from ui import pretrained_loaders, seq2seq_loaders
+from ui import loaders
 from ui.safe_text import md_escape
 from tests.page_support import ran_cleanly, run_page
 
@@ -38,8 +38,8 @@ MODELS = [ModelInfo("tiny-bert-test", "masked-lm", True), ModelInfo("s2s-en-fr-b
 def tiny_models(monkeypatch, bert_dir):
     tiny = {"s2s-en-fr-bahdanau": tiny_translator("b", "bahdanau"), "s2s-en-fr-plain": tiny_translator("p", "none")}
     monkeypatch.setattr(lmcore.catalog, "list_models", lambda: MODELS)
-    monkeypatch.setattr(pretrained_loaders, "model", lambda name: L.load_model(bert_dir))
-    monkeypatch.setattr(seq2seq_loaders, "translator", tiny.__getitem__)
+    monkeypatch.setattr(loaders, "model", lambda name: L.load_model(bert_dir))
+    monkeypatch.setattr(loaders, "translator", tiny.__getitem__)
     st.cache_data.clear()
     yield
     st.cache_data.clear()

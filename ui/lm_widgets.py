@@ -6,7 +6,7 @@ import streamlit as st
 
 from lmcore.errors import UserFacingError
 from lmcore.i18n import catalog
-from ui import pretrained_loaders as loaders
+from ui import loaders
 from ui import url_state
 from ui.finetune_jobs import session_finetuned_models
 from ui.i18n import current_language, t

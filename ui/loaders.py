@@ -1,0 +1,236 @@
+"""Every cached call into lmcore: models, translators and the results the pages draw.
+
+Models and translators go in `st.cache_resource` (one copy shared by every session: read
+only, never trained); results go in `st.cache_data` with bounded size. Pages keep no cache
+of their own. A `UserFacingError` raised inside is not cached and reaches the page, which
+shows it translated.
+"""
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import streamlit as st
+
+from lmcore import positional
+from lmcore import catalog
+from lmcore.catalog import LM_KINDS, TRANSLATOR_KINDS, ModelInfo
+from lmcore.demos import batch, compare
+from lmcore.demos import score as score_demo
+from lmcore.demos import self_attention_steps as steps_demo
+from lmcore.demos.transformer_view import TransformerView, translate_with_trace
+from lmcore.notices import Notice
+from lmcore.pretrained import analysis as lm_analysis
+from lmcore.pretrained import bertviz as bertviz_offline
+from lmcore.pretrained import encoding as pretrained
+from lmcore.pretrained import loading as lm_loading
+from lmcore.pretrained import predict as lm_predict
+from lmcore.record import AttentionMaps
+from lmcore.translation.data import pairs_from_bytes
+from lmcore.translation.translators import ASSETS, TranslationResult, Translator, load_translator
+
+
+# ================================================================ BERT and GPT (10.4)
+# The BERT page draws layers x heads x n^2 cells (72 x 64^2 for MiniLM): longer input is
+# truncated with a notice; the CLI gives the full length.
+PAGE_MAX_TOKENS = 64
+
+
+@st.cache_data(ttl=300, show_spinner=False)
+def model_choices(kinds: tuple[str, ...]) -> list[ModelInfo]:
+    """Catalog entries of these kinds, ones that work offline first (catalog order kept)."""
+    entries = [m for m in lm_loading.catalog_entries() if m.kind in kinds]
+    return sorted(entries, key=lambda m: not m.offline)
+
+
+@st.cache_resource(show_spinner=False, max_entries=6)
+def model(name: str) -> lm_loading.LoadedModel:
+    """A loaded model, shared by all sessions (never mutate it)."""
+    return lm_loading.load_model(name)
+
+
+@st.cache_data(show_spinner=False)
+def metrics(name: str) -> dict:
+    """The bundled model's measured quality and size (its asset's metrics.json)."""
+    path = lm_loading.ASSETS / name / "metrics.json"
+    return json.loads(path.read_text(encoding="utf-8")) if path.is_file() else {}
+
+
+@st.cache_data(max_entries=32, show_spinner=False)
+def attention(name: str, text: str, text_b: str | None) -> pretrained.AttentionResult:
+    """Attention of every layer and head, (layers, heads, n, n), for a text or pair."""
+    return pretrained.attention(model(name), text, text_b, max_tokens=PAGE_MAX_TOKENS)
+
+
+@st.cache_data(max_entries=32, show_spinner=False)
+def display_maps(name: str, text: str, text_b: str | None, words: bool = False,
+                 hide_special: bool = False) -> tuple[AttentionMaps, int | None]:
+    """`pretrained.display_maps` of the cached attention: (maps (layers, heads, n', n'), B's start)."""
+    return pretrained.display_maps(attention(name, text, text_b), words, hide_special)
+
+
+@st.cache_data(max_entries=32, show_spinner=False)
+def head_report(name: str, text: str, text_b: str | None, words: bool = False,
+                hide_special: bool = False) -> list[dict]:
+    """Clark et al. (2019) statistics of the shown maps, one dict per (layer, head)."""
+    maps, _ = display_maps(name, text, text_b, words, hide_special)
+    return [s.to_dict() for s in lm_analysis.head_report(maps)]
+
+
+@st.cache_data(max_entries=32, show_spinner=False)
+def rollout(name: str, text: str, text_b: str | None, words: bool = False,
+            hide_special: bool = False) -> AttentionMaps:
+    """Attention rollout (Abnar & Zuidema 2020) of the shown maps: (layers, 1, n, n)."""
+    maps, _ = display_maps(name, text, text_b, words, hide_special)
+    return lm_analysis.rollout_maps(maps)
+
+
+@st.cache_data(max_entries=16, show_spinner=False)
+def bertviz_html(view: str, name: str, text: str, text_b: str | None, words: bool,
+                 hide_special: bool, lang: str) -> str:
+    """bertviz's head or model view of the shown maps, as offline, escaped HTML."""
+    maps, b_start = display_maps(name, text, text_b, words, hide_special)
+    build = bertviz_offline.head_view_html if view == "head" else bertviz_offline.model_view_html
+    return build(maps, b_start, lang)
+
+
+@st.cache_data(max_entries=32, show_spinner=False)
+def fill_mask(name: str, text: str, top_k: int) -> lm_predict.FillMaskResult:
+    """Top-k words for each [MASK] in the text."""
+    return lm_predict.fill_mask(model(name), text, top_k)
+
+
+@st.cache_data(max_entries=32, show_spinner=False)
+def next_sentence(name: str, text_a: str, text_b: str) -> lm_predict.NextSentenceResult:
+    """P(B follows A) from the model's NSP head."""
+    return lm_predict.next_sentence(model(name), text_a, text_b)
+
+
+@st.cache_data(max_entries=32, show_spinner=False)
+def next_token(name: str, text: str, top_k: int, temperature: float) -> lm_predict.NextTokenResult:
+    """The next-token distribution after temperature and top-k."""
+    return lm_predict.next_token(model(name), text, top_k, temperature)
+
+
+@st.cache_data(max_entries=64, show_spinner=False)
+def generation(name: str, prompt: str, steps: int, top_k: int, temperature: float,
+               seed: int) -> lm_predict.GenerationTrace:
+    """`steps` tokens generated from the prompt; a fixed seed makes step i repeatable."""
+    return lm_predict.generate_trace(model(name), prompt, steps, top_k, temperature, seed)
+
+
+# ================================================================ translators (10.1-10.3)
+EVAL_FILE = ASSETS / "seq2seq_eval.json"
+UPLOAD_MAX_BYTES = 2_000_000   # uploads: the first 2 MB are read (with a notice)
+UPLOAD_MAX_LINES = 20_000      # and the first 20k lines: a few minutes of CPU training at most
+
+
+@st.cache_data(ttl=60, show_spinner=False)
+def translator_choices() -> list[ModelInfo]:
+    """Bundled translators whose files are present (seq2seq first, then Transformers)."""
+    models = [m for m in catalog.list_models() if m.kind in TRANSLATOR_KINDS and m.offline]
+    return sorted(models, key=lambda m: TRANSLATOR_KINDS.index(m.kind))
+
+
+@st.cache_resource(max_entries=6, show_spinner=False)
+def translator(name: str) -> Translator:
+    """A loaded translator shared by all sessions (eval mode; never train it)."""
+    return load_translator(name)
+
+
+@st.cache_data(max_entries=64, show_spinner=False)
+def translate(name: str, text: str, beam: int = 1) -> TranslationResult:
+    """Translation with the full per-step trace (greedy when beam is 1)."""
+    return translator(name).translate(text, beam=beam)
+
+
+@st.cache_data(max_entries=32, show_spinner=False)
+def encoder_view(name: str, text: str) -> dict:
+    """The encoder's states and final state (the plain model's one context vector)."""
+    return translator(name).encoder_states(text)
+
+
+@st.cache_data(ttl=60, show_spinner=False)
+def eval_report() -> dict | None:
+    """lmcore/assets/seq2seq_eval.json (BLEU and chrF by length), or None when absent."""
+    if not EVAL_FILE.is_file():
+        return None
+    try:
+        return json.loads(EVAL_FILE.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+
+
+@st.cache_data(max_entries=4, show_spinner=False)
+def uploaded_pairs(raw: bytes, swap: bool) -> tuple[list[tuple[str, str]], list[Notice]]:
+    """Sentence pairs from an uploaded TSV (encodings, binary and caps via lmcore.demos.uploads)."""
+    return pairs_from_bytes(raw, swap=swap, max_bytes=UPLOAD_MAX_BYTES, max_lines=UPLOAD_MAX_LINES)
+
+
+@st.cache_data(max_entries=32, show_spinner=False)
+def transformer_view(name: str, text: str, beam: int) -> TransformerView:
+    """The Transformer page's translation with every layer's and head's maps."""
+    return translate_with_trace(translator(name), text, beam)
+
+
+# ================================================================ worked examples
+@st.cache_data(max_entries=64, show_spinner=False)
+def score_steps(decoder: tuple, encoders: tuple, score: str, scale: bool, masked: tuple,
+                labels: tuple) -> score_demo.ScoreDemoResult:
+    """Score -> weight -> context vector with the page's numbers."""
+    return score_demo.compute(decoder, encoders, score, scale, masked, labels)
+
+
+@st.cache_data(max_entries=32, show_spinner=False)
+def self_attention_steps(text: str, source: str, layer: int, causal: bool) -> steps_demo.LayerSteps:
+    """Q, K, V, scores and weights of one layer, head by head."""
+    return steps_demo.compute_steps(text, source, layer, causal)
+
+
+@st.cache_data(max_entries=16, show_spinner=False)
+def sinusoid(length: int, d_model: int) -> np.ndarray:
+    return positional.sinusoidal_encoding(length, d_model)
+
+
+@st.cache_data(max_entries=1, show_spinner=False)
+def learned_position_tables() -> dict[str, np.ndarray]:
+    return positional.bundled_position_tables()
+
+
+@st.cache_data(max_entries=32, show_spinner=False)
+def order_demo(text: str, seed: int, with_positions: bool, layer: int, head: int) -> steps_demo.OrderDemo:
+    return steps_demo.order_blindness(text, None, with_positions, layer, head, seed)
+
+
+@st.cache_data(max_entries=32, show_spinner=False)
+def compare_lm_side(name: str, text: str) -> tuple[compare.Side, tuple]:
+    """The model's maps on the sentence's words (layers, heads, W, W), and its notices."""
+    result = attention(name, text, None)
+    lm = model(name)
+    unk = None if lm.byte_level else lm.tokenizer.unk_token
+    return compare.lm_side(result, compare.split_words(text), unk), result.notices
+
+
+# ================================================================ Your sentences
+@st.cache_data(ttl=300, show_spinner=False)
+def all_model_choices() -> list[ModelInfo]:
+    """Every catalog model, the offline ones first."""
+    return sorted(catalog.list_models(), key=lambda m: not m.offline)
+
+
+@st.cache_data(max_entries=8, show_spinner=False)
+def parsed_upload(data: bytes, filename: str, column: int | None, header: bool | None) -> batch.ParsedSentences:
+    return batch.parse_sentences(data, filename, column, header)
+
+
+def batch_model(info: ModelInfo) -> batch.BatchModel:
+    """The shared cached model (the BERT/GPT pages' and translators' loaders)."""
+    if info.kind in LM_KINDS:
+        return batch.BatchModel(info.name, info.kind, model(info.name))
+    return batch.BatchModel(info.name, info.kind, translator(info.name))
+
+
+@st.cache_data(max_entries=32, show_spinner=False)
+def sentence_maps(name: str, sentence: str) -> AttentionMaps | None:
+    info = next(m for m in all_model_choices() if m.name == name)
+    return batch.sentence_maps(batch_model(info), sentence)
