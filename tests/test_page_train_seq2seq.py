@@ -8,7 +8,6 @@ import zipfile
 from pathlib import Path
 
 import pytest
-import torch
 from streamlit.testing.v1 import AppTest
 
 from lmcore.errors import UserFacingError
@@ -34,12 +33,7 @@ def tsv(pairs, encoding: str = "utf-8") -> bytes:
     return "".join(f"{s}\t{t}\n" for s, t in pairs).encode(encoding)
 
 
-@pytest.fixture(autouse=True)
-def one_thread():
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
+pytestmark = pytest.mark.usefixtures("one_thread")
 
 
 def open_page(lang: str = "en") -> AppTest:
