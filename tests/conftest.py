@@ -1,4 +1,5 @@
-"""Shared test set-up: the repository root on sys.path, offline hub settings, one torch thread."""
+"""Shared test set-up: the repository root on sys.path, offline hub settings, one torch
+thread, fresh Streamlit caches."""
 from __future__ import annotations
 
 import os
@@ -26,3 +27,13 @@ def one_thread():
     torch.set_num_threads(1)
     yield
     torch.set_num_threads(threads)
+
+
+@pytest.fixture
+def fresh_caches():
+    """Streamlit's data caches emptied before and after a test (pages see the test's models)."""
+    import streamlit as st  # here, not at the top: most tests never load streamlit
+
+    st.cache_data.clear()
+    yield
+    st.cache_data.clear()

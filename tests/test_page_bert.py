@@ -1,7 +1,6 @@
 """The BERT page (AppTest, both languages) and its pure helpers."""
 from __future__ import annotations
 
-import base64
 import json
 from pathlib import Path
 
@@ -12,35 +11,14 @@ from streamlit.testing.v1 import AppTest
 from lmcore.pretrained.bertviz import params_from_html
 from lmcore.i18n import translate
 from ui import lm_logic
-from tests.page_support import run_page
+from tests.page_support import assert_clean, charts, run_page, strings, texts, values, with_model
 
 PAGE = str(Path(__file__).resolve().parent.parent / "pages" / "bert.py")
 HOSTILE = "</script><img src=x onerror=alert(1)>"
 
 
 def open_page(lang: str = "en", model: str | None = None) -> AppTest:
-    at = run_page(PAGE, lang, timeout=120)
-    if model is not None:
-        at.sidebar.selectbox(key="lmp_bert_model").select(model).run()
-    return at
-
-
-def assert_clean(at: AppTest) -> None:
-    assert not at.exception, [e.value for e in at.exception]
-    assert not at.error, [e.value for e in at.error]
-
-
-def charts(at: AppTest) -> list[dict]:
-    return [json.loads(c.proto.spec) for c in at.get("plotly_chart")]
-
-
-def values(array) -> np.ndarray:
-    """A plotly array from a figure spec (plain list or base64 typed array)."""
-    if isinstance(array, dict):
-        flat = np.frombuffer(base64.b64decode(array["bdata"]), dtype=np.dtype(array["dtype"]))
-        shape = [int(n) for n in str(array.get("shape", len(flat))).split(",")]
-        return flat.astype(float).reshape(shape)
-    return np.asarray(array, dtype=float)
+    return with_model(run_page(PAGE, lang, timeout=120), "lmp_bert_model", model)
 
 
 @pytest.mark.parametrize("lang", ["en", "ko"])
@@ -103,17 +81,6 @@ def test_pair_gives_next_sentence_probability_in_korean():
     assert len(params["attention"]) == 5 and params["attention"][1]["name"] == "문장 A → 문장 A"
 
 
-def strings(node) -> list[str]:
-    """Every string inside a decoded figure spec."""
-    if isinstance(node, str):
-        return [node]
-    if isinstance(node, dict):
-        return [s for v in node.values() for s in strings(v)]
-    if isinstance(node, list):
-        return [s for v in node for s in strings(v)]
-    return []
-
-
 def test_hostile_text_is_escaped_everywhere():
     at = open_page("en", "tiny-bert")
     at.text_area(key="lmp_bert_a").input(f"the king {HOSTILE} is dead").run()
@@ -140,14 +107,14 @@ def test_bad_text_gives_a_translated_error(bad, key):
     at = open_page("ko", "tiny-bert")
     at.text_area(key="lmp_bert_a").input(bad).run()
     assert not at.exception
-    assert [e.value for e in at.error] == [translate(key, "ko")]
+    assert texts(at.error) == [translate(key, "ko")]
 
 
 @pytest.mark.parametrize("lang", ["en", "ko"])
 def test_unavailable_hub_model_is_an_error_not_a_crash(lang):
     at = open_page(lang, "bert-base-uncased")
     assert not at.exception
-    assert [e.value for e in at.error] == [translate("lm.err.unavailable", lang,
+    assert texts(at.error) == [translate("lm.err.unavailable", lang,
                                                      name="bert-base-uncased")]
 
 
