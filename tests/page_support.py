@@ -8,6 +8,7 @@ import time
 from typing import Any, Callable, Iterable
 
 import numpy as np
+from streamlit.runtime.state.common import user_key_from_element_id
 from streamlit.testing.v1 import AppTest
 
 from lmcore.i18n import translate
@@ -89,9 +90,34 @@ def metrics(at: AppTest) -> dict[str, str]:
     return {m.label: m.value for m in at.metric}
 
 
-def charts(at: AppTest) -> list[dict]:
-    """Every chart's figure spec (decoded plotly JSON), in page order."""
-    return [json.loads(c.proto.spec) for c in at.get("plotly_chart")]
+def charts(at: AppTest, prefix: str = "") -> list[dict]:
+    """Every chart's figure spec (decoded plotly JSON) in page order, or only those whose
+    key starts with `prefix`."""
+    return [json.loads(c.proto.spec) for c in at.get("plotly_chart")
+            if (chart_key(c) or "").startswith(prefix)]
+
+
+def chart_key(element: Any) -> str | None:
+    """The key a chart was drawn with (ui.export_widgets.chart(fig, key=...)): Streamlit
+    ends the element id with it ("$$ID-<hash>-<key>")."""
+    return user_key_from_element_id(element.proto.id)
+
+
+def chart_keys(at: AppTest) -> list[str | None]:
+    """The keys of every chart on the page, in page order."""
+    return [chart_key(c) for c in at.get("plotly_chart")]
+
+
+def chart_element(at: AppTest, key: str) -> Any:
+    """The one chart element drawn with `key` (its .proto.spec is the figure's JSON text)."""
+    found = [c for c in at.get("plotly_chart") if chart_key(c) == key]
+    assert len(found) == 1, f"{len(found)} charts with key {key!r}; keys shown: {chart_keys(at)}"
+    return found[0]
+
+
+def chart(at: AppTest, key: str) -> dict:
+    """The figure spec (decoded plotly JSON) of the one chart drawn with `key`."""
+    return json.loads(chart_element(at, key).proto.spec)
 
 
 def values(array: Any) -> np.ndarray:

@@ -17,7 +17,7 @@ from lmcore.i18n import translate
 from tests.test_page_translate_steps import TINY, tiny_translator
 from tests.test_pretrained import HOSTILE, bert_dir, gpt2_dir  # noqa: F401 (fixtures)
 from ui import pretrained_loaders, seq2seq_loaders
-from tests.page_support import charts, metrics, ran_cleanly, run_page, texts, ticks
+from tests.page_support import chart, charts, metrics, ran_cleanly, run_page, texts, ticks
 
 PAGE = str(Path(__file__).resolve().parent.parent / "pages" / "compare.py")
 LMS = [ModelInfo("all-MiniLM-L6-v2", "encoder", True), ModelInfo("tiny-bert", "masked-lm", True),
@@ -52,7 +52,8 @@ def test_two_encoders_on_the_same_words(lang):
     assert at.title[0].value == translate("cmp.title", lang)
     assert at.selectbox(key="cmp_lm_a").value == "all-MiniLM-L6-v2"
     assert at.selectbox(key="cmp_lm_b").value == "tiny-bert"
-    a, b, diff = charts(at)
+    assert len(charts(at)) == 3
+    a, b, diff = chart(at, "cmp_map_a"), chart(at, "cmp_map_b"), chart(at, "cmp_diff")
     words = ["The", "cat", "is", "sleeping", "on", "the", "bed", "."]
     assert ticks(a) == ticks(b) == ticks(a, "yaxis") == ticks(diff) == words  # one word axis
     assert a["layout"]["title"]["text"] == translate(
@@ -75,7 +76,7 @@ def test_a_link_restores_text_models_layers_and_heads():
     assert at.selectbox(key="cmp_lm_b").value == "all-MiniLM-L6-v2"
     assert at.selectbox(key="cmp_layer_a").value == 1 and at.selectbox(key="cmp_head_a").value == 2
     assert at.selectbox(key="cmp_layer_b").value == 1 and at.selectbox(key="cmp_head_b").value == -1
-    assert charts(at)[0]["layout"]["title"]["text"] == "tiny-bert · layer 1, head 2"
+    assert chart(at, "cmp_map_a")["layout"]["title"]["text"] == "tiny-bert · layer 1, head 2"
     at.selectbox(key="cmp_head_b").set_value(3).run()
     assert at.query_params["head_b"] == ["3"] or at.query_params["head_b"] == "3"
 
@@ -88,7 +89,8 @@ def test_two_translators_side_by_side(lang):
     assert at.selectbox(key="cmp_translate_a").value == "s2s-en-fr-bahdanau"
     assert at.selectbox(key="cmp_translate_b").value == "s2s-en-fr-luong"  # no-attention model left out
     assert "s2s-en-fr-plain" not in at.selectbox(key="cmp_translate_a").options
-    a, b = charts(at)
+    assert len(charts(at)) == 2
+    a, b = chart(at, "cmp_tr_map_a"), chart(at, "cmp_tr_map_b")
     assert ticks(a) == ticks(b) == ["the", "cat", "is", "sleeping", "on", "the", "bed", "."]
     prefix = translate("cmp.tr.translation", lang, text="")
     assert sum(m.value.startswith(prefix) for m in at.markdown) == 2
@@ -138,7 +140,7 @@ def test_long_text_is_truncated_with_notices():
     assert any(w.startswith(translate("errors.text_truncated", "en", kept=0, total=0)[:12]) for w in warnings)
     cut = [w for w in warnings if w.startswith("The sentence was too long")]
     assert len(cut) == 1
-    assert len(ticks(charts(at)[0])) < 140
+    assert len(ticks(chart(at, "cmp_map_a"))) < 140
 
 
 def test_hostile_text_reaches_the_charts_escaped():

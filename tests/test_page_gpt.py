@@ -10,7 +10,7 @@ from streamlit.testing.v1 import AppTest
 
 from lmcore.i18n import translate
 from ui import lm_logic
-from tests.page_support import assert_clean, charts, run_page, texts, values, with_model
+from tests.page_support import assert_clean, chart, charts, run_page, texts, values, with_model
 
 PAGE = str(Path(__file__).resolve().parent.parent / "pages" / "gpt.py")
 HOSTILE = "</script><img src=x onerror=alert(1)>"
@@ -29,7 +29,8 @@ def test_page_shows_next_token_distribution_and_causal_map(lang):
     at = open_page(lang)  # bundled tiny-gpt2 by default
     assert_clean(at)
     assert at.title[0].value == translate("lmp.gpt.title", lang)
-    bar, causal = charts(at)
+    assert len(charts(at)) == 2
+    bar, causal = chart(at, "lmp_gpt_next"), chart(at, "lmp_gpt_causal")
     probabilities = values(bar["data"][0]["y"])
     assert len(probabilities) == 10 and abs(probabilities.sum() - 1) < 0.01
     z = values(causal["data"][0]["z"])  # (n, n), NaN above the diagonal
@@ -42,7 +43,7 @@ def test_top_k_slider_changes_the_number_of_bars():
     at = open_page("en")
     at.slider(key="lmp_gpt_topk").set_value(3).run()
     assert_clean(at)
-    assert len(values(charts(at)[0]["data"][0]["y"])) == 3
+    assert len(values(chart(at, "lmp_gpt_next")["data"][0]["y"])) == 3
 
 
 @pytest.mark.parametrize("lang", ["en", "ko"])
@@ -55,7 +56,8 @@ def test_step_adds_one_token_and_reset_clears(lang):
     assert at.text[0].value.startswith(text_before)
     table = at.dataframe[0].value
     assert len(table) == 1
-    rivals, new_attention = charts(at)[1:3]  # candidates; the new token's row per (layer, head)
+    rivals = chart(at, "lmp_gpt_rivals")  # the candidates at this step
+    new_attention = chart(at, "lmp_gpt_new_attn")  # the new token's row per (layer, head)
     assert len(values(rivals["data"][0]["y"])) == 10
     z = values(new_attention["data"][0]["z"])
     config = json.loads((Path(PAGE).parents[1] / "lmcore/assets/tiny-gpt2/config.json").read_text())

@@ -23,7 +23,7 @@ from lmcore.i18n import translate
 from tests.test_page_translate_steps import tiny_translator
 from tests.test_pretrained import HOSTILE, bert_dir  # noqa: F401 (fixture)
 from ui import pretrained_loaders, seq2seq_loaders
-from tests.page_support import click, ran_cleanly, run_page, texts
+from tests.page_support import chart_element, click, ran_cleanly, run_page, texts
 
 PAGE = str(Path(__file__).resolve().parent.parent / "pages" / "your_sentences.py")
 KOREAN_FILE = "고양이가 매트 위에 앉았다.\n나는 책 읽기를 좋아한다.\n".encode("cp949")
@@ -86,7 +86,7 @@ def test_english_csv_with_a_formula_cell_through_a_translator(lang):
     assert all(isinstance(r["translation"], str) for r in rows)
     at.selectbox(key="sent_pick").set_value(2).run()  # the hostile row: its alignment
     assert not at.exception and len(at.get("plotly_chart")) == 1
-    spec = at.get("plotly_chart")[0].proto.spec
+    spec = chart_element(at, "sent_chart").proto.spec
     assert "&lt;" in spec and "<script" not in spec and "<img" not in spec  # tokens escaped
 
 
@@ -159,11 +159,11 @@ def test_table_waits_for_the_button_and_reruns_when_input_changes():
 
 def test_layer_and_head_pickers_change_the_map():
     at = run(open_page("en", "the cat sat on the mat ."))
-    before = at.get("plotly_chart")[0].proto.spec
+    before = chart_element(at, "sent_chart").proto.spec
     at.selectbox(key="sent_layer").set_value(1).run()
     at.selectbox(key="sent_head").set_value(3).run()
     assert not at.exception
-    assert at.get("plotly_chart")[0].proto.spec != before
+    assert chart_element(at, "sent_chart").proto.spec != before
 
 
 def test_large_upload_is_capped_and_a_huge_one_refused():
