@@ -32,6 +32,14 @@ def page_opener(script: str, timeout: float = 60) -> Callable[[str], AppTest]:
     return lambda lang: run_page(script, lang, timeout=timeout)
 
 
+def titled_page(opener: Callable[[str], AppTest], lang: str, title: str) -> AppTest:
+    """The page opened in `lang`, after checking it ran without errors under `title`."""
+    at = opener(lang)
+    assert_clean(at)
+    assert at.title[0].value == title
+    return at
+
+
 def ran_cleanly(at: AppTest) -> AppTest:
     """`at`, after checking the last run raised nothing."""
     assert not at.exception, [e.value for e in at.exception]

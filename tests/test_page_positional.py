@@ -3,7 +3,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.page_support import assert_clean, page_opener
+from tests.page_support import page_opener, titled_page
 
 PAGE = str(Path(__file__).resolve().parent.parent / "pages" / "positional.py")
 open_page = page_opener(PAGE, timeout=120)
@@ -11,9 +11,7 @@ open_page = page_opener(PAGE, timeout=120)
 
 @pytest.mark.parametrize("lang,title", [("en", "Positional encoding"), ("ko", "위치 인코딩")])
 def test_page_runs_in_both_languages(lang, title):
-    at = open_page(lang)
-    assert_clean(at)
-    assert at.title[0].value == title
+    at = titled_page(open_page, lang, title)
     assert at.success, "without positions the page shows that order is invisible"
 
 

@@ -4,7 +4,7 @@ from pathlib import Path
 import pytest
 from lmcore.demos.transformer_view import TRANSFORMERS
 from lmcore.translation.translators import bundled_path
-from tests.page_support import assert_clean, page_opener
+from tests.page_support import page_opener, titled_page
 
 PAGE = str(Path(__file__).resolve().parent.parent / "pages" / "transformer.py")
 PRESENT = [n for n in TRANSFORMERS if (bundled_path(n) / "config.json").is_file()]
@@ -15,9 +15,7 @@ open_page = page_opener(PAGE, timeout=120)
 @pytest.mark.parametrize("lang,title", [("en", "The Transformer, head by head"),
                                         ("ko", "트랜스포머, 헤드별로 보기")])
 def test_page_runs_in_both_languages(lang, title):
-    at = open_page(lang)
-    assert_clean(at)
-    assert at.title[0].value == title
+    at = titled_page(open_page, lang, title)
     if PRESENT:
         assert len(at.get("plotly_chart")) >= 6
 
