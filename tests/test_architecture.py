@@ -73,3 +73,140 @@ def test_streamlit_config_is_private_and_protected():
     assert config["server"]["enableCORS"] is True
     assert config["client"]["showErrorDetails"] == "type"
     assert config["client"]["toolbarMode"] == "viewer"
+
+
+# ---------------------------------------------------------------- the layout's rules (issue 13)
+APP_SOURCES = sorted([p for d in ("lmcore", "ui", "pages") for p in (ROOT / d).rglob("*.py")]
+                     + [ROOT / "app.py"])
+MAX_MODULE_LINES = 300
+
+
+def _rel(path: Path) -> str:
+    return path.relative_to(ROOT).as_posix()
+
+
+def test_only_lmcore_pretrained_imports_transformers():
+    """Hugging Face stays behind lmcore/pretrained/ (scripts/ and bench/ are exempt)."""
+    home = ROOT / "lmcore" / "pretrained"
+    offenders = [_rel(p) for p in APP_SOURCES if home not in p.parents and "transformers" in _imports(p)]
+    assert offenders == [], f"import transformers outside lmcore/pretrained/: {offenders}"
+
+
+def _module_name(path: Path) -> str:
+    parts = list(path.relative_to(ROOT).with_suffix("").parts)
+    return ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
+
+
+def _lmcore_targets(node: ast.AST, module: str, is_package: bool, known: set[str]) -> list[str]:
+    """The lmcore modules one import statement loads (`from a import b`: a.b when it is a module)."""
+    if isinstance(node, ast.Import):
+        names = [a.name for a in node.names]
+    elif isinstance(node, ast.ImportFrom):
+        base = node.module or ""
+        if node.level:
+            package = module.split(".") if is_package else module.split(".")[:-1]
+            package = package[:len(package) - (node.level - 1)]
+            base = ".".join(package + ([base] if base else []))
+        names = [f"{base}.{a.name}" if f"{base}.{a.name}" in known else base for a in node.names]
+    else:
+        return []
+    out = []
+    for name in names:
+        while name and name not in known:  # `import lmcore.a.b.c` for a name inside a module
+            name = name.rpartition(".")[0]
+        if name.startswith("lmcore") and name != module:
+            out.append(name)
+    return out
+
+
+def lmcore_import_graph() -> dict[str, set[str]]:
+    """module -> the lmcore modules it imports anywhere (top level or inside functions)."""
+    paths = {_module_name(p): p for p in (ROOT / "lmcore").rglob("*.py")}
+    known = set(paths)
+    graph: dict[str, set[str]] = {}
+    for module, path in paths.items():
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+        is_package = path.name == "__init__.py"
+        graph[module] = {t for node in ast.walk(tree)
+                         for t in _lmcore_targets(node, module, is_package, known)}
+    return graph
+
+
+def import_cycles(graph: dict[str, set[str]]) -> list[list[str]]:
+    """One cycle path (a -> b -> ... -> a) for each group of modules that import each other."""
+    index: dict[str, int] = {}
+    low: dict[str, int] = {}
+    stack: list[str] = []
+    groups: list[list[str]] = []
+
+    def visit(node: str) -> None:  # Tarjan's strongly connected components
+        index[node] = low[node] = len(index)
+        stack.append(node)
+        for nxt in sorted(graph.get(node, ())):
+            if nxt not in index:
+                visit(nxt)
+                low[node] = min(low[node], low[nxt])
+            elif nxt in stack:
+                low[node] = min(low[node], index[nxt])
+        if low[node] == index[node]:
+            group = []
+            while True:
+                member = stack.pop()
+                group.append(member)
+                if member == node:
+                    break
+            if len(group) > 1:
+                groups.append(sorted(group))
+
+    for node in sorted(graph):
+        if node not in index:
+            visit(node)
+    return [_cycle_through(graph, set(group), group[0]) for group in groups]
+
+
+def _cycle_through(graph: dict[str, set[str]], group: set[str], start: str) -> list[str]:
+    """The shortest import path from `start` back to itself inside one group (breadth first)."""
+    paths = {nxt: [start, nxt] for nxt in sorted(graph[start] & group)}
+    queue = list(paths)
+    while queue:
+        node = queue.pop(0)
+        if start in graph[node]:
+            return paths[node] + [start]
+        for nxt in sorted(graph[node] & group):
+            if nxt not in paths:
+                paths[nxt] = paths[node] + [nxt]
+                queue.append(nxt)
+    return [start, start]
+
+
+def test_import_cycle_finder_sees_a_cycle():
+    graph = {"a": {"b"}, "b": {"c"}, "c": {"a"}, "d": {"a"}}
+    assert import_cycles(graph) == [["a", "b", "c", "a"]]
+    assert import_cycles({"a": {"b"}, "b": set()}) == []
+
+
+def test_no_import_cycles_inside_lmcore():
+    graph = lmcore_import_graph()
+    assert "lmcore.record" in graph and graph["lmcore.cli"], "the graph sees lmcore's modules"
+    cycles = [" -> ".join(c) for c in import_cycles(graph)]
+    assert cycles == [], "import cycles in lmcore:\n" + "\n".join(cycles)
+
+
+def _cache_decorators(path: Path) -> list[str]:
+    """Every st.cache_* / streamlit.cache_* used in a module: 'path:line st.cache_x'."""
+    return [f"{_rel(path)}:{node.lineno} {node.value.id}.{node.attr}"
+            for node in ast.walk(ast.parse(path.read_text(encoding="utf-8")))
+            if isinstance(node, ast.Attribute) and node.attr.startswith("cache_")
+            and isinstance(node.value, ast.Name) and node.value.id in {"st", "streamlit"}]
+
+
+def test_no_streamlit_caches_outside_ui():
+    """Every st.cache_* wrapper lives in ui/ (pages and app.py hold none)."""
+    offenders = [hit for p in SOURCES if (ROOT / "ui") not in p.parents for hit in _cache_decorators(p)]
+    assert offenders == [], "st.cache_* outside ui/:\n" + "\n".join(offenders)
+
+
+def test_no_module_over_300_lines():
+    counts = {_rel(p): len(p.read_text(encoding="utf-8").splitlines()) for p in APP_SOURCES}
+    offenders = {name: n for name, n in counts.items() if n > MAX_MODULE_LINES}
+    assert offenders == {}, f"modules over {MAX_MODULE_LINES} lines: {offenders}"

@@ -8,19 +8,13 @@ import json
 import random
 
 import pytest
-import torch
 
 from lmcore.cli import build_parser, main
 
 ANIMALS = {"cat": "chat", "dog": "chien", "bird": "oiseau", "fish": "poisson", "cow": "vache"}
 
 
-@pytest.fixture(scope="module", autouse=True)
-def one_thread():
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
+pytestmark = pytest.mark.usefixtures("one_thread")
 
 
 @pytest.fixture(scope="module")

@@ -8,7 +8,7 @@ from streamlit.testing.v1 import AppTest
 
 from lmcore.demos import score as score_demo
 from lmcore.i18n import translate
-from tests.page_support import ran_cleanly, run_page
+from tests.page_support import prepared_page, ran_cleanly, run_page, texts
 
 PAGE = str(Path(__file__).resolve().parent.parent / "pages" / "attention_basics.py")
 
@@ -55,7 +55,7 @@ def test_masking_every_position_shows_an_error_not_an_exception():
         at = _run(lang)
         at.multiselect[0].set_value([0, 1, 2]).run()
         assert not at.exception
-        assert [e.value for e in at.error] == [translate("attn.err.all_masked", lang)]
+        assert texts(at.error) == [translate("attn.err.all_masked", lang)]
 
 
 def test_masking_one_position_gives_it_zero_weight():
@@ -83,18 +83,16 @@ def test_every_preset_renders():
 
 
 def test_empty_cell_in_the_editor_is_a_translated_error():
-    at = AppTest.from_file(PAGE, default_timeout=30)
-    at.query_params["lang"] = "ko"
+    at = prepared_page(PAGE, "ko", timeout=30)
     at.session_state["attn_enc_sentence_ko"] = {
         "edited_rows": {1: {"x1": None}}, "added_rows": [], "deleted_rows": []}
     at.run()
     assert not at.exception
-    assert [e.value for e in at.error] == [translate("attn.err.empty_cell", "ko", where="h2[1]")]
+    assert texts(at.error) == [translate("attn.err.empty_cell", "ko", where="h2[1]")]
 
 
 def test_script_label_is_shown_as_text():
-    at = AppTest.from_file(PAGE, default_timeout=30)
-    at.query_params["lang"] = "en"
+    at = prepared_page(PAGE, "en", timeout=30)
     bad = "</script><img src=x onerror=alert(1)>"
     at.session_state["attn_enc_sentence_en"] = {
         "edited_rows": {0: {"label": bad}}, "added_rows": [], "deleted_rows": []}
@@ -104,10 +102,9 @@ def test_script_label_is_shown_as_text():
 
 
 def test_too_few_rows_is_a_translated_error():
-    at = AppTest.from_file(PAGE, default_timeout=30)
-    at.query_params["lang"] = "en"
+    at = prepared_page(PAGE, "en", timeout=30)
     at.session_state["attn_enc_sentence_en"] = {
         "edited_rows": {}, "added_rows": [], "deleted_rows": [1, 2]}
     at.run()
     assert not at.exception
-    assert [e.value for e in at.error] == [translate("attn.err.state_count", "en", min=2, max=6, n=1)]
+    assert texts(at.error) == [translate("attn.err.state_count", "en", min=2, max=6, n=1)]

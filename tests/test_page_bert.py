@@ -1,7 +1,6 @@
 """The BERT page (AppTest, both languages) and its pure helpers."""
 from __future__ import annotations
 
-import base64
 import json
 from pathlib import Path
 
@@ -13,35 +12,14 @@ from lmcore.pretrained.bertviz import params_from_html
 from lmcore.i18n import translate
 from ui import lm_logic
 from ui.safe_text import md_escape
-from tests.page_support import run_page
+from tests.page_support import assert_clean, chart, charts, run_page, strings, texts, values, with_model
 
 PAGE = str(Path(__file__).resolve().parent.parent / "pages" / "bert.py")
 HOSTILE = "</script><img src=x onerror=alert(1)>"
 
 
 def open_page(lang: str = "en", model: str | None = None) -> AppTest:
-    at = run_page(PAGE, lang, timeout=120)
-    if model is not None:
-        at.sidebar.selectbox(key="lmp_bert_model").select(model).run()
-    return at
-
-
-def assert_clean(at: AppTest) -> None:
-    assert not at.exception, [e.value for e in at.exception]
-    assert not at.error, [e.value for e in at.error]
-
-
-def charts(at: AppTest) -> list[dict]:
-    return [json.loads(c.proto.spec) for c in at.get("plotly_chart")]
-
-
-def values(array) -> np.ndarray:
-    """A plotly array from a figure spec (plain list or base64 typed array)."""
-    if isinstance(array, dict):
-        flat = np.frombuffer(base64.b64decode(array["bdata"]), dtype=np.dtype(array["dtype"]))
-        shape = [int(n) for n in str(array.get("shape", len(flat))).split(",")]
-        return flat.astype(float).reshape(shape)
-    return np.asarray(array, dtype=float)
+    return with_model(run_page(PAGE, lang, timeout=120), "lmp_bert_model", model)
 
 
 @pytest.mark.parametrize("lang", ["en", "ko"])
@@ -49,9 +27,8 @@ def test_default_page_draws_grid_heatmap_and_offline_views(lang):
     at = open_page(lang)  # bundled all-MiniLM-L6-v2 by default
     assert_clean(at)
     assert at.title[0].value == translate("lmp.bert.title", lang)
-    figures = charts(at)
-    assert len(figures[0]["data"]) == 6 * 12, "one heatmap per layer and head"
-    assert len(figures[1]["data"]) == 1
+    assert len(chart(at, "lmp_bert_grid")["data"]) == 6 * 12, "one heatmap per layer and head"
+    assert len(chart(at, "lmp_bert_heatmap")["data"]) == 1
     for view, marker in (("head", "function renderVis"), ("model", "function renderThumbnail")):
         at.radio(key="lmp_bert_view").set_value(view).run()  # one view at a time
         assert_clean(at)
@@ -69,7 +46,7 @@ def test_layer_and_head_pickers_choose_the_big_map():
     at.selectbox(key="lmp_bert_layer").set_value(2).run()
     at.selectbox(key="lmp_bert_head").set_value(3).run()
     assert_clean(at)
-    assert charts(at)[1]["layout"]["title"]["text"] == "Layer 2, head 3"
+    assert chart(at, "lmp_bert_heatmap")["layout"]["title"]["text"] == "Layer 2, head 3"
 
 
 @pytest.mark.parametrize("lang", ["en", "ko"])
@@ -82,7 +59,8 @@ def test_fill_mask_with_tiny_bert(lang):
     assert at.query_params["mask"] == "1"  # the hidden word is part of a shared link
     assert_clean(at)
     assert any(t.value == "The [MASK] sat on the mat because it was tired." for t in at.text)
-    bars = [f for f in charts(at) if f["data"][0]["type"] == "bar"]
+    bars = charts(at, "lmp_bert_fill_")  # one bar chart per [MASK]
+    assert all(f["data"][0]["type"] == "bar" for f in bars)
     probabilities = values(bars[0]["data"][0]["y"])
     assert len(bars) == 1 and len(probabilities) == 5
     assert 0 < probabilities.sum() <= 1.0001 and (np.diff(probabilities) <= 0).all()
@@ -92,7 +70,8 @@ def test_typed_masks_each_get_guesses():
     at = open_page("en", "tiny-bert")
     at.text_area(key="lmp_bert_a").input("the [MASK] is [MASK] .").run()
     assert_clean(at)
-    assert len([f for f in charts(at) if f["data"][0]["type"] == "bar"]) == 2
+    bars = charts(at, "lmp_bert_fill_")
+    assert len(bars) == 2 and all(f["data"][0]["type"] == "bar" for f in bars)
 
 
 def test_pair_gives_next_sentence_probability_in_korean():
@@ -104,26 +83,14 @@ def test_pair_gives_next_sentence_probability_in_korean():
     assert len(params["attention"]) == 5 and params["attention"][1]["name"] == "문장 A → 문장 A"
 
 
-def strings(node) -> list[str]:
-    """Every string inside a decoded figure spec."""
-    if isinstance(node, str):
-        return [node]
-    if isinstance(node, dict):
-        return [s for v in node.values() for s in strings(v)]
-    if isinstance(node, list):
-        return [s for v in node for s in strings(v)]
-    return []
-
-
 def test_hostile_text_is_escaped_everywhere():
     at = open_page("en", "tiny-bert")
     at.text_area(key="lmp_bert_a").input(f"the king {HOSTILE} is dead").run()
     assert_clean(at)
-    figures = charts(at)
-    for figure in figures:
+    for figure in charts(at):
         decoded = " ".join(strings(figure)).lower()
         assert "<img" not in decoded and "<script" not in decoded and "</script" not in decoded
-    grid_ticks = strings(figures[0]["layout"])
+    grid_ticks = strings(chart(at, "lmp_bert_grid")["layout"])
     assert any("&lt;" in s for s in grid_ticks) and not any("<" in s for s in grid_ticks)
     for frame in at.get("iframe"):
         assert "<img" not in frame.proto.srcdoc and "\\u003c" in frame.proto.srcdoc
@@ -141,14 +108,14 @@ def test_bad_text_gives_a_translated_error(bad, key):
     at = open_page("ko", "tiny-bert")
     at.text_area(key="lmp_bert_a").input(bad).run()
     assert not at.exception
-    assert [e.value for e in at.error] == [translate(key, "ko")]
+    assert texts(at.error) == [translate(key, "ko")]
 
 
 @pytest.mark.parametrize("lang", ["en", "ko"])
 def test_unavailable_hub_model_is_an_error_not_a_crash(lang):
     at = open_page(lang, "bert-base-uncased")
     assert not at.exception
-    assert [e.value for e in at.error] == [translate("lm.err.unavailable", lang,
+    assert texts(at.error) == [translate("lm.err.unavailable", lang,
                                                      name="bert-base-uncased")]
 
 
@@ -190,7 +157,7 @@ def test_long_text_is_truncated_with_a_notice():
     at.text_area(key="lmp_bert_a").input("the king is dead . " * 40).run()
     assert_clean(at)
     assert any(w.value.startswith("The text was long") for w in at.warning)
-    grid = charts(at)[0]
+    grid = chart(at, "lmp_bert_grid")
     assert len(grid["layout"]["xaxis"]["tickvals"]) == 64
 
 
@@ -199,7 +166,7 @@ def test_emoji_and_mixed_scripts_run_cleanly():
     at.text_area(key="lmp_bert_a").input("I ❤️ 🐱 cats, 고양이 ünïcode").run()
     assert not at.exception and not at.error
     config = json.loads((Path(PAGE).parents[1] / "lmcore/assets/tiny-bert/config.json").read_text())
-    assert len(charts(at)[0]["data"]) == config["num_hidden_layers"] * config["num_attention_heads"]
+    assert len(chart(at, "lmp_bert_grid")["data"]) == config["num_hidden_layers"] * config["num_attention_heads"]
 
 
 def test_a_local_model_folder_can_be_typed_in():
@@ -212,7 +179,5 @@ def test_a_local_model_folder_can_be_typed_in():
 
 def test_rollout_rows_sum_to_one():
     at = open_page("en", "tiny-bert")
-    rollout = [f for f in charts(at) if f["layout"].get("title", {}).get("text", "").startswith("Rollout")]
-    assert len(rollout) == 1
-    z = values(rollout[0]["data"][0]["z"])
+    z = values(chart(at, "lmp_bert_rollout")["data"][0]["z"])  # exactly one rollout chart
     np.testing.assert_allclose(z.sum(axis=1), 1, atol=0.01)

@@ -3,7 +3,6 @@ from __future__ import annotations
 
 import re
 import shutil
-import time
 from pathlib import Path
 
 import pytest
@@ -13,7 +12,8 @@ from lmcore.catalog import ModelInfo
 from lmcore.i18n import translate
 from tests.test_finetune import make_tiny_bert
 from ui import finetune_jobs as jobs
-from tests.page_support import ran_cleanly, run_page
+from tests.page_support import button_labelled, ran_cleanly, run_page, texts, wait_for_state
+from tests.page_support import upload as upload_file
 
 PAGE = str(Path(__file__).resolve().parent.parent / "pages" / "finetune.py")
 
@@ -29,10 +29,7 @@ def open_page(lang: str = "en") -> AppTest:
 
 def upload(at: AppTest, name: str, content: bytes) -> AppTest:
     at.radio(key="ft_source").set_value("upload").run()
-    at.file_uploader(key="ft_upload").upload(name, content, "text/csv")
-    at.run()
-    assert not at.exception, [e.value for e in at.exception]
-    return at
+    return upload_file(at, "ft_upload", name, content, "text/csv")
 
 
 @pytest.mark.parametrize("lang", ["en", "ko"])
@@ -71,9 +68,9 @@ def test_good_upload_lets_you_pick_columns():
 def test_busy_server_gives_a_clear_message():
     with jobs.REGISTRY.occupied("someone-else"):
         at = open_page("ko")
-        assert [i.value for i in at.info] == [translate("ft.busy", "ko")]
+        assert texts(at.info) == [translate("ft.busy", "ko")]
         start_button(at).click().run()
-        assert [w.value for w in at.warning] == [translate("ft.busy", "ko")]
+        assert texts(at.warning) == [translate("ft.busy", "ko")]
         assert not jobs.REGISTRY.busy("someone-else")  # nothing else started
 
 
@@ -88,12 +85,8 @@ def test_a_tiny_job_runs_from_the_page_to_the_results(tiny, monkeypatch):
     at = open_page()
     at.select_slider(key="ft_lr").set_value(3e-4)
     at.number_input(key="ft_epochs").set_value(1)
-    start_button(at).click().run()
-    assert not at.exception, [e.value for e in at.exception]
-    deadline = time.monotonic() + 60
-    while "ft_last" not in at.session_state and time.monotonic() < deadline:
-        time.sleep(0.5)
-        at.run()
+    ran_cleanly(start_button(at).click().run())
+    wait_for_state(at, "ft_last", 60, 0.5)
     assert not at.exception, [e.value for e in at.exception]
     assert "ft_last" in at.session_state and not at.error
     assert len(at.metric) == 4 and model_downloads(at)
@@ -106,13 +99,13 @@ def test_a_tiny_job_runs_from_the_page_to_the_results(tiny, monkeypatch):
     assert at.error and not at.exception
     shutil.rmtree(at.session_state["ft_last"]["folder"], ignore_errors=True)
     at.run()  # the saved model was cleaned up: a clear warning, the results still shown
-    assert not at.exception and translate("ft.err.gone", "en") in [w.value for w in at.warning]
+    assert not at.exception and translate("ft.err.gone", "en") in texts(at.warning)
     assert len(at.metric) == 4 and not model_downloads(at)
 
 
 def start_button(at):
     """The form's start button (the lesson's Reveal button comes first on the page)."""
-    return next(b for b in at.button if b.label in (translate("ft.start", "en"), translate("ft.start", "ko")))
+    return button_labelled(at, "ft.start")
 
 
 def model_downloads(at) -> list:

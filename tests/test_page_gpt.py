@@ -1,7 +1,6 @@
 """The GPT page (AppTest, both languages) and its pure helpers."""
 from __future__ import annotations
 
-import base64
 import json
 from pathlib import Path
 
@@ -11,35 +10,14 @@ from streamlit.testing.v1 import AppTest
 
 from lmcore.i18n import translate
 from ui import lm_logic
-from tests.page_support import run_page
+from tests.page_support import assert_clean, chart, charts, run_page, texts, values, with_model
 
 PAGE = str(Path(__file__).resolve().parent.parent / "pages" / "gpt.py")
 HOSTILE = "</script><img src=x onerror=alert(1)>"
 
 
 def open_page(lang: str = "en", model: str | None = None) -> AppTest:
-    at = run_page(PAGE, lang, timeout=120)
-    if model is not None:
-        at.sidebar.selectbox(key="lmp_gpt_model").select(model).run()
-    return at
-
-
-def assert_clean(at: AppTest) -> None:
-    assert not at.exception, [e.value for e in at.exception]
-    assert not at.error, [e.value for e in at.error]
-
-
-def figures(at: AppTest) -> list[dict]:
-    return [json.loads(c.proto.spec) for c in at.get("plotly_chart")]
-
-
-def values(array) -> np.ndarray:
-    """A plotly array from a figure spec (plain list or base64 typed array, maybe 2-D)."""
-    if isinstance(array, dict):
-        flat = np.frombuffer(base64.b64decode(array["bdata"]), dtype=np.dtype(array["dtype"]))
-        shape = [int(n) for n in str(array.get("shape", len(flat))).split(",")]
-        return flat.astype(float).reshape(shape)
-    return np.asarray(array, dtype=float)
+    return with_model(run_page(PAGE, lang, timeout=120), "lmp_gpt_model", model)
 
 
 def generated(at: AppTest) -> int:
@@ -51,7 +29,8 @@ def test_page_shows_next_token_distribution_and_causal_map(lang):
     at = open_page(lang)  # bundled tiny-gpt2 by default
     assert_clean(at)
     assert at.title[0].value == translate("lmp.gpt.title", lang)
-    bar, causal = figures(at)
+    assert len(charts(at)) == 2
+    bar, causal = chart(at, "lmp_gpt_next"), chart(at, "lmp_gpt_causal")
     probabilities = values(bar["data"][0]["y"])
     assert len(probabilities) == 10 and abs(probabilities.sum() - 1) < 0.01
     z = values(causal["data"][0]["z"])  # (n, n), NaN above the diagonal
@@ -64,7 +43,7 @@ def test_top_k_slider_changes_the_number_of_bars():
     at = open_page("en")
     at.slider(key="lmp_gpt_topk").set_value(3).run()
     assert_clean(at)
-    assert len(values(figures(at)[0]["data"][0]["y"])) == 3
+    assert len(values(chart(at, "lmp_gpt_next")["data"][0]["y"])) == 3
 
 
 @pytest.mark.parametrize("lang", ["en", "ko"])
@@ -77,7 +56,8 @@ def test_step_adds_one_token_and_reset_clears(lang):
     assert at.text[0].value.startswith(text_before)
     table = at.dataframe[0].value
     assert len(table) == 1
-    rivals, new_attention = figures(at)[1:3]  # candidates; the new token's row per (layer, head)
+    rivals = chart(at, "lmp_gpt_rivals")  # the candidates at this step
+    new_attention = chart(at, "lmp_gpt_new_attn")  # the new token's row per (layer, head)
     assert len(values(rivals["data"][0]["y"])) == 10
     z = values(new_attention["data"][0]["z"])
     config = json.loads((Path(PAGE).parents[1] / "lmcore/assets/tiny-gpt2/config.json").read_text())
@@ -112,8 +92,7 @@ def test_hostile_prompt_is_shown_as_text_and_escaped_in_figures():
     at.button(key="lmp_gpt_step").click().run()
     assert_clean(at)
     assert at.text[0].value.startswith(HOSTILE)  # st.text: shown as plain text
-    for chart in at.get("plotly_chart"):
-        decoded = json.loads(chart.proto.spec)
+    for decoded in charts(at):
         text = json.dumps(decoded, ensure_ascii=False).lower()
         assert "<img" not in text and "<script" not in text and "</script" not in text
 
@@ -139,7 +118,7 @@ def test_bad_prompt_gives_a_translated_error(bad, key):
 def test_unavailable_hub_model_is_an_error_not_a_crash(lang):
     at = open_page(lang, "gpt2")
     assert not at.exception
-    assert [e.value for e in at.error] == [translate("lm.err.unavailable", lang, name="gpt2")]
+    assert texts(at.error) == [translate("lm.err.unavailable", lang, name="gpt2")]
 
 
 # ---------------------------------------------------------------- pure helpers

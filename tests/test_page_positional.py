@@ -2,21 +2,16 @@
 from pathlib import Path
 
 import pytest
-from streamlit.testing.v1 import AppTest
-from tests.page_support import run_page
+
+from tests.page_support import page_opener, titled_page
 
 PAGE = str(Path(__file__).resolve().parent.parent / "pages" / "positional.py")
-
-
-def open_page(lang: str) -> AppTest:
-    return run_page(PAGE, lang, timeout=120)
+open_page = page_opener(PAGE, timeout=120)
 
 
 @pytest.mark.parametrize("lang,title", [("en", "Positional encoding"), ("ko", "위치 인코딩")])
 def test_page_runs_in_both_languages(lang, title):
-    at = open_page(lang)
-    assert not at.exception and not at.error
-    assert at.title[0].value == title
+    at = titled_page(open_page, lang, title)
     assert at.success, "without positions the page shows that order is invisible"
 
 

@@ -5,7 +5,6 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-import streamlit as st
 from streamlit.testing.v1 import AppTest
 
 from lmcore.i18n import translate
@@ -14,14 +13,22 @@ from tests.test_page_translate_steps import HOSTILE, use_tiny_models
 from tests.test_seq2seq_figures import fake_report
 from ui import loaders
 from ui import seq2seq_widgets as w
-from tests.page_support import ran_cleanly, run_page
+from tests.page_support import ran_cleanly, run_page, texts
 
 PAGE = str(Path(__file__).resolve().parent.parent / "pages" / "seq2seq.py")
-@pytest.fixture(autouse=True)
-def fresh_caches():
-    st.cache_data.clear()
-    yield
-    st.cache_data.clear()
+BUCKETS = ["1-5", "6-10", "11-15", "16-20", "21-30", "31+"]
+
+
+def fake_report() -> dict:
+    def model(attention: str, scores: list[float]) -> dict:
+        return {"attention": attention, "source_lang": "en", "target_lang": "fr",
+                "buckets": [{"bucket": b, "bleu": s, "chrf": s + 20, "n": 10} for b, s in zip(BUCKETS, scores)]}
+    return {"buckets": BUCKETS, "models": {"s2s-en-fr-plain": model("none", [40, 30, 15, 8, 5]),
+                                           "s2s-en-fr-bahdanau": model("bahdanau", [42, 38, 33, 30, 28]),
+                                           "s2s-ko-en-bahdanau": {**model("bahdanau", [20, 10]), "source_lang": "ko"}}}
+
+
+pytestmark = pytest.mark.usefixtures("fresh_caches")
 
 
 def open_page(lang: str = "en") -> AppTest:
@@ -30,8 +37,7 @@ def open_page(lang: str = "en") -> AppTest:
 
 def set_text(at: AppTest, text: str) -> AppTest:
     at.text_area(key="s2sp_s2s_text_short").set_value(text).run()
-    assert not at.exception, [e.value for e in at.exception]
-    return at
+    return ran_cleanly(at)
 
 
 @pytest.mark.parametrize("lang", ["en", "ko"])
@@ -43,7 +49,7 @@ def test_page_shows_the_context_vectors_and_the_length_chart(monkeypatch, lang):
     assert not at.error
     charts = at.get("plotly_chart")
     assert len(charts) == 3  # one context vector, per-step context vectors, BLEU by length
-    assert "python -m lmcore evaluate --report" in [c.value for c in at.code]
+    assert "python -m lmcore evaluate --report" in texts(at.code)
     at.radio(key="s2sp_metric").set_value("chrf").run()
     assert not at.exception and len(at.get("plotly_chart")) == 3
 
@@ -68,7 +74,7 @@ def test_bad_input_gives_a_translated_notice(monkeypatch, lang, text, notice):
     at = set_text(open_page(lang), text)
     assert not at.error
     literal = translate(notice, lang).split("{")[0][:20]
-    assert any(literal in x.value for x in at.warning), [x.value for x in at.warning]
+    assert any(literal in x.value for x in at.warning), texts(at.warning)
 
 
 def test_missing_models_and_report_give_messages_not_errors(monkeypatch):
@@ -77,7 +83,7 @@ def test_missing_models_and_report_give_messages_not_errors(monkeypatch):
     at = open_page("ko")
     assert not at.error
     assert translate("s2sp.model_missing", "ko", name="s2s-en-fr-plain") == at.warning[0].value
-    assert translate("s2sp.s2s.no_report", "ko") in [i.value for i in at.info]
+    assert translate("s2sp.s2s.no_report", "ko") in texts(at.info)
 
 
 @pytest.mark.skipif(not (ASSETS / "s2s-en-fr-plain" / "config.json").is_file(), reason="plain model not bundled")

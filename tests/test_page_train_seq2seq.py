@@ -8,13 +8,13 @@ import zipfile
 from pathlib import Path
 
 import pytest
-import torch
 from streamlit.testing.v1 import AppTest
 
 from lmcore.errors import UserFacingError
 from lmcore.i18n import translate
 from ui import seq2seq_jobs as jobs
-from tests.page_support import ran_cleanly, run_page
+from tests.page_support import button_labelled, ran_cleanly, run_page, texts, wait_for_state
+from tests.page_support import upload as upload_file
 
 PAGE = str(Path(__file__).resolve().parent.parent / "pages" / "train_seq2seq.py")
 NUMBERS = {"one": "un", "two": "deux", "three": "trois", "four": "quatre", "five": "cinq", "six": "six"}
@@ -34,12 +34,7 @@ def tsv(pairs, encoding: str = "utf-8") -> bytes:
     return "".join(f"{s}\t{t}\n" for s, t in pairs).encode(encoding)
 
 
-@pytest.fixture(autouse=True)
-def one_thread():
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
+pytestmark = pytest.mark.usefixtures("one_thread")
 
 
 def open_page(lang: str = "en") -> AppTest:
@@ -47,22 +42,18 @@ def open_page(lang: str = "en") -> AppTest:
 
 
 def upload(at: AppTest, name: str, content: bytes) -> AppTest:
-    at.file_uploader(key="s2sp_upload").upload(name, content, "text/tab-separated-values")
-    at.run()
-    assert not at.exception, [e.value for e in at.exception]
-    return at
+    return upload_file(at, "s2sp_upload", name, content, "text/tab-separated-values")
 
 
 def start_button(at: AppTest):
-    return next(b for b in at.button if b.label in (translate("s2sp.train.start", "en"),
-                                                    translate("s2sp.train.start", "ko")))
+    return button_labelled(at, "s2sp.train.start")
 
 
 @pytest.mark.parametrize("lang", ["en", "ko"])
 def test_page_waits_for_an_upload_in_both_languages(lang):
     at = open_page(lang)
     assert at.title[0].value == translate("s2sp.train.title", lang)
-    assert translate("s2sp.train.wait", lang) in [i.value for i in at.info]
+    assert translate("s2sp.train.wait", lang) in texts(at.info)
     assert not at.error and start_button(at).disabled
 
 
@@ -86,7 +77,7 @@ def test_korean_uploads_in_each_encoding_are_read(encoding):
     pairs = [("나는 학교에 간다.", "I go to school."), ("고양이가 잔다.", "The cat sleeps.")] * 5
     at = upload(open_page("ko"), "ko.tsv", tsv(pairs, encoding))
     assert not at.error
-    assert translate("s2sp.train.summary", "ko", count=10) in [c.value for c in at.caption]
+    assert translate("s2sp.train.summary", "ko", count=10) in texts(at.caption)
     assert at.dataframe[0].value.iloc[0, 0] == "나는 학교에 간다."
     assert not start_button(at).disabled
 
@@ -101,9 +92,9 @@ def test_swap_and_skipped_lines_are_reported():
 def test_busy_server_gives_a_clear_message():
     with jobs.REGISTRY.occupied("someone-else"):
         at = upload(open_page("ko"), "p.tsv", tsv(made_up_pairs()))
-        assert translate("s2sp.busy", "ko") in [i.value for i in at.info]
+        assert translate("s2sp.busy", "ko") in texts(at.info)
         start_button(at).click().run()
-        assert translate("s2sp.busy", "ko") in [x.value for x in at.warning]
+        assert translate("s2sp.busy", "ko") in texts(at.warning)
         assert not jobs.REGISTRY.busy("someone-else")  # nothing else started
 
 
@@ -122,12 +113,8 @@ def test_a_tiny_training_run_goes_from_upload_to_download():
     at.selectbox(key="s2sp_hidden").set_value(32)
     at.number_input(key="s2sp_epochs").set_value(2)
     at.selectbox(key="s2sp_watch").set_value("two three four .")
-    start_button(at).click().run()
-    assert not at.exception, [e.value for e in at.exception]
-    deadline = time.monotonic() + 60
-    while "s2sp_last" not in at.session_state and time.monotonic() < deadline:
-        time.sleep(0.3)
-        at.run()
+    ran_cleanly(start_button(at).click().run())
+    wait_for_state(at, "s2sp_last", 60, 0.3)
     assert not at.exception and not at.error
     last = at.session_state["s2sp_last"]
     assert [s["epoch"] for s in last["snapshots"]] == [0, 1, 2]
@@ -149,10 +136,9 @@ def test_the_running_job_shows_progress_and_cancels_from_the_page():
     at = upload(open_page("ko"), "count.tsv", tsv(made_up_pairs(400)))
     at.selectbox(key="s2sp_hidden").set_value(32)
     at.number_input(key="s2sp_epochs").set_value(30)
-    start_button(at).click().run()
-    assert not at.exception, [e.value for e in at.exception]
+    ran_cleanly(start_button(at).click().run())
     assert start_button(at).disabled and len(at.get("progress")) == 1
-    assert translate("s2sp.train.leave_note", "ko") in [c.value for c in at.caption]
+    assert translate("s2sp.train.leave_note", "ko") in texts(at.caption)
     cancel = at.button(key="s2sp_cancel")
     assert cancel.label == translate("s2sp.train.cancel", "ko")
     cancel.click().run()
@@ -160,10 +146,10 @@ def test_the_running_job_shows_progress_and_cancels_from_the_page():
     while at.get("progress") and time.monotonic() < deadline:
         time.sleep(0.2)
         at.run()
-    assert not at.exception and translate("s2s.train.cancelled", "ko") in [x.value for x in at.warning]
+    assert not at.exception and translate("s2s.train.cancelled", "ko") in texts(at.warning)
     assert "s2sp_last" not in at.session_state and not jobs.REGISTRY.busy()
     at.run()  # the outcome is reported once
-    assert translate("s2s.train.cancelled", "ko") not in [x.value for x in at.warning]
+    assert translate("s2s.train.cancelled", "ko") not in texts(at.warning)
     assert not start_button(at).disabled
 
 

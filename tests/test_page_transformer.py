@@ -2,26 +2,20 @@
 from pathlib import Path
 
 import pytest
-from streamlit.testing.v1 import AppTest
 
 from lmcore.translation.translators import TRANSFORMERS, bundled_path
-from tests.page_support import run_page
+from tests.page_support import page_opener, titled_page
 
 PAGE = str(Path(__file__).resolve().parent.parent / "pages" / "transformer.py")
 PRESENT = [n for n in TRANSFORMERS if (bundled_path(n) / "config.json").is_file()]
 needs_models = pytest.mark.skipif(not PRESENT, reason="no bundled Transformer yet")
-
-
-def open_page(lang: str) -> AppTest:
-    return run_page(PAGE, lang, timeout=120)
+open_page = page_opener(PAGE, timeout=120)
 
 
 @pytest.mark.parametrize("lang,title", [("en", "The Transformer, head by head"),
                                         ("ko", "트랜스포머, 헤드별로 보기")])
 def test_page_runs_in_both_languages(lang, title):
-    at = open_page(lang)
-    assert not at.exception and not at.error
-    assert at.title[0].value == title
+    at = titled_page(open_page, lang, title)
     if PRESENT:
         assert len(at.get("plotly_chart")) >= 6
 

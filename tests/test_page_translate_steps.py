@@ -19,7 +19,7 @@ from lmcore.translation.translators import Translator, step_maps
 from ui import loaders
 from ui.safe_text import md_escape
 from ui import steps
-from tests.page_support import ran_cleanly, run_page
+from tests.page_support import ran_cleanly, run_page, texts
 
 PAGE = str(Path(__file__).resolve().parent.parent / "pages" / "translate_steps.py")
 SRC = "the cat is sleeping on bed . i am cold".split()
@@ -47,11 +47,7 @@ def use_tiny_models(monkeypatch, models=TINY) -> dict[str, Translator]:
     return tiny
 
 
-@pytest.fixture(autouse=True)
-def fresh_caches():
-    st.cache_data.clear()
-    yield
-    st.cache_data.clear()
+pytestmark = pytest.mark.usefixtures("fresh_caches")
 
 
 def open_page(lang: str = "en", text: str | None = None) -> AppTest:
@@ -86,7 +82,7 @@ def test_steps_advance_back_reset_and_play_in_both_languages(monkeypatch, lang):
     at.button(key="s2sp_step_play_button").click().run()  # reruns itself to the end
     assert not at.exception
     assert shown_step(at) == translate("s2sp.steps.step_of", lang, step=n, total=n)
-    assert translate("s2sp.steps.full_title", lang) in [s.value for s in at.subheader]
+    assert translate("s2sp.steps.full_title", lang) in texts(at.subheader)
     assert at.success  # the final translation
     at.button(key="s2sp_step_first").click().run()
     assert shown_step(at) == translate("s2sp.steps.step_of", lang, step=1, total=n)
@@ -109,7 +105,7 @@ def test_plain_model_has_no_attention_but_still_top_k(monkeypatch):
     at = open_page()
     at.selectbox(key="s2sp_model").set_value("s2s-en-fr-plain").run()
     assert not at.exception and not at.error
-    assert translate("s2s.no_attention_trace", "en") in [i.value for i in at.info]
+    assert translate("s2s.no_attention_trace", "en") in texts(at.info)
 
 
 @pytest.mark.parametrize("lang,text,notice", [
@@ -125,7 +121,7 @@ def test_bad_input_gives_a_translated_notice(monkeypatch, lang, text, notice):
     at = open_page(lang, text)
     assert not at.exception and not at.error
     literal = max(translate(notice, lang).split("{")[0].split("}"), key=len)[:20]
-    assert any(literal in warning.value for warning in at.warning), [x.value for x in at.warning]
+    assert any(literal in warning.value for warning in at.warning), texts(at.warning)
 
 
 def test_no_translator_available_gives_a_message(monkeypatch):
@@ -138,7 +134,7 @@ def test_no_translator_available_gives_a_message(monkeypatch):
 def test_one_attention_model_says_the_comparison_needs_two(monkeypatch):
     use_tiny_models(monkeypatch, TINY[:2])
     at = open_page()
-    assert translate("s2sp.steps.compare_missing", "en") in [i.value for i in at.info]
+    assert translate("s2sp.steps.compare_missing", "en") in texts(at.info)
 
 
 # ---------------------------------------------------------------- pure logic and figures

@@ -12,7 +12,6 @@ import json
 from pathlib import Path
 
 import pytest
-import streamlit as st
 from streamlit.runtime.memory_media_file_storage import MemoryMediaFileStorage
 from streamlit.testing.v1 import AppTest, app_test
 
@@ -25,7 +24,7 @@ from tests.test_page_translate_steps import tiny_translator
 from tests.test_pretrained import HOSTILE, bert_dir  # noqa: F401 (fixture)
 from ui import loaders
 from ui.safe_text import md_escape
-from tests.page_support import ran_cleanly, run_page
+from tests.page_support import chart_element, click, ran_cleanly, run_page, texts
 
 PAGE = str(Path(__file__).resolve().parent.parent / "pages" / "your_sentences.py")
 KOREAN_FILE = "고양이가 매트 위에 앉았다.\n나는 책 읽기를 좋아한다.\n".encode("cp949")
@@ -35,14 +34,11 @@ MODELS = [ModelInfo("tiny-bert-test", "masked-lm", True), ModelInfo("s2s-en-fr-b
 
 
 @pytest.fixture(autouse=True)
-def tiny_models(monkeypatch, bert_dir):
+def tiny_models(monkeypatch, fresh_caches, bert_dir):  # noqa: F811
     tiny = {"s2s-en-fr-bahdanau": tiny_translator("b", "bahdanau"), "s2s-en-fr-plain": tiny_translator("p", "none")}
     monkeypatch.setattr(lmcore.catalog, "list_models", lambda: MODELS)
     monkeypatch.setattr(loaders, "model", lambda name: L.load_model(bert_dir))
     monkeypatch.setattr(loaders, "translator", tiny.__getitem__)
-    st.cache_data.clear()
-    yield
-    st.cache_data.clear()
 
 
 def open_page(lang: str, text: str | None = None, model: str | None = None) -> AppTest:
@@ -55,9 +51,7 @@ def open_page(lang: str, text: str | None = None, model: str | None = None) -> A
 
 
 def run(at: AppTest) -> AppTest:
-    at.button(key="sent_run").click().run()
-    assert not at.exception, [e.value for e in at.exception]
-    return at
+    return click(at, "sent_run")
 
 
 def table_rows(at: AppTest) -> list[dict]:
@@ -76,7 +70,7 @@ def test_korean_cp949_file_through_an_encoder(lang, bert_dir):  # noqa: F811
     headers = json.loads(at.dataframe[0].proto.columns)
     assert headers["sentence"]["label"] == translate("sent.col.sentence", lang)  # translated header
     assert not at.error
-    assert [w.value for w in at.warning] == [translate(  # said once above the table, not per row
+    assert texts(at.warning) == [translate(  # said once above the table, not per row
         "lm.notice.hangul_lost", lang, name=md_escape(L.load_model(bert_dir).name), suggestion=md_escape("tiny-gpt2"))]
     assert len(at.get("plotly_chart")) == 1  # the first row's heatmap
     labels = [b.proto.label for b in at.get("download_button")]
@@ -93,7 +87,7 @@ def test_english_csv_with_a_formula_cell_through_a_translator(lang):
     assert all(isinstance(r["translation"], str) for r in rows)
     at.selectbox(key="sent_pick").set_value(2).run()  # the hostile row: its alignment
     assert not at.exception and len(at.get("plotly_chart")) == 1
-    spec = at.get("plotly_chart")[0].proto.spec
+    spec = chart_element(at, "sent_chart").proto.spec
     assert "&lt;" in spec and "<script" not in spec and "<img" not in spec  # tokens escaped
 
 
@@ -114,10 +108,10 @@ def test_csv_download_is_neutralised_and_has_a_bom(monkeypatch):
 def test_uploaded_cp949_file_and_english_csv(lang):
     at = open_page(lang)
     at.radio(key="sent_source").set_value("upload").run()
-    assert translate("sent.upload_first", lang) in [i.value for i in at.info]
+    assert translate("sent.upload_first", lang) in texts(at.info)
     at.get("file_uploader")[0].set_value(("문장.txt", KOREAN_FILE, "text/plain")).run()
     assert not at.exception and not at.error
-    assert translate("sent.count", lang, count=2, encoding="cp949") in [c.value for c in at.caption]
+    assert translate("sent.count", lang, count=2, encoding="cp949") in texts(at.caption)
     at.get("file_uploader")[0].set_value(("en.csv", ENGLISH_CSV, "text/csv")).run()
     assert at.checkbox[0].value is True  # header detected
     assert at.selectbox[0].value == 1  # the "text" column
@@ -131,7 +125,7 @@ def test_uploaded_empty_and_binary_files_give_messages(content, key):
     at.radio(key="sent_source").set_value("upload").run()
     at.get("file_uploader")[0].set_value(("x.txt", content, "text/plain")).run()
     assert not at.exception
-    assert [e.value for e in at.error] == [translate(key, "ko")]
+    assert texts(at.error) == [translate(key, "ko")]
 
 
 def test_uploaded_long_line_is_cut_with_a_notice():
@@ -140,24 +134,24 @@ def test_uploaded_long_line_is_cut_with_a_notice():
     at.get("file_uploader")[0].set_value(("long.txt", b"a" * 100_000, "text/plain")).run()
     assert not at.exception and not at.error
     notice = translate("sent.notice.long_sentences", "en", count=1, chars=batch.MAX_SENTENCE_CHARS)
-    assert notice in [i.value for i in at.info]
+    assert notice in texts(at.info)
 
 
 def test_plain_seq2seq_says_it_has_no_attention():
     at = run(open_page("en", "the cat", model="s2s-en-fr-plain"))
-    assert translate("sent.no_attention", "en", name="s2s-en-fr-plain") in [i.value for i in at.info]
+    assert translate("sent.no_attention", "en", name="s2s-en-fr-plain") in texts(at.info)
 
 
 @pytest.mark.parametrize("lang", ["en", "ko"])
 def test_empty_text_gives_a_translated_message(lang):
     at = open_page(lang, "   \n  ")
-    assert [e.value for e in at.error] == [translate("sent.err.no_sentences", lang)]
+    assert texts(at.error) == [translate("sent.err.no_sentences", lang)]
     assert not at.dataframe
 
 
 def test_table_waits_for_the_button_and_reruns_when_input_changes():
     at = open_page("en", "the cat sat")
-    assert translate("sent.press_run", "en") in [i.value for i in at.info] and not at.dataframe
+    assert translate("sent.press_run", "en") in texts(at.info) and not at.dataframe
     run(at)
     assert len(table_rows(at)) == 1
     at.text_area(key="sent_text").set_value("the cat sat\nthe dog ran").run()
@@ -166,23 +160,23 @@ def test_table_waits_for_the_button_and_reruns_when_input_changes():
 
 def test_layer_and_head_pickers_change_the_map():
     at = run(open_page("en", "the cat sat on the mat ."))
-    before = at.get("plotly_chart")[0].proto.spec
+    before = chart_element(at, "sent_chart").proto.spec
     at.selectbox(key="sent_layer").set_value(1).run()
     at.selectbox(key="sent_head").set_value(3).run()
     assert not at.exception
-    assert at.get("plotly_chart")[0].proto.spec != before
+    assert chart_element(at, "sent_chart").proto.spec != before
 
 
 def test_large_upload_is_capped_and_a_huge_one_refused():
     at = open_page("en")
     at.radio(key="sent_source").set_value("upload").run()
     at.get("file_uploader")[0].set_value(("big.txt", b"The cat sat.\n" * 250_000, "text/plain")).run()  # 3.2 MB
-    infos = [i.value for i in at.info]
+    infos = texts(at.info)
     assert translate("upload.notice.size_capped", "en", megabytes=md_escape(2.0)) in infos  # params escaped
     assert translate("sent.notice.sentences_capped", "en", kept=batch.MAX_SENTENCES,
                      total=2_000_000 // 13) in infos
     at.get("file_uploader")[0].set_value(("huge.txt", b"x" * 21_000_000, "text/plain")).run()
-    assert [e.value for e in at.error] == [translate("sent.err.too_big", "en", megabytes=21.0, limit=20, kept=2)]
+    assert texts(at.error) == [translate("sent.err.too_big", "en", megabytes=21.0, limit=20, kept=2)]
 
 
 @pytest.mark.parametrize("model,page", [("tiny-bert-test", "bert"), ("s2s-en-fr-bahdanau", "translate-steps")])

@@ -9,13 +9,7 @@ from lmcore.seq2seq import ATTENTIONS, CELLS, Seq2Seq, Seq2SeqConfig
 VARIANTS = [(a, c) for a in ATTENTIONS for c in CELLS]
 
 
-@pytest.fixture(scope="module", autouse=True)
-def one_thread():
-    """Tiny matrices: one thread is faster, above all on a busy machine (restored after)."""
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
+pytestmark = pytest.mark.usefixtures("one_thread")
 
 
 def tiny(attention: str, cell: str = "lstm", layers: int = 2) -> Seq2Seq:

@@ -16,12 +16,7 @@ from lmcore.translation.training import TrainConfig, batch_loss, train_model, tr
 from lmcore.translation.data import make_batch
 
 
-@pytest.fixture(scope="module", autouse=True)
-def one_thread():
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
+pytestmark = pytest.mark.usefixtures("one_thread")
 
 
 def reverse_examples(n: int, seed: int) -> list[tuple[list[int], list[int]]]:
