@@ -3,7 +3,6 @@ vector; an attention model builds a new one for every output word; BLEU by lengt
 where the plain model breaks."""
 from __future__ import annotations
 
-import numpy as np
 import streamlit as st
 
 from lmcore.errors import UserFacingError
@@ -58,7 +57,7 @@ def compare_attention(text: str) -> None:
         st.info(t("s2s.no_attention_trace"))
         return
     words = [s.token for s in result.steps]
-    chart(vector_strip(np.stack(contexts), words, t("s2sp.s2s.contexts_title"),
+    chart(vector_strip(contexts, words, t("s2sp.s2s.contexts_title"),
                                  t("s2sp.dimension"), t("s2sp.value")), key="s2sp_contexts")
     st.caption(t("s2sp.s2s.contexts_caption"))
 

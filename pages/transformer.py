@@ -9,6 +9,7 @@ from __future__ import annotations
 import numpy as np
 import streamlit as st
 
+from lmcore.attention import causal_mask
 from lmcore.views import plots
 from lmcore.errors import UserFacingError
 from lmcore.views.matrices import head_summary_figure, matrix_heatmap
@@ -99,7 +100,7 @@ def show_steps(view: TransformerView, layer: int, head: int) -> None:
 def show_causal_mask(view: TransformerView) -> None:
     st.subheader(t("tf.page.h.mask"))
     toks = view.decoder_inputs
-    mask = np.tril(np.ones((len(toks), len(toks))))
+    mask = causal_mask(len(toks)).float().numpy()  # (T, T): 1 where a query may look
     left, right = st.columns([2, 3])
     chart(container=left, fig=matrix_heatmap(mask, toks, toks, title=t("tf.page.fig.mask"),
                                      row_title=t("common.query"), col_title=t("common.key"),

@@ -16,18 +16,6 @@ from ui import seq2seq_widgets as w
 from tests.page_support import ran_cleanly, run_page, texts
 
 PAGE = str(Path(__file__).resolve().parent.parent / "pages" / "seq2seq.py")
-BUCKETS = ["1-5", "6-10", "11-15", "16-20", "21-30", "31+"]
-
-
-def fake_report() -> dict:
-    def model(attention: str, scores: list[float]) -> dict:
-        return {"attention": attention, "source_lang": "en", "target_lang": "fr",
-                "buckets": [{"bucket": b, "bleu": s, "chrf": s + 20, "n": 10} for b, s in zip(BUCKETS, scores)]}
-    return {"buckets": BUCKETS, "models": {"s2s-en-fr-plain": model("none", [40, 30, 15, 8, 5]),
-                                           "s2s-en-fr-bahdanau": model("bahdanau", [42, 38, 33, 30, 28]),
-                                           "s2s-ko-en-bahdanau": {**model("bahdanau", [20, 10]), "source_lang": "ko"}}}
-
-
 pytestmark = pytest.mark.usefixtures("fresh_caches")
 
 

@@ -20,7 +20,7 @@ KIND_COLORS = {"none": "#d62728", "bahdanau": "#1f77b4", "luong-general": "#2ca0
                "multi-head": "#9467bd"}
 
 
-def vector_strip(vectors: np.ndarray, row_labels: Sequence[str], title: str,
+def vector_strip(vectors: np.ndarray | Sequence[np.ndarray], row_labels: Sequence[str], title: str,
                  dim_label: str, value_label: str) -> go.Figure:
     """Vectors (R, H) as a heat strip: one row per vector, one column per dimension."""
     z = np.round(np.asarray(vectors, dtype=np.float64), DECIMALS).astype(np.float32)
