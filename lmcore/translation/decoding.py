@@ -21,6 +21,10 @@ benchmark reference). `decode` returns a `DecodeResult`: for every output step t
 chosen token and its probability, the top-k next words, the attention weights over the
 source, the raw scores and the context vector (None for a model without attention),
 and for beam search the beams kept at each step. Beam search with beam=1 is greedy.
+
+Every loop chooses among real output tokens: <pad>, <unk> and <bos> are masked out of the
+logits first (`allowed_logits`), so a translation never contains <unk>; probabilities are
+renormalised over the tokens that can be chosen.
 """
 from __future__ import annotations
 
@@ -30,6 +34,8 @@ from typing import Any, Protocol, Sequence
 
 import numpy as np
 import torch
+
+from lmcore.translation.text import BOS_ID, PAD_ID, UNK_ID
 
 
 class StepModel(Protocol):
@@ -75,6 +81,16 @@ class DecodeResult:
     beams: list[list[Beam]] = field(default_factory=list)  # beam search: beams kept per step
 
 
+NEVER_EMITTED = (PAD_ID, UNK_ID, BOS_ID)  # lmcore.translation.text's fixed special ids
+
+
+def allowed_logits(logits: torch.Tensor) -> torch.Tensor:
+    """logits (B, V) with <pad>, <unk> and <bos> set to -inf: what a decoder may choose."""
+    out = logits.float().clone()
+    out[..., list(NEVER_EMITTED)] = -math.inf
+    return out
+
+
 def default_max_len(src_len: int) -> int:
     return min(2 * src_len + 10, 160)
 
@@ -92,7 +108,7 @@ def greedy_decode(model: StepModel, src_ids: Sequence[int], max_len: int | None 
     out_ids: list[int] = []
     for _ in range(max_len or default_max_len(len(src_ids))):
         out = model.step(memory, state, prev)
-        state, prev = out.state, out.logits.argmax(-1)
+        state, prev = out.state, allowed_logits(out.logits).argmax(-1)
         token = int(prev)
         if token == model.eos_id:
             break
@@ -115,7 +131,7 @@ def greedy_batch(model: StepModel, sources: Sequence[Sequence[int]], max_len: in
     rows: list[list[int]] = [[] for _ in sources]
     for _ in range(max_len or default_max_len(int(lengths.max()))):
         out = model.step(memory, state, prev)
-        state, prev = out.state, out.logits.argmax(-1)
+        state, prev = out.state, allowed_logits(out.logits).argmax(-1)
         for i in torch.nonzero(~done & (prev != model.eos_id)).flatten().tolist():
             rows[i].append(int(prev[i]))
         done |= prev == model.eos_id
@@ -149,7 +165,7 @@ def decode(model: StepModel, src_ids: Sequence[int], beam: int = 1, max_len: int
     tokens, steps, score = [], [], 0.0
     for _ in range(max_len):
         out = model.step(memory, state, prev)
-        logp = torch.log_softmax(out.logits.float(), dim=-1)  # (1, V)
+        logp = torch.log_softmax(allowed_logits(out.logits), dim=-1)  # (1, V)
         token = int(logp[0].argmax())
         steps.append(_trace(out, logp, 0, token, top_k))
         score += float(logp[0, token])
@@ -187,7 +203,7 @@ def beam_search(model: StepModel, src_ids: Sequence[int], k: int, max_len: int |
     for _ in range(max_len):
         prev = torch.tensor([h.tokens[-1] if h.tokens else model.bos_id for h in alive])
         out = model.step(memory, state, prev)  # memory and state have one row per alive beam
-        logp = torch.log_softmax(out.logits.float(), dim=-1)  # (K, V)
+        logp = torch.log_softmax(allowed_logits(out.logits), dim=-1)  # (K, V)
         total = torch.tensor([h.score for h in alive])[:, None] + logp  # (K, V)
         values, flat = total.flatten().topk(min(2 * k, total.numel()))
         keep_rows, new_alive = [], []
