@@ -156,3 +156,76 @@ def test_minilm_entries_are_described_from_their_metrics(monkeypatch, tmp_path):
     assert "60.0 CPU minutes" in gpt and "1.31 bits per character" in gpt and "Rothe" in gpt
     (tmp_path / "minilm-gpt" / "config.json").unlink()
     assert "minilm-gpt" not in {m.name for m in lm_loading.catalog_entries()}
+
+
+# ---------------------------------------------------------------- a WordPiece causal LM (item: minilm-gpt)
+def _causal_folder(tmp_path, boost: dict[str, float]) -> str:
+    """A tiny BertLMHeadModel whose output bias favours the given pieces."""
+    torch.manual_seed(7)
+    tok = _bert_tokenizer()
+    model = BertLMHeadModel(_config(len(tok), True))
+    with torch.no_grad():
+        for piece, value in boost.items():
+            model.cls.predictions.bias[tok.convert_tokens_to_ids(piece)] += value
+    folder = tmp_path / "causal"
+    model.save_pretrained(folder)
+    tok.save_pretrained(folder)
+    return str(folder)
+
+
+def test_wordpiece_causal_input_is_cls_plus_tokens_and_map_is_causal(tmp_path):
+    from lmcore.pretrained import encoding as P
+    folder = _causal_folder(tmp_path, {})
+    res = P.attention(folder, "the cat sat")
+    assert res.encoded.raw_tokens == ("[CLS]", "the", "cat", "sat") and res.maps.kind == "causal"
+    w = res.maps.weights
+    assert w.shape == (2, 4, 4, 4) and (abs(w.sum(-1) - 1) < 1e-5).all()
+    assert (w[..., [0, 0, 1], [1, 2, 3]] == 0).all() and not w[:, :, 3, :].min() == 0  # nothing from the future
+
+
+def test_wordpiece_causal_never_offers_special_pieces_but_sep(tmp_path):
+    from lmcore.pretrained import predict as LP
+    folder = _causal_folder(tmp_path, {"[PAD]": 50, "[UNK]": 50, "[CLS]": 50, "[MASK]": 50})
+    lm = lm_loading.load_model(folder)
+    offered = {p.token_id for p in LP.next_token(lm, "the cat", top_k=len(lm.tokenizer)).predictions}
+    tok = lm.tokenizer
+    assert not offered & {tok.pad_token_id, tok.unk_token_id, tok.cls_token_id, tok.mask_token_id}
+    assert tok.sep_token_id in offered
+    trace = LP.generate_trace(lm, "the cat", steps=6, top_k=len(tok), seed=1)
+    assert all(p.token_id not in (tok.pad_token_id, tok.unk_token_id, tok.cls_token_id, tok.mask_token_id)
+               for s in trace.steps for p in s.rivals)
+
+
+def test_wordpiece_causal_generation_stops_at_sep(tmp_path):
+    from lmcore.pretrained import predict as LP
+    folder = _causal_folder(tmp_path, {"[SEP]": 60})
+    trace = LP.generate_trace(folder, "the cat sat", steps=10, greedy=True)
+    assert len(trace.steps) == 1 and trace.steps[0].chosen.display == "[SEP]"
+    assert trace.text == "the cat sat"
+    assert [n.key for n in trace.notices] == ["lm.notice.sentence_end"]
+    assert trace.final.encoded.special[-1] and trace.final.maps.weights.shape[-1] == 5
+    assert "[SEP]" in trace.notices[0].message("en")
+
+
+def test_wordpiece_causal_generated_text_joins_pieces(tmp_path):
+    from lmcore.pretrained import predict as LP
+    tok = _bert_tokenizer()
+    suffix = sorted(p for p in tok.get_vocab() if p.startswith("##") and len(p) > 2)[0]
+    words = LP.generate_trace(_causal_folder(tmp_path / "w", {"cat": 30}), "the", steps=2, greedy=True)
+    assert [s.chosen.token for s in words.steps] == [" cat", " cat"] and words.text == "the cat cat"
+    assert words.final.encoded.word_ids[1:] == (1, 2, 3)  # [CLS] the cat cat: one word each
+    pieces = LP.generate_trace(_causal_folder(tmp_path / "p", {suffix: 30}), "the", steps=2, greedy=True)
+    assert [s.chosen.token for s in pieces.steps] == [suffix[2:]] * 2
+    assert pieces.text == "the" + suffix[2:] * 2 and pieces.steps[0].chosen.display == suffix[2:]
+    final = pieces.final
+    assert final.maps.weights.shape == (2, 4, 4, 4) and len(set(final.encoded.word_ids[1:])) == 1
+    # the step's attention row is the new token's row of the final square map
+    assert (pieces.steps[1].attention == final.maps.weights[:, :, 3, :4]).all()
+    assert LP.next_token(_causal_folder(tmp_path / "n", {"cat": 30}), "the", top_k=1).predictions[0].token == " cat"
+
+
+def test_wordpiece_surface_joins_like_text():
+    from lmcore.pretrained.predict import wordpiece_surface as surface
+    assert surface("go", "to") == " go" and surface("##ing", "go") == "ing"
+    assert surface(".", "go") == "." and surface("t", "'") == "t" and surface("'", "don") == "'"
+    assert "".join(surface(p, q) for q, p in zip(["[CLS]", "i", "don", "'", "t"], ["i", "don", "'", "t", "go"])) == " i don't go"
