@@ -148,6 +148,9 @@ def test_minilm_entries_are_described_from_their_metrics(monkeypatch, tmp_path):
     monkeypatch.setattr(lm_loading, "ASSETS", tmp_path)
     entries = {m.name: m for m in lm_loading.catalog_entries()}
     assert entries["minilm-mlm"].kind == "masked-lm" and entries["minilm-gpt"].kind == "causal-lm"
+    causal = [m.name for m in lm_loading.catalog_entries() if m.kind == "causal-lm"]
+    assert causal.index("minilm-gpt") < causal.index("tiny-gpt2")  # the GPT page's default
+    assert lm_loading.default_masked_lm() == "minilm-mlm"  # the BERT page fills blanks with it
     mlm = lm_loading.describe("minilm-mlm", "en")
     for figure in ("70.5 CPU minutes", "2,100 steps", "41.2%", "65.5%", "85.0%", "all-MiniLM-L6-v2"):
         assert figure in mlm

@@ -18,7 +18,7 @@ HOSTILE = "</script><img src=x onerror=alert(1)>"
 
 
 def open_page(lang: str = "en", model: str | None = None) -> AppTest:
-    at = run_page(PAGE, lang, timeout=120)
+    at = run_page(PAGE, lang, timeout=120, model="tiny-gpt2")  # the smallest bundled GPT
     if model is not None:
         at.sidebar.selectbox(key="lmp_gpt_model").select(model).run()
     return at

@@ -84,7 +84,7 @@ def _bundled() -> dict[str, tuple[Path, str, str]]:
                         "tiny BERT (4 layers x 4 heads, MLM + NSP) trained by this project on Tiny "
                         "Shakespeare and Tatoeba English sentences")
     out["tiny-gpt2"] = (ASSETS / "tiny-gpt2", "causal-lm",
-                        "tiny GPT-2 (4 layers x 4 heads) trained by this project on Tiny Shakespeare")
+                        "tiny GPT-2 (4 layers x 4 heads) trained by this project on Tiny Shakespeare only")
     return out
 
 
@@ -238,6 +238,12 @@ def _quiet(on: bool):
         tf.utils.logging.set_verbosity(level)
 
 
+def default_masked_lm() -> str | None:
+    """The bundled model the BERT page fills blanks with when the chosen one has no MLM head:
+    minilm-mlm once trained, else tiny-bert (None if neither is here)."""
+    return next((n for n in ("minilm-mlm", "tiny-bert") if available(n)), None)
+
+
 def as_loaded(model: LoadedModel | str) -> LoadedModel:
     return model if isinstance(model, LoadedModel) else load_model(model)
 
@@ -253,7 +259,8 @@ def describe(name: str, lang: str = "en") -> str:
     m = _metrics(bundled[name][0])
     acc = f"{100 * m['masked_token_accuracy']:.1f}%" if "masked_token_accuracy" in m else "?"
     ppl = f"{m['validation_perplexity']:.1f}" if "validation_perplexity" in m else "?"
-    return translate(f"lm.model.{name}", lang, accuracy=acc, perplexity=ppl)
+    minutes = f"{m['train_cpu_seconds'] / 60:.1f}" if "train_cpu_seconds" in m else "?"
+    return translate(f"lm.model.{name}", lang, accuracy=acc, perplexity=ppl, minutes=minutes)
 
 
 def measured(m: dict) -> dict[str, str]:
