@@ -17,6 +17,7 @@ COMMAND_MODULES: list[str] = [
     "lmcore.commands.models",
     "lmcore.commands.attention",
     "lmcore.commands.fill_mask",
+    "lmcore.commands.next_sentence",
     "lmcore.commands.next_token",
     "lmcore.commands.translate",
     "lmcore.commands.evaluate",

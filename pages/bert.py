@@ -10,6 +10,7 @@ from lmcore.catalog import ENCODER_KINDS
 from lmcore.demos.quiz import pronoun_question
 from lmcore.views import plots
 from lmcore.pretrained.bertviz import MAX_VIEW_TOKENS
+from lmcore.pretrained import loading as lm_loading
 from ui import lm_logic
 from ui import loaders
 from ui import url_state
@@ -135,9 +136,16 @@ with st.expander(t("lmp.rollout.title")):
 # ---------------------------------------------------------------- fill-mask
 st.header(t("lmp.fill.title"))
 st.caption(t("lmp.fill.help"))
+# MiniLM stays the real pretrained attention above; a bundled masked LM (minilm-mlm) fills blanks
+fallback = None if lm.has_nsp else lm_loading.default_masked_lm()
+fill_name = name if lm.kind == "masked-lm" or fallback is None else fallback
+nsp_name = name if fallback is None else fallback
+fill_lm = lm if fill_name == name else load_or_stop(fill_name)
 if lm.kind != "masked-lm":
     st.info(t("lmp.fill.needs_mlm", name=name))
-else:
+if fill_lm.kind == "masked-lm":
+    if fill_name != name:
+        model_label(fill_name, fill_lm.kind)
     spans = lm_logic.maskable_words(text_a)
     if lm_logic.MASK in text_a:
         masked = text_a
@@ -155,7 +163,7 @@ else:
                           key=url_state.field("lmp_bert_topk", "top_k", 5, choices=range(1, 21)))
         st.caption(t("lmp.fill.reads"))
         st.text(masked)
-        filled = call_or_error(loaders.fill_mask, name, masked, top_k)
+        filled = call_or_error(loaders.fill_mask, fill_name, masked, top_k)
         for i, guesses in enumerate(filled.masks if filled else (), start=1):
             fig = plots.weights_bar([g.display for g in guesses], [g.probability for g in guesses],
                                     title=t("lmp.fill.blank_n", n=i), token_label=t("lmp.word"),
@@ -167,10 +175,12 @@ st.header(t("lmp.nsp.title"))
 st.caption(t("lmp.nsp.help"))
 if not pair:
     st.info(t("lmp.nsp.needs_pair"))
-elif not lm.has_nsp:
+elif nsp_name == name and not lm.has_nsp:
     st.info(t("lmp.nsp.needs_head", name=name))
 else:
-    nsp = call_or_error(loaders.next_sentence, name, text_a, text_b)
+    if nsp_name != name:
+        st.caption(t("lmp.nsp.uses", name=nsp_name))
+    nsp = call_or_error(loaders.next_sentence, nsp_name, text_a, text_b)
     if nsp is not None:
         st.metric(t("lmp.nsp.result"), f"{nsp.probability:.1%}")
         st.progress(min(max(nsp.probability, 0.0), 1.0))

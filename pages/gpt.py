@@ -18,7 +18,7 @@ from ui.lm_widgets import call_or_stop, load_or_stop, model_label, model_picker
 from ui.notices import show_notices
 from ui import lesson
 
-EXAMPLE = "ROMEO:\nBut soft, what light"
+EXAMPLES = {"minilm-gpt": "The cat sat on the", "tiny-gpt2": "ROMEO:\nBut soft, what light"}  # each model's own
 MAX_STEPS = 40   # tokens one session may generate from a prompt
 PLAY_STEPS = 10  # tokens added by one press of "play"
 STEPS, SETTINGS = "lmp_gpt_steps", "lmp_gpt_settings"
@@ -45,7 +45,7 @@ with st.sidebar:
 lm = load_or_stop(name)
 model_label(name, lm.kind)
 
-prompt = st.text_area(t("lmp.gpt.prompt"), height=90, key=url_state.field("lmp_gpt_prompt", "text", EXAMPLE))
+prompt = st.text_area(t("lmp.gpt.prompt"), height=90, key=url_state.field("lmp_gpt_prompt", "text", EXAMPLES.get(name, EXAMPLES["minilm-gpt"])))
 cols = st.columns(3)
 TEMPERATURES = [round(0.1 * i, 1) for i in range(1, 21)]
 temperature = cols[0].slider(t("lmp.gpt.temperature"), 0.1, 2.0, step=0.1, help=t("lmp.gpt.temperature_help"),

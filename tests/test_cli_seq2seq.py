@@ -91,6 +91,7 @@ def test_evaluate_json_with_and_without_swap(model_dir, pairs_file, tmp_path, ca
     assert code == 0 and data["pairs"] == 150
     assert 0 <= data["bleu"] <= 100 and 0 <= data["chrf"] <= 100
     assert {b["bucket"] for b in data["buckets"]} == {"1-5"}
+    assert len(data["translations"]) == 150 and all(isinstance(t, str) for t in data["translations"])
     swapped = tmp_path / "swapped.tsv"
     swapped.write_text("".join(f"{t}\t{s}\n" for s, t, _ in
                                (line.split("\t") for line in pairs_file.read_text("cp949").splitlines())),
@@ -98,6 +99,7 @@ def test_evaluate_json_with_and_without_swap(model_dir, pairs_file, tmp_path, ca
     code, again, _ = run_json(capsys, ["evaluate", "--model", str(model_dir), "--pairs", str(swapped),
                                        "--swap", "--json"])
     assert code == 0 and again["bleu"] == data["bleu"] and again["chrf"] == data["chrf"]
+    assert again["translations"] == data["translations"]  # in input order
 
 
 def test_evaluate_rejects_a_binary_file(model_dir, tmp_path, capsys):

@@ -17,7 +17,7 @@ HOSTILE = "</script><img src=x onerror=alert(1)>"
 
 
 def open_page(lang: str = "en", model: str | None = None) -> AppTest:
-    return with_model(run_page(PAGE, lang, timeout=120), "lmp_gpt_model", model)
+    return with_model(run_page(PAGE, lang, timeout=120, model="tiny-gpt2"), "lmp_gpt_model", model)  # the smallest bundled GPT
 
 
 def generated(at: AppTest) -> int:

@@ -6,6 +6,7 @@ import streamlit as st
 
 from lmcore.errors import UserFacingError
 from lmcore.i18n import catalog
+from lmcore.pretrained import loading as lm_loading
 from ui import loaders
 from ui import url_state
 from ui.finetune_jobs import session_finetuned_models
@@ -54,9 +55,16 @@ def model_label(name: str, kind: str) -> None:
     """An honest caption: what the model is and, for bundled ones, its measured quality."""
     m = loaders.metrics(name)
     key = f"lm.model.{name}"
+    if name in lm_loading.MINILM_LMS:  # MiniLM trained further here: all figures from metrics.json
+        st.caption(lm_loading.describe(name, current_language()))
+        st.caption(t("lmp.metrics.minilm", params=f"{m.get('parameters_trained', 0):,}",
+                     mb=_fmt(m.get("size_bytes_on_disk", 0) / 1e6, 1), trained_on=m.get("trained_on", "?"),
+                     data=m.get("data", "?"), held_out=m.get("held_out", "?")))
+        return
     if key in catalog():  # a bundled model with its own description
         st.caption(t(key, accuracy=_fmt(m.get("masked_token_accuracy", "?")),
-                     perplexity=_fmt(m.get("validation_perplexity", "?"), 1)))
+                     perplexity=_fmt(m.get("validation_perplexity", "?"), 1),
+                     minutes=_fmt(m.get("train_cpu_seconds", 0) / 60, 1)))
     elif Path(name).is_dir():
         st.caption(t("lmp.model.local", name=name))
     else:
@@ -64,7 +72,7 @@ def model_label(name: str, kind: str) -> None:
     if not m:
         return
     common = dict(params=f"{m.get('parameters', 0):,}", mb=_fmt(m.get("size_bytes_on_disk", 0) / 1e6, 1),
-                  minutes=_fmt(m.get("train_seconds", 0) / 60, 1), data=m.get("data", "?"))
+                  minutes=_fmt(m.get("train_cpu_seconds", 0) / 60, 1), data=m.get("data", "?"))
     if kind == "causal-lm":
         st.caption(t("lmp.metrics.causal", perplexity=_fmt(m.get("validation_perplexity", "?"), 1),
                      tokens=f"{m.get('validation_tokens', 0):,}", **common))

@@ -1,11 +1,13 @@
 """`python -m lmcore evaluate --model NAME --pairs FILE.tsv [--swap] [--json]` and
-`python -m lmcore evaluate --report [--data-dir DIR] [--out FILE]`.
+`python -m lmcore evaluate --report [--data-dir DIR] [--out FILE]` and
+`python -m lmcore evaluate --model LM --text FILE [--json]` (a causal LM).
 
 The first scores one model on a TSV of "source TAB target" lines (extra columns
 ignored; --swap when the target comes first): corpus BLEU and chrF, overall and by
-source-length bucket. The second rebuilds lmcore/assets/seq2seq_eval.json: every
+source-length bucket, and the outputs ("translations", in input order). The second rebuilds lmcore/assets/seq2seq_eval.json: every
 bundled translator on its own held-out split (the same split as training) plus
-10-30 word inputs made by joining 2-4 held-out pairs.
+10-30 word inputs made by joining 2-4 held-out pairs. The third gives a causal LM's
+bits_per_character, token_perplexity, characters, tokens (lmcore.pretrained.evaluation).
 """
 from __future__ import annotations
 
@@ -16,7 +18,7 @@ from pathlib import Path
 from lmcore.cli import print_json
 from lmcore.translation.data import DataConfig, held_out_split, join_pairs, load_pairs
 from lmcore.errors import UserFacingError
-from lmcore.translation.metrics import BUCKETS, corpus_scores, evaluate_pairs, scores_by_bucket, translate_for_scoring
+from lmcore.translation.metrics import BUCKETS, corpus_scores, scores_by_bucket, translate_for_scoring
 from lmcore.translation.checkpoints import checkpoint_size
 from lmcore.translation.translators import ASSETS, BUNDLED, bundled_path, load_translator
 
@@ -29,6 +31,7 @@ def register(sub) -> None:
     p.add_argument("--model", help="catalog name or checkpoint folder")
     p.add_argument("--pairs", help="TSV file: source TAB target per line")
     p.add_argument("--swap", action="store_true", help="the target is in the first column")
+    p.add_argument("--text", help="a text file: bits per character of a causal LM (--model), line by line")
     p.add_argument("--report", action="store_true", help="rebuild the bundled models' evaluation file")
     p.add_argument("--data-dir", default="../shared/datasets", help="where fra-eng.tsv and kor-eng.tsv are")
     p.add_argument("--out", default=str(EVAL_FILE), help="where --report writes its JSON")
@@ -53,15 +56,34 @@ def run(args) -> int:
         Path(args.out).write_text(json.dumps(data, ensure_ascii=False, indent=1) + "\n", encoding="utf-8")
         _print(data if args.json else None, f"wrote {args.out}")
         return 0
+    if args.model and args.text and not args.pairs:
+        return _language_model(args)
     if not args.model or not args.pairs:
         raise UserFacingError("s2s.err.evaluate_args")
     pairs, notices = load_pairs(args.pairs, swap=args.swap, **_CAPS)
-    scores = evaluate_pairs(load_translator(args.model), pairs)
+    translator = load_translator(args.model)
+    lengths, hyps, refs = translate_for_scoring(translator, pairs)  # = evaluate_pairs, keeping outputs
+    scores = scores_by_bucket(lengths, hyps, refs)
     data = {"model": args.model, "pairs": len(pairs), "bleu": scores["overall"]["bleu"],
             "chrf": scores["overall"]["chrf"], "buckets": scores["buckets"],
-            "notices": [n.to_dict() for n in notices]}
+            "notices": [n.to_dict() for n in notices],
+            "translations": [translator.detokenize(h.split()) for h in hyps]}
     _print(data if args.json else None,
            f"{args.model}: BLEU {data['bleu']}  chrF {data['chrf']}  ({len(pairs)} pairs)")
+    return 0
+
+
+def _language_model(args) -> int:
+    """`evaluate --model LM --text F`: bits per character and token perplexity, line by line."""
+    from lmcore.demos.uploads import read_text_file
+    from lmcore.pretrained.evaluation import text_bits
+
+    decoded = read_text_file(args.text, max_bytes=20_000_000, max_line_chars=10_000_000)
+    score = text_bits(args.model, decoded.lines)
+    data = {"model": args.model, **score.to_dict(), "notices": [n.to_dict() for n in decoded.notices]}
+    _print(data if args.json else None,
+           f"{args.model}: {score.bits_per_character:.3f} bits per character, token perplexity "
+           f"{score.token_perplexity:.2f} ({score.tokens} tokens, {score.characters} characters)")
     return 0
 
 

@@ -91,19 +91,28 @@ def encode(model: LoadedModel | str, text: str, text_b: str | None = None,
         raw = tuple(lm.tokenizer.convert_ids_to_tokens(list(enc["input_ids"])))
     notices = [Notice("errors.text_truncated", {"kept": len(enc["input_ids"]), "total": total})] if total > limit else []
     ids = list(enc["input_ids"])
-    special = tuple(bool(s) for s in enc["special_tokens_mask"])
+    # A WordPiece causal LM reads [CLS] + tokens: its [SEP] is "end of sentence", not input.
+    n = len(ids) - 1 if wordpiece_causal(lm) and ids and ids[-1] == lm.tokenizer.sep_token_id else len(ids)
+    ids, seq_ids, raw = ids[:n], seq_ids[:n], raw[:n]
+    special = tuple(bool(s) for s in enc["special_tokens_mask"][:n])
     segments, prev = [], 0
     for s in seq_ids:
         prev = prev if s is None else s
         segments.append(prev)
-    offsets = tuple((int(a), int(b)) for a, b in enc["offset_mapping"])
+    offsets = tuple((int(a), int(b)) for a, b in enc["offset_mapping"][:n])
     unk = lm.tokenizer.unk_token if not lm.byte_level else None
     labels = display_tokens(parts, raw, offsets, segments, special, unk)
     words = word_ids_from_offsets(offsets, segments, special, parts)
     notices += _hangul_notices(lm, "".join(parts), raw)
-    return Encoded(ids, list(enc["token_type_ids"]) if "token_type_ids" in enc else None, raw,
+    return Encoded(ids, list(enc["token_type_ids"][:n]) if "token_type_ids" in enc else None, raw,
                    tuple(labels), offsets, tuple(segments), special, tuple(words), tuple(notices),
                    tuple(parts))
+
+
+def wordpiece_causal(lm: LoadedModel) -> bool:
+    """True for a causal LM with a WordPiece tokenizer (minilm-gpt): its input is [CLS] + tokens,
+    [SEP] ends the sentence, and generated pieces are joined as words ("go" -> " go", "##ing" -> "ing")."""
+    return lm.kind == "causal-lm" and not lm.byte_level and lm.tokenizer.sep_token_id is not None
 
 
 def _hangul_notices(lm: LoadedModel, text: str, raw: tuple[str, ...]) -> list[Notice]:

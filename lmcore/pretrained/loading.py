@@ -22,6 +22,7 @@ from __future__ import annotations
 import os
 import re
 import threading
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -29,6 +30,7 @@ import torch
 
 from lmcore.catalog import ModelInfo
 from lmcore.errors import UserFacingError
+from lmcore.pretrained import base_weights
 
 ASSETS = Path(__file__).parents[1] / "assets"
 HUB_MODELS = {  # name -> (kind, description)
@@ -39,6 +41,7 @@ HUB_MODELS = {  # name -> (kind, description)
     "distilgpt2": ("causal-lm", "DistilGPT-2 (6 layers x 12 heads), English web text"),
 }
 MULTILINGUAL = "bert-base-multilingual-cased"
+MINILM_LMS = {"minilm-mlm": "masked-lm", "minilm-gpt": "causal-lm"}  # MiniLM trained further here
 
 
 @dataclass(eq=False)
@@ -74,11 +77,14 @@ def _bundled() -> dict[str, tuple[Path, str, str]]:
                                    "embeddings; no MLM or NSP head")
     except ImportError:
         pass
+    for name, kind in MINILM_LMS.items():  # only once trained (scripts/train_minilm_lms.py)
+        if (ASSETS / name / "config.json").is_file():
+            out[name] = (ASSETS / name, kind, describe(name, "en"))
     out["tiny-bert"] = (ASSETS / "tiny-bert", "masked-lm",
                         "tiny BERT (4 layers x 4 heads, MLM + NSP) trained by this project on Tiny "
                         "Shakespeare and Tatoeba English sentences")
     out["tiny-gpt2"] = (ASSETS / "tiny-gpt2", "causal-lm",
-                        "tiny GPT-2 (4 layers x 4 heads) trained by this project on Tiny Shakespeare")
+                        "tiny GPT-2 (4 layers x 4 heads) trained by this project on Tiny Shakespeare only")
     return out
 
 
@@ -189,15 +195,19 @@ def _load(name: str, source: str, allow_network: bool) -> LoadedModel:
     transformers.utils.logging.disable_progress_bar()
     hint = _bundled().get(name, (None, None))[1] or HUB_MODELS.get(name, (None,))[0]
     common = dict(local_files_only=not allow_network, trust_remote_code=False)
+    spec = base_weights.read_spec(source) if Path(source).is_dir() else None
     try:
         config = transformers.AutoConfig.from_pretrained(source, **common)
         cls, kind = _model_class(config, hint)
-        model, info = cls.from_pretrained(source, config=config, attn_implementation="eager",
-                                          use_safetensors=True, dtype=torch.float32,
-                                          output_loading_info=True, **common)
+        with _quiet(spec is not None):  # the frozen tensors are "missing" on purpose
+            model, info = cls.from_pretrained(source, config=config, attn_implementation="eager",
+                                              use_safetensors=True, dtype=torch.float32,
+                                              output_loading_info=True, **common)
+        if spec is not None:
+            base_weights.apply_base_weights(model, spec, name, info["missing_keys"])
         if cls is transformers.BertForPreTraining and any("seq_relationship" in k for k in info["missing_keys"]):
             model = transformers.AutoModelForMaskedLM.from_pretrained(source, config=config, attn_implementation="eager",
-                                                            use_safetensors=True, dtype=torch.float32, **common)
+                                                                      use_safetensors=True, dtype=torch.float32, **common)
         tokenizer = transformers.AutoTokenizer.from_pretrained(source, **common)
     except UserFacingError:
         raise
@@ -215,6 +225,25 @@ def _load(name: str, source: str, allow_network: bool) -> LoadedModel:
                        has_nsp=type(model).__name__ == "BertForPreTraining", byte_level=byte_level)
 
 
+@contextmanager
+def _quiet(on: bool):
+    """transformers' loading report silenced (only while loading a model with base weights)."""
+    import transformers
+    level = transformers.utils.logging.get_verbosity()
+    if on:
+        transformers.utils.logging.set_verbosity_error()
+    try:
+        yield
+    finally:
+        transformers.utils.logging.set_verbosity(level)
+
+
+def default_masked_lm() -> str | None:
+    """The bundled model the BERT page fills blanks with when the chosen one has no MLM head:
+    minilm-mlm once trained, else tiny-bert (None if neither is here)."""
+    return next((n for n in ("minilm-mlm", "tiny-bert") if available(n)), None)
+
+
 def as_loaded(model: LoadedModel | str) -> LoadedModel:
     return model if isinstance(model, LoadedModel) else load_model(model)
 
@@ -222,10 +251,31 @@ def as_loaded(model: LoadedModel | str) -> LoadedModel:
 def describe(name: str, lang: str = "en") -> str:
     """The translated, honest description of a catalog model (with its measured quality)."""
     from lmcore.i18n import translate
+    if name in MINILM_LMS:
+        return translate(f"lm.model.{name}", lang, **measured(_metrics(ASSETS / name)))
     bundled = _bundled()
     if name not in bundled:
         return translate("lm.model.hub", lang, name=name)
     m = _metrics(bundled[name][0])
     acc = f"{100 * m['masked_token_accuracy']:.1f}%" if "masked_token_accuracy" in m else "?"
     ppl = f"{m['validation_perplexity']:.1f}" if "validation_perplexity" in m else "?"
-    return translate(f"lm.model.{name}", lang, accuracy=acc, perplexity=ppl)
+    minutes = f"{m['train_cpu_seconds'] / 60:.1f}" if "train_cpu_seconds" in m else "?"
+    return translate(f"lm.model.{name}", lang, accuracy=acc, perplexity=ppl, minutes=minutes)
+
+
+def measured(m: dict) -> dict[str, str]:
+    """Display figures of a metrics.json written by scripts/train_minilm_lms.py ("?" if absent)."""
+    test = m.get("test", {})
+    fill, nsp, every = test.get("fill_mask", {}), test.get("next_sentence", {}), test.get("everyday", {})
+
+    def pct(v: object) -> str:
+        return f"{100 * v:.1f}%" if isinstance(v, (int, float)) else "?"
+
+    def num(v: object, digits: int) -> str:
+        return f"{v:.{digits}f}" if isinstance(v, (int, float)) else "?"
+
+    seconds = m.get("train_cpu_seconds")
+    return {"minutes": num(seconds / 60 if isinstance(seconds, (int, float)) else None, 1),
+            "steps": f"{m['steps']:,}" if isinstance(m.get("steps"), int) else "?",
+            "top1": pct(fill.get("top1")), "top5": pct(fill.get("top5")), "nsp": pct(nsp.get("accuracy")),
+            "bpc": num(every.get("bits_per_character"), 2), "perplexity": num(every.get("token_perplexity"), 1)}

@@ -28,7 +28,7 @@ from lmcore.pretrained.analysis import clean_token
 from lmcore.pretrained.loading import LoadedModel, as_loaded
 from lmcore.notices import Notice
 from lmcore.pretrained.encoding import (AttentionResult, Encoded, check_text, encode, forward_attention,
-                                        model_inputs)
+                                        model_inputs, wordpiece_causal)
 from lmcore.record import AttentionMaps, AttentionTrace
 
 
@@ -83,29 +83,54 @@ def _require(lm: LoadedModel, kind: str) -> None:
         raise UserFacingError("lm.err.wrong_kind", name=lm.name, kind=lm.kind, needed=kind)
 
 
-def _prediction(lm: LoadedModel, token_id: int, probability: float) -> Prediction:
+def _prediction(lm: LoadedModel, token_id: int, probability: float, previous: str | None = None) -> Prediction:
     with lm.lock:
         piece = lm.tokenizer.convert_ids_to_tokens(token_id)
         text = lm.tokenizer.decode([token_id]) if lm.byte_level else piece
+    if wordpiece_causal(lm):  # the text this piece adds after `previous` (the piece before it)
+        text = "" if token_id == lm.tokenizer.sep_token_id else wordpiece_surface(piece, previous)
     if lm.byte_level:
         shown = text.strip() or ("↵" if "\n" in text else "␣")
         if "\ufffd" in text:  # a byte fragment of a multi-byte character (Korean...)
             shown = f"⟨{piece}⟩"
     else:
-        shown = clean_token(text)
+        shown = clean_token(piece)
     return Prediction(text, shown, int(token_id), float(probability))
 
 
+_NO_SPACE_BEFORE = set(".,!?;:%)]}'\"")
+_CONTRACTIONS = {"t", "s", "re", "ll", "ve", "m", "d"}
+
+
+def wordpiece_surface(piece: str, previous: str | None) -> str:
+    """The text a WordPiece adds to a generated sentence: "##ing" -> "ing", "go" -> " go",
+    "." -> ".", and "t" after "'" -> "t" (don't)."""
+    if piece.startswith("##") and len(piece) > 2:
+        return piece[2:]
+    if piece in _NO_SPACE_BEFORE or (previous == "'" and piece in _CONTRACTIONS):
+        return piece
+    return " " + piece
+
+
+def _not_offered(lm: LoadedModel) -> list[int]:
+    """Tokens a WordPiece causal LM never offers as the next token ([PAD], [UNK], [CLS], [MASK])."""
+    if not wordpiece_causal(lm):
+        return []
+    tok = lm.tokenizer
+    return [i for i in (tok.pad_token_id, tok.unk_token_id, tok.cls_token_id, tok.mask_token_id) if i is not None]
+
+
 def _top(lm: LoadedModel, logits: torch.Tensor, top_k: int, temperature: float = 1.0,
-         banned: list[int] | None = None) -> tuple[Prediction, ...]:
+         banned: list[int] | None = None, previous: str | None = None) -> tuple[Prediction, ...]:
     """Top-k of softmax(logits / T), renormalised over the k kept (the sampling distribution)."""
+    banned = list(banned or []) + _not_offered(lm)
     logits = logits.float().clone()
     if banned:
         logits[banned] = -float("inf")
-    k = max(1, min(int(top_k), logits.numel()))
+    k = max(1, min(int(top_k), logits.numel() - len(set(banned))))  # never a banned token
     values, ids = torch.topk(logits / max(float(temperature), 1e-4), k)
     probs = torch.softmax(values, dim=-1)
-    return tuple(_prediction(lm, int(i), float(p)) for i, p in zip(ids, probs))
+    return tuple(_prediction(lm, int(i), float(p), previous) for i, p in zip(ids, probs))
 
 
 def fill_mask(model: LoadedModel | str, text: str, top_k: int = 5) -> FillMaskResult:
@@ -164,7 +189,8 @@ def next_token(model: LoadedModel | str, text: str, top_k: int = 10,
     enc = encode(lm, text)
     with torch.inference_mode():
         logits = lm.model(**model_inputs(enc)).logits[0, -1]  # (vocab,)
-    return NextTokenResult(_top(lm, logits, top_k, temperature), enc, enc.notices)
+    previous = enc.raw_tokens[-1] if enc.raw_tokens else None
+    return NextTokenResult(_top(lm, logits, top_k, temperature, previous=previous), enc, enc.notices)
 
 
 def new_token_maps(attention: np.ndarray, key_tokens: Sequence[str],
@@ -184,7 +210,8 @@ def generate_trace(model: LoadedModel | str, prompt: str, steps: int = 20, top_k
                    temperature: float = 1.0, seed: int = 0, greedy: bool = False) -> GenerationTrace:
     """Generate token by token, keeping each step's choice and rivals.
 
-    A fixed seed makes a longer run extend a shorter one (step i is the same).
+    A fixed seed makes a longer run extend a shorter one (step i is the same). A WordPiece
+    causal LM stops once it chooses [SEP] (end of sentence; that step is kept).
     The square causal map comes from one forward pass on the final text; a step's
     attention is the new token's row there (identical to the incremental pass).
     """
@@ -195,21 +222,33 @@ def generate_trace(model: LoadedModel | str, prompt: str, steps: int = 20, top_k
     room = max(0, min(int(steps), lm.max_length - len(ids)))
     gen = torch.Generator().manual_seed(int(seed))
     chosen: list[tuple[Prediction, tuple[Prediction, ...]]] = []
+    stop = lm.tokenizer.sep_token_id if wordpiece_causal(lm) else None
+    with lm.lock:
+        previous = lm.tokenizer.convert_ids_to_tokens(ids[-1]) if ids else None
     with torch.inference_mode():
         for _ in range(room):
             logits = lm.model(input_ids=torch.tensor([ids])).logits[0, -1]  # (vocab,)
-            rivals = _top(lm, logits, top_k, temperature)
+            rivals = _top(lm, logits, top_k, temperature, previous=previous)
             pick = 0 if greedy else int(torch.multinomial(
                 torch.tensor([r.probability for r in rivals]), 1, generator=gen))
             chosen.append((rivals[pick], rivals))
             ids.append(rivals[pick].token_id)
+            with lm.lock:
+                previous = lm.tokenizer.convert_ids_to_tokens(ids[-1])
+            if ids[-1] == stop:
+                break
     final = _extend(lm, enc, [c for c, _ in chosen])
     start = len(enc.input_ids)
     steps_out = tuple(GenerationStep(c, r, start + i, final.maps.weights[:, :, start + i, : start + i + 1])
                       for i, (c, r) in enumerate(chosen))
-    with lm.lock:
-        text = prompt + lm.tokenizer.decode([c.token_id for c, _ in chosen])
-    notices = enc.notices + ((Notice("lm.notice.context_full", {"limit": lm.max_length}),) if room < steps else ())
+    if stop is not None:  # pieces joined as words; [SEP] adds nothing
+        text = prompt + "".join(c.token for c, _ in chosen)
+    else:
+        with lm.lock:
+            text = prompt + lm.tokenizer.decode([c.token_id for c, _ in chosen])
+    ended = bool(chosen) and chosen[-1][0].token_id == stop
+    notices = enc.notices + ((Notice("lm.notice.context_full", {"limit": lm.max_length}),) if room < steps and not ended else ())
+    notices += (Notice("lm.notice.sentence_end"),) if ended else ()
     return GenerationTrace(steps_out, final, text, notices)
 
 
@@ -217,15 +256,16 @@ def _extend(lm: LoadedModel, enc: Encoded, new: list[Prediction]) -> AttentionRe
     """The prompt's encoding plus generated tokens (kept as ids, never re-tokenised),
     and one forward pass over all of them for the square causal map."""
     g = len(new)
+    stop = lm.tokenizer.sep_token_id if wordpiece_causal(lm) else None
     words, last = list(enc.word_ids), (enc.word_ids[-1] if enc.word_ids else -1)
     for p in new:
-        last += 1 if (p.token[:1].isspace() or not words) else 0
+        last += 1 if (p.token[:1].isspace() or not words or p.token_id == stop) else 0
         words.append(last)
     with lm.lock:
         pieces = tuple(lm.tokenizer.convert_ids_to_tokens([p.token_id for p in new]))
     full = Encoded(enc.input_ids + [p.token_id for p in new], None, enc.raw_tokens + pieces,
                    enc.tokens + tuple(p.display for p in new), enc.offsets + ((0, 0),) * g,
-                   enc.segments + (0,) * g, enc.special + (False,) * g, tuple(words), enc.notices,
+                   enc.segments + (0,) * g, enc.special + tuple(p.token_id == stop for p in new), tuple(words), enc.notices,
                    enc.texts)
     maps = AttentionMaps(forward_attention(lm, full), full.tokens, full.tokens, "causal")
     return AttentionResult(maps, AttentionTrace({"decoder": maps}), full, full.notices)
