@@ -255,9 +255,23 @@ def single_piece_words(tokenizer, sentence: str) -> list[tuple[int, int]]:
     return spans
 
 
+_NOT_A_WORD: dict[int, list[int]] = {}
+
+
+def _not_a_word(tokenizer) -> list[int]:
+    """Ids that cannot fill a one-word blank: special tokens and '##' continuation pieces."""
+    key = id(tokenizer)
+    if key not in _NOT_A_WORD:
+        vocab = tokenizer.get_vocab()
+        _NOT_A_WORD[key] = sorted(set(tokenizer.all_special_ids) |
+                                  {i for t, i in vocab.items() if t.startswith("##")})
+    return _NOT_A_WORD[key]
+
+
 @torch.inference_mode()
 def eval_fill_mask(model, tokenizer, sentences: list[str], seed: int = SEED) -> dict:
-    """One random single-piece word masked per sentence: whole-word top-1 / top-5."""
+    """One random single-piece word masked per sentence: whole-word top-1 / top-5 (candidates are
+    whole-word tokens: no special tokens, no '##' continuation pieces)."""
     rng = random.Random(seed)
     model.eval()
     hits1 = hits5 = n = skipped = 0
@@ -271,7 +285,9 @@ def eval_fill_mask(model, tokenizer, sentences: list[str], seed: int = SEED) -> 
         enc = tokenizer(s[:a] + tokenizer.mask_token + s[b:], return_tensors="pt")
         pos = (enc["input_ids"][0] == tokenizer.mask_token_id).nonzero()[0, 0]
         hidden = model.bert(**enc).last_hidden_state[0, pos]
-        top = model.cls.predictions(hidden).topk(5).indices.tolist()
+        logits = model.cls.predictions(hidden)
+        logits[_not_a_word(tokenizer)] = -math.inf  # a blank holds a whole word, as on the BERT page
+        top = logits.topk(5).indices.tolist()
         guesses = tokenizer.convert_ids_to_tokens(top)
         hits1 += guesses[0] == word
         hits5 += word in guesses

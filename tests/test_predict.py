@@ -77,3 +77,13 @@ def test_new_token_maps_puts_each_head_on_a_row():
     assert maps.weights.shape == (1, 1, 8, 5)
     assert maps.query_tokens[5] == "L1H1" and maps.key_tokens == ("a", "b", "c", "d", "e")
     np.testing.assert_array_equal(maps.weights[0, 0, 5], attention[1, 1])
+
+
+def test_fill_mask_offers_whole_words_only(bert_dir):
+    """A blank holds a word: no special token and no '##' continuation piece is offered."""
+    lm = lm_loading.load_model(bert_dir)
+    assert any(piece.startswith("##") for piece in lm.tokenizer.get_vocab())  # the test means something
+    result = LP.fill_mask(lm, "the [MASK] sat on the mat", top_k=50)
+    pieces = [p.token for p in result.masks[0]]
+    assert pieces and not any(p.startswith("##") for p in pieces)
+    assert not set(p.token_id for p in result.masks[0]) & set(lm.tokenizer.all_special_ids)

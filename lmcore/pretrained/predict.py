@@ -17,6 +17,7 @@ Bad input and models of the wrong kind raise lmcore.errors.UserFacingError.
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 from dataclasses import dataclass
 from typing import Callable, Sequence
 
@@ -133,11 +134,22 @@ def _top(lm: LoadedModel, logits: torch.Tensor, top_k: int, temperature: float =
     return tuple(_prediction(lm, int(i), float(p), previous) for i, p in zip(ids, probs))
 
 
+@lru_cache(maxsize=16)
+def _not_a_word(lm: LoadedModel) -> list[int]:
+    """Ids that cannot fill a one-word blank: special tokens and, for WordPiece, '##' pieces."""
+    banned = set(lm.tokenizer.all_special_ids)
+    if not lm.byte_level:
+        with lm.lock:
+            banned |= {i for piece, i in lm.tokenizer.get_vocab().items() if piece.startswith("##")}
+    return sorted(banned)
+
+
 def fill_mask(model: LoadedModel | str, text: str, top_k: int = 5) -> FillMaskResult:
     """Top-k words for each blank the user marked as [MASK] (whatever the model's mask token).
 
     p(w | context) = softmax(MLM logits at the mask position), over the real vocabulary
-    (special tokens excluded); several masks are predicted independently.
+    (special tokens and WordPiece '##' continuation pieces excluded: a blank holds a whole word);
+    several masks are predicted independently.
     """
     lm = as_loaded(model)
     _require(lm, "masked-lm")
@@ -152,7 +164,7 @@ def fill_mask(model: LoadedModel | str, text: str, top_k: int = 5) -> FillMaskRe
         out = lm.model(**model_inputs(enc))
     logits = out.prediction_logits if lm.has_nsp else out.logits  # (1, n, vocab)
     probs_all = torch.softmax(logits[0, positions].float(), dim=-1)  # (masks, vocab)
-    banned = list(lm.tokenizer.all_special_ids)
+    banned = _not_a_word(lm)
     masks = []
     for row in probs_all:
         row = row.clone()
