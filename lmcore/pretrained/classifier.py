@@ -22,7 +22,7 @@ import numpy as np
 import torch
 
 from lmcore.pretrained import encoding as pretrained
-from lmcore.pretrained.loading import LoadedModel, load_model
+from lmcore.pretrained.loading import HasLayersAndHeads, LoadedModel, load_model
 from lmcore.catalog import ENCODER_KINDS
 from lmcore.errors import UserFacingError
 from lmcore.notices import Notice
@@ -31,7 +31,7 @@ from lmcore.record import AttentionMaps
 
 
 @dataclass(eq=False)
-class Classifier:
+class Classifier(HasLayersAndHeads):
     """A *ForSequenceClassification model with its own tokenizer (never shared with the cache)."""
     model: torch.nn.Module
     tokenizer: object
@@ -43,14 +43,6 @@ class Classifier:
     @property
     def n_classes(self) -> int:
         return len(self.label_names)
-
-    @property
-    def n_layers(self) -> int:
-        return self.model.config.num_hidden_layers
-
-    @property
-    def n_heads(self) -> int:
-        return self.model.config.num_attention_heads
 
 
 @contextmanager

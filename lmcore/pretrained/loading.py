@@ -44,8 +44,21 @@ MULTILINGUAL = "bert-base-multilingual-cased"
 MINILM_LMS = {"minilm-mlm": "masked-lm", "minilm-gpt": "causal-lm"}  # MiniLM trained further here
 
 
+class HasLayersAndHeads:
+    """`n_layers` and `n_heads` of a wrapper whose `model` has a transformers config."""
+    model: torch.nn.Module
+
+    @property
+    def n_layers(self) -> int:
+        return self.model.config.num_hidden_layers
+
+    @property
+    def n_heads(self) -> int:
+        return self.model.config.num_attention_heads
+
+
 @dataclass(eq=False)
-class LoadedModel:
+class LoadedModel(HasLayersAndHeads):
     """A model ready for inference. Shared between sessions: read only."""
     name: str
     kind: str            # "encoder" | "masked-lm" | "causal-lm"
@@ -55,14 +68,6 @@ class LoadedModel:
     has_nsp: bool        # BertForPreTraining-style next-sentence head
     byte_level: bool     # byte-level BPE: any text is representable
     lock: threading.Lock = field(default_factory=threading.Lock)
-
-    @property
-    def n_layers(self) -> int:
-        return self.model.config.num_hidden_layers
-
-    @property
-    def n_heads(self) -> int:
-        return self.model.config.num_attention_heads
 
 
 # ---------------------------------------------------------------- catalog
