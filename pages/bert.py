@@ -15,7 +15,7 @@ from ui import lm_logic
 from ui import loaders
 from ui import url_state
 from ui.export_widgets import chart, download_maps, table
-from ui.i18n import current_language, t
+from ui.i18n import current_language, map_labels, t
 from ui.lm_widgets import call_or_error, call_or_stop, load_or_stop, model_label, model_picker
 from ui.notices import show_notices
 from ui import lesson
@@ -34,11 +34,6 @@ def _on_report_select(rows: list[dict]) -> None:
     picked = st.session_state["lmp_bert_report"]["selection"]["rows"]
     if picked:
         _select_head(*lm_logic.report_row_head(rows, picked[0]))
-
-
-def _axis_labels() -> dict:
-    return dict(query_label=t("common.query"), key_label=t("common.key"),
-                weight_label=t("common.weight"))
 
 
 st.title(t("lmp.bert.title"))
@@ -83,7 +78,7 @@ else:
 st.header(t("lmp.grid.title"))
 st.caption(t("lmp.grid.help"))
 grid = plots.attention_grid(maps, layer_label=t("common.layer"), head_label=t("common.head"),
-                            **_axis_labels())
+                            **map_labels())
 chart(grid, key="lmp_bert_grid", width="stretch")
 download_maps(maps, "attention-all-heads", key="lmp_bert_all")
 
@@ -94,7 +89,7 @@ layer = pick[0].selectbox(t("common.layer"), range(maps.n_layers),
                           key=url_state.field(LAYER, "layer", 0, choices=range(maps.n_layers)))
 head = pick[1].selectbox(t("common.head"), range(maps.n_heads),
                          key=url_state.field(HEAD, "head", 0, choices=range(maps.n_heads)))
-chart(plots.attention_heatmap(maps, layer, head, **_axis_labels(),
+chart(plots.attention_heatmap(maps, layer, head, **map_labels(),
                               title=t("lmp.head.figure_title", layer=layer, head=head)),
       key="lmp_bert_heatmap", width="stretch")
 
@@ -129,7 +124,7 @@ with st.expander(t("lmp.rollout.title")):
     up_to = st.selectbox(t("lmp.rollout.layer"), range(rolled.n_layers),
                          key=url_state.field("lmp_bert_rollout_layer", "rollout", last,
                                              choices=range(rolled.n_layers)))
-    chart(plots.attention_heatmap(rolled, up_to, 0, **_axis_labels(),
+    chart(plots.attention_heatmap(rolled, up_to, 0, **map_labels(),
                                   title=t("lmp.rollout.figure_title", layer=up_to)),
           key="lmp_bert_rollout", width="stretch")
 

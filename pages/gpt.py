@@ -12,7 +12,7 @@ from ui import lm_logic
 from ui import loaders
 from ui import url_state
 from ui.export_widgets import chart, table
-from ui.i18n import t
+from ui.i18n import map_labels, t
 from ui.steps import stepper
 from ui.lm_widgets import call_or_stop, load_or_stop, model_label, model_picker
 from ui.notices import show_notices
@@ -27,11 +27,6 @@ STEPS, SETTINGS = "lmp_gpt_steps", "lmp_gpt_settings"
 def _press(action: str) -> None:
     st.session_state[STEPS] = lm_logic.next_steps(st.session_state.get(STEPS, 0), action,
                                                   PLAY_STEPS, MAX_STEPS)
-
-
-def _axis_labels() -> dict:
-    return dict(query_label=t("common.query"), key_label=t("common.key"),
-                weight_label=t("common.weight"))
 
 
 st.title(t("lmp.gpt.title"))
@@ -130,6 +125,6 @@ layer = pick[0].selectbox(t("common.layer"), range(final.n_layers),
                           key=url_state.field("lmp_gpt_layer", "layer", 0, choices=range(final.n_layers)))
 head = pick[1].selectbox(t("common.head"), range(final.n_heads),
                          key=url_state.field("lmp_gpt_head", "head", 0, choices=range(final.n_heads)))
-chart(plots.attention_heatmap(final, layer, head, **_axis_labels(),
+chart(plots.attention_heatmap(final, layer, head, **map_labels(),
                               title=t("lmp.head.figure_title", layer=layer, head=head)),
       key="lmp_gpt_causal", width="stretch")

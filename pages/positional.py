@@ -13,7 +13,7 @@ from lmcore import positional as P
 from lmcore.views import plots
 from lmcore.errors import UserFacingError
 from lmcore.views.matrices import matrix_heatmap, waves_figure
-from ui.i18n import error_text, t
+from ui.i18n import error_text, map_labels, t
 from ui import loaders, url_state
 from ui.export_widgets import chart
 from ui import lesson
@@ -106,8 +106,7 @@ def order_section() -> None:
     except UserFacingError as error:
         st.error(error_text(error))
         return
-    labels = dict(query_label=t("common.query"), key_label=t("common.key"),
-                  weight_label=t("common.weight"))
+    labels = map_labels()
     left, right = st.columns(2)
     chart(container=left, fig=plots.attention_heatmap(demo.original, title=t("tf.pos.fig.original"), **labels),
                       key="pos_order_a")

@@ -15,7 +15,7 @@ from lmcore.errors import UserFacingError
 from lmcore.views.matrices import head_summary_figure, matrix_heatmap
 from lmcore.demos.transformer_view import TransformerView, head_statistics
 from lmcore.translation.translators import TRANSFORMERS, bundled_path
-from ui.i18n import error_text, t
+from ui.i18n import error_text, map_labels, t
 from ui.notices import show_notices
 from ui.safe_text import md_escape
 from ui import loaders, url_state
@@ -30,11 +30,6 @@ BEAMS = [1, 2, 3, 5]
 
 def available() -> list[str]:
     return [n for n in TRANSFORMERS if (bundled_path(n) / "config.json").is_file()]
-
-
-def labels() -> dict:
-    return dict(query_label=t("common.query"), key_label=t("common.key"),
-                weight_label=t("common.weight"))
 
 
 def show_translation(view: TransformerView) -> None:
@@ -60,7 +55,7 @@ def show_maps(view: TransformerView) -> tuple[str, int, int]:
     left, right = st.columns([3, 2])
     chart(container=left, fig=plots.attention_heatmap(
         maps, layer, head, title=t("tf.page.fig.one", kind=names[kind], layer=layer, head=head),
-        **labels()), key="tf_one")
+        **map_labels()), key="tf_one")
     entropy, distance = head_statistics(maps)
     chart(container=right, fig=head_summary_figure(
         entropy, distance, layer, head_label=t("common.head"), entropy_label=t("tf.page.entropy"),
@@ -70,7 +65,7 @@ def show_maps(view: TransformerView) -> tuple[str, int, int]:
                     high=int(np.argmax(entropy[layer]))))
     chart(plots.attention_grid(
         maps, layers=[layer], title=t("tf.page.fig.grid", kind=names[kind], layer=layer),
-        layer_label=t("common.layer"), head_label=t("common.head"), **labels()), key="tf_grid")
+        layer_label=t("common.layer"), head_label=t("common.head"), **map_labels()), key="tf_grid")
     return kind, layer, head
 
 
@@ -93,7 +88,7 @@ def show_steps(view: TransformerView, layer: int, head: int) -> None:
                                       title=t("tf.page.fig.step_cross", layer=layer, head=head),
                                       token_label=t("common.key"), weight_label=t("common.weight")),
                     key="tf_step_cross")
-    fig = plots.attention_heatmap(cross.select(queries=slice(step)), layer, head, title=t("tf.page.fig.grown"), **labels())
+    fig = plots.attention_heatmap(cross.select(queries=slice(step)), layer, head, title=t("tf.page.fig.grown"), **map_labels())
     chart(fig.update_layout(height=220 + 28 * step), key="tf_grown")
 
 

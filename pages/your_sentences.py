@@ -11,7 +11,7 @@ from lmcore.i18n import translate
 from lmcore.notices import Notice
 from ui import loaders, url_state
 from ui.export_widgets import chart, download_maps, download_table
-from ui.i18n import current_language, error_text, t
+from ui.i18n import current_language, error_text, map_labels, t
 from ui.navigation import all_pages
 from ui.notices import notice_text, show_notices
 from ui import lesson
@@ -101,7 +101,7 @@ def show_row(rows: list[batch.SentenceRow], info: ModelInfo) -> None:
     if maps is None:
         st.info(t("sent.no_attention", name=info.name))
         return
-    labels = dict(query_label=t("common.query"), key_label=t("common.key"), weight_label=t("common.weight"))
+    labels = map_labels()
     layer = head = 0
     if maps.kind == "cross":
         title = t("sent.alignment_title")

@@ -30,6 +30,11 @@ def t(key: str, **params: object) -> str:
     return translate(key, current_language(), **params)
 
 
+def map_labels() -> dict[str, str]:
+    """The translated axis and colour-bar labels of an attention heatmap (plots.attention_heatmap)."""
+    return dict(query_label=t("common.query"), key_label=t("common.key"), weight_label=t("common.weight"))
+
+
 def error_text(error: UserFacingError) -> str:
     return error.message(current_language())
 
