@@ -20,7 +20,7 @@ from dataclasses import dataclass
 import torch
 
 from lmcore.errors import UserFacingError
-from lmcore.pretrained.loading import LoadedModel, as_loaded
+from lmcore.pretrained.loading import LoadedModel, as_loaded, require_kind
 
 
 @dataclass(frozen=True)
@@ -66,8 +66,7 @@ def sequence_bits(lm: LoadedModel, ids: list[int]) -> tuple[float, int]:
 def text_bits(model: LoadedModel | str, lines: list[str]) -> TextScore:
     """Bits per character and token perplexity of a causal LM on lines of text."""
     lm = as_loaded(model)
-    if lm.kind != "causal-lm":
-        raise UserFacingError("lm.err.wrong_kind", name=lm.name, kind=lm.kind, needed="causal-lm")
+    require_kind(lm, "causal-lm")
     lines = [line for line in lines if line.strip()]
     if not lines:
         raise UserFacingError("errors.empty_text")

@@ -249,6 +249,12 @@ def default_masked_lm() -> str | None:
     return next((n for n in ("minilm-mlm", "tiny-bert") if available(n)), None)
 
 
+def require_kind(lm: LoadedModel, kind: str) -> None:
+    """UserFacingError("lm.err.wrong_kind") unless the model is of this kind."""
+    if lm.kind != kind:
+        raise UserFacingError("lm.err.wrong_kind", name=lm.name, kind=lm.kind, needed=kind)
+
+
 def as_loaded(model: LoadedModel | str) -> LoadedModel:
     return model if isinstance(model, LoadedModel) else load_model(model)
 

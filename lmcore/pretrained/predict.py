@@ -26,7 +26,7 @@ import torch
 
 from lmcore.errors import UserFacingError
 from lmcore.pretrained.analysis import clean_token
-from lmcore.pretrained.loading import LoadedModel, as_loaded
+from lmcore.pretrained.loading import LoadedModel, as_loaded, require_kind
 from lmcore.notices import Notice
 from lmcore.pretrained.encoding import (AttentionResult, Encoded, check_text, encode, forward_attention,
                                         model_inputs, wordpiece_causal)
@@ -77,11 +77,6 @@ class GenerationTrace:
 
 USER_MASK = "[MASK]"
 _USER_MASK_RE = re.compile(r"\[mask\]", re.IGNORECASE)  # "[MASK]", "[mask]": the model's own token
-
-
-def _require(lm: LoadedModel, kind: str) -> None:
-    if lm.kind != kind:
-        raise UserFacingError("lm.err.wrong_kind", name=lm.name, kind=lm.kind, needed=kind)
 
 
 def _prediction(lm: LoadedModel, token_id: int, probability: float, previous: str | None = None) -> Prediction:
@@ -152,7 +147,7 @@ def fill_mask(model: LoadedModel | str, text: str, top_k: int = 5) -> FillMaskRe
     several masks are predicted independently.
     """
     lm = as_loaded(model)
-    _require(lm, "masked-lm")
+    require_kind(lm, "masked-lm")
     text = check_text(text)
     if not _USER_MASK_RE.search(text):
         raise UserFacingError("lm.err.no_mask")
@@ -197,7 +192,7 @@ def next_token(model: LoadedModel | str, text: str, top_k: int = 10,
                temperature: float = 1.0) -> NextTokenResult:
     """p(x_{t+1} | x_<=t) = softmax(logits / T) restricted to the top k, renormalised."""
     lm = as_loaded(model)
-    _require(lm, "causal-lm")
+    require_kind(lm, "causal-lm")
     enc = encode(lm, text)
     with torch.inference_mode():
         logits = lm.model(**model_inputs(enc)).logits[0, -1]  # (vocab,)
@@ -228,7 +223,7 @@ def generate_trace(model: LoadedModel | str, prompt: str, steps: int = 20, top_k
     attention is the new token's row there (identical to the incremental pass).
     """
     lm = as_loaded(model)
-    _require(lm, "causal-lm")
+    require_kind(lm, "causal-lm")
     enc = encode(lm, prompt)
     ids = list(enc.input_ids)
     room = max(0, min(int(steps), lm.max_length - len(ids)))
