@@ -28,6 +28,11 @@ def add_options(p: argparse.ArgumentParser, model_options: Callable[[argparse.Ar
     p.add_argument("--batch-size", type=int, default=64)
     p.add_argument("--lr", type=float, default=lr)
     p.add_argument("--patience", type=int, default=2)
+    p.add_argument("--label-smoothing", type=float, default=0.0, help="training loss only")
+    p.add_argument("--warmup-steps", type=int, default=0,
+                   help="linear warm-up to --lr, then inverse square-root decay (0: constant lr)")
+    p.add_argument("--save-best", action="store_true",
+                   help="write the best model so far to --out at every improvement (a killed run keeps it)")
     p.add_argument("--max-minutes", type=float, default=None, help="wall-clock budget")
     p.add_argument("--max-cpu-minutes", type=float, default=None,
                    help="CPU-time budget (fair on a shared machine; with --threads 1 = thread-minutes)")
@@ -91,11 +96,14 @@ def train_and_save(args, build: Callable) -> int:
                           seed=args.seed)
     train_cfg = TrainConfig(args.epochs, args.batch_size, args.lr, patience=args.patience,
                             seed=args.seed, max_minutes=args.max_minutes, eval_every=args.eval_every,
-                            max_cpu_minutes=args.max_cpu_minutes)
-    ckpt, result = train_translator(pairs, data_cfg, train_cfg, build, ProgressBar())
+                            max_cpu_minutes=args.max_cpu_minutes, label_smoothing=args.label_smoothing,
+                            warmup_steps=args.warmup_steps)
+    dtype = torch.float32 if args.float32 else torch.float16
+    keep = (lambda c: save_checkpoint(args.out, c, dtype)) if args.save_best else None
+    ckpt, result = train_translator(pairs, data_cfg, train_cfg, build, ProgressBar(), on_best=keep)
     ckpt.meta.update({"dataset": args.dataset, "pairs": len(pairs), "swap": args.swap,
                       "max_pairs": args.max_pairs})
-    save_checkpoint(args.out, ckpt, torch.float32 if args.float32 else torch.float16)
+    save_checkpoint(args.out, ckpt, dtype)
     summary = {"out": str(args.out), "stopped": result.stopped, "epochs_run": result.epochs_run,
                "best_epoch": result.best_epoch, "best_val_loss": round(result.best_val_loss, 4),
                "seconds": round(result.seconds, 1), "cpu_seconds": round(result.cpu_seconds, 1),

@@ -42,6 +42,8 @@ class TrainConfig:
     max_minutes: float | None = None  # wall-clock budget; stops mid-epoch when reached
     max_cpu_minutes: float | None = None  # CPU-time budget of this process (fair on a busy machine)
     eval_every: int | None = None   # also validate every N steps (None: once per epoch)
+    label_smoothing: float = 0.0    # training loss only; validation stays plain cross-entropy
+    warmup_steps: int = 0           # linear warm-up, then inverse square-root decay (0: constant lr)
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -73,11 +75,20 @@ class TrainResult:
 ProgressFn = Callable[[Progress], "bool | None"]
 
 
-def batch_loss(model: nn.Module, batch: Batch) -> torch.Tensor:
-    """Mean cross-entropy over the real target tokens of a batch."""
+def batch_loss(model: nn.Module, batch: Batch, label_smoothing: float = 0.0) -> torch.Tensor:
+    """Mean cross-entropy over the real target tokens of a batch (optionally label-smoothed)."""
     logits = model(batch.src, batch.src_lengths, batch.tgt_in)  # (B, T, V)
     return F.cross_entropy(logits.reshape(-1, logits.size(-1)), batch.tgt_out.reshape(-1),
-                           ignore_index=PAD_ID)
+                           ignore_index=PAD_ID, label_smoothing=label_smoothing)
+
+
+def lr_factor(step: int, warmup_steps: int) -> float:
+    """The "Attention is all you need" schedule, scaled to peak at 1.0 after `warmup_steps`:
+    step/warmup while warming up, then sqrt(warmup/step). 1.0 throughout when warmup_steps is 0."""
+    if warmup_steps <= 0:
+        return 1.0
+    step = max(step, 1)
+    return min(step / warmup_steps, math.sqrt(warmup_steps / step))
 
 
 @torch.no_grad()
@@ -119,14 +130,18 @@ class _Stopper:
 def train_model(model: nn.Module, train: Sequence[Example], val: Sequence[Example],
                 cfg: TrainConfig, progress: ProgressFn | None = None,
                 stop: threading.Event | None = None,
-                on_epoch_end: Callable[[int, nn.Module], None] | None = None) -> TrainResult:
+                on_epoch_end: Callable[[int, nn.Module], None] | None = None,
+                on_best: Callable[[nn.Module], None] | None = None) -> TrainResult:
     """Train in place; returns the history. The best validation weights are restored.
 
-    on_epoch_end(epoch, model) runs after each validation (e.g. to snapshot an alignment).
+    on_epoch_end(epoch, model) runs after each validation (e.g. to snapshot an alignment);
+    on_best(model) after each validation that beats the best so far (e.g. to save it to disk,
+    so a killed run keeps its best model).
     """
     torch.manual_seed(cfg.seed)
     random.seed(cfg.seed)
     optimizer = torch.optim.Adam(model.parameters(), lr=cfg.lr)
+    schedule = torch.optim.lr_scheduler.LambdaLR(optimizer, lambda i: lr_factor(i + 1, cfg.warmup_steps))
     total = math.ceil(len(train) / cfg.batch_size)
     stopper = _Stopper(stop, cfg.max_minutes, cfg.max_cpu_minutes)
     best = (math.inf, 0, copy.deepcopy(model.state_dict()))
@@ -137,22 +152,23 @@ def train_model(model: nn.Module, train: Sequence[Example], val: Sequence[Exampl
         running, seen = 0.0, 0
         previous = best[0]
         for step, batch in enumerate(iterate_batches(train, cfg.batch_size, True, cfg.seed + epoch), 1):
-            loss = batch_loss(model, batch)
+            loss = batch_loss(model, batch, cfg.label_smoothing)
             optimizer.zero_grad()
             loss.backward()
             nn.utils.clip_grad_norm_(model.parameters(), cfg.clip)
             optimizer.step()
+            schedule.step()
             running, seen = running + loss.item(), seen + 1
             keep = progress(Progress(epoch, step, total, running / seen, None, stopper.elapsed)) \
                 if progress else True
             if stopper.check(keep):
                 break
             if cfg.eval_every and step % cfg.eval_every == 0 and step < total:
-                best = _validate(model, val, epoch, step, running / seen, best, result, stopper)
+                best = _validate(model, val, epoch, step, running / seen, best, result, stopper, on_best)
         result.epochs_run = epoch
         if stopper.reason == "cancelled" and seen == 0:
             break
-        best = _validate(model, val, epoch, total, running / max(seen, 1), best, result, stopper)
+        best = _validate(model, val, epoch, total, running / max(seen, 1), best, result, stopper, on_best)
         if progress:
             progress(Progress(epoch, total, total, running / max(seen, 1), result.history[-1]["val_loss"],
                               stopper.elapsed))
@@ -175,23 +191,29 @@ def train_model(model: nn.Module, train: Sequence[Example], val: Sequence[Exampl
     return result
 
 
-def _validate(model, val, epoch, step, train_loss, best, result, stopper):
+def _validate(model, val, epoch, step, train_loss, best, result, stopper, on_best=None):
     val_loss = evaluate_loss(model, val)
     result.history.append({"epoch": epoch, "step": step, "train_loss": round(train_loss, 4),
                            "val_loss": round(val_loss, 4), "seconds": round(stopper.elapsed, 1)})
-    model.train()
     if val_loss < best[0]:
+        if on_best:
+            model.eval()
+            on_best(model)
+        model.train()
         return (val_loss, epoch, copy.deepcopy(model.state_dict()))
+    model.train()
     return best
 
 
 def train_translator(pairs, data_cfg, train_cfg: TrainConfig,
                      build_model: Callable[[int, int], nn.Module],
                      progress: ProgressFn | None = None, stop: threading.Event | None = None,
-                     on_epoch_end: Callable[[int, nn.Module], None] | None = None):
+                     on_epoch_end: Callable[[int, nn.Module], None] | None = None,
+                     on_best: Callable | None = None):
     """Pairs -> (Checkpoint, TrainResult). build_model(src_vocab_size, tgt_vocab_size).
 
     Works for any model family with forward(src, lengths, tgt_in) and a config.
+    on_best(checkpoint) receives a Checkpoint of the model each time validation improves.
     """
     from lmcore.translation.checkpoints import Checkpoint
     from lmcore.translation.data import prepare_translation_data
@@ -199,7 +221,13 @@ def train_translator(pairs, data_cfg, train_cfg: TrainConfig,
     data = prepare_translation_data(pairs, data_cfg)
     torch.manual_seed(train_cfg.seed)
     model = build_model(len(data.src_vocab), len(data.tgt_vocab))
-    result = train_model(model, data.train, data.val, train_cfg, progress, stop, on_epoch_end)
+    def best_so_far(m: nn.Module) -> None:
+        on_best(Checkpoint(m, data.src_tokenizer, data.tgt_tokenizer, data.src_vocab, data.tgt_vocab,
+                           {"data": asdict(data_cfg), "train": train_cfg.to_dict(), "partial": True,
+                            "train_examples": len(data.train), "val_examples": len(data.val)}))
+
+    result = train_model(model, data.train, data.val, train_cfg, progress, stop, on_epoch_end,
+                         best_so_far if on_best else None)
     meta = {"data": asdict(data_cfg), "train": train_cfg.to_dict(),
             "result": {k: v for k, v in asdict(result).items()},
             "train_examples": len(data.train), "val_examples": len(data.val)}
