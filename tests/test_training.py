@@ -123,3 +123,38 @@ def test_train_translator_from_sentence_pairs():
                                     lambda s, t: Seq2Seq(Seq2SeqConfig(s, t, 16, 16, attention="luong-dot")))
     assert "chat" in ckpt.tgt_vocab and ckpt.meta["data"]["src_lang"] == "en"
     assert result.epochs_run == 2 and ckpt.meta["train_examples"] > 96
+
+
+def test_warmup_schedule_rises_linearly_then_decays_as_inverse_square_root():
+    from lmcore.translation.training import lr_factor
+    assert [lr_factor(s, 0) for s in (1, 10, 10_000)] == [1.0, 1.0, 1.0]
+    assert lr_factor(50, 100) == pytest.approx(0.5) and lr_factor(100, 100) == pytest.approx(1.0)
+    assert lr_factor(400, 100) == pytest.approx(0.5)
+    rising = [lr_factor(s, 100) for s in range(1, 101)]
+    assert rising == sorted(rising)
+
+
+def test_label_smoothing_changes_the_training_loss_but_not_validation():
+    model = tiny("luong-dot")
+    batch = make_batch(reverse_examples(8, 3))
+    plain, smooth = batch_loss(model, batch), batch_loss(model, batch, label_smoothing=0.1)
+    assert not torch.allclose(plain, smooth)
+    a = train_model(tiny("luong-dot"), reverse_examples(64, 0), reverse_examples(16, 1),
+                    TrainConfig(epochs=1, batch_size=32, label_smoothing=0.2, warmup_steps=4))
+    assert a.history[0]["val_loss"] > 0 and a.stopped == "finished"
+
+
+def test_save_best_receives_a_checkpoint_at_each_improvement(tmp_path):
+    words = ["cat", "dog", "bird", "fish"]
+    pairs = [(f"{w} n{i}", f"{w.upper()} n{i}") for i in range(60) for w in words[i % 4:i % 4 + 1]]
+    cfg = DataConfig("en", "fr", val_fraction=0.2, src_min_freq=1, tgt_min_freq=1)
+    seen = []
+    ckpt, result = train_translator(pairs, cfg, TrainConfig(epochs=3, batch_size=16, lr=1e-2, patience=5),
+                                    lambda s, t: Seq2Seq(Seq2SeqConfig(s, t, 16, 16, attention="luong-dot")),
+                                    on_best=seen.append)
+    improvements = sum(1 for i, h in enumerate(result.history)
+                       if h["val_loss"] < min([x["val_loss"] for x in result.history[:i]] or [float("inf")]))
+    assert len(seen) == improvements >= 1
+    assert all(isinstance(c, Checkpoint) and c.meta["partial"] for c in seen)
+    save_checkpoint(tmp_path / "best", seen[-1])
+    assert load_checkpoint(tmp_path / "best").tgt_vocab.itos == ckpt.tgt_vocab.itos
