@@ -131,6 +131,7 @@ class Session:
         self._max_age = 2
         self._ws: Any = None
         self._pending: list[str] = []    # triggers for the next run
+        self.omit: set[str] = set()      # widget keys left out of reruns (a front end that lost them)
 
     async def __aenter__(self) -> "Session":
         self._ws = await websockets.connect(self.ws_url, subprotocols=["streamlit"],
@@ -206,7 +207,7 @@ class Session:
         cs.context_info.timezone = "UTC"
         cs.context_info.locale = "en-US"
         for w in self.widgets.values():
-            if w.value_field is not None and w.value is not None:
+            if w.value_field is not None and w.value is not None and w.key not in self.omit:
                 cs.widget_states.widgets.append(_state(w.id, w.value_field, w.value))
         for widget_id in self._pending:
             cs.widget_states.widgets.append(WidgetState(id=widget_id, trigger_value=True))
