@@ -9,7 +9,11 @@ own sentence and steps once (the → button). Sessions start within --ramp secon
 Reports per action p50 / p95 / max seconds (send → script_finished), errors (timeouts, closed
 sockets, tracebacks on the page), texts lost (the server's URL state or its reply shows another
 text than the session sent, or "Please type some text first"), and the server's RSS.
-Without --url it starts its own server (python -m ui.launch) on a free loopback port.
+Without --url it starts its own server (python -m ui.launch) on a free loopback port; --warm
+walks one session first (models loaded, as after the teacher's own visit). An action still running
+after --action-timeout s is an error and ends that session's walk; the run is bounded by --seconds
+(plus one action timeout). --cut-states leaves the BERT text's widget state out of every rerun
+(issue 16 item 2: a front end that lost some widget states).
 Issue 12 target on a 2-core machine: 30 sessions, 0 errors, 0 texts lost, head change p95 <= 2 s.
 """
 from __future__ import annotations
@@ -106,7 +110,7 @@ def text_lost(session: Session, result: ActionResult, sent: str, key: str) -> bo
 
 
 async def student(i: int, url: str, deadline: float, ramp: float, n: int,
-                  log: list[dict], cut: bool = False) -> None:
+                  log: list[dict], cut: bool = False, action_timeout: float = 60.0) -> None:
     """One student's walk; every action goes into `log`."""
     await asyncio.sleep(ramp * i / max(n, 1))
     text, prompt = sentence(i), f"Student {i} said that the"
@@ -122,10 +126,11 @@ async def student(i: int, url: str, deadline: float, ramp: float, n: int,
         ("steps next", lambda s: s.click("s2sp_step_next"), text, "s2sp_text"),
     ]
     try:
-        async with Session(url, timeout=max(5.0, deadline - time.monotonic())) as s:
+        async with Session(url, timeout=action_timeout) as s:
             s.omit = {"lmp_bert_a"} if cut else set()  # --cut-states: the text's state goes missing
+            broken = False
             for name, act, sent, key in steps:
-                if time.monotonic() > deadline:
+                if broken or time.monotonic() > deadline:  # a timed-out run leaves the socket busy
                     log.append({"session": i, "action": name, "status": "not run"})
                     continue
                 try:
@@ -135,6 +140,7 @@ async def student(i: int, url: str, deadline: float, ramp: float, n: int,
                 log.append({"session": i, "action": name, "seconds": r.seconds, "bytes": r.bytes,
                             "status": r.status, "failed": r.failed, "exceptions": r.exceptions,
                             "lost": text_lost(s, r, sent, key), "alerts": r.alerts[:3]})
+                broken = r.status in ("timeout", "closed")
     except (OSError, asyncio.TimeoutError) as error:
         log.append({"session": i, "action": "connect", "status": type(error).__name__,
                     "failed": True, "lost": False})
@@ -150,14 +156,15 @@ async def sample_rss(pid: int | None, into: list[float], stop: asyncio.Event) ->
 
 
 async def classroom(url: str, pid: int | None, n: int, seconds: float, ramp: float,
-                    cut: bool = False) -> dict:
+                    cut: bool = False, action_timeout: float = 60.0) -> dict:
     log: list[dict] = []
     rss: list[float] = []
     stop = asyncio.Event()
     before = rss_mb(pid)
     sampler = asyncio.create_task(sample_rss(pid, rss, stop))
     start = time.monotonic()
-    await asyncio.gather(*(student(i, url, start + seconds, ramp, n, log, cut) for i in range(n)))
+    await asyncio.gather(*(student(i, url, start + seconds, ramp, n, log, cut, action_timeout)
+                           for i in range(n)))
     wall = time.monotonic() - start
     stop.set()
     await sampler
@@ -217,6 +224,8 @@ def main(argv: list[str] | None = None) -> None:
     p.add_argument("--sessions", type=int, default=10)
     p.add_argument("--seconds", type=float, default=600.0, help="bound on the whole run")
     p.add_argument("--ramp", type=float, default=5.0, help="sessions start within this many s")
+    p.add_argument("--action-timeout", type=float, default=60.0,
+                   help="an action still running after this is an error (the student gives up)")
     p.add_argument("--url", help="a server already running on loopback (else one is started)")
     p.add_argument("--pid", type=int, help="its process id, for RSS (with --url)")
     p.add_argument("--warm", action="store_true", help="one session walks first (models load)")
@@ -229,8 +238,9 @@ def main(argv: list[str] | None = None) -> None:
         if not url.startswith(("http://127.0.0.1", "http://localhost")):
             raise SystemExit("loopback only: --url must be http://127.0.0.1:PORT")
         if a.warm:
-            asyncio.run(classroom(url, pid, 1, a.seconds, 0))
-        run = asyncio.run(classroom(url, pid, a.sessions, a.seconds, a.ramp, a.cut_states))
+            asyncio.run(classroom(url, pid, 1, a.seconds, 0, action_timeout=a.seconds))
+        run = asyncio.run(classroom(url, pid, a.sessions, a.seconds, a.ramp, a.cut_states,
+                                    a.action_timeout))
     print_report(run)
     if a.json:
         Path(a.json).write_text(json.dumps({**run, "summary": summary(run)}, indent=1))
