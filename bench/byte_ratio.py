@@ -10,6 +10,8 @@ then does one action and counts the ForwardMsg bytes until script_finished:
   gpt    GPT (?tokens=5): one keyboard step back in the generated-steps picker, and the "Step" button
   tf     Transformer: one keyboard step (→)
 Target: <= 20 % each. Bytes are the uncompressed payloads (the WebSocket may deflate them).
+Elements of 10 kB and more that the client already holds cost a few bytes (ref_hash); --no-cache
+shows what the same step costs without that cache.
 """
 from __future__ import annotations
 
@@ -33,10 +35,10 @@ CASES: dict[str, tuple[str, str, str, str, int]] = {
 }
 
 
-async def measure(url: str, name: str) -> dict:
+async def measure(url: str, name: str, cache: bool = True) -> dict:
     """First-run bytes and one action's bytes (and seconds) for one case."""
     page, query, action, key, arg = CASES[name]
-    async with Session(url) as s:
+    async with Session(url, cache=cache) as s:
         first = await s.open(page, query)
         row = {"case": name, "first_bytes": first.bytes, "first_s": first.seconds}
         try:
@@ -50,8 +52,8 @@ async def measure(url: str, name: str) -> dict:
                   "error": ", ".join(failed) or None}
 
 
-async def measure_all(url: str, names: list[str]) -> list[dict]:
-    return [await measure(url, name) for name in names]
+async def measure_all(url: str, names: list[str], cache: bool = True) -> list[dict]:
+    return [await measure(url, name, cache) for name in names]
 
 
 def print_rows(rows: list[dict]) -> None:
@@ -70,13 +72,15 @@ def main(argv: list[str] | None = None) -> None:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--url", help="a server already running on loopback (else one is started)")
     p.add_argument("--cases", nargs="*", default=list(CASES), choices=list(CASES))
+    p.add_argument("--no-cache", action="store_true",
+                   help="a client without the browser's message cache (every element resent)")
     p.add_argument("--json", help="write the rows here")
     a = p.parse_args(argv)
     with contextlib.ExitStack() as stack:
         url = a.url or stack.enter_context(local_server())[0]
         if not url.startswith(("http://127.0.0.1", "http://localhost")):
             raise SystemExit("loopback only: --url must be http://127.0.0.1:PORT")
-        rows = asyncio.run(measure_all(url, a.cases))
+        rows = asyncio.run(measure_all(url, a.cases, not a.no_cache))
     print_rows(rows)
     if a.json:
         Path(a.json).write_text(json.dumps(rows, indent=1))

@@ -120,9 +120,9 @@ class ActionResult:
 class Session:
     """One browser tab's worth of Streamlit session, over one WebSocket."""
 
-    def __init__(self, base_url: str, timeout: float = 120.0) -> None:
+    def __init__(self, base_url: str, timeout: float = 120.0, cache: bool = True) -> None:
         self.ws_url = base_url.replace("http", "ws", 1).rstrip("/") + "/_stcore/stream"
-        self.timeout = timeout
+        self.timeout, self.cache = timeout, cache  # cache: report held messages, as browsers do
         self.widgets: dict[str, Widget] = {}
         self.query_string = ""
         self.page_hash = ""
@@ -141,7 +141,6 @@ class Session:
 
     async def __aexit__(self, *_: object) -> None:
         await self.close()
-
     async def close(self) -> None:
         if self._ws is not None:
             await self._ws.close()
@@ -203,7 +202,7 @@ class Session:
         cs.page_script_hash = "" if page_name else self.page_hash
         cs.page_name = page_name
         cs.fragment_id = fragment_id
-        cs.cached_message_hashes.extend(self._cache)
+        cs.cached_message_hashes.extend(self._cache if self.cache else ())
         cs.context_info.timezone = "UTC"
         cs.context_info.locale = "en-US"
         for w in self.widgets.values():
