@@ -6,15 +6,14 @@
         await s.set("lmp_bert_a", "Another sentence.")        # a text area
         await s.click("s2sp_step_next")                       # a button (trigger)
 
-What the browser does, done the same way (streamlit 1.67, starlette server):
-- one WebSocket at ws://HOST/_stcore/stream, subprotocol "streamlit";
-- each run is a BackMsg.rerun_script (ClientState: query_string, widget_states, page_script_hash
-  or page_name for the first run of a deep link, cached_message_hashes, fragment_id for a widget
-  drawn inside an st.fragment) answered by ForwardMsgs until script_finished;
-- every value widget's state goes back on every run (WidgetStates); a button sends a trigger once;
-- large elements the client already holds come back as ref_hash (the browser's message cache),
-  so the byte counts are those a browser receives.
-Widgets are found by the key in their id (`$$ID-<hash>-<key>`), never by position.
+What the browser does, done the same way (streamlit 1.67, starlette server): one WebSocket at
+ws://HOST/_stcore/stream (subprotocol "streamlit"); each run is a BackMsg.rerun_script
+(ClientState: query_string, widget_states, page_script_hash or, for a deep link's first run,
+page_name, cached_message_hashes, fragment_id for a widget inside an st.fragment) answered by
+ForwardMsgs until script_finished. Every value widget's state goes back on every run; a button
+sends a trigger once. Large elements the client holds come back as ref_hash (the browser's
+message cache), so byte counts are a browser's. Widgets are found by the key in their id
+(`$$ID-<hash>-<key>`), never by position.
 """
 from __future__ import annotations
 
@@ -79,7 +78,7 @@ def _read_widget(kind: str, p: Any, fragment_id: str) -> Widget | None:
         else:
             value_field, value = "double_array_value", raw
         server = value if p.set_value else None
-    elif kind == "checkbox":
+    elif kind == "checkbox":  # and toggle
         value_field, value = "bool_value", p.value if p.set_value else p.default
     elif kind == "number_input":
         value_field = "int_value" if p.data_type == p.INT else "double_value"
@@ -128,8 +127,7 @@ class Session:
         self.page_hash = ""
         self.pages: dict[str, str] = {}   # url path -> page_script_hash
         self._cache: dict[str, list] = {}  # cacheable message hash -> [runs since seen, msg]
-        self._max_age = 2
-        self._ws: Any = None
+        self._max_age, self._ws = 2, None  # max age: new_session's config says
         self._pending: list[str] = []    # triggers for the next run
         self.omit: set[str] = set()      # widget keys left out of reruns (a front end that lost them)
 
@@ -141,6 +139,7 @@ class Session:
 
     async def __aexit__(self, *_: object) -> None:
         await self.close()
+
     async def close(self) -> None:
         if self._ws is not None:
             await self._ws.close()
@@ -160,24 +159,27 @@ class Session:
         self.page_hash = self.pages[page]
         return await self._run(name or f"go {page}")
 
-    async def set(self, key: str, value: Any, name: str | None = None) -> ActionResult:
-        """Give a widget a new value (in its wire form) and rerun."""
+    async def set(self, key: str, value: Any, name: str | None = None,
+                  wait: bool = True) -> ActionResult:
+        """Give a widget a new value (wire form) and rerun; wait=False only sends the rerun (an
+        impatient user: the next action interrupts it, as a second click in a browser does)."""
         widget = self.widget(key)
         widget.value = value
-        return await self._run(name or f"set {key}", fragment_id=widget.fragment_id)
+        return await self._run(name or f"set {key}", fragment_id=widget.fragment_id, wait=wait)
 
-    async def pick(self, key: str, index: int, name: str | None = None) -> ActionResult:
+    async def pick(self, key: str, index: int, name: str | None = None,
+                   wait: bool = True) -> ActionResult:
         """Choose option `index` of a selectbox, radio, segmented control or select slider."""
         widget = self.widget(key)
         option = widget.options[index % len(widget.options)]
         single = widget.kind in _CHOICE_KINDS
-        return await self.set(key, option if single else [option], name or f"pick {key}")
+        return await self.set(key, option if single else [option], name or f"pick {key}", wait)
 
-    async def click(self, key: str, name: str | None = None) -> ActionResult:
+    async def click(self, key: str, name: str | None = None, wait: bool = True) -> ActionResult:
         """Press a button (its trigger goes with this one run only)."""
         widget = self.widget(key)
         self._pending.append(widget.id)
-        return await self._run(name or f"click {key}", fragment_id=widget.fragment_id)
+        return await self._run(name or f"click {key}", fragment_id=widget.fragment_id, wait=wait)
 
     def widget(self, key: str) -> Widget:
         """The widget whose user key is `key` (KeyError if the last run drew none)."""
@@ -186,7 +188,7 @@ class Session:
             raise KeyError(f"no widget with key {key!r}; keys: {sorted(self.keys())}")
         return found[0]
 
-    def keys(self) -> list[str]:
+    def keys(self) -> list[str]:  # the user keys of the widgets the last run drew
         return [w.key for w in self.widgets.values()]
 
     def query(self, param: str) -> str | None:
@@ -213,14 +215,16 @@ class Session:
         self._pending = []
         return msg
 
-    async def _run(self, name: str, page_name: str = "", fragment_id: str = "") -> ActionResult:
-        result = ActionResult(name)
+    async def _run(self, name: str, page_name: str = "", fragment_id: str = "",
+                   wait: bool = True) -> ActionResult:
+        result = ActionResult(name, status="ok" if self._ws else "closed")
         if self._ws is None:
-            result.status = "closed"
             return result
         seen: dict[str, Widget] = {}
         start = time.perf_counter()
         await self._ws.send(self._back_msg(page_name, fragment_id).SerializeToString())
+        if not wait:
+            return result
         try:
             status = await asyncio.wait_for(self._receive(result, seen), self.timeout)
         except asyncio.TimeoutError:
