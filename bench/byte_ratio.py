@@ -1,0 +1,90 @@
+"""Bytes a step or a picker makes the server send ÷ the bytes of the page's first run (issue 12 item 3).
+
+    nice -n 5 python -m bench.byte_ratio [--url http://127.0.0.1:PORT] [--json out.json]
+
+Each case opens its page in a fresh session (bench.ws_client.Session, the browser's protocol and
+its message cache, so unchanged large elements come back as ref_hash as they do in a browser),
+then does one action and counts the ForwardMsg bytes until script_finished:
+  steps  Translation step by step: one keyboard step (→ is the "next" button's shortcut)
+  bert   BERT: the head picker, head 0 -> 1
+  gpt    GPT (?tokens=5): one keyboard step back in the generated-steps picker, and the "Step" button
+  tf     Transformer: one keyboard step (→)
+Target: <= 20 % each. Bytes are the uncompressed payloads (the WebSocket may deflate them).
+Elements of 10 kB and more that the client already holds cost a few bytes (ref_hash); --no-cache
+shows what the same step costs without that cache.
+"""
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import json
+from pathlib import Path
+
+from bench.classroom import local_server
+from bench.ws_client import Session
+
+TARGET = 0.20
+# name -> (page url path, query, action, widget key, argument)
+CASES: dict[str, tuple[str, str, str, str, int]] = {
+    "steps: keyboard step": ("translate-steps", "", "click", "s2sp_step_next", 0),
+    "bert: head picker": ("bert", "", "pick", "lmp_bert_head", 1),
+    "gpt: step picker (keyboard)": ("gpt", "tokens=5", "click", "lmp_gpt_step_pick_back", 0),
+    "gpt: Step button": ("gpt", "tokens=5", "click", "lmp_gpt_step", 0),
+    "tf: keyboard step": ("transformer", "", "click", "tf_step_next", 0),
+}
+
+
+async def measure(url: str, name: str, cache: bool = True) -> dict:
+    """First-run bytes and one action's bytes (and seconds) for one case."""
+    page, query, action, key, arg = CASES[name]
+    async with Session(url, cache=cache) as s:
+        first = await s.open(page, query)
+        row = {"case": name, "first_bytes": first.bytes, "first_s": first.seconds}
+        try:
+            act = await (s.pick(key, arg) if action == "pick" else s.click(key))
+        except KeyError:
+            return row | {"error": f"no widget {key!r} on {page}", "keys": sorted(s.keys())}
+        again = await (s.pick(key, arg + 1) if action == "pick" else s.click(key))
+    failed = [r.status for r in (first, act, again) if r.failed]
+    return row | {"step_bytes": act.bytes, "step_s": act.seconds, "again_bytes": again.bytes,
+                  "ratio": act.bytes / first.bytes, "again_ratio": again.bytes / first.bytes,
+                  "error": ", ".join(failed) or None}
+
+
+async def measure_all(url: str, names: list[str], cache: bool = True) -> list[dict]:
+    return [await measure(url, name, cache) for name in names]
+
+
+def print_rows(rows: list[dict]) -> None:
+    print(f"{'case':<30}{'first run B':>13}{'step B':>10}{'ratio':>8}{'2nd':>8}{'step s':>8}  target")
+    for r in rows:
+        if "ratio" not in r:
+            print(f"{r['case']:<30}{r['first_bytes']:>13}  {r['error']}")
+            continue
+        ok = "met" if r["ratio"] <= TARGET else "not met"
+        print(f"{r['case']:<30}{r['first_bytes']:>13}{r['step_bytes']:>10}{r['ratio']:>8.1%}"
+              f"{r['again_ratio']:>8.1%}{r['step_s']:>8.2f}  <= {TARGET:.0%} {ok}"
+              + (f"  ({r['error']})" if r.get("error") else ""))
+
+
+def main(argv: list[str] | None = None) -> None:
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument("--url", help="a server already running on loopback (else one is started)")
+    p.add_argument("--cases", nargs="*", default=list(CASES), choices=list(CASES))
+    p.add_argument("--no-cache", action="store_true",
+                   help="a client without the browser's message cache (every element resent)")
+    p.add_argument("--json", help="write the rows here")
+    a = p.parse_args(argv)
+    with contextlib.ExitStack() as stack:
+        url = a.url or stack.enter_context(local_server())[0]
+        if not url.startswith(("http://127.0.0.1", "http://localhost")):
+            raise SystemExit("loopback only: --url must be http://127.0.0.1:PORT")
+        rows = asyncio.run(measure_all(url, a.cases, not a.no_cache))
+    print_rows(rows)
+    if a.json:
+        Path(a.json).write_text(json.dumps(rows, indent=1))
+
+
+if __name__ == "__main__":
+    main()

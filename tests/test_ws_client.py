@@ -1,0 +1,76 @@
+"""The light protocol client of bench/ (bench.ws_client) against a real server on loopback:
+it opens a page, reads its widgets by key, and a rerun with a changed text comes back with it."""
+from __future__ import annotations
+
+import asyncio
+
+import pytest
+from streamlit.proto.Element_pb2 import Element
+
+from bench.classroom import local_server, text_lost
+from bench.ws_client import ActionResult, Session, _read_widget, _state
+
+
+@pytest.fixture(scope="module")
+def server():
+    with local_server() as (url, pid):
+        yield url, pid
+
+
+def run(coro):
+    return asyncio.run(coro)
+
+
+def test_wire_values_of_widgets_follow_streamlit_serde():
+    """A selectbox travels as its formatted option, a slider as a list of doubles."""
+    element = Element()
+    element.selectbox.id = "$$ID-abc-my_head"
+    element.selectbox.options[:] = ["0", "1", "2"]
+    element.selectbox.default = 2
+    box = _read_widget("selectbox", element.selectbox, "")
+    assert (box.key, box.value_field, box.value, box.server_value) == ("my_head", "string_value", "2", None)
+    element.slider.id = "$$ID-def-k"
+    element.slider.default[:] = [5.0]
+    element.slider.value[:] = [7.0]
+    element.slider.set_value = True
+    slider = _read_widget("slider", element.slider, "frag")
+    assert (slider.value, slider.server_value, slider.fragment_id) == ([7.0], [7.0], "frag")
+    assert list(_state(slider.id, slider.value_field, [3.0]).double_array_value.data) == [3.0]
+    element.markdown.body = "no id: not a widget"
+    assert _read_widget("markdown", element.markdown, "") is None
+
+
+def test_home_page_opens_and_finishes(server):
+    url, _ = server
+
+    async def go():
+        async with Session(url, timeout=60) as s:
+            return await s.open(""), s
+
+    result, s = run(go())
+    assert result.status == "ok" and not result.exceptions, result
+    assert result.bytes > 1000 and result.messages > 3
+    assert "bert" in s.pages and s.page_hash
+    assert "language_picker" in s.keys()
+
+
+def test_a_changed_text_comes_back_from_the_server(server):
+    url, _ = server
+    first, typed = "one two three", "the students typed this"
+
+    async def go():
+        async with Session(url, timeout=60) as s:
+            opened = await s.open("self-attention", "model=random&text=" + first.replace(" ", "+"))
+            box = next(w for w in s.widgets.values() if w.key.startswith("sa_text_"))
+            seeded = (box.server_value, s.query("text"))
+            changed = await s.set(box.key, typed)
+            return opened, seeded, changed, s.query("text"), s
+
+    opened, seeded, changed, text_after, s = run(go())
+    assert opened.status == "ok" and not opened.exceptions, opened
+    assert seeded == (first, first)  # the link's text seeded the text area
+    assert changed.status == "ok" and not changed.exceptions, changed
+    assert text_after == typed
+    assert not text_lost(s, changed, typed, "sa_text_")
+    assert text_lost(s, changed, "something else", "sa_text_")
+    assert text_lost(s, ActionResult("x", alerts=["Please type some text first."]), typed, "sa_text_")
