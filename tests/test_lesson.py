@@ -15,7 +15,8 @@ from ui.navigation import all_pages, page_by_path
 
 ROOT = Path(__file__).resolve().parent.parent
 PAGE_IDS = ["home", "your-sentences", "seq2seq", "train-seq2seq", "attention", "translate-steps",
-            "transformer", "self-attention", "positional", "bert", "gpt", "fine-tuning", "compare"]
+            "transformer", "self-attention", "positional", "bert", "gpt", "kv-cache", "heads-off",
+            "fine-tuning", "compare"]
 QUIZ_PAGES = [p for p in PAGE_IDS if p != "home"]
 WORDS = ["[CLS]", "the", "cat", "sat", "because", "it", "was", "tired", "[SEP]"]
 

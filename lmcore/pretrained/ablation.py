@@ -55,6 +55,7 @@ class HeadRanking:
     effect: np.ndarray         # (layers, heads): probability drop of `token` with that head off
     attention: np.ndarray      # (layers, heads): attention from `position` to `word`
     word: int                  # the key position the attention is measured on
+    rows: np.ndarray           # (layers, heads, n): attention from `position` to every token
     position: int              # the query position (the prediction's)
     tokens: tuple[str, ...]
     forward_passes: int        # model passes the ranking took (one per head + the plain one)
@@ -193,6 +194,6 @@ def head_ranking(model: LoadedModel | str, text: str, word: int | None = None) -
         logits = _logits(run(lm, batch, chunk), lm)[:, position]    # (b, vocab)
         drops.append(base - _probability(lm, logits, top.token_id))
     effect = torch.cat(drops).reshape(lm.n_layers, lm.n_heads).numpy()
-    return HeadRanking(top, base, effect, rows[:, :, int(word)].copy(), int(word), position,
+    return HeadRanking(top, base, effect, rows[:, :, int(word)].copy(), int(word), rows, position,
                        enc.tokens, len(masks) + 1, -(-len(masks) // RANKING_BATCH) + 1)
 

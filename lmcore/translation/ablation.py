@@ -99,6 +99,7 @@ class TranslationRanking:
     effect: np.ndarray         # (layers, heads): drop in the mean probability of its words
     attention: np.ndarray      # (layers, heads): cross-attention on `word`, mean over output steps
     word: int                  # source token index
+    rows: np.ndarray           # (layers, heads, Ts): cross-attention on every source token
     source_tokens: tuple[str, ...]
     output_tokens: tuple[str, ...]
     probability: float         # mean probability of the translation's words (and <eos>), all heads on
@@ -136,7 +137,7 @@ def head_ranking(translator: Translator | str, text: str, word: int | None = Non
     out, _ = model.forward_with_weights(src.expand(batch, -1), tgt_in.expand(batch, -1),
                                         HeadMask(cross=masks))
     effect = (p_base - _mean_probability(out, target)).reshape(layers, heads).numpy()
-    return TranslationRanking(effect, cross[:, :, int(word)].copy(), int(word), tuple(enc.tokens),
+    return TranslationRanking(effect, cross[:, :, int(word)].copy(), int(word), cross, tuple(enc.tokens),
                               tuple(base.output_tokens), float(p_base[0]), batch + 1)
 
 
