@@ -101,7 +101,8 @@ class CacheSteps(NamedTuple):
         return AttentionMaps(m.weights[:, :, :length, :length], m.query_tokens[:length],
                              m.key_tokens[:length], "causal")
 
-    def bytes_at(self, length: int, layers: int | None = None, heads: int | None = None) -> int:
-        """The formula at this length (for this model, or with other layer/head counts)."""
+    def bytes_at(self, length: int, layers: int | None = None, heads: int | None = None,
+                 d_head: int | None = None) -> int:
+        """The formula at this length (for this model, or another shape)."""
         return cache_bytes(layers or self.maps.n_layers, heads or self.maps.n_heads, length,
-                           self.d_head, self.bytes_per_value)
+                           d_head or self.d_head, self.bytes_per_value)

@@ -11,9 +11,9 @@ from ui.export_widgets import chart, table
 from ui.i18n import current_language, t
 from ui.lm_widgets import call_or_stop
 
-EXAMPLES = {"masked-lm": "The animal didn't cross the street because it was too [MASK].",
-            "causal-lm": "The cat sat on the",
-            "transformer": "the animal did not cross the street because it was tired ."}
+EXAMPLES = {"masked-lm": "The animal didn't cross the street because [MASK] was too tired.",
+            "causal-lm": "The animal didn't cross the street because",
+            "transformer": "the dog is tired because it ran ."}
 KINDS = {"minilm-mlm": "masked-lm", "tiny-bert": "masked-lm", "minilm-gpt": "causal-lm",
          "tiny-gpt2": "causal-lm", "tf-en-fr": "transformer", "tf-ko-en": "transformer"}
 GRID, HEADS, TEXT = "abl_grid", "abl_heads", "abl_text"
@@ -119,7 +119,7 @@ top_effect, top_attention = shown.order()[0], shown.most_attending()
 st.markdown(t("abl.summary", word=shown.keys[shown.word], la=top_attention[0], ha=top_attention[1],
               ea=f"{shown.effect[top_attention]:+.4f}", le=top_effect[0], he=top_effect[1],
               ee=f"{shown.effect[top_effect]:+.4f}", rho=f"{shown.correlation:+.2f}"))
-left, right = st.columns([3, 2])
+left, right = st.columns(2)
 chart(inside.effect_vs_attention(shown.effect, shown.attention, t("abl.scatter_title"),
                                  t("abl.effect"), t("abl.attention_on"), t("common.layer"),
                                  t("common.head")), key="abl_scatter", container=left,

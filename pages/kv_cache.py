@@ -11,7 +11,7 @@ from ui.lm_widgets import call_or_stop
 from ui.steps import autoplay, stepper
 
 MODELS = ["tiny-gpt2", "minilm-gpt", "tf-en-fr", "tf-ko-en"]
-EXAMPLES = {"tiny-gpt2": "ROMEO:\nBut soft", "minilm-gpt": "The cat sat on the",
+EXAMPLES = {"tiny-gpt2": "ROMEO: But soft, what light", "minilm-gpt": "The cat sat on the",
             "tf-en-fr": "the cat is on the table .", "tf-ko-en": "나는 학생이다 ."}
 TEXT = "kv_text"
 
@@ -67,7 +67,7 @@ st.success(t("kv.same_maps", diff=f"{steps.max_difference:.1e}"))
 lengths = list(range(1, total + 1))
 series = {t("kv.series.this", layers=maps.n_layers, heads=maps.n_heads): [steps.bytes_at(n) for n in lengths],
           t("kv.series.layers"): [steps.bytes_at(n, layers=2 * maps.n_layers) for n in lengths],
-          t("kv.series.heads"): [steps.bytes_at(n, heads=2 * maps.n_heads) for n in lengths]}
+          t("kv.series.gpt2"): [steps.bytes_at(n, layers=12, heads=12, d_head=64) for n in lengths]}
 chart(inside.cache_growth(lengths, series, length, t("kv.growth_title"), t("kv.length"), t("kv.kib")),
       key="kv_growth", width="stretch")
 autoplay("kv_step", total)
