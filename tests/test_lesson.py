@@ -289,7 +289,7 @@ def test_links_follow_the_lesson_path_through_the_navigation(tmp_path, lang):
     at.switch_page("pages/finetune.py").run()
     assert not at.exception, [e.value for e in at.exception]
     after = "compare" if page_by_path("compare") else "your-sentences"
-    assert _links(at) == [translate("lesson.prev", lang, title=title("gpt")),
+    assert _links(at) == [translate("lesson.prev", lang, title=title("heads-off")),
                           translate("lesson.next", lang, title=title(after))]
     at.switch_page("pages/train_seq2seq.py").run()
     assert _links(at) == [translate("lesson.prev", lang, title=title("your-sentences"))]
