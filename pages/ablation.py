@@ -8,8 +8,9 @@ from lmcore.head_choice import format_heads, parse_heads
 from lmcore.views import inside
 from ui import lesson, loaders, url_state
 from ui.export_widgets import chart, table
-from ui.i18n import current_language, t
+from ui.i18n import t
 from ui.lm_widgets import call_or_stop
+from ui.safe_text import md_escape
 
 EXAMPLES = {"masked-lm": "The animal didn't cross the street because [MASK] was too tired.",
             "causal-lm": "The animal didn't cross the street because",
@@ -72,8 +73,8 @@ word = st.session_state[url_state.field("abl_word", "word", -1, int, choices=[-1
 shown = ranking.on_word(word) if word in words else ranking
 try:
     off = parse_heads(st.session_state[url_state.field(HEADS, "heads", "")], *size)
-except UserFacingError as error:
-    st.error(error.message(current_language()))
+except UserFacingError as error:  # the item is the user's text: escaped for Markdown
+    st.error(t(error.key, **{k: md_escape(v) for k, v in error.params.items()}))
     off = ()
 
 chart(inside.head_grid(shown.attention, off, t("abl.grid_title", word=shown.keys[shown.word]),
@@ -114,9 +115,9 @@ else:
 # ---------------------------------------------------------------- ranking vs attention
 st.header(t("abl.ranking"))
 st.caption(t("abl.ranking_help_tr" if ranking.translation else "abl.ranking_help",
-             target=ranking.target, p=f"{ranking.probability:.3f}", n=ranking.forward_passes))
+             target=md_escape(ranking.target), p=f"{ranking.probability:.3f}", n=ranking.forward_passes))
 top_effect, top_attention = shown.order()[0], shown.most_attending()
-st.markdown(t("abl.summary", word=shown.keys[shown.word], la=top_attention[0], ha=top_attention[1],
+st.markdown(t("abl.summary", word=md_escape(shown.keys[shown.word]), la=top_attention[0], ha=top_attention[1],
               ea=f"{shown.effect[top_attention]:+.4f}", le=top_effect[0], he=top_effect[1],
               ee=f"{shown.effect[top_effect]:+.4f}", rho=f"{shown.correlation:+.2f}"))
 left, right = st.columns(2)

@@ -8,6 +8,7 @@ from ui import lesson, loaders, url_state
 from ui.export_widgets import chart
 from ui.i18n import t
 from ui.lm_widgets import call_or_stop
+from ui.safe_text import md_escape
 from ui.steps import autoplay, stepper
 
 MODELS = ["tiny-gpt2", "minilm-gpt", "tf-en-fr", "tf-ko-en"]
@@ -45,10 +46,13 @@ chart(plots.attention_grid(maps_at := steps.maps_at(length), layers=[layer],
                            head_label=t("common.head"), query_label=t("common.query"),
                            key_label=t("common.key"), weight_label=t("common.weight")),
       key="kv_grid", width="stretch")
-if length <= steps.prefill:
+if length <= steps.prefill and steps.fixed_bytes:  # a translator: the source is the prefill
+    st.caption(t("kv.prefill_note_tr", kib=f"{steps.fixed_bytes / 1024:.1f}"))
+elif length <= steps.prefill:
     st.caption(t("kv.prefill_note", n=steps.prefill))
 else:
-    st.caption(t("kv.step_note", k=length - steps.prefill, token=maps_at.query_tokens[-1], t=length))
+    st.caption(t("kv.step_note", k=length - steps.prefill, token=md_escape(maps_at.query_tokens[-1]),
+                       t=length))
 
 # ---------------------------------------------------------------- live numbers
 measured = steps.measured_bytes[length - 1]

@@ -38,8 +38,9 @@ def test_heads_off_buttons_toggle_and_clear_and_bad_heads_are_a_message():
     assert at.session_state["abl_heads"] == "2:0" and at.query_params["heads"] in ("2:0", ["2:0"])
     click(at, "abl_clear")
     assert at.session_state["abl_heads"] == ""
-    at.text_input(key="abl_heads").input("9:9").run()
-    assert at.error and "9:9" in at.error[0].value and not at.exception
+    at.text_input(key="abl_heads").input("<b>9:9</b>").run()
+    assert at.error and not at.exception
+    assert "&lt;b&gt;9\\:9" in at.error[0].value and "<b>" not in at.error[0].value  # escaped
 
 
 def test_heads_off_translator():
