@@ -24,6 +24,7 @@ COMMAND_MODULES: list[str] = [
     "lmcore.commands.train",
     "lmcore.commands.train_transformer",
     "lmcore.commands.finetune",
+    "lmcore.commands.ablate",
 ]
 
 

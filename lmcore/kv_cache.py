@@ -61,3 +61,48 @@ class TransformerStep(NamedTuple):
     query: None
     self_weights: Tensor | None     # (B, layers, H, t) masked self-attention row (causal map row)
     cross_weights: Tensor | None    # (B, layers, H, Ts) cross-attention row
+
+
+# ---------------------------------------------------------------- what the cache costs (the KV cache page)
+def cache_bytes(layers: int, heads: int, length: int, d_head: int, bytes_per_value: int = 4) -> int:
+    """Bytes of a self-attention key/value cache holding `length` positions:
+    2 (K and V) x layers x heads x length x d_head x bytes per value (float32: 4)."""
+    return 2 * layers * heads * length * d_head * bytes_per_value
+
+
+def tensors_bytes(kvs) -> int:
+    """Bytes the tensors of a cache really hold: per layer (keys, values) of (B, H, t, d_head)."""
+    return sum(k.nbytes + v.nbytes for k, v in kvs)
+
+
+class CacheSteps(NamedTuple):
+    """Decoding one token at a time with a key/value cache, kept for the step view.
+
+    maps (layers, H, T, T): the causal self-attention of the T positions, row t computed at the
+    step that added position t (its query against the t + 1 cached keys); rows before
+    `prefill` came from the prefill pass over the whole prompt at once."""
+
+    maps: Any                          # lmcore.record.AttentionMaps, kind "causal"
+    prefill: int                       # positions computed by the prefill pass (GPT: the prompt)
+    d_head: int
+    bytes_per_value: int
+    measured_bytes: tuple[int, ...]    # cache tensors' nbytes once position t is in (t = 1..T)
+    fixed_bytes: int                   # keys/values computed once (translator: the source's, cross-attention)
+    max_difference: float              # largest |cached - uncached| over every map entry
+    cached_seconds: float              # decoding the same tokens with the cache...
+    uncached_seconds: float            # ...and re-running the whole prefix at every step
+    generated: int                     # tokens decoded step by step
+
+    def maps_at(self, length: int):
+        """The map as far as the cache holds `length` positions: (layers, H, length, length)."""
+        from lmcore.record import AttentionMaps
+
+        m = self.maps
+        return AttentionMaps(m.weights[:, :, :length, :length], m.query_tokens[:length],
+                             m.key_tokens[:length], "causal")
+
+    def bytes_at(self, length: int, layers: int | None = None, heads: int | None = None,
+                 d_head: int | None = None) -> int:
+        """The formula at this length (for this model, or another shape)."""
+        return cache_bytes(layers or self.maps.n_layers, heads or self.maps.n_heads, length,
+                           d_head or self.d_head, self.bytes_per_value)

@@ -86,9 +86,11 @@ class MultiHeadAttention(nn.Module):
         return q, k, v
 
     def forward(self, query: Tensor, key: Tensor, value: Tensor, mask: Tensor | None = None,
-                need_weights: bool = True) -> tuple[Tensor, Tensor | None]:
+                need_weights: bool = True, head_mask: Tensor | None = None
+                ) -> tuple[Tensor, Tensor | None]:
         """query (B, Tq, d_model), key/value (B, Tk, d_model);
-        mask bool broadcastable to (B, H, Tq, Tk), True = may attend.
+        mask bool broadcastable to (B, H, Tq, Tk), True = may attend;
+        head_mask (H,) or (B, H): 1 keeps a head, 0 zeroes its output before W^O (None: all kept).
         Returns output (B, Tq, d_model) and weights (B, H, Tq, Tk) or None on the fast path.
         """
         if query.dim() != 3 or key.dim() != 3 or query.size(-1) != self.d_model:
@@ -97,14 +99,18 @@ class MultiHeadAttention(nn.Module):
         q, k, v = self._project(query, key, value, contiguous=need_weights)  # (B, H, T, d_head)
         out, weights = scaled_dot_product_attention(q, k, v, mask, need_weights, self._dropout_p())
         # out (B, H, Tq, d_head), weights (B, H, Tq, Tk) or None
-        return self._merge(out), weights
+        return self._merge(out, head_mask), weights
 
     def _dropout_p(self) -> float:
         return self.dropout if self.training else 0.0
 
-    def _merge(self, out: Tensor) -> Tensor:
-        """Heads (B, H, T, d_head) -> Concat(head_1, ..., head_h) W^O (B, T, d_model)."""
-        B, _, T, _ = out.shape
+    def _merge(self, out: Tensor, head_mask: Tensor | None = None) -> Tensor:
+        """Heads (B, H, T, d_head) -> Concat(head_1, ..., head_h) W^O (B, T, d_model).
+        head_mask (H,) or (B, H) scales each head's output first (0 = head switched off);
+        None leaves the computation exactly as it is without a mask."""
+        B, H, T, _ = out.shape
+        if head_mask is not None:
+            out = out * head_mask.to(out.dtype).reshape(-1, H, 1, 1)  # (B|1, H, 1, 1)
         return self.out_proj(out.transpose(1, 2).reshape(B, T, self.d_model))
 
     # ------------------------------------------------------------ cached decoding (lmcore.kv_cache)
@@ -116,10 +122,11 @@ class MultiHeadAttention(nn.Module):
                            2, contiguous=True)
         return k, v
 
-    def attend_with_cache(self, h: Tensor, past: KeyValues | None,
-                          mask: Tensor) -> tuple[Tensor, KeyValues, Tensor]:
+    def attend_with_cache(self, h: Tensor, past: KeyValues | None, mask: Tensor,
+                          head_mask: Tensor | None = None) -> tuple[Tensor, KeyValues, Tensor]:
         """Self-attention of one new position h (B, 1, D) over itself and the past positions.
-        past: keys/values of the earlier positions (B, H, t-1, d_head) or None; mask (B, 1, 1, t).
+        past: keys/values of the earlier positions (B, H, t-1, d_head) or None; mask (B, 1, 1, t);
+        head_mask as in forward.
         Returns output (B, 1, D), keys/values with the new position appended (B, H, t, d_head)
         and weights (B, H, 1, t) -- the last row of the causal map."""
         q, k, v = self._heads(F.linear(h, self.in_proj_weight, self.in_proj_bias), 3,
@@ -128,17 +135,19 @@ class MultiHeadAttention(nn.Module):
             k, v = torch.cat([past[0], k], dim=2), torch.cat([past[1], v], dim=2)
         out, weights = scaled_dot_product_attention(q.contiguous(), k, v, mask, True,
                                                     self._dropout_p())
-        return self._merge(out), (k.contiguous(), v.contiguous()), weights
+        return self._merge(out, head_mask), (k.contiguous(), v.contiguous()), weights
 
-    def attend_to_memory(self, h: Tensor, memory: KeyValues, mask: Tensor) -> tuple[Tensor, Tensor]:
+    def attend_to_memory(self, h: Tensor, memory: KeyValues, mask: Tensor,
+                         head_mask: Tensor | None = None) -> tuple[Tensor, Tensor]:
         """Cross-attention of h (B, 1, D) over precomputed memory keys/values (B, H, Ts, d_head)
-        (memory_keys_values); mask (B, 1, 1, Ts). Returns output (B, 1, D), weights (B, H, 1, Ts)."""
+        (memory_keys_values); mask (B, 1, 1, Ts); head_mask as in forward.
+        Returns output (B, 1, D), weights (B, H, 1, Ts)."""
         d, b = self.d_model, self.in_proj_bias
         (q,) = self._heads(F.linear(h, self.in_proj_weight[:d], None if b is None else b[:d]), 1,
                            contiguous=True)
         out, weights = scaled_dot_product_attention(q, memory[0], memory[1], mask, True,
                                                     self._dropout_p())
-        return self._merge(out), weights
+        return self._merge(out, head_mask), weights
 
     def unpacked_weights(self) -> AttentionWeights:
         """The packed [W^Q; W^K; W^V] and out_proj as AttentionWeights (views, no copies)."""

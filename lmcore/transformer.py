@@ -26,7 +26,8 @@ from lmcore.kv_cache import DecoderCache, TransformerMemory, TransformerStep
 from lmcore.positional import make_positional
 from lmcore.record import AttentionMaps, AttentionTrace
 from lmcore.translation.text import BOS_ID, EOS_ID, PAD_ID
-from lmcore.transformer_layers import DecoderLayer, EncoderLayer, run_layers, source_mask, target_mask
+from lmcore.transformer_layers import (DecoderLayer, EncoderLayer, HeadMask, run_layers, source_mask,
+                                       target_mask)
 
 
 @dataclass
@@ -93,16 +94,19 @@ class Transformer(nn.Module):
         self.decoder_norm = nn.LayerNorm(cfg.d_model) if cfg.norm_first else nn.Identity()
         self.generator = nn.Linear(cfg.d_model, cfg.tgt_vocab_size)  # final linear -> logits
 
-    def run_encoder(self, src: Tensor, need_weights: bool = True) -> tuple[Tensor, list[Tensor]]:
-        """src (B, Ts) ids -> memory (B, Ts, D), [weights (B, H, Ts, Ts)] per layer."""
+    def run_encoder(self, src: Tensor, need_weights: bool = True,
+                    head_mask: HeadMask | None = None) -> tuple[Tensor, list[Tensor]]:
+        """src (B, Ts) ids -> memory (B, Ts, D), [weights (B, H, Ts, Ts)] per layer.
+        head_mask (its encoder part) switches heads off; None runs every head."""
         x, weights, mask = self.src_embed(src), [], source_mask(src, self.config.pad_id)
-        for layer in self.encoder_layers:
-            x, w = layer(x, mask, need_weights)
+        for i, layer in enumerate(self.encoder_layers):
+            x, w = layer(x, mask, need_weights, None if head_mask is None else head_mask.at("encoder", i))
             weights.append(w)
         return self.encoder_norm(x), weights
 
     def run_decoder(self, tgt: Tensor, memory: Tensor, src: Tensor, need_weights: bool = True,
-                    last_only: bool = False) -> tuple[Tensor, list[Tensor], list[Tensor]]:
+                    last_only: bool = False, head_mask: HeadMask | None = None
+                    ) -> tuple[Tensor, list[Tensor], list[Tensor]]:
         """tgt (B, Tt) prefix ids, memory (B, Ts, D), src (B, Ts) ids (for its padding) ->
         logits (B, Tt, V), [self weights (B, H, Tt, Tt)], [cross weights (B, H, Tt, Ts)].
         last_only (uncached decoding, PrefixDecoder): logits of the last position only (B, 1, V), weights of the last
@@ -111,7 +115,9 @@ class Transformer(nn.Module):
         t_mask, s_mask = target_mask(tgt, self.config.pad_id), source_mask(src, self.config.pad_id)
         for i, layer in enumerate(self.decoder_layers):
             weights = need_weights and (not last_only or i == len(self.decoder_layers) - 1)
-            y, ws, wc = layer(y, memory, t_mask, s_mask, weights)
+            heads = (None, None) if head_mask is None else \
+                (head_mask.at("decoder", i), head_mask.at("cross", i))
+            y, ws, wc = layer(y, memory, t_mask, s_mask, weights, *heads)
             self_w.append(ws)
             cross_w.append(wc)
         if last_only:
@@ -124,11 +130,12 @@ class Transformer(nn.Module):
         memory, _ = self.run_encoder(src, need_weights=False)
         return self.run_decoder(tgt_in, memory, src, need_weights=False)[0]
 
-    def forward_with_weights(self, src: Tensor, tgt_in: Tensor
+    def forward_with_weights(self, src: Tensor, tgt_in: Tensor, head_mask: HeadMask | None = None
                              ) -> tuple[Tensor, dict[str, list[Tensor]]]:
-        """logits (B, Tt, V) and {"encoder", "decoder", "cross"}: per-layer (B, H, q, k) weights."""
-        memory, enc_w = self.run_encoder(src)
-        logits, dec_w, cross_w = self.run_decoder(tgt_in, memory, src)
+        """logits (B, Tt, V) and {"encoder", "decoder", "cross"}: per-layer (B, H, q, k) weights.
+        head_mask switches heads off (None: every head runs)."""
+        memory, enc_w = self.run_encoder(src, head_mask=head_mask)
+        logits, dec_w, cross_w = self.run_decoder(tgt_in, memory, src, head_mask=head_mask)
         return logits, {"encoder": enc_w, "decoder": dec_w, "cross": cross_w}
 
     # ------------------------------------------------------------ decoding protocol
@@ -142,16 +149,19 @@ class Transformer(nn.Module):
                       for layer in self.decoder_layers)
         return DecoderCache(memory.src.new_zeros((memory.src.size(0), 0)), (), cross)
 
-    def step(self, memory: TransformerMemory, state: DecoderCache, prev: Tensor) -> TransformerStep:
+    def step(self, memory: TransformerMemory, state: DecoderCache, prev: Tensor,
+             head_mask: HeadMask | None = None) -> TransformerStep:
         """prev (B,) the last token -> TransformerStep: next-token logits (B, V), the cache grown
         by the new position's keys/values, the last layer's cross-attention mean over heads
         (B, Ts), and the new position's row of every layer's and head's causal and cross map.
-        Only the new position runs: the same numbers as re-running the whole prefix."""
+        Only the new position runs: the same numbers as re-running the whole prefix.
+        head_mask (its decoder and cross parts) switches heads off."""
         prefix = torch.cat([state.prefix, prev[:, None]], dim=1)       # (B, t)
         y = self.tgt_embed.at(prev[:, None], prefix.size(1) - 1)       # (B, 1, D)
         self_mask = (prefix != self.config.pad_id)[:, None, None, :]  # (B, 1, 1, t)
         memory_mask = memory.mask[:, None, None, :]                    # (B, 1, 1, Ts)
-        y, kvs, self_w, cross_w = run_layers(self.decoder_layers, y, state, self_mask, memory_mask)
+        y, kvs, self_w, cross_w = run_layers(self.decoder_layers, y, state, self_mask, memory_mask,
+                                             head_mask)
         logits = self.end_at_table(self.generator(self.decoder_norm(y))[:, 0], prefix.size(1))
         return TransformerStep(logits, DecoderCache(prefix, kvs, state.cross_kv),
                                cross_w[:, -1].mean(dim=1), None, None, None, self_w, cross_w)

@@ -12,7 +12,7 @@ lmcore.transformer stacks them into the model.
 """
 from __future__ import annotations
 
-from typing import Sequence
+from typing import NamedTuple, Sequence
 
 import torch
 import torch.nn.functional as F
@@ -21,6 +21,25 @@ from torch import Tensor, nn
 from lmcore.attention import causal_mask
 from lmcore.kv_cache import DecoderCache
 from lmcore.multi_head import KeyValues, MultiHeadAttention
+
+
+class HeadMask(NamedTuple):
+    """Which heads run, per attention of the Transformer: 1 keeps a head, 0 switches its output
+    off (before W^O). Each is (layers, H), or (B, layers, H) for one mask per batch row;
+    None keeps every head of that attention (the computation is then exactly the unmasked one)."""
+
+    encoder: Tensor | None = None  # encoder self-attention
+    decoder: Tensor | None = None  # decoder masked self-attention
+    cross: Tensor | None = None    # decoder cross-attention
+
+    def at(self, part: str, layer: int) -> Tensor | None:
+        """The mask of one layer of `part`: (H,) or (B, H), or None."""
+        mask = getattr(self, part)
+        return None if mask is None else mask[..., layer, :]
+
+
+def _at(head_mask: HeadMask | None, part: str, layer: int) -> Tensor | None:
+    return None if head_mask is None else head_mask.at(part, layer)
 
 
 class EncoderLayer(nn.Module):
@@ -41,19 +60,20 @@ class EncoderLayer(nn.Module):
         """max(0, x W_1 + b_1) W_2 + b_2 (eq. 2)"""
         return self.dropout(self.linear2(self.dropout(F.relu(self.linear1(x)))))
 
-    def _attn(self, x: Tensor, mask: Tensor | None, need_weights: bool) -> tuple[Tensor, Tensor | None]:
-        out, w = self.self_attn(x, x, x, mask, need_weights)
+    def _attn(self, x: Tensor, mask: Tensor | None, need_weights: bool,
+              head_mask: Tensor | None) -> tuple[Tensor, Tensor | None]:
+        out, w = self.self_attn(x, x, x, mask, need_weights, head_mask)
         return self.dropout(out), w
 
-    def forward(self, x: Tensor, mask: Tensor | None = None,
-                need_weights: bool = True) -> tuple[Tensor, Tensor | None]:
-        """x (B, T, D); mask bool (B, 1, 1|T, T), True = may attend.
+    def forward(self, x: Tensor, mask: Tensor | None = None, need_weights: bool = True,
+                head_mask: Tensor | None = None) -> tuple[Tensor, Tensor | None]:
+        """x (B, T, D); mask bool (B, 1, 1|T, T), True = may attend; head_mask (H,) or (B, H).
         Returns x (B, T, D) and weights (B, H, T, T) or None."""
         if self.norm_first:
-            a, w = self._attn(self.norm1(x), mask, need_weights)
+            a, w = self._attn(self.norm1(x), mask, need_weights, head_mask)
             x = x + a
             return x + self._ffn(self.norm2(x)), w
-        a, w = self._attn(x, mask, need_weights)
+        a, w = self._attn(x, mask, need_weights, head_mask)
         x = self.norm1(x + a)
         return self.norm2(x + self._ffn(x)), w
 
@@ -93,32 +113,40 @@ class DecoderLayer(nn.Module):
         return (self.norm3(y + self._ffn(y)), *extra, wc)
 
     def forward(self, y: Tensor, memory: Tensor, self_mask: Tensor | None = None,
-                memory_mask: Tensor | None = None, need_weights: bool = True
+                memory_mask: Tensor | None = None, need_weights: bool = True,
+                self_heads: Tensor | None = None, cross_heads: Tensor | None = None
                 ) -> tuple[Tensor, Tensor | None, Tensor | None]:
-        """y (B, Tt, D), memory (B, Ts, D); self_mask (B|1, 1, Tt, Tt), memory_mask (B, 1, 1, Ts).
+        """y (B, Tt, D), memory (B, Ts, D); self_mask (B|1, 1, Tt, Tt), memory_mask (B, 1, 1, Ts);
+        self_heads / cross_heads: head masks (H,) or (B, H) of the two attentions, or None.
         Returns y (B, Tt, D), self weights (B, H, Tt, Tt), cross weights (B, H, Tt, Ts)."""
-        return self._wire(y, lambda h: self.self_attn(h, h, h, self_mask, need_weights),
-                          lambda h: self.multihead_attn(h, memory, memory, memory_mask, need_weights))
+        return self._wire(
+            y, lambda h: self.self_attn(h, h, h, self_mask, need_weights, self_heads),
+            lambda h: self.multihead_attn(h, memory, memory, memory_mask, need_weights, cross_heads))
 
     def step(self, y: Tensor, past: KeyValues | None, cross: KeyValues, self_mask: Tensor,
-             memory_mask: Tensor) -> tuple[Tensor, KeyValues, Tensor, Tensor]:
+             memory_mask: Tensor, self_heads: Tensor | None = None,
+             cross_heads: Tensor | None = None) -> tuple[Tensor, KeyValues, Tensor, Tensor]:
         """The layer for one new position, reusing the keys/values of the earlier ones.
         y (B, 1, D); past keys/values (B, H, t-1, dh) or None; cross: the memory's (B, H, Ts, dh);
         self_mask (B, 1, 1, t), memory_mask (B, 1, 1, Ts). Returns y (B, 1, D), keys/values
         (B, H, t, dh), self weights (B, H, 1, t), cross weights (B, H, 1, Ts)."""
-        return self._wire(y, lambda h: self.self_attn.attend_with_cache(h, past, self_mask),
-                          lambda h: self.multihead_attn.attend_to_memory(h, cross, memory_mask))
+        return self._wire(
+            y, lambda h: self.self_attn.attend_with_cache(h, past, self_mask, self_heads),
+            lambda h: self.multihead_attn.attend_to_memory(h, cross, memory_mask, cross_heads))
 
 
 def run_layers(layers: Sequence[DecoderLayer], y: Tensor, cache: DecoderCache, self_mask: Tensor,
-               memory_mask: Tensor) -> tuple[Tensor, tuple[KeyValues, ...], Tensor, Tensor]:
-    """The new position y (B, 1, D) through every decoder layer, with the cache's keys/values.
+               memory_mask: Tensor, head_mask: HeadMask | None = None
+               ) -> tuple[Tensor, tuple[KeyValues, ...], Tensor, Tensor]:
+    """The new position y (B, 1, D) through every decoder layer, with the cache's keys/values
+    (and the decoder/cross parts of head_mask, if given).
     Returns y (B, 1, D), the grown self-attention keys/values per layer, and the position's
     rows of every layer's and head's maps: self (B, layers, H, t), cross (B, layers, H, Ts)."""
     kvs, self_w, cross_w = [], [], []
     for i, layer in enumerate(layers):
         past = cache.self_kv[i] if cache.self_kv else None
-        y, kv, ws, wc = layer.step(y, past, cache.cross_kv[i], self_mask, memory_mask)
+        y, kv, ws, wc = layer.step(y, past, cache.cross_kv[i], self_mask, memory_mask,
+                                   _at(head_mask, "decoder", i), _at(head_mask, "cross", i))
         kvs.append(kv)
         self_w.append(ws[:, :, 0])   # (B, H, t)
         cross_w.append(wc[:, :, 0])  # (B, H, Ts)

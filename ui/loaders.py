@@ -234,3 +234,35 @@ def batch_model(info: ModelInfo) -> batch.BatchModel:
 def sentence_maps(name: str, sentence: str) -> AttentionMaps | None:
     info = next(m for m in all_model_choices() if m.name == name)
     return batch.sentence_maps(batch_model(info), sentence)
+
+
+# ================================================================ inside a generating model (issue 14 B)
+@st.cache_data(ttl=300, show_spinner=False)
+def heads_off_models() -> list[str]:
+    """Offline models whose heads the "Switch heads off" page can switch off."""
+    from lmcore.catalog import list_models
+    return [m.name for m in list_models() if m.offline and m.kind in ("masked-lm", "causal-lm", "transformer")]
+
+
+@st.cache_data(max_entries=32, show_spinner=False)
+def heads_off_ranking(name: str, text: str):
+    """Every head switched off alone (layers x heads passes); Ranking.on_word picks the word."""
+    from lmcore.demos import heads_off
+    return heads_off.ranking(name, text)
+
+
+@st.cache_data(max_entries=64, show_spinner=False)
+def heads_off_before_after(name: str, text: str, heads: tuple):
+    from lmcore.demos import heads_off
+    return heads_off.before_after(name, text, heads)
+
+
+@st.cache_data(max_entries=16, show_spinner=False)
+def kv_cache_steps(name: str, text: str, steps: int):
+    """Decoding step by step with the key/value cache, checked and timed against no cache."""
+    from lmcore.demos import heads_off
+    if heads_off.is_translator(name):
+        from lmcore.demos.kv_cache_steps import translator_steps
+        return translator_steps(name, text)
+    from lmcore.pretrained.cache_steps import gpt_steps
+    return gpt_steps(name, text, steps)
