@@ -73,7 +73,8 @@ def test_the_locale_file_holds_exactly_the_lesson_keys():
                 "lesson.quiz.title", "lesson.quiz.pick", "lesson.quiz.reveal",
                 "lesson.quiz.guess_first", "lesson.quiz.right", "lesson.quiz.wrong",
                 "lesson.live_why", "lesson.bert.live_q", "lesson.bert.live_why",
-                "lesson.translate-steps.live_q", "lesson.translate-steps.live_why"}
+                "lesson.translate-steps.live_q", "lesson.translate-steps.live_why",
+                "lesson.logit-lens.live_q", "lesson.logit-lens.live_why"}
     for page, count in lesson.BULLETS.items():
         expected |= {f"lesson.{page}.b{i}" for i in range(1, count + 1)}
     for page, (count, _) in lesson.QUIZZES.items():

@@ -39,6 +39,7 @@ PAGES: list[tuple[str, list[PageSpec]]] = [
     ("nav.group.pretrained", [
         PageSpec("pages/bert.py", "lmp.bert.nav", ":material/hub:", "bert"),
         PageSpec("pages/gpt.py", "lmp.gpt.nav", ":material/edit_note:", "gpt"),
+        PageSpec("pages/logit_lens.py", "inside.nav", ":material/layers:", "logit-lens"),
         PageSpec("pages/finetune.py", "ft.nav", ":material/tune:", "fine-tuning"),
         PageSpec("pages/compare.py", "cmp.nav", ":material/compare:", "compare"),
     ]),
@@ -54,6 +55,7 @@ CHAPTER_MAP: list[tuple[str, str, str, str]] = [
     ("10.3", "home.map.pos", "home.map.pos_do", "positional"),
     ("10.4", "home.map.bert", "home.map.bert_do", "bert"),
     ("10.4", "home.map.gpt", "home.map.gpt_do", "gpt"),
+    ("10.4", "inside.map", "inside.map_do", "logit-lens"),
     ("10.4", "home.map.ft", "home.map.ft_do", "fine-tuning"),
     ("10.4", "cmp.map", "cmp.map_do", "compare"),
     ("—", "home.map.train", "home.map.train_do", "train-seq2seq"),
