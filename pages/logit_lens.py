@@ -44,8 +44,8 @@ def lens_view(name: str, text: str) -> None:
     left, right = st.columns([1, 3])
     left.select_slider(t("inside.lens.top_k"), TOP_KS, key="inside_topk")
     right.caption(t("inside.lens.help_causal" if lens.kind == "causal-lm" else "inside.lens.help_masked"))
-    layer = first_layer_agreeing(lens)
-    st.caption(t("inside.lens.agree", token=lens.layers[-1][-1][0].display, layer=layer, layers=len(lens.layers) - 1))
+    st.caption(t("inside.lens.agree", word=lens.tokens[lens.focus], token=lens.layers[-1][lens.focus][0].display,
+                 layer=first_layer_agreeing(lens), layers=len(lens.layers) - 1))
 
 
 @st.fragment
@@ -98,6 +98,6 @@ if view == "lens":
     options = [t("inside.lens.embeddings_option")] + [t("inside.lens.layer_option", n=i)
                                                       for i in range(1, len(lens.layers))]
     lesson.quiz("logit-lens", options=options, answer=first_layer_agreeing(lens),
-                token=lens.layers[-1][-1][0].display)
+                word=lens.tokens[lens.focus], token=lens.layers[-1][lens.focus][0].display)
 else:
     lesson.quiz("logit-lens")

@@ -35,6 +35,7 @@ class LogitLens:
     encoded: Encoded
     kind: str                       # "causal-lm" | "masked-lm"
     notices: tuple[Notice, ...]
+    focus: int = -1                 # the position to ask about: the last (GPT), the first [MASK] (masked LM)
 
     @property
     def tokens(self) -> tuple[str, ...]:
@@ -103,10 +104,21 @@ def logit_lens(model: LoadedModel | str, text: str, top_k: int = 5,
             rows.append(tuple(_prediction(lm, int(t), float(q), previous) for t, q in zip(ids[i], p[i])))
         layers.append(tuple(rows))
         top1.append(p[:, 0].numpy())
-    return LogitLens(tuple(layers), np.stack(top1).astype(np.float32), enc, lm.kind, enc.notices)
+    return LogitLens(tuple(layers), np.stack(top1).astype(np.float32), enc, lm.kind, enc.notices,
+                     _focus(lm, enc))
 
 
-def first_layer_agreeing(lens: LogitLens, position: int = -1) -> int:
-    """The first layer whose top-1 at `position` is the model's own top-1 (the last layer's)."""
+def _focus(lm: LoadedModel, enc: Encoded) -> int:
+    """The last position for a GPT; for a masked LM the first [MASK], else the last non-special token."""
+    if lm.kind != "masked-lm":
+        return len(enc.input_ids) - 1
+    masks = [i for i, t in enumerate(enc.input_ids) if t == lm.tokenizer.mask_token_id]
+    plain = [i for i, special in enumerate(enc.special) if not special]
+    return (masks or plain or [len(enc.input_ids) - 1])[-1 if not masks else 0]
+
+
+def first_layer_agreeing(lens: LogitLens, position: int | None = None) -> int:
+    """The first layer whose top-1 at `position` (default: lens.focus) is the model's own top-1."""
+    position = lens.focus if position is None else position
     final = lens.layers[-1][position][0].token_id
     return next(layer for layer, rows in enumerate(lens.layers) if rows[position][0].token_id == final)
