@@ -15,7 +15,8 @@ from ui.navigation import all_pages, page_by_path
 
 ROOT = Path(__file__).resolve().parent.parent
 PAGE_IDS = ["home", "your-sentences", "seq2seq", "train-seq2seq", "attention", "translate-steps",
-            "transformer", "self-attention", "positional", "bert", "gpt", "fine-tuning", "compare"]
+            "transformer", "self-attention", "positional", "bert", "gpt", "logit-lens", "fine-tuning",
+            "compare"]
 QUIZ_PAGES = [p for p in PAGE_IDS if p != "home"]
 WORDS = ["[CLS]", "the", "cat", "sat", "because", "it", "was", "tired", "[SEP]"]
 
@@ -289,7 +290,7 @@ def test_links_follow_the_lesson_path_through_the_navigation(tmp_path, lang):
     at.switch_page("pages/finetune.py").run()
     assert not at.exception, [e.value for e in at.exception]
     after = "compare" if page_by_path("compare") else "your-sentences"
-    assert _links(at) == [translate("lesson.prev", lang, title=title("gpt")),
+    assert _links(at) == [translate("lesson.prev", lang, title=title("logit-lens")),
                           translate("lesson.next", lang, title=title(after))]
     at.switch_page("pages/train_seq2seq.py").run()
     assert _links(at) == [translate("lesson.prev", lang, title=title("your-sentences"))]
