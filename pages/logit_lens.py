@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import streamlit as st
 
+from lmcore.catalog import CAUSAL_KINDS
 from lmcore.pretrained.logit_lens import LENS_KINDS, first_layer_agreeing
 from lmcore.views import inside, plots
 from lmcore.views.matrices import matrix_heatmap
@@ -76,7 +77,10 @@ def sinks_view(name: str, text: str) -> None:
 
 # ---------------------------------------------------------------- first screen
 st.title(t("inside.title"))
-row = st.columns([1, 2, 1])
+row = st.columns([1, 1.8, 1.3])
+gpts = [m.name for m in loaders.model_choices(CAUSAL_KINDS) if m.offline]
+if gpts and "inside_model" not in st.session_state and "model" not in st.query_params:
+    st.session_state["inside_model"] = gpts[0]  # a GPT first (the picker lists masked LMs first)
 with row[0]:
     name = model_picker(LENS_KINDS, "inside_model")
 lm = load_or_stop(name)

@@ -55,11 +55,14 @@ def nucleus_bars(tokens: Sequence[str], probabilities: Sequence[float], in_nucle
     running = go.Scatter(x=x, y=np.round(np.cumsum(p), DECIMALS), name=esc["cumulative"], mode="lines+markers",
                          line=dict(color=LINE_COLOUR), hovertemplate=f"{esc['cumulative']}: %{{y:.{DECIMALS}f}}<extra></extra>")
     fig = go.Figure([bars, running])
-    fig.add_hline(y=float(top_p), line_dash="dash", line_color=LINE_COLOUR,
-                  annotation_text=f"{esc['threshold']} = {top_p:.2f}", annotation_position="top left")
+    top = float(np.sum(p)) if len(p) else 0.0
+    if top_p < 1:  # the level the running sum must reach (P = 1: every token, no line)
+        fig.add_hline(y=float(top_p), line_dash="dash", line_color=LINE_COLOUR,
+                      annotation_text=f"{esc['threshold']} = {top_p:.2f}", annotation_position="top left")
+        top = max(top, float(top_p))
     fig.update_layout(title=html.escape(title) if title else None, plot_bgcolor="white",
                       xaxis=token_axis(names, labels.token),
-                      yaxis=dict(range=[0, 1.15], title=esc["probability"], gridcolor="#eeeeee"),
+                      yaxis=dict(range=[0, min(1.0, top) * 1.15 or 1.0], title=esc["probability"], gridcolor="#eeeeee"),
                       legend=dict(orientation="h", y=1.02, x=1, xanchor="right", yanchor="bottom"),
                       margin=dict(l=10, r=10, t=60 if title else 30, b=10))
     return fig
