@@ -185,3 +185,14 @@ def test_emoji_prompt_generates():
     at.button(key="lmp_gpt_step").click().run()
     assert_clean(at)
     assert generated(at) == 1 and at.text[0].value.startswith("ROMEO: 🐱❤️")
+
+
+@pytest.mark.skipif(not (Path(PAGE).parents[1] / "lmcore/assets/minilm-gpt/config.json").is_file(),
+                    reason="minilm-gpt is not trained here")
+def test_minilm_caption_gives_the_real_budget_and_a_korean_data_line():
+    at = run_page(PAGE, "ko", timeout=180, model="minilm-gpt")
+    assert_clean(at)
+    metrics = json.loads((Path(PAGE).parents[1] / "lmcore/assets/minilm-gpt/metrics.json").read_text())
+    captions = " ".join(c.value for c in at.caption)
+    assert f"{metrics['train_cpu_seconds'] / 60:.1f}분" in captions and " 0.0분" not in captions
+    assert translate("inside.data.minilm-gpt", "ko") in captions and metrics["data"] not in captions
