@@ -16,6 +16,7 @@ from ui.export_widgets import chart
 from ui.i18n import map_labels, t
 from ui.lm_widgets import call_or_stop, load_or_stop, model_label, model_picker
 from ui.notices import show_notices
+from ui.safe_text import md_escape
 
 EXAMPLES = {"minilm-gpt": "The cat sat on the mat because it was", "tiny-gpt2": "ROMEO:\nBut soft, what light",
             "minilm-mlm": "The cat sat on the [MASK] because it was tired.",
@@ -45,7 +46,8 @@ def lens_view(name: str, text: str) -> None:
     left, right = st.columns([1, 3])
     left.select_slider(t("inside.lens.top_k"), TOP_KS, key="inside_topk")
     right.caption(t("inside.lens.help_causal" if lens.kind == "causal-lm" else "inside.lens.help_masked"))
-    st.caption(t("inside.lens.agree", word=lens.tokens[lens.focus], token=lens.layers[-1][lens.focus][0].display,
+    st.caption(t("inside.lens.agree", word=md_escape(lens.tokens[lens.focus]),
+                 token=md_escape(lens.layers[-1][lens.focus][0].display),
                  layer=first_layer_agreeing(lens), layers=len(lens.layers) - 1))
 
 

@@ -70,6 +70,7 @@ def test_hostile_text_is_escaped_and_bad_input_is_a_translated_error():
     assert_clean(at)
     dumped = json.dumps(chart(at, "inside_lens"), ensure_ascii=False).lower()
     assert "<img" not in dumped and "</script" not in dumped
+    assert not any("<img" in c.value for c in at.caption)  # markdown captions: escaped
     at.text_input(key="inside_text").input("").run()
     assert not at.exception
     assert [e.value for e in at.error] == [translate("errors.empty_text", "en")]
