@@ -15,8 +15,8 @@ from ui.navigation import all_pages, page_by_path
 
 ROOT = Path(__file__).resolve().parent.parent
 PAGE_IDS = ["home", "your-sentences", "seq2seq", "train-seq2seq", "attention", "translate-steps",
-            "transformer", "self-attention", "positional", "bert", "gpt", "kv-cache", "heads-off",
-            "fine-tuning", "compare"]
+            "transformer", "self-attention", "positional", "bert", "gpt", "logit-lens", "kv-cache",
+            "heads-off", "fine-tuning", "compare"]
 QUIZ_PAGES = [p for p in PAGE_IDS if p != "home"]
 WORDS = ["[CLS]", "the", "cat", "sat", "because", "it", "was", "tired", "[SEP]"]
 
@@ -74,7 +74,8 @@ def test_the_locale_file_holds_exactly_the_lesson_keys():
                 "lesson.quiz.title", "lesson.quiz.pick", "lesson.quiz.reveal",
                 "lesson.quiz.guess_first", "lesson.quiz.right", "lesson.quiz.wrong",
                 "lesson.live_why", "lesson.bert.live_q", "lesson.bert.live_why",
-                "lesson.translate-steps.live_q", "lesson.translate-steps.live_why"}
+                "lesson.translate-steps.live_q", "lesson.translate-steps.live_why",
+                "lesson.logit-lens.live_q", "lesson.logit-lens.live_why"}
     for page, count in lesson.BULLETS.items():
         expected |= {f"lesson.{page}.b{i}" for i in range(1, count + 1)}
     for page, (count, _) in lesson.QUIZZES.items():

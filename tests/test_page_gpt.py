@@ -9,41 +9,82 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from lmcore.i18n import translate
-from ui import lm_logic
-from tests.page_support import assert_clean, chart, charts, run_page, texts, values, with_model
+from lmcore.views import lens as inside
+from ui import lm_logic, loaders
+from tests.page_support import assert_clean, chart, charts, run_page, texts, values
 
 PAGE = str(Path(__file__).resolve().parent.parent / "pages" / "gpt.py")
 HOSTILE = "</script><img src=x onerror=alert(1)>"
 
 
-def open_page(lang: str = "en", model: str | None = None) -> AppTest:
-    return with_model(run_page(PAGE, lang, timeout=120, model="tiny-gpt2"), "lmp_gpt_model", model)  # the smallest bundled GPT
+def open_page(lang: str = "en", model: str | None = None, **params: str) -> AppTest:
+    at = run_page(PAGE, lang, timeout=120, model="tiny-gpt2", **params)  # the smallest bundled GPT
+    if model is not None:  # the picker sits on the page (not in the sidebar)
+        at.selectbox(key="lmp_gpt_model").select(model).run()
+    return at
 
 
 def generated(at: AppTest) -> int:
     return at.session_state["lmp_gpt_steps"]
 
 
+def bar_data(at: AppTest) -> tuple[np.ndarray, list[str]]:
+    """(the bars' probabilities, their marker colours)."""
+    bars = chart(at, "lmp_gpt_next")["data"][0]
+    return values(bars["y"]), list(bars["marker"]["color"])
+
+
 @pytest.mark.parametrize("lang", ["en", "ko"])
-def test_page_shows_next_token_distribution_and_causal_map(lang):
-    at = open_page(lang)  # bundled tiny-gpt2 by default
+def test_page_shows_next_token_distribution_first_and_the_causal_map_on_demand(lang):
+    at = open_page(lang)  # bundled tiny-gpt2
     assert_clean(at)
     assert at.title[0].value == translate("lmp.gpt.title", lang)
-    assert len(charts(at)) == 2
-    bar, causal = chart(at, "lmp_gpt_next"), chart(at, "lmp_gpt_causal")
-    probabilities = values(bar["data"][0]["y"])
-    assert len(probabilities) == 10 and abs(probabilities.sum() - 1) < 0.01
-    z = values(causal["data"][0]["z"])  # (n, n), NaN above the diagonal
+    assert len(charts(at)) == 1  # the bars; generation shows none yet
+    probabilities, colours = bar_data(at)
+    assert len(probabilities) == 10 and np.all(np.diff(probabilities) <= 1e-9)
+    assert 0 < probabilities.sum() <= 1 + 1e-6  # the model's probabilities, before renormalising
+    assert set(colours) == {inside.IN_COLOUR}   # top-p 1: every token is in the nucleus
+    assert at.info[0].value == translate("lmp.gpt.no_steps", lang)
+    if lang == "en":  # a click (AppTest formats a segmented control's options in English only)
+        at.segmented_control(key="lmp_gpt_view").set_value("causal").run()
+    else:             # a shared link
+        at = open_page(lang, view="causal")
+    assert_clean(at)
+    z = values(chart(at, "lmp_gpt_causal")["data"][0]["z"])  # (n, n), NaN above the diagonal
     assert np.isnan(z[np.triu_indices(len(z), 1)]).all()
     assert not np.isnan(z[np.tril_indices(len(z))]).any()
-    assert at.info[0].value == translate("lmp.gpt.no_steps", lang)
+
+
+def test_old_links_with_a_layer_open_the_causal_map():
+    at = open_page("en", layer="1", head="2")
+    assert_clean(at)
+    assert at.selectbox(key="lmp_gpt_layer").value == 1 and chart(at, "lmp_gpt_causal")
 
 
 def test_top_k_slider_changes_the_number_of_bars():
     at = open_page("en")
     at.slider(key="lmp_gpt_topk").set_value(3).run()
     assert_clean(at)
-    assert len(values(chart(at, "lmp_gpt_next")["data"][0]["y"])) == 3
+    assert len(bar_data(at)[0]) == 3
+
+
+def test_top_p_marks_the_nucleus_and_redraws_from_cached_logits(monkeypatch):
+    at = open_page("en")
+    before, _ = bar_data(at)
+    calls = []  # the bars' one model call: it must not run again for a sampling control
+    monkeypatch.setattr(loaders.lm_nucleus, "next_token_logits",
+                        lambda *a: calls.append(a) or pytest.fail("the model ran again"))
+    at.slider(key="lmp_gpt_topp").set_value(0.5).run()
+    assert_clean(at)
+    after, colours = bar_data(at)
+    assert np.allclose(before, after)  # same model probabilities: only the marks changed
+    inside_n = colours.count(inside.IN_COLOUR)
+    assert colours == [inside.IN_COLOUR] * inside_n + [inside.OUT_COLOUR] * (len(colours) - inside_n)
+    assert after[:inside_n].sum() >= 0.5 - 1e-3 and after[:inside_n - 1].sum() < 0.5
+    at.slider(key="lmp_gpt_temp").set_value(0.5).run()
+    at.slider(key="lmp_gpt_topk").set_value(4).run()
+    assert_clean(at)
+    assert not calls and len(bar_data(at)[0]) == 4
 
 
 @pytest.mark.parametrize("lang", ["en", "ko"])
@@ -72,6 +113,7 @@ def test_step_adds_one_token_and_reset_clears(lang):
 
 def test_play_adds_several_tokens_and_changing_settings_restarts():
     at = open_page("en")
+    at.slider(key="lmp_gpt_topp").set_value(0.9).run()
     at.button(key="lmp_gpt_play").click().run()
     assert_clean(at)
     assert generated(at) == 10 and len(at.dataframe[0].value) == 10
@@ -143,3 +185,14 @@ def test_emoji_prompt_generates():
     at.button(key="lmp_gpt_step").click().run()
     assert_clean(at)
     assert generated(at) == 1 and at.text[0].value.startswith("ROMEO: 🐱❤️")
+
+
+@pytest.mark.skipif(not (Path(PAGE).parents[1] / "lmcore/assets/minilm-gpt/config.json").is_file(),
+                    reason="minilm-gpt is not trained here")
+def test_minilm_caption_gives_the_real_budget_and_a_korean_data_line():
+    at = run_page(PAGE, "ko", timeout=180, model="minilm-gpt")
+    assert_clean(at)
+    metrics = json.loads((Path(PAGE).parents[1] / "lmcore/assets/minilm-gpt/metrics.json").read_text())
+    captions = " ".join(c.value for c in at.caption)
+    assert f"{metrics['train_cpu_seconds'] / 60:.1f}분" in captions and " 0.0분" not in captions
+    assert translate("inside.data.minilm-gpt", "ko") in captions and metrics["data"] not in captions

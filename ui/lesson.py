@@ -21,18 +21,20 @@ from ui.safe_text import md_escape
 # Previous / Next follow this order (the chapter first, then the workshop pages).
 LESSON_PATH: tuple[str, ...] = (
     "home", "seq2seq", "attention", "translate-steps", "transformer", "self-attention",
-    "positional", "bert", "gpt", "kv-cache", "heads-off", "fine-tuning", "compare", "your-sentences", "train-seq2seq",
+    "positional", "bert", "gpt", "logit-lens", "kv-cache", "heads-off", "fine-tuning", "compare",
+    "your-sentences", "train-seq2seq",
 )
 # Number of bullets `lesson.<page>.b1..bN` in the guide box.
 BULLETS: dict[str, int] = {
     "home": 3, "seq2seq": 4, "attention": 4, "translate-steps": 4, "transformer": 4,
-    "self-attention": 4, "positional": 4, "bert": 4, "gpt": 4, "kv-cache": 4, "heads-off": 4, "fine-tuning": 4, "compare": 4,
+    "self-attention": 4, "positional": 4, "bert": 4, "gpt": 4, "logit-lens": 4, "kv-cache": 4,
+    "heads-off": 4, "fine-tuning": 4, "compare": 4,
     "your-sentences": 4, "train-seq2seq": 4,
 }
 # The static question of each page: (number of options `lesson.<page>.o1..oN`, right index).
 QUIZZES: dict[str, tuple[int, int]] = {
     "seq2seq": (4, 2), "attention": (4, 0), "translate-steps": (4, 1), "transformer": (4, 2),
-    "self-attention": (4, 3), "positional": (4, 2), "bert": (4, 1), "gpt": (4, 3),
+    "self-attention": (4, 3), "positional": (4, 2), "bert": (4, 1), "gpt": (4, 3), "logit-lens": (4, 2),
     "kv-cache": (4, 1), "heads-off": (4, 1),
     "fine-tuning": (4, 1), "compare": (4, 3), "your-sentences": (4, 2), "train-seq2seq": (4, 0),
 }

@@ -53,6 +53,7 @@ class GenSettings:
     top_k: int
     temperature: float
     seed: int
+    top_p: float = 1.0
 
 
 def next_steps(current: int, action: str | None, play_steps: int, limit: int) -> int:

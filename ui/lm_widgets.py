@@ -51,6 +51,13 @@ def _fmt(value: object, digits: int = 3) -> str:
     return f"{value:.{digits}f}" if isinstance(value, float) else str(value)
 
 
+def _said(name: str, field: str, m: dict) -> str:
+    """A metrics.json text field in the session's language (`inside.<field>.<name>` when
+    translated, else the file's English)."""
+    key = f"inside.{field}.{name}"
+    return t(key) if key in catalog() else str(m.get(field, "?"))
+
+
 def model_label(name: str, kind: str) -> None:
     """An honest caption: what the model is and, for bundled ones, its measured quality."""
     m = loaders.metrics(name)
@@ -58,8 +65,8 @@ def model_label(name: str, kind: str) -> None:
     if name in lm_loading.MINILM_LMS:  # MiniLM trained further here: all figures from metrics.json
         st.caption(lm_loading.describe(name, current_language()))
         st.caption(t("lmp.metrics.minilm", params=f"{m.get('parameters_trained', 0):,}",
-                     mb=_fmt(m.get("size_bytes_on_disk", 0) / 1e6, 1), trained_on=m.get("trained_on", "?"),
-                     data=m.get("data", "?"), held_out=m.get("held_out", "?")))
+                     mb=_fmt(m.get("size_bytes_on_disk", 0) / 1e6, 1), trained_on=_said(name, "trained_on", m),
+                     data=_said(name, "data", m), held_out=_said(name, "held_out", m)))
         return
     if key in catalog():  # a bundled model with its own description
         st.caption(t(key, accuracy=_fmt(m.get("masked_token_accuracy", "?")),
@@ -72,7 +79,7 @@ def model_label(name: str, kind: str) -> None:
     if not m:
         return
     common = dict(params=f"{m.get('parameters', 0):,}", mb=_fmt(m.get("size_bytes_on_disk", 0) / 1e6, 1),
-                  minutes=_fmt(m.get("train_cpu_seconds", 0) / 60, 1), data=m.get("data", "?"))
+                  minutes=_fmt(m.get("train_cpu_seconds", 0) / 60, 1), data=_said(name, "data", m))
     if kind == "causal-lm":
         st.caption(t("lmp.metrics.causal", perplexity=_fmt(m.get("validation_perplexity", "?"), 1),
                      tokens=f"{m.get('validation_tokens', 0):,}", **common))

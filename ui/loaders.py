@@ -24,6 +24,9 @@ from lmcore.pretrained import analysis as lm_analysis
 from lmcore.pretrained import bertviz as bertviz_offline
 from lmcore.pretrained import encoding as pretrained
 from lmcore.pretrained import loading as lm_loading
+from lmcore.pretrained import logit_lens as lm_lens
+from lmcore.pretrained import nucleus as lm_nucleus
+from lmcore.pretrained import sinks as lm_sinks
 from lmcore.pretrained import predict as lm_predict
 from lmcore.record import AttentionMaps
 from lmcore.translation.data import pairs_from_bytes
@@ -114,9 +117,42 @@ def next_token(name: str, text: str, top_k: int, temperature: float) -> lm_predi
 
 @st.cache_data(max_entries=64, show_spinner=False)
 def generation(name: str, prompt: str, steps: int, top_k: int, temperature: float,
-               seed: int) -> lm_predict.GenerationTrace:
+               seed: int, top_p: float = 1.0) -> lm_predict.GenerationTrace:
     """`steps` tokens generated from the prompt; a fixed seed makes step i repeatable."""
-    return lm_predict.generate_trace(model(name), prompt, steps, top_k, temperature, seed)
+    return lm_predict.generate_trace(model(name), prompt, steps, top_k, temperature, seed, top_p=top_p)
+
+
+# ---------------------------------------------------------------- inside a generating model
+@st.cache_data(max_entries=32, show_spinner=False)
+def next_token_logits(name: str, text: str) -> lm_nucleus.NextTokenLogits:
+    """The one model call behind the GPT page's bars: last-position logits (vocab,)."""
+    return lm_nucleus.next_token_logits(model(name), text)
+
+
+@st.cache_data(max_entries=64, show_spinner=False)
+def next_token_bars(name: str, text: str, top_k: int, temperature: float,
+                    top_p: float) -> lm_nucleus.NucleusView:
+    """The top-k bars with the nucleus, from the cached logits (the model does not run again)."""
+    return lm_nucleus.next_token_view(model(name), next_token_logits(name, text), top_k, temperature, top_p)
+
+
+@st.cache_data(max_entries=32, show_spinner=False)
+def logit_lens(name: str, text: str, top_k: int) -> lm_lens.LogitLens:
+    """Top-k per layer and position through the model's own output head."""
+    return lm_lens.logit_lens(model(name), text, top_k, max_tokens=PAGE_MAX_TOKENS)
+
+
+@st.cache_data(max_entries=32, show_spinner=False)
+def sink_mass(name: str, text: str) -> np.ndarray:
+    """(layers, heads): mean weight the tokens after the first put on the first token."""
+    return lm_sinks.first_token_mass(attention(name, text, None).maps)
+
+
+@st.cache_data(max_entries=32, show_spinner=False)
+def sink_maps(name: str, text: str, hide_first: bool) -> AttentionMaps:
+    """The cached attention (layers, heads, n, n), or without its first token (rows renormalised)."""
+    maps = attention(name, text, None).maps
+    return lm_sinks.without_first(maps) if hide_first else maps
 
 
 # ================================================================ translators (10.1-10.3)

@@ -39,6 +39,7 @@ PAGES: list[tuple[str, list[PageSpec]]] = [
     ("nav.group.pretrained", [
         PageSpec("pages/bert.py", "lmp.bert.nav", ":material/hub:", "bert"),
         PageSpec("pages/gpt.py", "lmp.gpt.nav", ":material/edit_note:", "gpt"),
+        PageSpec("pages/logit_lens.py", "inside.nav", ":material/layers:", "logit-lens"),
         PageSpec("pages/kv_cache.py", "kv.nav", ":material/memory:", "kv-cache"),
         PageSpec("pages/ablation.py", "abl.nav", ":material/toggle_off:", "heads-off"),
         PageSpec("pages/finetune.py", "ft.nav", ":material/tune:", "fine-tuning"),
@@ -56,6 +57,7 @@ CHAPTER_MAP: list[tuple[str, str, str, str]] = [
     ("10.3", "home.map.pos", "home.map.pos_do", "positional"),
     ("10.4", "home.map.bert", "home.map.bert_do", "bert"),
     ("10.4", "home.map.gpt", "home.map.gpt_do", "gpt"),
+    ("10.4", "inside.map", "inside.map_do", "logit-lens"),
     ("10.3/10.4", "kv.map", "kv.map_do", "kv-cache"),
     ("10.4", "abl.map", "abl.map_do", "heads-off"),
     ("10.4", "home.map.ft", "home.map.ft_do", "fine-tuning"),

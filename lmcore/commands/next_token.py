@@ -1,7 +1,10 @@
-"""`python -m lmcore next-token --model NAME [--json] "TEXT"`.
+"""`python -m lmcore next-token --model NAME [--top-p P] [--json] "TEXT"`.
 
 JSON: {"model", "tokens", "predictions": [{token, display, token_id, probability}, ...], "notices"};
-probabilities are softmax(logits / temperature) over the top k, renormalised.
+probabilities are softmax(logits / temperature) over the top k (∩ the nucleus), renormalised.
+With --top-p P it adds "nucleus": the smallest set of most likely tokens whose probabilities
+reach P, most likely first, each {token, display, probability} with the model's probability
+(at --temperature; 1.0 by default) before renormalising, and "nucleus_probability" (their sum).
 """
 from __future__ import annotations
 
@@ -16,24 +19,35 @@ def register(sub) -> None:
     parser.add_argument("--model", default=DEFAULT_MODEL, help="a causal-lm model")
     parser.add_argument("--top-k", type=int, default=10)
     parser.add_argument("--temperature", type=float, default=1.0)
+    parser.add_argument("--top-p", type=float, default=None,
+                        help="nucleus sampling: keep the most likely tokens until their probability reaches P (0 < P <= 1)")
     parser.add_argument("--json", action="store_true", help="print JSON")
     parser.set_defaults(handler=run)
 
 
 def run(args) -> int:
-    from lmcore.errors import UserFacingError
-    from lmcore.pretrained.predict import next_token
+    from lmcore.pretrained import nucleus
+    from lmcore.pretrained.sampling import check_sampling
 
-    if not args.temperature > 0 or args.top_k < 1:
-        raise UserFacingError("lm.err.sampling")
-    result = next_token(args.model, args.text, top_k=args.top_k, temperature=args.temperature)
-    notices = [n.message(args.lang) for n in result.notices]
+    top_p = 1.0 if args.top_p is None else args.top_p
+    check_sampling(args.top_k, args.temperature, top_p)
+    cached = nucleus.next_token_logits(args.model, args.text)
+    view = nucleus.next_token_view(args.model, cached, args.top_k, args.temperature, top_p)
+    notices = [n.message(args.lang) for n in cached.notices]
+    out = {"model": args.model, "tokens": list(cached.encoded.tokens),
+           "predictions": [p.to_dict() for p in view.predictions], "notices": notices}
+    if args.top_p is not None:
+        listed, total = nucleus.nucleus_predictions(args.model, cached, args.temperature, top_p)
+        out["nucleus"] = [{"token": p.token, "display": p.display, "probability": round(p.probability, 6)}
+                          for p in listed]
+        out["nucleus_probability"] = round(total, 6)
     if args.json:
-        print_json({"model": args.model, "tokens": list(result.encoded.tokens),
-                    "predictions": [p.to_dict() for p in result.predictions], "notices": notices})
+        print_json(out)
         return 0
-    for p in result.predictions:
+    for p in view.predictions:
         print(f"{p.probability:7.3f}  {p.token!r}")
+    if args.top_p is not None:
+        print(f"nucleus: {len(out['nucleus'])} tokens, probability {out['nucleus_probability']:.3f}")
     for note in notices:
         print(f"note: {note}")
     return 0

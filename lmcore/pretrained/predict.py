@@ -8,8 +8,8 @@ Built on `lmcore.pretrained.encoding` (encoding, attention record) and `lmcore.p
 API (every function also accepts a model name instead of a LoadedModel):
     fill_mask(lm, text_with_[MASK], top_k=5) -> FillMaskResult
     next_sentence(lm, text_a, text_b) -> NextSentenceResult
-    next_token(lm, text, top_k=10, temperature=1.0) -> NextTokenResult
-    generate_trace(lm, prompt, steps=20, top_k=10, temperature=1.0, seed=0, greedy=False)
+    next_token(lm, text, top_k=10, temperature=1.0, top_p=1.0) -> NextTokenResult
+    generate_trace(lm, prompt, steps=20, top_k=10, temperature=1.0, seed=0, greedy=False, top_p=1.0)
         -> GenerationTrace
     new_token_maps(step.attention, key_tokens, row_label) -> AttentionMaps   (one row per head)
 Bad input and models of the wrong kind raise lmcore.errors.UserFacingError.
@@ -25,6 +25,7 @@ import numpy as np
 import torch
 
 from lmcore.errors import UserFacingError
+from lmcore.pretrained import sampling
 from lmcore.pretrained.analysis import clean_token
 from lmcore.pretrained.loading import LoadedModel, as_loaded, require_kind
 from lmcore.notices import Notice
@@ -117,13 +118,16 @@ def _not_offered(lm: LoadedModel) -> list[int]:
 
 
 def _top(lm: LoadedModel, logits: torch.Tensor, top_k: int, temperature: float = 1.0,
-         banned: list[int] | None = None, previous: str | None = None) -> tuple[Prediction, ...]:
-    """Top-k of softmax(logits / T), renormalised over the k kept (the sampling distribution)."""
+         banned: list[int] | None = None, previous: str | None = None,
+         top_p: float = 1.0) -> tuple[Prediction, ...]:
+    """Top-k (∩ the top-p nucleus) of softmax(logits / T), renormalised over those kept."""
     banned = list(banned or []) + _not_offered(lm)
     logits = logits.float().clone()
     if banned:
         logits[banned] = -float("inf")
     k = max(1, min(int(top_k), logits.numel() - len(set(banned))))  # never a banned token
+    if top_p < 1:  # lmcore.pretrained.sampling: the nucleus is a prefix, like top-k
+        k = sampling.distribution(logits, temperature, k, top_p).kept
     values, ids = torch.topk(logits / max(float(temperature), 1e-4), k)
     probs = torch.softmax(values, dim=-1)
     return tuple(_prediction(lm, int(i), float(p), previous) for i, p in zip(ids, probs))
@@ -189,15 +193,16 @@ def next_sentence(model: LoadedModel | str, text_a: str, text_b: str) -> NextSen
 
 
 def next_token(model: LoadedModel | str, text: str, top_k: int = 10,
-               temperature: float = 1.0) -> NextTokenResult:
-    """p(x_{t+1} | x_<=t) = softmax(logits / T) restricted to the top k, renormalised."""
+               temperature: float = 1.0, top_p: float = 1.0) -> NextTokenResult:
+    """p(x_{t+1} | x_<=t) = softmax(logits / T) restricted to the top k (∩ nucleus), renormalised."""
     lm = as_loaded(model)
     require_kind(lm, "causal-lm")
     enc = encode(lm, text)
     with torch.inference_mode():
         logits = lm.model(**model_inputs(enc)).logits[0, -1]  # (vocab,)
     previous = enc.raw_tokens[-1] if enc.raw_tokens else None
-    return NextTokenResult(_top(lm, logits, top_k, temperature, previous=previous), enc, enc.notices)
+    return NextTokenResult(_top(lm, logits, top_k, temperature, previous=previous, top_p=top_p),
+                           enc, enc.notices)
 
 
 def new_token_maps(attention: np.ndarray, key_tokens: Sequence[str],
@@ -214,7 +219,8 @@ def new_token_maps(attention: np.ndarray, key_tokens: Sequence[str],
 
 
 def generate_trace(model: LoadedModel | str, prompt: str, steps: int = 20, top_k: int = 10,
-                   temperature: float = 1.0, seed: int = 0, greedy: bool = False) -> GenerationTrace:
+                   temperature: float = 1.0, seed: int = 0, greedy: bool = False,
+                   top_p: float = 1.0) -> GenerationTrace:
     """Generate token by token, keeping each step's choice and rivals.
 
     A fixed seed makes a longer run extend a shorter one (step i is the same). A WordPiece
@@ -235,7 +241,7 @@ def generate_trace(model: LoadedModel | str, prompt: str, steps: int = 20, top_k
     with torch.inference_mode():
         for _ in range(room):
             logits = lm.model(input_ids=torch.tensor([ids])).logits[0, -1]  # (vocab,)
-            rivals = _top(lm, logits, top_k, temperature, previous=previous)
+            rivals = _top(lm, logits, top_k, temperature, previous=previous, top_p=top_p)
             pick = 0 if greedy else int(torch.multinomial(
                 torch.tensor([r.probability for r in rivals]), 1, generator=gen))
             chosen.append((rivals[pick], rivals))
