@@ -6,7 +6,7 @@ import streamlit as st
 from lmcore.errors import UserFacingError
 from lmcore.head_choice import format_heads, parse_heads
 from lmcore.views import inside
-from ui import lesson, loaders, url_state
+from ui import inside_loaders, lesson, url_state
 from ui.export_widgets import chart, table
 from ui.i18n import t
 from ui.lm_widgets import call_or_stop
@@ -61,12 +61,12 @@ st.write(t("abl.intro"))
 lesson.guide("heads-off")
 lesson.quiz("heads-off")
 
-models = loaders.heads_off_models()
+models = inside_loaders.heads_off_models()
 with st.sidebar:
     name = st.selectbox(t("common.model"), models, on_change=_new_model, help=t("abl.model_help"),
                         key=url_state.field("abl_model", "model", models[0], choices=models))
 text = st.text_input(t("abl.text"), max_chars=500, key=url_state.field(TEXT, "text", _example(name)))
-ranking = call_or_stop(loaders.heads_off_ranking, name, text)
+ranking = call_or_stop(inside_loaders.heads_off_ranking, name, text)
 size = ranking.effect.shape
 words = list(range(len(ranking.keys)))
 word = st.session_state[url_state.field("abl_word", "word", -1, int, choices=[-1] + words)]
@@ -100,7 +100,7 @@ buttons[1].button(t("abl.clear"), on_click=_set_heads, args=((),), key="abl_clea
 
 # ---------------------------------------------------------------- before / after
 st.header(t("abl.before_after"))
-result = call_or_stop(loaders.heads_off_before_after, name, text, tuple(off))
+result = call_or_stop(inside_loaders.heads_off_before_after, name, text, tuple(off))
 if not off:
     st.info(t("abl.no_heads"))
 if result.translation:

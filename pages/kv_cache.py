@@ -4,7 +4,7 @@ from __future__ import annotations
 import streamlit as st
 
 from lmcore.views import inside, plots
-from ui import lesson, loaders, url_state
+from ui import inside_loaders, lesson, url_state
 from ui.export_widgets import chart
 from ui.i18n import t
 from ui.lm_widgets import call_or_stop
@@ -27,14 +27,14 @@ st.write(t("kv.intro"))
 lesson.guide("kv-cache")
 lesson.quiz("kv-cache")
 
-models = [m for m in MODELS if m in loaders.heads_off_models()]
+models = [m for m in MODELS if m in inside_loaders.heads_off_models()]
 with st.sidebar:
     name = st.selectbox(t("common.model"), models, on_change=_new_model, help=t("kv.model_help"),
                         key=url_state.field("kv_model", "model", models[0], choices=models))
     n_new = st.slider(t("kv.steps"), 1, 16, key=url_state.field("kv_steps", "tokens", 8, choices=range(1, 17)))
 cols = st.columns([3, 1])
 text = cols[0].text_input(t("kv.text"), max_chars=300, key=url_state.field(TEXT, "text", EXAMPLES[name]))
-steps = call_or_stop(loaders.kv_cache_steps, name, text, n_new)
+steps = call_or_stop(inside_loaders.kv_cache_steps, name, text, n_new)
 maps = steps.maps
 layer = cols[1].selectbox(t("kv.layer"), range(maps.n_layers),
                           key=url_state.field("kv_layer", "layer", 0, choices=range(maps.n_layers)))

@@ -10,7 +10,7 @@ from streamlit.testing.v1 import AppTest
 
 from lmcore.i18n import translate
 from lmcore.views import lens as inside
-from ui import lm_logic, loaders
+from ui import inside_loaders, lm_logic, loaders
 from tests.page_support import assert_clean, chart, charts, run_page, texts, values
 
 PAGE = str(Path(__file__).resolve().parent.parent / "pages" / "gpt.py")
@@ -72,7 +72,7 @@ def test_top_p_marks_the_nucleus_and_redraws_from_cached_logits(monkeypatch):
     at = open_page("en")
     before, _ = bar_data(at)
     calls = []  # the bars' one model call: it must not run again for a sampling control
-    monkeypatch.setattr(loaders.lm_nucleus, "next_token_logits",
+    monkeypatch.setattr(inside_loaders.lm_nucleus, "next_token_logits",
                         lambda *a: calls.append(a) or pytest.fail("the model ran again"))
     at.slider(key="lmp_gpt_topp").set_value(0.5).run()
     assert_clean(at)

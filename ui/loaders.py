@@ -24,9 +24,6 @@ from lmcore.pretrained import analysis as lm_analysis
 from lmcore.pretrained import bertviz as bertviz_offline
 from lmcore.pretrained import encoding as pretrained
 from lmcore.pretrained import loading as lm_loading
-from lmcore.pretrained import logit_lens as lm_lens
-from lmcore.pretrained import nucleus as lm_nucleus
-from lmcore.pretrained import sinks as lm_sinks
 from lmcore.pretrained import predict as lm_predict
 from lmcore.record import AttentionMaps
 from lmcore.translation.data import pairs_from_bytes
@@ -120,39 +117,6 @@ def generation(name: str, prompt: str, steps: int, top_k: int, temperature: floa
                seed: int, top_p: float = 1.0) -> lm_predict.GenerationTrace:
     """`steps` tokens generated from the prompt; a fixed seed makes step i repeatable."""
     return lm_predict.generate_trace(model(name), prompt, steps, top_k, temperature, seed, top_p=top_p)
-
-
-# ---------------------------------------------------------------- inside a generating model
-@st.cache_data(max_entries=32, show_spinner=False)
-def next_token_logits(name: str, text: str) -> lm_nucleus.NextTokenLogits:
-    """The one model call behind the GPT page's bars: last-position logits (vocab,)."""
-    return lm_nucleus.next_token_logits(model(name), text)
-
-
-@st.cache_data(max_entries=64, show_spinner=False)
-def next_token_bars(name: str, text: str, top_k: int, temperature: float,
-                    top_p: float) -> lm_nucleus.NucleusView:
-    """The top-k bars with the nucleus, from the cached logits (the model does not run again)."""
-    return lm_nucleus.next_token_view(model(name), next_token_logits(name, text), top_k, temperature, top_p)
-
-
-@st.cache_data(max_entries=32, show_spinner=False)
-def logit_lens(name: str, text: str, top_k: int) -> lm_lens.LogitLens:
-    """Top-k per layer and position through the model's own output head."""
-    return lm_lens.logit_lens(model(name), text, top_k, max_tokens=PAGE_MAX_TOKENS)
-
-
-@st.cache_data(max_entries=32, show_spinner=False)
-def sink_mass(name: str, text: str) -> np.ndarray:
-    """(layers, heads): mean weight the tokens after the first put on the first token."""
-    return lm_sinks.first_token_mass(attention(name, text, None).maps)
-
-
-@st.cache_data(max_entries=32, show_spinner=False)
-def sink_maps(name: str, text: str, hide_first: bool) -> AttentionMaps:
-    """The cached attention (layers, heads, n, n), or without its first token (rows renormalised)."""
-    maps = attention(name, text, None).maps
-    return lm_sinks.without_first(maps) if hide_first else maps
 
 
 # ================================================================ translators (10.1-10.3)
@@ -270,35 +234,3 @@ def batch_model(info: ModelInfo) -> batch.BatchModel:
 def sentence_maps(name: str, sentence: str) -> AttentionMaps | None:
     info = next(m for m in all_model_choices() if m.name == name)
     return batch.sentence_maps(batch_model(info), sentence)
-
-
-# ================================================================ inside a generating model (issue 14 B)
-@st.cache_data(ttl=300, show_spinner=False)
-def heads_off_models() -> list[str]:
-    """Offline models whose heads the "Switch heads off" page can switch off."""
-    from lmcore.catalog import list_models
-    return [m.name for m in list_models() if m.offline and m.kind in ("masked-lm", "causal-lm", "transformer")]
-
-
-@st.cache_data(max_entries=32, show_spinner=False)
-def heads_off_ranking(name: str, text: str):
-    """Every head switched off alone (layers x heads passes); Ranking.on_word picks the word."""
-    from lmcore.demos import heads_off
-    return heads_off.ranking(name, text)
-
-
-@st.cache_data(max_entries=64, show_spinner=False)
-def heads_off_before_after(name: str, text: str, heads: tuple):
-    from lmcore.demos import heads_off
-    return heads_off.before_after(name, text, heads)
-
-
-@st.cache_data(max_entries=16, show_spinner=False)
-def kv_cache_steps(name: str, text: str, steps: int):
-    """Decoding step by step with the key/value cache, checked and timed against no cache."""
-    from lmcore.demos import heads_off
-    if heads_off.is_translator(name):
-        from lmcore.demos.kv_cache_steps import translator_steps
-        return translator_steps(name, text)
-    from lmcore.pretrained.cache_steps import gpt_steps
-    return gpt_steps(name, text, steps)
