@@ -13,7 +13,7 @@ from lmcore.views.matrices import matrix_heatmap
 from ui import loaders
 from ui import lesson, url_state
 from ui.export_widgets import chart
-from ui.i18n import error_text, t
+from ui.i18n import error_text, t, t_plain
 from ui.notices import show_notices
 from ui.safe_text import md_escape
 from ui.seq2seq_widgets import model_label
@@ -66,7 +66,7 @@ def heatmap(values, rows, cols, kind: str, title: str, query: str, key: str):
 
 def lm_mode(text: str) -> None:
     choices = loaders.model_choices(LM_KINDS)
-    labels = {m.name: m.name if m.offline else t("lmp.model.not_here", name=m.name) for m in choices}
+    labels = {m.name: m.name if m.offline else t_plain("lmp.model.not_here", name=m.name) for m in choices}
     cols, sides, names = st.columns(2), {}, {}
     for side, col in zip(SIDES, cols):
         names[side] = pick_model(col, "lm", side, labels)
@@ -149,7 +149,7 @@ def translate_mode(text: str) -> None:
     for side, col, shown in zip(SIDES, cols, (a, b)):
         name = results[side].model
         fig = heatmap(maps[side], shown.maps.query_tokens, shown.maps.key_tokens, "cross",
-                      t("cmp.tr.map_title", model=name), t("cmp.tr.output"), t("cmp.tr.source"))
+                      t_plain("cmp.tr.map_title", model=name), t("cmp.tr.output"), t("cmp.tr.source"))
         chart(fig, key=f"cmp_tr_map_{side}", container=col, filename=f"compare-{side}-{name}")
         with col:
             show_notices(compare.notices(name, shown))

@@ -16,7 +16,7 @@ from ui.job_widgets import JobView, fraction_done, job_section, job_status, star
 from ui.jobs import session_id
 from ui.notices import show_notices
 from ui import loaders
-from ui.i18n import error_text, t
+from ui.i18n import error_text, t, t_plain
 from ui import url_state
 from ui.export_widgets import chart, table
 from ui import lesson
@@ -62,7 +62,7 @@ def pick_data():
 
 
 def data_summary(data) -> None:
-    counts = ", ".join(f"{md(k)}: {v}" for k, v in data.class_counts().items())
+    counts = ", ".join(f"{k}: {v}" for k, v in data.class_counts().items())
     st.caption(t("ft.data.summary", train=len(data.train), val=len(data.validation), counts=counts))
     show_notices(data.notices)
     with st.expander(t("ft.data.preview")):
@@ -118,7 +118,7 @@ def job_view() -> JobView:
 
 def keep_finished(job) -> None:
     """A finished job's model joins this session's models; its results are shown below."""
-    name = t("ft.model_name", base=job.config.model, task=job.data.name, number=job.id)
+    name = t_plain("ft.model_name", base=job.config.model, task=job.data.name, number=job.id)
     jobs.register_model(name, job.folder)
     st.session_state["ft_last"] = {"name": name, "folder": job.folder, "result": job.result,
                                    "change": job.change, "steps": job.steps, "data": job.data}

@@ -12,7 +12,7 @@ from ui import lm_logic
 from ui import loaders
 from ui import url_state
 from ui.export_widgets import chart, table
-from ui.i18n import map_labels, t
+from ui.i18n import map_labels, t, t_plain
 from ui.steps import stepper
 from ui.lm_widgets import call_or_stop, load_or_stop, model_label, model_picker
 from ui.notices import show_notices
@@ -103,14 +103,14 @@ if trace.steps:
     step = trace.steps[shown - 1]
     chart(plots.weights_bar(
         [r.display for r in step.rivals], [r.probability for r in step.rivals],
-        title=t("lmp.gpt.rivals_title", n=shown, token=step.chosen.display),
+        title=t_plain("lmp.gpt.rivals_title", n=shown, token=step.chosen.display),
         token_label=t("lmp.token"), weight_label=t("lmp.probability")),
         key="lmp_gpt_rivals", width="stretch")
     row_maps = new_token_maps(
         step.attention, trace.final.maps.key_tokens,
         lambda layer, head: t("lmp.gpt.row_label", layer=layer, head=head))
     chart(plots.attention_heatmap(
-        row_maps, 0, 0, title=t("lmp.gpt.new_attn_title", n=shown, token=step.chosen.display),
+        row_maps, 0, 0, title=t_plain("lmp.gpt.new_attn_title", n=shown, token=step.chosen.display),
         query_label=t("lmp.gpt.heads_axis"), key_label=t("common.key"),
         weight_label=t("common.weight")), key="lmp_gpt_new_attn", width="stretch")
 else:

@@ -24,10 +24,12 @@ from lmcore.pretrained import analysis as lm_analysis
 from lmcore.pretrained import bertviz as bertviz_offline
 from lmcore.pretrained import encoding as pretrained
 from lmcore.pretrained import loading as lm_loading
+from lmcore.pretrained import model_paths
 from lmcore.pretrained import predict as lm_predict
 from lmcore.record import AttentionMaps
 from lmcore.translation.data import pairs_from_bytes
 from lmcore.translation.translators import ASSETS, TranslationResult, Translator, load_translator
+from ui.finetune_jobs import session_model_roots
 
 
 # ================================================================ BERT and GPT (10.4)
@@ -36,24 +38,40 @@ from lmcore.translation.translators import ASSETS, TranslationResult, Translator
 PAGE_MAX_TOKENS = 64
 
 
-@st.cache_data(ttl=300, show_spinner=False)
+@st.cache_data(ttl=300, max_entries=16, show_spinner=False)
 def model_choices(kinds: tuple[str, ...]) -> list[ModelInfo]:
     """Catalog entries of these kinds, ones that work offline first (catalog order kept)."""
     entries = [m for m in lm_loading.catalog_entries() if m.kind in kinds]
     return sorted(entries, key=lambda m: not m.offline)
 
 
-@st.cache_resource(show_spinner=False, max_entries=6)
 def model(name: str) -> lm_loading.LoadedModel:
-    """A loaded model, shared by all sessions (never mutate it)."""
+    """A loaded model, shared by all sessions (never mutate it). A free model id is first
+    confined (uncached, per session): catalog name, hub id, or a folder under the allowed
+    roots plus this session's own fine-tuned models (lmcore.pretrained.model_paths)."""
+    model_paths.confine(name, lm_loading._bundled(), session_model_roots())
+    return _shared_model(name)
+
+
+@st.cache_resource(show_spinner=False, max_entries=lm_loading.CACHE_SIZE)
+def _shared_model(name: str) -> lm_loading.LoadedModel:
     return lm_loading.load_model(name)
 
 
-@st.cache_data(show_spinner=False)
+@st.cache_data(max_entries=64, show_spinner=False)
+def metrics_status(name: str) -> tuple[dict, str | None]:
+    """(the model folder's metrics.json or {}, None or why it could not be read)."""
+    path = lm_loading.ASSETS / name / "metrics.json"  # a local folder's own path when `name` is one
+    try:
+        data = json.loads(path.read_text(encoding="utf-8")) if path.is_file() else {}
+    except (OSError, UnicodeDecodeError, ValueError) as error:
+        return {}, type(error).__name__
+    return (data, None) if isinstance(data, dict) else ({}, "not a JSON object")
+
+
 def metrics(name: str) -> dict:
-    """The bundled model's measured quality and size (its asset's metrics.json)."""
-    path = lm_loading.ASSETS / name / "metrics.json"
-    return json.loads(path.read_text(encoding="utf-8")) if path.is_file() else {}
+    """The model's measured quality and size ({} when absent or broken: see metrics_status)."""
+    return metrics_status(name)[0]
 
 
 @st.cache_data(max_entries=32, show_spinner=False)
@@ -125,7 +143,7 @@ UPLOAD_MAX_BYTES = 2_000_000   # uploads: the first 2 MB are read (with a notice
 UPLOAD_MAX_LINES = 20_000      # and the first 20k lines: a few minutes of CPU training at most
 
 
-@st.cache_data(ttl=60, show_spinner=False)
+@st.cache_data(ttl=60, max_entries=16, show_spinner=False)
 def translator_choices() -> list[ModelInfo]:
     """Bundled translators whose files are present (seq2seq first, then Transformers)."""
     models = [m for m in catalog.list_models() if m.kind in TRANSLATOR_KINDS and m.offline]
@@ -150,7 +168,7 @@ def encoder_view(name: str, text: str) -> dict:
     return translator(name).encoder_states(text)
 
 
-@st.cache_data(ttl=60, show_spinner=False)
+@st.cache_data(ttl=60, max_entries=16, show_spinner=False)
 def eval_report() -> dict | None:
     """lmcore/assets/seq2seq_eval.json (BLEU and chrF by length), or None when absent."""
     if not EVAL_FILE.is_file():
@@ -212,7 +230,7 @@ def compare_lm_side(name: str, text: str) -> tuple[compare.Side, tuple]:
 
 
 # ================================================================ Your sentences
-@st.cache_data(ttl=300, show_spinner=False)
+@st.cache_data(ttl=300, max_entries=16, show_spinner=False)
 def all_model_choices() -> list[ModelInfo]:
     """Every catalog model, the offline ones first."""
     return sorted(catalog.list_models(), key=lambda m: not m.offline)
