@@ -10,6 +10,7 @@ from lmcore.catalog import LM_KINDS
 from lmcore.errors import UserFacingError
 from lmcore.record import AttentionMaps
 from lmcore.views.matrices import matrix_heatmap
+from ui import inputs
 from ui import loaders
 from ui import lesson, url_state
 from ui.export_widgets import chart
@@ -181,7 +182,7 @@ labels = {m: t(f"cmp.mode.{m}") for m in MODES}
 mode = st.radio(t("cmp.mode"), MODES, horizontal=True, format_func=labels.__getitem__,
                 on_change=clear_side_params,
                 key=url_state.field("cmp_mode", "mode", "lm", choices=MODES))
-text = st.text_area(t("cmp.text"), height=80, max_chars=url_state.MAX_CHARS,
+text = inputs.text_area(t("cmp.text"), height=80, limit=url_state.MAX_CHARS,
                     key=url_state.field("cmp_text", "text", EXAMPLE))
 if not text.strip():
     st.info(t("cmp.empty"))

@@ -11,6 +11,7 @@ from lmcore.pretrained.finetune import FinetuneConfig, is_finetuned_folder
 from lmcore.views.curves import training_curves
 from lmcore.views.finetune import cls_attention_figure, confusion_figure, head_change_figure
 from lmcore.pretrained.tasks import MAX_BYTES, bundled_tasks
+from ui import inputs
 from ui import finetune_jobs as jobs
 from ui.job_widgets import JobView, fraction_done, job_section, job_status, start
 from ui.jobs import session_id
@@ -175,7 +176,7 @@ def changed_example(res, data) -> str:
 
 def compare_section(last: dict, data, example: str) -> None:
     st.subheader(t("ft.compare.title"))
-    text = st.text_input(t("ft.compare.input"), example, max_chars=500, key="ft_compare_text")
+    text = inputs.text_input(t("ft.compare.input"), value=example, limit=500, key="ft_compare_text")
     try:
         out = jobs.compare(last["folder"], text)
     except UserFacingError as error:

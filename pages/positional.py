@@ -13,6 +13,7 @@ from lmcore import positional as P
 from lmcore.views import plots
 from lmcore.errors import UserFacingError
 from lmcore.views.matrices import matrix_heatmap, waves_figure
+from ui import inputs
 from ui.i18n import error_text, map_labels, t, t_plain
 from ui import loaders, url_state
 from ui.export_widgets import chart
@@ -90,7 +91,7 @@ def learned_section() -> None:
 def order_section() -> None:
     st.header(t("tf.pos.h.order"))
     st.write(t("tf.pos.order_intro"))
-    text = st.text_input(t("tf.steps.text"), max_chars=300,
+    text = inputs.text_input(t("tf.steps.text"), limit=300,
                          key=url_state.field("pos_order_text", "text", DEFAULT_SENTENCE))
     c1, c2, c3, c4 = st.columns(4)
     with_positions = c1.toggle(t("tf.pos.with_positions"),

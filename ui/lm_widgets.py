@@ -7,6 +7,7 @@ import streamlit as st
 from lmcore.errors import UserFacingError
 from lmcore.i18n import catalog
 from lmcore.pretrained import loading as lm_loading
+from ui import inputs
 from ui import loaders
 from ui import url_state
 from ui.finetune_jobs import session_finetuned_models
@@ -30,7 +31,7 @@ def model_picker(kinds: tuple[str, ...], key: str) -> str:
                           key=url_state.field(key, "model", names[0], choices=names))
     if choice != OTHER:
         return choice
-    return st.text_input(t("lmp.model.other_input"), max_chars=300,
+    return inputs.text_input(t("lmp.model.other_input"), limit=300,
                          key=url_state.field(f"{key}_other", "model_id", "")).strip()
 
 
