@@ -42,14 +42,14 @@ def pick_data():
             st.caption(t("ft.task.credit"))
             return jobs.task(name)
         up = st.file_uploader(t("ft.upload.label"), type=["csv", "tsv", "txt"], help=t("ft.upload.help"),
-                              key="ft_upload")
+                              key="ft_upload", max_upload_size=inputs.UPLOAD_LIMIT_MB)
         if up is None:
             st.info(t("ft.upload.wait"))
             return None
         if up.size > MAX_BYTES:  # refused before reading or hashing it
             raise UserFacingError("ft.err.too_big", megabytes=round(up.size / 1e6, 1),
                                   limit=round(MAX_BYTES / 1e6, 1))
-        raw = up.getvalue()
+        raw = inputs.upload_encoding(up.getvalue(), key="ft_encoding")
         cols = jobs.columns(raw, up.name)
         c1, c2 = st.columns(2)
         text_col = c1.selectbox(t("ft.upload.text_column"), cols, key="ft_text_col",

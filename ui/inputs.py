@@ -52,3 +52,31 @@ def text_area(label: str, *, key: str, limit: int, **kwargs: Any) -> str:
 def text_input(label: str, *, key: str, limit: int, **kwargs: Any) -> str:
     """st.text_input whose value is at most `limit` characters (longer input: cut, with a notice)."""
     return _bounded(st.text_input, label, key, limit, **kwargs)
+
+
+# ---------------------------------------------------------------- uploads
+UPLOAD_LIMIT_MB = 5  # the most any page reads of an upload (= server.maxUploadSize, each uploader's max)
+ENCODING_NAMES = {"utf-8": "UTF-8", "utf-8-sig": "UTF-8 (BOM)", "utf-16": "UTF-16", "utf-16-le": "UTF-16",
+                  "utf-16-be": "UTF-16", "cp949": "CP949 (한국어 Windows)", "cp1252": "Windows-1252",
+                  "latin-1": "Latin-1 (ISO-8859-1)"}
+
+
+def upload_encoding(raw: bytes, key: str) -> bytes:
+    """Say which encoding an upload is read as and offer to override it; the bytes to parse.
+
+    "auto" keeps lmcore.demos.uploads' guess (the bytes as they are); another choice hands
+    on the text re-encoded as UTF-8. Binary data is left to the parser, which says so.
+    """
+    from lmcore.demos import uploads
+    from lmcore.errors import UserFacingError
+    try:
+        guessed = uploads.detect_encoding(raw)
+    except UserFacingError:
+        return raw
+    names = {"auto": t("upload.encoding.auto", encoding=ENCODING_NAMES[guessed])}
+    names |= {e: ENCODING_NAMES[e] for e in uploads.ENCODINGS}
+    choice = st.selectbox(t("upload.encoding.label"), list(names), format_func=names.__getitem__,
+                          key=key, help=t("upload.encoding.help"))
+    used = guessed if choice == "auto" else choice
+    st.caption(t("upload.encoding.used", encoding=ENCODING_NAMES[used]))
+    return raw if choice == "auto" else uploads.recode(raw, choice)

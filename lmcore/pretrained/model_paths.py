@@ -103,7 +103,7 @@ def check_folder(folder: str | Path) -> None:
         raise UserFacingError("lm.err.not_a_model", name=str(folder))
     config = _read_json(config_path)
     _check_sizes(config)
-    for optional in ("tokenizer_config.json", "special_tokens_map.json", "base_weights.json", "tokenizer.json"):
+    for optional in ("tokenizer_config.json", "special_tokens_map.json", "tokenizer.json"):  # base_weights.json: its own messages
         if (folder / optional).is_file():
             _read_json(folder / optional, max_bytes=50 * MAX_CONFIG_BYTES)
     if not any((folder / f).is_file() for f in WEIGHT_FILES):
