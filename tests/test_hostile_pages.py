@@ -119,3 +119,24 @@ def test_a_finetune_label_column_with_markup_is_shown_as_text():
     html = MarkdownIt("commonmark", {"html": True}).render(errors[0])
     assert "<img" not in html and "<a" not in html and "http://" not in errors[0]
     assert column in html  # shown as the text it is
+
+
+def _start_owning_a_folder() -> None:
+    import streamlit as st
+
+    from ui import finetune_jobs
+    folder = finetune_jobs.session_model_roots()[0]
+    (folder / "attnlab-finetuned-x").mkdir(parents=True, exist_ok=True)
+    finetune_jobs.register_model("mine", str(folder / "attnlab-finetuned-x"))
+    st.write(str(folder))
+
+
+def test_a_closed_sessions_finetuned_folder_is_deleted():
+    import gc
+    at = AppTest.from_function(_start_owning_a_folder, default_timeout=30).run()
+    assert not at.exception, [e.value for e in at.exception]
+    folder = Path(at.markdown[0].value)
+    assert folder.is_dir() and folder.parent == __import__("ui.finetune_jobs").finetune_jobs.SESSIONS_ROOT
+    del at  # the session ends: Streamlit drops its state
+    gc.collect()
+    assert not folder.exists()

@@ -74,13 +74,15 @@ def metrics(name: str) -> dict:
     return metrics_status(name)[0]
 
 
-@st.cache_data(max_entries=32, show_spinner=False)
+# The heavy results (layers x heads x n^2 floats, ~1.2 MB each for MiniLM at 64 tokens) keep
+# 16 entries and go after an idle hour: memory stays flat under new sentences (issue 16).
+@st.cache_data(max_entries=16, ttl=3600, show_spinner=False)
 def attention(name: str, text: str, text_b: str | None) -> pretrained.AttentionResult:
     """Attention of every layer and head, (layers, heads, n, n), for a text or pair."""
     return pretrained.attention(model(name), text, text_b, max_tokens=PAGE_MAX_TOKENS)
 
 
-@st.cache_data(max_entries=32, show_spinner=False)
+@st.cache_data(max_entries=16, ttl=3600, show_spinner=False)
 def display_maps(name: str, text: str, text_b: str | None, words: bool = False,
                  hide_special: bool = False) -> tuple[AttentionMaps, int | None]:
     """`pretrained.display_maps` of the cached attention: (maps (layers, heads, n', n'), B's start)."""
@@ -103,7 +105,7 @@ def rollout(name: str, text: str, text_b: str | None, words: bool = False,
     return lm_analysis.rollout_maps(maps)
 
 
-@st.cache_data(max_entries=16, show_spinner=False)
+@st.cache_data(max_entries=8, ttl=3600, show_spinner=False)
 def bertviz_html(view: str, name: str, text: str, text_b: str | None, words: bool,
                  hide_special: bool, lang: str) -> str:
     """bertviz's head or model view of the shown maps, as offline, escaped HTML."""
