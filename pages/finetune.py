@@ -21,7 +21,7 @@ from ui.i18n import error_text, t, t_plain
 from ui import url_state
 from ui.export_widgets import chart, table
 from ui import lesson
-from ui.safe_text import md_escape as md
+from ui.safe_text import SafeMarkdown, md_escape as md
 
 LRS = [1e-5, 2e-5, 3e-5, 5e-5, 1e-4, 2e-4, 3e-4]
 BATCHES = [8, 16, 32]
@@ -205,8 +205,8 @@ def heads_section(last: dict) -> None:
     values = change.cls_row if which == "cls" else change.all_rows
     chart(head_change_figure(values, t("common.layer"), t("common.head"), t("ft.heads.colorbar")),
                     key="ft_heads")
-    top = ", ".join(t("ft.heads.item", layer=l + 1, head=h + 1, value=f"{v:.2f}")
-                    for l, h, v in change.top(3, cls=which == "cls"))
+    top = SafeMarkdown(", ".join(t("ft.heads.item", layer=l + 1, head=h + 1, value=f"{v:.2f}")
+                                 for l, h, v in change.top(3, cls=which == "cls")))  # already escaped
     st.caption(t("ft.heads.caption", n=change.sentences) + " " + t("ft.heads.top", heads=top))
 
 
