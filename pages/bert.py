@@ -142,8 +142,9 @@ if fill_lm.kind == "masked-lm":
     if fill_name != name:
         model_label(fill_name, fill_lm.kind)
     spans = lm_logic.maskable_words(text_a)
-    if lm_logic.MASK in text_a:
-        masked = text_a
+    typed, n_typed = lm_logic.typed_masks(text_a)  # [mask] in any case
+    if n_typed:
+        masked = typed
     elif spans:
         words_at = {i: text_a[a:b] for i, (a, b) in enumerate(spans)}
         pick = st.selectbox(t("lmp.fill.pick"), range(len(spans)), format_func=words_at.__getitem__,
@@ -159,7 +160,9 @@ if fill_lm.kind == "masked-lm":
         st.caption(t("lmp.fill.reads"))
         st.text(masked)
         filled = call_or_error(loaders.fill_mask, fill_name, masked, top_k)
-        for i, guesses in enumerate(filled.masks if filled else (), start=1):
+        if filled and len(filled.masks) > lm_logic.MAX_MASKS:
+            st.info(t("lmp.fill.too_many_masks", n=len(filled.masks), limit=lm_logic.MAX_MASKS))
+        for i, guesses in enumerate(filled.masks[:lm_logic.MAX_MASKS] if filled else (), start=1):
             fig = plots.weights_bar([g.display for g in guesses], [g.probability for g in guesses],
                                     title=t("lmp.fill.blank_n", n=i), token_label=t("lmp.word"),
                                     weight_label=t("lmp.probability"))

@@ -10,10 +10,11 @@ from lmcore.catalog import LM_KINDS
 from lmcore.errors import UserFacingError
 from lmcore.record import AttentionMaps
 from lmcore.views.matrices import matrix_heatmap
+from ui import inputs
 from ui import loaders
 from ui import lesson, url_state
 from ui.export_widgets import chart
-from ui.i18n import error_text, t
+from ui.i18n import error_text, t, t_plain
 from ui.notices import show_notices
 from ui.safe_text import md_escape
 from ui.seq2seq_widgets import model_label
@@ -66,7 +67,7 @@ def heatmap(values, rows, cols, kind: str, title: str, query: str, key: str):
 
 def lm_mode(text: str) -> None:
     choices = loaders.model_choices(LM_KINDS)
-    labels = {m.name: m.name if m.offline else t("lmp.model.not_here", name=m.name) for m in choices}
+    labels = {m.name: m.name if m.offline else t_plain("lmp.model.not_here", name=m.name) for m in choices}
     cols, sides, names = st.columns(2), {}, {}
     for side, col in zip(SIDES, cols):
         names[side] = pick_model(col, "lm", side, labels)
@@ -149,7 +150,7 @@ def translate_mode(text: str) -> None:
     for side, col, shown in zip(SIDES, cols, (a, b)):
         name = results[side].model
         fig = heatmap(maps[side], shown.maps.query_tokens, shown.maps.key_tokens, "cross",
-                      t("cmp.tr.map_title", model=name), t("cmp.tr.output"), t("cmp.tr.source"))
+                      t_plain("cmp.tr.map_title", model=name), t("cmp.tr.output"), t("cmp.tr.source"))
         chart(fig, key=f"cmp_tr_map_{side}", container=col, filename=f"compare-{side}-{name}")
         with col:
             show_notices(compare.notices(name, shown))
@@ -181,7 +182,7 @@ labels = {m: t(f"cmp.mode.{m}") for m in MODES}
 mode = st.radio(t("cmp.mode"), MODES, horizontal=True, format_func=labels.__getitem__,
                 on_change=clear_side_params,
                 key=url_state.field("cmp_mode", "mode", "lm", choices=MODES))
-text = st.text_area(t("cmp.text"), height=80, max_chars=url_state.MAX_CHARS,
+text = inputs.text_area(t("cmp.text"), height=80, limit=url_state.MAX_CHARS,
                     key=url_state.field("cmp_text", "text", EXAMPLE))
 if not text.strip():
     st.info(t("cmp.empty"))

@@ -11,16 +11,17 @@ from lmcore.pretrained.finetune import FinetuneConfig, is_finetuned_folder
 from lmcore.views.curves import training_curves
 from lmcore.views.finetune import cls_attention_figure, confusion_figure, head_change_figure
 from lmcore.pretrained.tasks import MAX_BYTES, bundled_tasks
+from ui import inputs
 from ui import finetune_jobs as jobs
 from ui.job_widgets import JobView, fraction_done, job_section, job_status, start
 from ui.jobs import session_id
 from ui.notices import show_notices
 from ui import loaders
-from ui.i18n import error_text, t
+from ui.i18n import error_text, t, t_plain
 from ui import url_state
 from ui.export_widgets import chart, table
 from ui import lesson
-from ui.safe_text import md_escape as md
+from ui.safe_text import SafeMarkdown, md_escape as md
 
 LRS = [1e-5, 2e-5, 3e-5, 5e-5, 1e-4, 2e-4, 3e-4]
 BATCHES = [8, 16, 32]
@@ -41,14 +42,14 @@ def pick_data():
             st.caption(t("ft.task.credit"))
             return jobs.task(name)
         up = st.file_uploader(t("ft.upload.label"), type=["csv", "tsv", "txt"], help=t("ft.upload.help"),
-                              key="ft_upload")
+                              key="ft_upload", max_upload_size=inputs.UPLOAD_LIMIT_MB)
         if up is None:
             st.info(t("ft.upload.wait"))
             return None
         if up.size > MAX_BYTES:  # refused before reading or hashing it
             raise UserFacingError("ft.err.too_big", megabytes=round(up.size / 1e6, 1),
                                   limit=round(MAX_BYTES / 1e6, 1))
-        raw = up.getvalue()
+        raw = inputs.upload_encoding(up.getvalue(), key="ft_encoding")
         cols = jobs.columns(raw, up.name)
         c1, c2 = st.columns(2)
         text_col = c1.selectbox(t("ft.upload.text_column"), cols, key="ft_text_col",
@@ -62,7 +63,7 @@ def pick_data():
 
 
 def data_summary(data) -> None:
-    counts = ", ".join(f"{md(k)}: {v}" for k, v in data.class_counts().items())
+    counts = ", ".join(f"{k}: {v}" for k, v in data.class_counts().items())
     st.caption(t("ft.data.summary", train=len(data.train), val=len(data.validation), counts=counts))
     show_notices(data.notices)
     with st.expander(t("ft.data.preview")):
@@ -118,7 +119,7 @@ def job_view() -> JobView:
 
 def keep_finished(job) -> None:
     """A finished job's model joins this session's models; its results are shown below."""
-    name = t("ft.model_name", base=job.config.model, task=job.data.name, number=job.id)
+    name = t_plain("ft.model_name", base=job.config.model, task=job.data.name, number=job.id)
     jobs.register_model(name, job.folder)
     st.session_state["ft_last"] = {"name": name, "folder": job.folder, "result": job.result,
                                    "change": job.change, "steps": job.steps, "data": job.data}
@@ -175,7 +176,7 @@ def changed_example(res, data) -> str:
 
 def compare_section(last: dict, data, example: str) -> None:
     st.subheader(t("ft.compare.title"))
-    text = st.text_input(t("ft.compare.input"), example, max_chars=500, key="ft_compare_text")
+    text = inputs.text_input(t("ft.compare.input"), value=example, limit=500, key="ft_compare_text")
     try:
         out = jobs.compare(last["folder"], text)
     except UserFacingError as error:
@@ -204,8 +205,8 @@ def heads_section(last: dict) -> None:
     values = change.cls_row if which == "cls" else change.all_rows
     chart(head_change_figure(values, t("common.layer"), t("common.head"), t("ft.heads.colorbar")),
                     key="ft_heads")
-    top = ", ".join(t("ft.heads.item", layer=l + 1, head=h + 1, value=f"{v:.2f}")
-                    for l, h, v in change.top(3, cls=which == "cls"))
+    top = SafeMarkdown(", ".join(t("ft.heads.item", layer=l + 1, head=h + 1, value=f"{v:.2f}")
+                                 for l, h, v in change.top(3, cls=which == "cls")))  # already escaped
     st.caption(t("ft.heads.caption", n=change.sentences) + " " + t("ft.heads.top", heads=top))
 
 

@@ -16,7 +16,7 @@ from lmcore.pretrained.predict import new_token_maps
 from lmcore.views import lens as inside, plots
 from ui import inside_loaders, lesson, lm_logic, loaders, url_state
 from ui.export_widgets import chart, table
-from ui.i18n import map_labels, t
+from ui.i18n import map_labels, t, t_plain
 from ui.lm_widgets import call_or_stop, load_or_stop, model_label, model_picker
 from ui.notices import show_notices
 from ui.steps import stepper
@@ -67,7 +67,7 @@ def sampling_view(name: str, prompt: str) -> None:
     c = view.candidates
     chart(inside.nucleus_bars([x.prediction.display for x in c], [x.prediction.probability for x in c],
                               [x.in_nucleus for x in c], [x.sampled_probability for x in c], top_p,
-                              title=t("inside.gpt.bars_title", n=view.nucleus_size, top_p=f"{top_p:.2f}",
+                              title=t_plain("inside.gpt.bars_title", n=view.nucleus_size, top_p=f"{top_p:.2f}",
                                       p=f"{view.nucleus_probability:.1%}"), labels=labels),
           key="lmp_gpt_next", width="stretch", height=340)
     st.caption(t("inside.gpt.bars_help"))
@@ -112,12 +112,12 @@ def generation_view() -> None:
                         start=len(trace.steps), label=t("lmp.gpt.step_pick"))
     step = trace.steps[shown - 1]
     chart(plots.weights_bar([r.display for r in step.rivals], [r.probability for r in step.rivals],
-                            title=t("lmp.gpt.rivals_title", n=shown, token=step.chosen.display),
+                            title=t_plain("lmp.gpt.rivals_title", n=shown, token=step.chosen.display),
                             token_label=t("lmp.token"), weight_label=t("lmp.probability")),
           key="lmp_gpt_rivals", width="stretch")
     row_maps = new_token_maps(step.attention, trace.final.maps.key_tokens,
                               lambda layer, head: t("lmp.gpt.row_label", layer=layer, head=head))
-    chart(plots.attention_heatmap(row_maps, 0, 0, title=t("lmp.gpt.new_attn_title", n=shown, token=step.chosen.display),
+    chart(plots.attention_heatmap(row_maps, 0, 0, title=t_plain("lmp.gpt.new_attn_title", n=shown, token=step.chosen.display),
                                   query_label=t("lmp.gpt.heads_axis"), key_label=t("common.key"),
                                   weight_label=t("common.weight")), key="lmp_gpt_new_attn", width="stretch")
 
@@ -136,7 +136,7 @@ def causal_view() -> None:
     head = pick[1].selectbox(t("common.head"), range(final.n_heads),
                              key=url_state.field("lmp_gpt_head", "head", 0, choices=range(final.n_heads)))
     chart(plots.attention_heatmap(final, layer, head, **map_labels(),
-                                  title=t("lmp.head.figure_title", layer=layer, head=head)),
+                                  title=t_plain("lmp.head.figure_title", layer=layer, head=head)),
           key="lmp_gpt_causal", width="stretch")
 
 

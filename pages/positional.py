@@ -13,7 +13,8 @@ from lmcore import positional as P
 from lmcore.views import plots
 from lmcore.errors import UserFacingError
 from lmcore.views.matrices import matrix_heatmap, waves_figure
-from ui.i18n import error_text, map_labels, t
+from ui import inputs
+from ui.i18n import error_text, map_labels, t, t_plain
 from ui import loaders, url_state
 from ui.export_widgets import chart
 from ui import lesson
@@ -77,7 +78,7 @@ def learned_section() -> None:
     part = table[: int(shown)]
     st.caption(t("tf.pos.learned_caption", name=name, rows=table.shape[0], dims=table.shape[1]))
     c1, c2 = st.columns(2)
-    chart(container=c1, fig=matrix_heatmap(part, title=t("tf.pos.fig.learned", name=name),
+    chart(container=c1, fig=matrix_heatmap(part, title=t_plain("tf.pos.fig.learned", name=name),
                                    row_title=t("tf.pos.position"), col_title=t("tf.pos.dimension"),
                                    value_label=t("tf.steps.value"), height=420), key="pos_learned")
     chart(container=c2, fig=matrix_heatmap(P.position_similarity(part), title=t("tf.pos.fig.sim_learned"),
@@ -90,7 +91,7 @@ def learned_section() -> None:
 def order_section() -> None:
     st.header(t("tf.pos.h.order"))
     st.write(t("tf.pos.order_intro"))
-    text = st.text_input(t("tf.steps.text"), max_chars=300,
+    text = inputs.text_input(t("tf.steps.text"), limit=300,
                          key=url_state.field("pos_order_text", "text", DEFAULT_SENTENCE))
     c1, c2, c3, c4 = st.columns(4)
     with_positions = c1.toggle(t("tf.pos.with_positions"),

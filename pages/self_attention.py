@@ -13,6 +13,7 @@ from lmcore.demos import self_attention_steps as S
 from lmcore.errors import UserFacingError
 from lmcore.views.matrices import matrix_heatmap
 from lmcore.translation.translators import TRANSFORMERS, bundled_path
+from ui import inputs
 from ui.i18n import error_text, t
 from ui.notices import show_notices
 from ui import loaders, url_state
@@ -53,7 +54,7 @@ def controls() -> dict:
     causal = c4.toggle(t("tf.steps.causal"), help=t("tf.steps.causal_help"),
                        key=url_state.field("sa_causal", "causal", False))
     label = t("tf.steps.text_any" if source in EXAMPLES else "tf.steps.text")
-    text = st.text_area(label, max_chars=2000,
+    text = inputs.text_area(label, limit=2000,
                         key=url_state.field(f"sa_text_{source}", "text", EXAMPLES.get(source, DEFAULT_TEXT)))
     return dict(text=text, source=source, layer=layer, head=head, causal=causal)
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 import streamlit as st
 
 from lmcore.errors import UserFacingError
+from ui import inputs
 from ui import loaders
 from ui.i18n import error_text, t
 from lmcore.views.seq2seq import bleu_by_length, vector_strip
@@ -91,7 +92,7 @@ else:
     names = {k: t(f"s2sp.s2s.example_{k}_name") for k in examples}
     pick = st.radio(t("s2sp.s2s.examples"), list(examples), horizontal=True, format_func=names.__getitem__,
                     key=url_state.field("s2sp_s2s_example", "example", "short", choices=examples))
-    text = st.text_area(t("s2sp.s2s.input"), max_chars=MAX_CHARS,
+    text = inputs.text_area(t("s2sp.s2s.input"), limit=MAX_CHARS,
                         key=url_state.field(f"s2sp_s2s_text_{pick}", "text", examples[pick]))
     st.caption(t("s2sp.s2s.plain_model", model=t(model_label(PLAIN))))
     translate_plain(text)

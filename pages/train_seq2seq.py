@@ -12,6 +12,7 @@ from lmcore.record import AttentionMaps
 from lmcore.seq2seq import ATTENTIONS
 from lmcore.views.plots import attention_heatmap
 from lmcore.views.curves import training_curves
+from ui import inputs
 from ui import seq2seq_jobs as jobs
 from ui.job_widgets import JobView, fraction_done, job_section, job_status, start
 from ui.jobs import session_id
@@ -31,13 +32,13 @@ HANGUL = re.compile(r"[\uac00-\ud7a3]")
 def read_upload():
     """Pairs from the uploaded TSV, or None with a message shown."""
     up = st.file_uploader(t("s2sp.train.upload"), type=["tsv", "txt"], help=t("s2sp.train.upload_help"),
-                          key="s2sp_upload")
+                          key="s2sp_upload", max_upload_size=inputs.UPLOAD_LIMIT_MB)
     swap = st.checkbox(t("s2sp.train.swap"), key="s2sp_swap")
     if up is None:
         st.info(t("s2sp.train.wait"))
         return None
     try:
-        pairs, notices = loaders.uploaded_pairs(up.getvalue(), swap)
+        pairs, notices = loaders.uploaded_pairs(inputs.upload_encoding(up.getvalue(), key="s2sp_encoding"), swap)
     except UserFacingError as error:
         st.error(error_text(error))
         return None

@@ -15,6 +15,7 @@ from lmcore.errors import UserFacingError
 from lmcore.views.matrices import head_summary_figure, matrix_heatmap
 from lmcore.demos.transformer_view import TransformerView, head_statistics
 from lmcore.translation.translators import TRANSFORMERS, bundled_path
+from ui import inputs
 from ui.i18n import error_text, map_labels, t
 from ui.notices import show_notices
 from ui.safe_text import md_escape
@@ -118,7 +119,7 @@ def main() -> None:
     name = c1.selectbox(t("common.model"), names, format_func=titles.__getitem__,
                         key=url_state.field("tf_model", "model", names[0], choices=names))
     beam = c2.selectbox(t("tf.page.beam"), BEAMS, key=url_state.field("tf_beam", "beam", 1, choices=BEAMS))
-    text = st.text_input(t("tf.page.text"), max_chars=2000,
+    text = inputs.text_input(t("tf.page.text"), limit=2000,
                          key=url_state.field(f"tf_text_{name}", "text", EXAMPLES[name]))
     try:
         view = loaders.transformer_view(name, text, beam)

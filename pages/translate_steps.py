@@ -9,6 +9,7 @@ from lmcore.errors import UserFacingError
 from lmcore.translation.translators import step_maps
 from lmcore.views import seq2seq as views
 from lmcore.views.plots import attention_heatmap
+from ui import inputs
 from ui import loaders
 from ui import seq2seq_widgets as w
 from ui.notices import show_notices
@@ -106,7 +107,7 @@ if not infos:
     st.stop()
 name = w.model_select(t("common.model"), infos, "s2sp_model", "s2s-en-fr-bahdanau", param="model")
 lang = next(m.source_lang for m in infos if m.name == name)
-text = st.text_area(t("s2sp.steps.input"), max_chars=MAX_CHARS,
+text = inputs.text_area(t("s2sp.steps.input"), limit=MAX_CHARS,
                     key=url_state.field(f"s2sp_text_{lang}", "text", EXAMPLES.get(lang, EXAMPLES["en"])))
 modes = {"greedy": t("s2sp.steps.greedy"), "beam": t("s2sp.steps.beam")}
 c1, c2 = st.columns(2)

@@ -9,6 +9,7 @@ from lmcore.catalog import LM_KINDS, ModelInfo
 from lmcore.errors import UserFacingError
 from lmcore.i18n import translate
 from lmcore.notices import Notice
+from ui import inputs
 from ui import loaders, url_state
 from ui.export_widgets import chart, download_maps, download_table
 from ui.i18n import current_language, error_text, map_labels, t
@@ -24,13 +25,14 @@ TR_COLUMNS = ["index", "sentence", "translation", "n_tokens", "tokens", "n_unkno
 
 def uploaded_sentences() -> batch.ParsedSentences | None:
     help_text = t("sent.upload_help", megabytes=batch.MAX_BYTES // 1_000_000, sentences=batch.MAX_SENTENCES)
-    file = st.file_uploader(t("sent.upload"), type=["txt", "csv", "tsv"], help=help_text, key="sent_file")
+    file = st.file_uploader(t("sent.upload"), type=["txt", "csv", "tsv"], help=help_text, key="sent_file",
+                            max_upload_size=inputs.UPLOAD_LIMIT_MB)
     if file is None:
         st.info(t("sent.upload_first"))
         return None
     batch.check_upload_size(file.size)  # refuse a huge file before reading it
     file.seek(0)
-    data = file.read(batch.MAX_BYTES + 1)  # the cap plus one byte: decode_upload reports the cut
+    data = inputs.upload_encoding(file.read(batch.MAX_BYTES + 1), key="sent_encoding")  # cap + 1: the cut is reported
     if not file.name.lower().endswith((".csv", ".tsv")):
         return loaders.parsed_upload(data, file.name, None, None)
     detected = loaders.parsed_upload(data, file.name, None, None)

@@ -8,12 +8,21 @@ reports progress into the Job (read by the page's fragment). ui.jobs does the re
 one slot shared with seq2seq training, cancelling, and stopping the job once its page
 stops refreshing the heartbeat.
 
-Finished models are saved (safetensors) to a temporary folder; the session keeps
-{display name: folder} (`session_finetuned_models`), which the BERT page can list.
+Finished models are saved (safetensors) under the session's own folder
+(`session_models_dir`: a hash of the session id under the temp folder, not listed
+anywhere); the session keeps {display name: folder} (`session_finetuned_models`), which
+the BERT page lists, and only this session may open them (`session_model_roots`, the
+extra root `ui.loaders.model` confines free model ids to). When the session ends (its
+state is dropped by Streamlit), its folder is deleted.
 """
 from __future__ import annotations
 
+import hashlib
+import shutil
+import tempfile
+import weakref
 from dataclasses import dataclass
+from pathlib import Path
 
 import streamlit as st
 
@@ -28,9 +37,11 @@ from ui.jobs import Job as BaseJob
 from ui.jobs import JobRegistry
 
 MAX_SAVED = 10           # fine-tuned folders kept on disk per server (oldest deleted)
+SESSIONS_ROOT = Path(tempfile.gettempdir()) / "attnlab-sessions"
 HEAD_CHANGE_SENTENCES = 120
 MAX_THREADS = 2         # torch threads while training on a quiet machine (the server's only job)
 _MODELS_KEY = "ft_models"
+_GUARD_KEY = "ft_session_folder"
 
 
 @dataclass(eq=False)
@@ -59,6 +70,7 @@ def app_threads() -> int:
 
 def start_job(session: str, data: LabelledSet, config: FinetuneConfig) -> Job:
     """Start training in a background thread; UserFacingError("ft.busy") if any job runs."""
+    _delete_on_session_end()
     return REGISTRY.start(session, data=data, config=config)
 
 
@@ -79,7 +91,8 @@ def _run(job: Job) -> None:
     job.state = "analysing"
     texts = list(job.data.validation.texts[:HEAD_CHANGE_SENTENCES])
     job.change = head_change(load_model(job.config.model), clf, texts, job.config.max_length)
-    job.folder = REGISTRY.save_folder("attnlab-finetuned-", lambda folder: save_classifier(clf, folder, result))
+    job.folder = REGISTRY.save_folder("attnlab-finetuned-", lambda folder: save_classifier(clf, folder, result),
+                                      parent=str(session_models_dir(job.session)))
     job.result = result
     job.state = "done"
 
@@ -88,7 +101,32 @@ REGISTRY: JobRegistry[Job] = JobRegistry("finetune", Job, _run, busy_key="ft.bus
 
 
 # ---------------------------------------------------------------- the session's models
+def session_models_dir(session: str) -> Path:
+    """This session's folder of fine-tuned models (the session id itself appears nowhere)."""
+    return SESSIONS_ROOT / hashlib.sha256(session.encode("utf-8")).hexdigest()[:32]
+
+
+def session_model_roots() -> list[Path]:
+    """The extra model root only the current session may open (its fine-tuned models)."""
+    from ui.jobs import session_id
+    return [session_models_dir(session_id())]
+
+
+class _SessionFolder:
+    """Held in session state: when Streamlit drops the ended session's state, the folder goes."""
+
+    def __init__(self, folder: Path) -> None:
+        self.folder = folder
+        weakref.finalize(self, shutil.rmtree, str(folder), True)
+
+
+def _delete_on_session_end() -> None:
+    if _GUARD_KEY not in st.session_state:
+        st.session_state[_GUARD_KEY] = _SessionFolder(session_model_roots()[0])
+
+
 def register_model(name: str, folder: str) -> None:
+    _delete_on_session_end()
     st.session_state.setdefault(_MODELS_KEY, {})[name] = folder
 
 
@@ -98,7 +136,6 @@ def session_finetuned_models() -> dict[str, str]:
     A folder loads with `lmcore.pretrained.loading.load_model(folder)` as an "encoder" (the BERT
     page's attention path), or with `lmcore.pretrained.classifier.load_classifier(folder)`.
     """
-    from pathlib import Path
     models = st.session_state.get(_MODELS_KEY, {})
     return {name: f for name, f in models.items() if (Path(f) / "config.json").is_file()}
 

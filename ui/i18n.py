@@ -2,6 +2,15 @@
 
 The language comes from the URL (`?lang=ko`), else the browser's locale, else
 English; the sidebar picker writes it back to the URL so a shared link keeps it.
+
+Escaping happens here, in one place: `t` and `error_text` fill every text parameter
+escaped for Markdown (`ui.safe_text.md_escape`), because nearly everything they feed
+(st.error/warning/info, captions, markdown, labels, toasts) renders Markdown. A link,
+an image, HTML or a bare URL typed by a user or carried by a shared link shows as
+text. Numbers pass as they are (format specs like `{p:.3f}` keep working), and text
+that is already safe (`SafeMarkdown`: another `t(...)`, `md_escape(...)`) is not
+escaped twice. Plain-text sinks (selectbox options, plotly titles, which escape HTML
+themselves, file names, st.text) use `t_plain`.
 """
 from __future__ import annotations
 
@@ -9,6 +18,7 @@ import streamlit as st
 
 from lmcore.errors import UserFacingError
 from lmcore.i18n import LANGUAGES, normalize_language, translate
+from ui.safe_text import SafeMarkdown, md_escape
 
 _LANGUAGE_NAMES = {"en": "English", "ko": "한국어"}
 
@@ -25,8 +35,20 @@ def current_language() -> str:
     return normalize_language(browser)
 
 
-def t(key: str, **params: object) -> str:
-    """Translate `key` into the session's language."""
+def safe_params(params: dict[str, object]) -> dict[str, object]:
+    """Every parameter made safe for Markdown: numbers as they are, text escaped once."""
+    return {name: value if isinstance(value, (int, float)) and not isinstance(value, bool)
+            else md_escape(value) for name, value in params.items()}
+
+
+def t(key: str, **params: object) -> SafeMarkdown:
+    """Translate `key` into the session's language; parameters escaped for Markdown."""
+    return SafeMarkdown(translate(key, current_language(), **safe_params(params)))
+
+
+def t_plain(key: str, **params: object) -> str:
+    """Translate `key` with parameters as they are, for sinks that render no Markdown
+    (selectbox options, plotly titles: lmcore.views escapes HTML, file names, st.text)."""
     return translate(key, current_language(), **params)
 
 
@@ -35,8 +57,9 @@ def map_labels() -> dict[str, str]:
     return dict(query_label=t("common.query"), key_label=t("common.key"), weight_label=t("common.weight"))
 
 
-def error_text(error: UserFacingError) -> str:
-    return error.message(current_language())
+def error_text(error: UserFacingError) -> SafeMarkdown:
+    """A UserFacingError's message in the session's language, its parameters escaped (for st.error)."""
+    return SafeMarkdown(translate(error.key, current_language(), **safe_params(error.params)))
 
 
 def language_picker() -> str:

@@ -18,6 +18,7 @@ message; any other exception fails it with the exception's type name only.
 """
 from __future__ import annotations
 
+import os
 import shutil
 import tempfile
 import threading
@@ -193,9 +194,12 @@ class JobRegistry(Generic[J]):
             job.stop.set()
         return not job.stop.is_set()
 
-    def save_folder(self, prefix: str, write: Callable[[str], None]) -> str:
-        """A new temporary folder filled by `write(folder)`; only the newest `max_saved` are kept."""
-        folder = tempfile.mkdtemp(prefix=prefix)
+    def save_folder(self, prefix: str, write: Callable[[str], None], parent: str | None = None) -> str:
+        """A new temporary folder (inside `parent` if given) filled by `write(folder)`; only the
+        newest `max_saved` are kept."""
+        if parent is not None:
+            os.makedirs(parent, mode=0o700, exist_ok=True)
+        folder = tempfile.mkdtemp(prefix=prefix, dir=parent)
         write(folder)
         with self._lock:
             self._saved.append(folder)

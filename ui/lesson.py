@@ -16,7 +16,7 @@ from streamlit.errors import StreamlitPageNotFoundError
 from lmcore.i18n import catalog
 from ui.i18n import t
 from ui.navigation import PageSpec, page_by_path
-from ui.safe_text import md_escape
+from ui.safe_text import SafeMarkdown, md_escape
 
 # Previous / Next follow this order (the chapter first, then the workshop pages).
 LESSON_PATH: tuple[str, ...] = (
@@ -65,7 +65,7 @@ def bullets(page: str) -> list[str]:
     items = [t(f"lesson.{page}.b{i}") for i in range(1, BULLETS[page] + 1)]
     if page == "home":
         titles = [t(s.title_key) for s in map(spec_for, LESSON_PATH[1:]) if s is not None]
-        items.append(t("lesson.route", route=" → ".join(titles)))
+        items.append(t("lesson.route", route=SafeMarkdown(" → ".join(titles))))  # translated titles: safe
     return items
 
 

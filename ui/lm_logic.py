@@ -4,18 +4,26 @@ The lesson questions live in lmcore.demos.quiz, the GPT trace's per-head rows in
 lmcore.pretrained.predict.new_token_maps."""
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from typing import Callable, Sequence
 
 from lmcore.translation.text import WHOLE_WORD_RE
 
 MASK = "[MASK]"
+MAX_MASKS = 8  # blanks drawn as charts on the BERT page (more are named in a notice, not drawn)
+_ANY_MASK = re.compile(r"\[mask\]", re.IGNORECASE)
 REPORT_COLUMNS = ("cls", "sep", "punct", "prev", "next", "same", "entropy")
 
 
 def maskable_words(text: str) -> list[tuple[int, int]]:
     """Character spans (start, end) of the words one may hide, left to right."""
     return [m.span() for m in WHOLE_WORD_RE.finditer(text)]
+
+
+def typed_masks(text: str) -> tuple[str, int]:
+    """(the text with any-case [mask] written [MASK], how many there are)."""
+    return _ANY_MASK.subn(MASK, text)
 
 
 def mask_word(text: str, span: tuple[int, int]) -> str:

@@ -7,10 +7,11 @@ import streamlit as st
 from lmcore.errors import UserFacingError
 from lmcore.i18n import catalog
 from lmcore.pretrained import loading as lm_loading
+from ui import inputs
 from ui import loaders
 from ui import url_state
 from ui.finetune_jobs import session_finetuned_models
-from ui.i18n import current_language, t
+from ui.i18n import current_language, error_text, t, t_plain
 
 OTHER = "__other__"
 
@@ -19,10 +20,10 @@ def model_picker(kinds: tuple[str, ...], key: str) -> str:
     """A selectbox of catalog models of these kinds, the encoders this session fine-tuned
     (value: their folder), and a free hub id or folder."""
     choices = loaders.model_choices(kinds)
-    labels = {m.name: m.name if m.offline else t("lmp.model.not_here", name=m.name)
+    labels = {m.name: m.name if m.offline else t_plain("lmp.model.not_here", name=m.name)
               for m in choices}
     if "encoder" in kinds:
-        labels |= {folder: t("lmp.model.finetuned", name=name)
+        labels |= {folder: t_plain("lmp.model.finetuned", name=name)
                    for name, folder in session_finetuned_models().items()}
     labels |= {OTHER: t("lmp.model.other")}  # fixed at run time
     names = list(labels)
@@ -30,7 +31,7 @@ def model_picker(kinds: tuple[str, ...], key: str) -> str:
                           key=url_state.field(key, "model", names[0], choices=names))
     if choice != OTHER:
         return choice
-    return st.text_input(t("lmp.model.other_input"), max_chars=300,
+    return inputs.text_input(t("lmp.model.other_input"), limit=300,
                          key=url_state.field(f"{key}_other", "model_id", "")).strip()
 
 
@@ -43,7 +44,7 @@ def load_or_stop(name: str):
         with st.spinner(t("lmp.model.loading", name=name)):
             return loaders.model(name)
     except UserFacingError as error:
-        st.error(error.message(current_language()))
+        st.error(error_text(error))
         st.stop()
 
 
@@ -60,7 +61,9 @@ def _said(name: str, field: str, m: dict) -> str:
 
 def model_label(name: str, kind: str) -> None:
     """An honest caption: what the model is and, for bundled ones, its measured quality."""
-    m = loaders.metrics(name)
+    m, problem = loaders.metrics_status(name)
+    if problem:  # a broken metrics.json: said once, the page still works
+        st.warning(t("lm.err.metrics_broken", reason=problem))
     key = f"lm.model.{name}"
     if name in lm_loading.MINILM_LMS:  # MiniLM trained further here: all figures from metrics.json
         st.caption(lm_loading.describe(name, current_language()))
@@ -94,7 +97,7 @@ def call_or_stop(func, *args):
     try:
         return func(*args)
     except UserFacingError as error:
-        st.error(error.message(current_language()))
+        st.error(error_text(error))
         st.stop()
 
 
@@ -103,5 +106,5 @@ def call_or_error(func, *args):
     try:
         return func(*args)
     except UserFacingError as error:
-        st.error(error.message(current_language()))
+        st.error(error_text(error))
         return None

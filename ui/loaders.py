@@ -24,10 +24,12 @@ from lmcore.pretrained import analysis as lm_analysis
 from lmcore.pretrained import bertviz as bertviz_offline
 from lmcore.pretrained import encoding as pretrained
 from lmcore.pretrained import loading as lm_loading
+from lmcore.pretrained import model_paths
 from lmcore.pretrained import predict as lm_predict
 from lmcore.record import AttentionMaps
 from lmcore.translation.data import pairs_from_bytes
 from lmcore.translation.translators import ASSETS, TranslationResult, Translator, load_translator
+from ui.finetune_jobs import session_model_roots
 
 
 # ================================================================ BERT and GPT (10.4)
@@ -36,33 +38,51 @@ from lmcore.translation.translators import ASSETS, TranslationResult, Translator
 PAGE_MAX_TOKENS = 64
 
 
-@st.cache_data(ttl=300, show_spinner=False)
+@st.cache_data(ttl=300, max_entries=16, show_spinner=False)
 def model_choices(kinds: tuple[str, ...]) -> list[ModelInfo]:
     """Catalog entries of these kinds, ones that work offline first (catalog order kept)."""
     entries = [m for m in lm_loading.catalog_entries() if m.kind in kinds]
     return sorted(entries, key=lambda m: not m.offline)
 
 
-@st.cache_resource(show_spinner=False, max_entries=6)
 def model(name: str) -> lm_loading.LoadedModel:
-    """A loaded model, shared by all sessions (never mutate it)."""
+    """A loaded model, shared by all sessions (never mutate it). A free model id is first
+    confined (uncached, per session): catalog name, hub id, or a folder under the allowed
+    roots plus this session's own fine-tuned models (lmcore.pretrained.model_paths)."""
+    model_paths.confine(name, lm_loading._bundled(), session_model_roots())
+    return _shared_model(name)
+
+
+@st.cache_resource(show_spinner=False, max_entries=lm_loading.CACHE_SIZE)
+def _shared_model(name: str) -> lm_loading.LoadedModel:
     return lm_loading.load_model(name)
 
 
-@st.cache_data(show_spinner=False)
+@st.cache_data(max_entries=64, show_spinner=False)
+def metrics_status(name: str) -> tuple[dict, str | None]:
+    """(the model folder's metrics.json or {}, None or why it could not be read)."""
+    path = lm_loading.ASSETS / name / "metrics.json"  # a local folder's own path when `name` is one
+    try:
+        data = json.loads(path.read_text(encoding="utf-8")) if path.is_file() else {}
+    except (OSError, UnicodeDecodeError, ValueError) as error:
+        return {}, type(error).__name__
+    return (data, None) if isinstance(data, dict) else ({}, "not a JSON object")
+
+
 def metrics(name: str) -> dict:
-    """The bundled model's measured quality and size (its asset's metrics.json)."""
-    path = lm_loading.ASSETS / name / "metrics.json"
-    return json.loads(path.read_text(encoding="utf-8")) if path.is_file() else {}
+    """The model's measured quality and size ({} when absent or broken: see metrics_status)."""
+    return metrics_status(name)[0]
 
 
-@st.cache_data(max_entries=32, show_spinner=False)
+# The heavy results (layers x heads x n^2 floats, ~1.2 MB each for MiniLM at 64 tokens) keep
+# 16 entries and go after an idle hour: memory stays flat under new sentences (issue 16).
+@st.cache_data(max_entries=16, ttl=3600, show_spinner=False)
 def attention(name: str, text: str, text_b: str | None) -> pretrained.AttentionResult:
     """Attention of every layer and head, (layers, heads, n, n), for a text or pair."""
     return pretrained.attention(model(name), text, text_b, max_tokens=PAGE_MAX_TOKENS)
 
 
-@st.cache_data(max_entries=32, show_spinner=False)
+@st.cache_data(max_entries=16, ttl=3600, show_spinner=False)
 def display_maps(name: str, text: str, text_b: str | None, words: bool = False,
                  hide_special: bool = False) -> tuple[AttentionMaps, int | None]:
     """`pretrained.display_maps` of the cached attention: (maps (layers, heads, n', n'), B's start)."""
@@ -85,7 +105,7 @@ def rollout(name: str, text: str, text_b: str | None, words: bool = False,
     return lm_analysis.rollout_maps(maps)
 
 
-@st.cache_data(max_entries=16, show_spinner=False)
+@st.cache_data(max_entries=8, ttl=3600, show_spinner=False)
 def bertviz_html(view: str, name: str, text: str, text_b: str | None, words: bool,
                  hide_special: bool, lang: str) -> str:
     """bertviz's head or model view of the shown maps, as offline, escaped HTML."""
@@ -125,7 +145,7 @@ UPLOAD_MAX_BYTES = 2_000_000   # uploads: the first 2 MB are read (with a notice
 UPLOAD_MAX_LINES = 20_000      # and the first 20k lines: a few minutes of CPU training at most
 
 
-@st.cache_data(ttl=60, show_spinner=False)
+@st.cache_data(ttl=60, max_entries=16, show_spinner=False)
 def translator_choices() -> list[ModelInfo]:
     """Bundled translators whose files are present (seq2seq first, then Transformers)."""
     models = [m for m in catalog.list_models() if m.kind in TRANSLATOR_KINDS and m.offline]
@@ -150,7 +170,7 @@ def encoder_view(name: str, text: str) -> dict:
     return translator(name).encoder_states(text)
 
 
-@st.cache_data(ttl=60, show_spinner=False)
+@st.cache_data(ttl=60, max_entries=16, show_spinner=False)
 def eval_report() -> dict | None:
     """lmcore/assets/seq2seq_eval.json (BLEU and chrF by length), or None when absent."""
     if not EVAL_FILE.is_file():
@@ -212,7 +232,7 @@ def compare_lm_side(name: str, text: str) -> tuple[compare.Side, tuple]:
 
 
 # ================================================================ Your sentences
-@st.cache_data(ttl=300, show_spinner=False)
+@st.cache_data(ttl=300, max_entries=16, show_spinner=False)
 def all_model_choices() -> list[ModelInfo]:
     """Every catalog model, the offline ones first."""
     return sorted(catalog.list_models(), key=lambda m: not m.offline)

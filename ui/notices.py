@@ -3,9 +3,9 @@
     show_notices(result.notices)              # st.warning per notice
     show_notices(parsed.notices, "info")      # st.info
 
-Each notice is translated into the session's language with every parameter escaped for
-Markdown (`ui.safe_text.md_escape`): a parameter is user or model text (a word, a file's
-line, a model name) and must show as itself, never as a link, an image or HTML.
+Each notice is translated into the session's language by `ui.i18n.t`, which escapes every
+parameter for Markdown (`ui.safe_text.md_escape`): a parameter is user or model text (a word,
+a file's line, a model name) and must show as itself, never as a link, an image or HTML.
 """
 from __future__ import annotations
 
@@ -15,12 +15,11 @@ import streamlit as st
 
 from lmcore.notices import Notice
 from ui.i18n import t
-from ui.safe_text import md_escape
 
 
 def notice_text(notice: Notice) -> str:
     """The notice in the session's language, its parameters escaped for Markdown."""
-    return t(notice.key, **{name: md_escape(value) for name, value in notice.params.items()})
+    return t(notice.key, **notice.params)
 
 
 def show_notices(notices: Iterable[Notice], level: Literal["warning", "info"] = "warning") -> None:

@@ -9,6 +9,11 @@ runs in a session (or the default), then writes the current value back to the UR
 (a default value is left out, so links stay short). Widgets bound this way take no
 `value=`/`index=` argument: their starting value lives in session state.
 
+Nothing typed is lost: `field` also keeps the last value it saw in a plain session-state
+copy (`_SHADOW`), so when a widget's own state goes missing (a rerun from a front end that
+sent only some of its widget states, a widget that was not drawn in one run, a text too
+long for the URL) the widget is seeded again from that copy, not reset to the default.
+
 Values from a link are checked: a wrong type, an unknown choice or a text longer
 than MAX_CHARS falls back to the default with a toast, never a traceback. Texts
 longer than MAX_CHARS stay out of the URL (browsers and servers cut long URLs).
@@ -24,6 +29,8 @@ from ui.i18n import t
 from ui.navigation import page_by_path
 
 MAX_CHARS = 2000
+_SHADOW = "_url_state_last"     # {widget key: last value seen}: survives a lost widget state
+_FIELDS = "_url_state_fields"   # {widget key: (param, default)}: for `update`
 _TRUE, _FALSE = ("1", "true", "yes", "on"), ("0", "false", "no", "off")
 
 
@@ -77,20 +84,35 @@ def field(key: str, param: str, default: Any, kind: Callable[[str], Any] | None 
     choices: allowed values (a link with anything else falls back to the default).
     """
     kind = kind or (type(default) if default is not None else str)
+    shadow = st.session_state.setdefault(_SHADOW, {})
+    st.session_state.setdefault(_FIELDS, {})[key] = (param, default)
+    if key not in st.session_state and key in shadow:  # the widget's state was lost: seed it again
+        st.session_state[key] = shadow[key]
     if key not in st.session_state:
         value, refused = from_url(param, default, kind, choices)
         if refused:
             st.toast(t("url.refused", param=param), icon=":material/link_off:")
         st.session_state[key] = value
-    elif choices is not None and st.session_state[key] not in choices:
+    if choices is not None and st.session_state[key] not in choices:
         st.session_state[key] = default
+    shadow[key] = st.session_state[key]
     publish(param, st.session_state[key], default)
     return key
+
+
+def update(key: str, value: Any) -> None:
+    """Change the value of a widget bound by `field` before it is drawn (URL and copy too)."""
+    st.session_state[key] = value
+    if key in st.session_state.get(_FIELDS, {}):
+        param, default = st.session_state[_FIELDS][key]
+        st.session_state[_SHADOW][key] = value
+        publish(param, value, default)
 
 
 def set_value(key: str, param: str, value: Any, default: Any) -> None:
     """Change a bound value from code (e.g. a table click that picks a head)."""
     st.session_state[key] = value
+    st.session_state.setdefault(_SHADOW, {})[key] = value
     publish(param, value, default)
 
 

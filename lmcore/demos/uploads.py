@@ -8,7 +8,10 @@ rows all use it):
 
 Encodings recognised, in this order: a BOM (UTF-8, UTF-16 LE/BE); UTF-16 without BOM
 (NUL bytes in every other position); strict UTF-8; CP949 (a superset of EUC-KR, the
-usual Korean Windows encoding); Windows-1252 as a last resort for Western text.
+usual Korean Windows encoding) only when the result is Hangul (Latin-1 `Größe` also
+decodes as CP949, to `Gr秤e`); Windows-1252, then Latin-1 (which decodes any bytes) for
+Western text. `decode_upload(data, encoding=...)` overrides the guess (the pages offer
+ENCODINGS in a selectbox); `DecodedText.encoding` says which one was used.
 Binary data (NUL bytes, many control characters) is rejected. Size and line caps
 keep the first part and add a notice naming what was dropped; nothing fails silently.
 """
@@ -24,7 +27,7 @@ from lmcore.notices import Notice
 MAX_BYTES = 5_000_000      # default size cap: the first 5 MB are kept
 MAX_LINES = 50_000         # default line cap
 MAX_LINE_CHARS = 2_000     # longer lines are cut to this many characters
-_FALLBACKS = ("utf-8", "cp949", "cp1252")
+ENCODINGS = ("utf-8", "utf-8-sig", "utf-16", "cp949", "cp1252", "latin-1")  # the override's choices
 
 
 @dataclass(frozen=True)
@@ -32,7 +35,7 @@ class DecodedText:
     """Text lines from an upload and what was done to get them."""
 
     lines: list[str]            # non-empty lines, without line endings, after the caps
-    encoding: str               # "utf-8", "utf-8-sig", "utf-16", "cp949", "cp1252"
+    encoding: str               # one of ENCODINGS
     total_lines: int            # non-empty lines before the line cap (within the size cap)
     size_capped: bool = False   # True when only the first max_bytes were read
     lines_capped: bool = False  # True when lines beyond max_lines were dropped
@@ -60,10 +63,19 @@ def detect_encoding(data: bytes) -> str:
         if even.count(0) > 0.3 * len(even) and odd.count(0) < 0.05 * max(1, len(odd)):
             return "utf-16-be"
         raise UserFacingError("upload.err.binary")
-    for encoding in _FALLBACKS:
-        if _decodes(data, encoding):
-            return encoding
-    raise UserFacingError("upload.err.encoding")
+    if _decodes(data, "utf-8"):
+        return "utf-8"
+    if _decodes(data, "cp949") and _is_hangul(data.decode("cp949", errors="replace")):
+        return "cp949"
+    return "cp1252" if _decodes(data, "cp1252") else "latin-1"
+
+
+def _is_hangul(text: str) -> bool:
+    """True when most non-ASCII letters are Hangul (syllables or jamo), not CJK ideographs."""
+    wide = [ch for ch in text[:20_000] if ord(ch) > 127 and ch.isalpha()]
+    hangul = sum(1 for ch in wide if "\uac00" <= ch <= "\ud7a3" or "\u1100" <= ch <= "\u11ff"
+                 or "\u3130" <= ch <= "\u318f")
+    return bool(wide) and hangul >= 0.8 * len(wide)
 
 
 def _decodes(data: bytes, encoding: str) -> bool:
@@ -84,11 +96,11 @@ def _looks_binary(text: str) -> bool:
 
 
 def decode_upload(data: bytes, max_bytes: int = MAX_BYTES, max_lines: int = MAX_LINES,
-                  max_line_chars: int = MAX_LINE_CHARS) -> DecodedText:
+                  max_line_chars: int = MAX_LINE_CHARS, encoding: str | None = None) -> DecodedText:
     """Bytes of a text file -> non-empty lines, with caps applied and reported.
 
-    Raises UserFacingError: "upload.err.empty" (no text), "upload.err.binary",
-    "upload.err.encoding" (no known encoding fits).
+    encoding: one of ENCODINGS to use instead of the guess (undecodable bytes become �).
+    Raises UserFacingError: "upload.err.empty" (no text), "upload.err.binary".
     """
     if not isinstance(data, (bytes, bytearray)):
         raise TypeError("decode_upload takes bytes")
@@ -96,7 +108,7 @@ def decode_upload(data: bytes, max_bytes: int = MAX_BYTES, max_lines: int = MAX_
     size_capped = len(data) > max_bytes
     if size_capped:
         data = data[:max_bytes]
-    encoding = detect_encoding(data)
+    encoding = encoding if encoding in ENCODINGS else detect_encoding(data)
     text = data.decode(encoding, errors="replace")  # only a cut last character can fail
     if size_capped and "\n" in text:
         text = text[: text.rfind("\n")]  # drop the line the cap cut through
@@ -126,6 +138,13 @@ def _make_lines(text: str, encoding: str, size_capped: bool, max_bytes: int, max
         lines = [line[:max_line_chars] for line in lines]
         notices.append(Notice("upload.notice.long_lines", {"count": cut, "chars": max_line_chars}))
     return DecodedText(lines, encoding, total, size_capped, lines_capped, cut, notices)
+
+
+def recode(data: bytes, encoding: str) -> bytes:
+    """The bytes read as `encoding` (one of ENCODINGS), as UTF-8: what an override hands on
+    to a parser that guesses (decode_upload then finds UTF-8)."""
+    text = bytes(data).decode(encoding, errors="replace").lstrip("\ufeff")
+    return text.encode("utf-8")
 
 
 def read_text_file(path: str | Path, **caps: int) -> DecodedText:

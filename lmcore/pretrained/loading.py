@@ -20,8 +20,8 @@ Unavailable models raise lmcore.errors.UserFacingError.
 from __future__ import annotations
 
 import os
-import re
 import threading
+from collections import OrderedDict
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -30,7 +30,8 @@ import torch
 
 from lmcore.catalog import ModelInfo
 from lmcore.errors import UserFacingError
-from lmcore.pretrained import base_weights
+from lmcore.pretrained import base_weights, model_paths
+from lmcore.pretrained.model_paths import measured, read_metrics as _metrics  # noqa: F401 (API)
 
 ASSETS = Path(__file__).parents[1] / "assets"
 HUB_MODELS = {  # name -> (kind, description)
@@ -93,12 +94,6 @@ def _bundled() -> dict[str, tuple[Path, str, str]]:
     return out
 
 
-def _metrics(folder: Path) -> dict:
-    import json
-    path = folder / "metrics.json"
-    return json.loads(path.read_text()) if path.is_file() else {}
-
-
 def catalog_entries() -> list[ModelInfo]:
     """Provider for lmcore.catalog: bundled models (offline) and hub names."""
     entries = [ModelInfo(name, kind, (folder / "config.json").is_file(), desc,
@@ -128,9 +123,9 @@ def available(name: str) -> bool:
 
 
 # ---------------------------------------------------------------- loading
-_CACHE: dict[str, LoadedModel] = {}
+CACHE_SIZE = 6  # models kept loaded per process, least recently used dropped (memory stays bounded)
+_CACHE: OrderedDict[str, LoadedModel] = OrderedDict()
 _CACHE_LOCK = threading.Lock()
-_HUB_ID = re.compile(r"^[A-Za-z0-9][\w.-]*(/[\w.-]+)?$")
 
 
 def load_model(name: str, allow_network: bool | None = None) -> LoadedModel:
@@ -143,6 +138,7 @@ def load_model(name: str, allow_network: bool | None = None) -> LoadedModel:
     name = (name or "").strip()
     with _CACHE_LOCK:
         if name in _CACHE:
+            _CACHE.move_to_end(name)
             return _CACHE[name]
     if allow_network is None:
         allow_network = os.environ.get("ATTN_LAB_ALLOW_DOWNLOAD") == "1"
@@ -150,7 +146,10 @@ def load_model(name: str, allow_network: bool | None = None) -> LoadedModel:
         allow_network = False
     loaded = _load(name, _resolve(name, allow_network), allow_network)
     with _CACHE_LOCK:
-        return _CACHE.setdefault(name, loaded)
+        loaded = _CACHE.setdefault(name, loaded)
+        while len(_CACHE) > CACHE_SIZE:
+            _CACHE.popitem(last=False)
+        return loaded
 
 
 def clear_cache() -> None:
@@ -172,7 +171,7 @@ def _resolve(name: str, allow_network: bool) -> str:
         return name
     if name.startswith(("/", ".", "~")) or "\\" in name:
         raise UserFacingError("lm.err.no_folder", name=name)
-    if not name or not _HUB_ID.match(name):
+    if not name or not model_paths.HUB_ID.match(name):
         raise UserFacingError("errors.unknown_model", name=name)
     cached = _cached_folder(name)
     if cached is not None:
@@ -200,9 +199,13 @@ def _load(name: str, source: str, allow_network: bool) -> LoadedModel:
     transformers.utils.logging.disable_progress_bar()
     hint = _bundled().get(name, (None, None))[1] or HUB_MODELS.get(name, (None,))[0]
     common = dict(local_files_only=not allow_network, trust_remote_code=False)
+    if Path(source).is_dir():  # a broken file gets a message naming it, before transformers reads it
+        model_paths.check_folder(source)
     spec = base_weights.read_spec(source) if Path(source).is_dir() else None
+    stage = "config.json"
     try:
         config = transformers.AutoConfig.from_pretrained(source, **common)
+        stage = "model.safetensors"
         cls, kind = _model_class(config, hint)
         with _quiet(spec is not None):  # the frozen tensors are "missing" on purpose
             model, info = cls.from_pretrained(source, config=config, attn_implementation="eager",
@@ -213,11 +216,12 @@ def _load(name: str, source: str, allow_network: bool) -> LoadedModel:
         if cls is transformers.BertForPreTraining and any("seq_relationship" in k for k in info["missing_keys"]):
             model = transformers.AutoModelForMaskedLM.from_pretrained(source, config=config, attn_implementation="eager",
                                                                       use_safetensors=True, dtype=torch.float32, **common)
+        stage = "tokenizer.json"
         tokenizer = transformers.AutoTokenizer.from_pretrained(source, **common)
     except UserFacingError:
         raise
-    except Exception as error:  # broken or unsupported files: a message, never a traceback
-        raise UserFacingError("lm.err.load_failed", name=name, reason=type(error).__name__) from error
+    except Exception as error:  # broken or unsupported files: a message naming the file, never a traceback
+        raise UserFacingError("lm.err.load_failed", name=name, reason=f"{stage}: {type(error).__name__}") from error
     if not getattr(tokenizer, "is_fast", False):
         raise UserFacingError("lm.err.load_failed", name=name, reason="no fast tokenizer")
     model.eval()
@@ -272,21 +276,3 @@ def describe(name: str, lang: str = "en") -> str:
     ppl = f"{m['validation_perplexity']:.1f}" if "validation_perplexity" in m else "?"
     minutes = f"{m['train_cpu_seconds'] / 60:.1f}" if "train_cpu_seconds" in m else "?"
     return translate(f"lm.model.{name}", lang, accuracy=acc, perplexity=ppl, minutes=minutes)
-
-
-def measured(m: dict) -> dict[str, str]:
-    """Display figures of a metrics.json written by scripts/train_minilm_lms.py ("?" if absent)."""
-    test = m.get("test", {})
-    fill, nsp, every = test.get("fill_mask", {}), test.get("next_sentence", {}), test.get("everyday", {})
-
-    def pct(v: object) -> str:
-        return f"{100 * v:.1f}%" if isinstance(v, (int, float)) else "?"
-
-    def num(v: object, digits: int) -> str:
-        return f"{v:.{digits}f}" if isinstance(v, (int, float)) else "?"
-
-    seconds = m.get("train_cpu_seconds")
-    return {"minutes": num(seconds / 60 if isinstance(seconds, (int, float)) else None, 1),
-            "steps": f"{m['steps']:,}" if isinstance(m.get("steps"), int) else "?",
-            "top1": pct(fill.get("top1")), "top5": pct(fill.get("top5")), "nsp": pct(nsp.get("accuracy")),
-            "bpc": num(every.get("bits_per_character"), 2), "perplexity": num(every.get("token_perplexity"), 1)}

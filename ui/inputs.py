@@ -1,0 +1,82 @@
+"""Bounded text inputs: an over-long paste is cut to the limit with a visible notice.
+
+    text = inputs.text_area(t("cmp.text"), limit=2000, height=80,
+                            key=url_state.field("cmp_text", "text", EXAMPLE))
+
+Streamlit's own `max_chars` silently ignores a paste longer than the limit (the old text
+stays, nothing is said). These helpers give the widget a generous ceiling instead
+(WIDGET_CEILING characters), cut the value to `limit` before the widget is drawn (so the
+box shows what the page uses, and the URL and url_state's copy hold it too), and say so:
+"cut to N characters" stays visible until the text changes again.
+"""
+from __future__ import annotations
+
+from typing import Any, Callable
+
+import streamlit as st
+
+from ui import url_state
+from ui.i18n import t
+
+WIDGET_CEILING = 1_000_000   # characters the browser may send at all (about 1 MB: within limits)
+_CUT = "_inputs_cut"         # {key: (cut value, original length)} while the cut text is unchanged
+
+
+def _cut_before_drawing(key: str, limit: int) -> None:
+    """Cut the session's value of `key` to `limit` characters (remembering that it was cut)."""
+    value = st.session_state.get(key)
+    cuts = st.session_state.setdefault(_CUT, {})
+    if isinstance(value, str) and len(value) > limit:
+        cuts[key] = (value[:limit], len(value))
+        url_state.update(key, value[:limit])
+    elif key in cuts and cuts[key][0] != value:
+        del cuts[key]  # edited since: the notice has done its job
+
+
+def _bounded(widget: Callable[..., str], label: str, key: str, limit: int, **kwargs: Any) -> str:
+    _cut_before_drawing(key, limit)
+    if key in st.session_state:  # the session's value wins (no "default and Session State" warning)
+        kwargs.pop("value", None)
+    value = widget(label, key=key, max_chars=max(WIDGET_CEILING, limit), **kwargs)
+    if key in st.session_state.get(_CUT, {}):
+        st.warning(t("input.cut", limit=limit, total=st.session_state[_CUT][key][1]),
+                   icon=":material/content_cut:")
+    return (value or "")[:limit]
+
+
+def text_area(label: str, *, key: str, limit: int, **kwargs: Any) -> str:
+    """st.text_area whose value is at most `limit` characters (longer input: cut, with a notice)."""
+    return _bounded(st.text_area, label, key, limit, **kwargs)
+
+
+def text_input(label: str, *, key: str, limit: int, **kwargs: Any) -> str:
+    """st.text_input whose value is at most `limit` characters (longer input: cut, with a notice)."""
+    return _bounded(st.text_input, label, key, limit, **kwargs)
+
+
+# ---------------------------------------------------------------- uploads
+UPLOAD_LIMIT_MB = 5  # the most any page reads of an upload (= server.maxUploadSize, each uploader's max)
+ENCODING_NAMES = {"utf-8": "UTF-8", "utf-8-sig": "UTF-8 (BOM)", "utf-16": "UTF-16", "utf-16-le": "UTF-16",
+                  "utf-16-be": "UTF-16", "cp949": "CP949 (한국어 Windows)", "cp1252": "Windows-1252",
+                  "latin-1": "Latin-1 (ISO-8859-1)"}
+
+
+def upload_encoding(raw: bytes, key: str) -> bytes:
+    """Say which encoding an upload is read as and offer to override it; the bytes to parse.
+
+    "auto" keeps lmcore.demos.uploads' guess (the bytes as they are); another choice hands
+    on the text re-encoded as UTF-8. Binary data is left to the parser, which says so.
+    """
+    from lmcore.demos import uploads
+    from lmcore.errors import UserFacingError
+    try:
+        guessed = uploads.detect_encoding(raw)
+    except UserFacingError:
+        return raw
+    names = {"auto": t("upload.encoding.auto", encoding=ENCODING_NAMES[guessed])}
+    names |= {e: ENCODING_NAMES[e] for e in uploads.ENCODINGS}
+    choice = st.selectbox(t("upload.encoding.label"), list(names), format_func=names.__getitem__,
+                          key=key, help=t("upload.encoding.help"))
+    used = guessed if choice == "auto" else choice
+    st.caption(t("upload.encoding.used", encoding=ENCODING_NAMES[used]))
+    return raw if choice == "auto" else uploads.recode(raw, choice)
