@@ -22,23 +22,25 @@ EXAMPLE_B = "It fell asleep in the sun."
 
 st.title(t("lmp.bert.title"))
 
-# ---------------------------------------------------------------- inputs: one compact row
-row = st.columns([3, 2, 2, 2], vertical_alignment="bottom")
+# ---------------------------------------------------------------- inputs: two compact rows
+modes = {m: t(f"lmp.input.{m}") for m in ("single", "pair")}  # labels fixed at run time
+pair = st.session_state.get("lmp_bert_mode", st.query_params.get("mode")) == "pair"
+row = st.columns([2, 3, 3] if pair else [2, 6], vertical_alignment="bottom")
 with row[0]:
     name = model_picker(ENCODER_KINDS, "lmp_bert_model")
-modes = {m: t(f"lmp.input.{m}") for m in ("single", "pair")}  # labels fixed at run time
-pair = row[1].radio(t("lmp.input.mode"), list(modes), horizontal=True, format_func=modes.__getitem__,
-                    key=url_state.field("lmp_bert_mode", "mode", "single", choices=modes)) == "pair"
-words = row[2].toggle(t("lmp.opt.words"), help=t("lmp.opt.words_help"),
-                      key=url_state.field("lmp_bert_words", "words", False))
-hide = row[3].toggle(t("lmp.opt.hide_special"), help=t("lmp.opt.hide_special_help"),
-                     key=url_state.field("lmp_bert_hide", "hide", False))
 lm = load_or_stop(name)
-cols = st.columns(2 if pair else 1)
-text_a = cols[0].text_area(t("lmp.input.sentence_a" if pair else "lmp.input.sentence"), height=68,
-                           key=url_state.field("lmp_bert_a", "text", EXAMPLE_A))
-text_b = cols[1].text_area(t("lmp.input.sentence_b"), height=68,
-                           key=url_state.field("lmp_bert_b", "text_b", EXAMPLE_B)) if pair else None
+text_a = row[1].text_area(t("lmp.input.sentence_a" if pair else "lmp.input.sentence"), height=68,
+                          key=url_state.field("lmp_bert_a", "text", EXAMPLE_A))
+text_b = row[2].text_area(t("lmp.input.sentence_b"), height=68,
+                          key=url_state.field("lmp_bert_b", "text_b", EXAMPLE_B)) if pair else None
+opt = st.columns([3, 3, 3], vertical_alignment="center")
+opt[0].segmented_control(t("lmp.input.mode"), list(modes), format_func=modes.__getitem__, required=True,
+                         label_visibility="collapsed",
+                         key=url_state.field("lmp_bert_mode", "mode", "single", choices=modes))
+words = opt[1].toggle(t("lmp.opt.words"), help=t("lmp.opt.words_help"),
+                      key=url_state.field("lmp_bert_words", "words", False))
+hide = opt[2].toggle(t("lmp.opt.hide_special"), help=t("lmp.opt.hide_special_help"),
+                     key=url_state.field("lmp_bert_hide", "hide", False))
 
 result = call_or_stop(loaders.attention, name, text_a, text_b)
 offered = [m.name for m in loaders.model_choices(ENCODER_KINDS) if m.offline]

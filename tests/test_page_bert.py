@@ -70,7 +70,7 @@ def test_the_first_run_computes_only_the_grid(monkeypatch, fresh_caches):
             monkeypatch.setattr(module, func, refuse)
     at = open_page("en", "tiny-bert")
     assert_clean(at)
-    at.radio(key="lmp_bert_mode").set_value("pair").run()
+    at.segmented_control(key="lmp_bert_mode").set_value("pair").run()
     assert_clean(at)
 
 
@@ -121,7 +121,7 @@ def test_typed_masks_each_get_guesses():
 
 def test_pair_gives_next_sentence_probability_in_korean():
     at = open_page("ko", "tiny-bert", show="nsp")
-    at.radio(key="lmp_bert_mode").set_value("pair").run()
+    at.segmented_control(key="lmp_bert_mode").set_value("pair").run()
     assert_clean(at)
     assert len(at.metric) == 1 and at.metric[0].value.endswith("%")
     at.segmented_control(key="lmp_bert_show").set_value("bertviz").run()
