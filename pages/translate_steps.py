@@ -17,6 +17,7 @@ from ui.safe_text import md_escape
 from ui import url_state
 from ui.export_widgets import chart, table
 from ui.i18n import error_text, t
+from ui.file_names import export_stem
 from ui.steps import autoplay, stepper
 from ui import lesson
 from lmcore.demos.quiz import top_source_word
@@ -25,18 +26,18 @@ MAX_CHARS = 5000
 EXAMPLES = {"en": "The cat is sleeping on the bed.", "ko": "나는 학교에 간다."}
 
 
-def heatmap(maps, shown: int | None, key: str, title: str | None = None) -> None:
+def heatmap(maps, shown: int | None, key: str, title: str | None = None,
+            filename: str | None = None) -> None:
     maps = maps if shown is None else maps.select(queries=slice(max(0, shown)))
     fig = attention_heatmap(maps, title=title, query_label=t("s2sp.steps.output"),
                             key_label=t("s2sp.steps.source"), weight_label=t("common.weight"))
     fig.update_layout(height=min(900, max(260, 150 + 30 * len(maps.query_tokens))))
-    chart(fig, key=key)
+    chart(fig, key=key, filename=filename)
 
 
-def step_detail(result, step: int) -> None:
+def step_detail(result, step: int, stem: str) -> None:
+    """The step's attention over the source (scores, weights) beside its top-k next words."""
     view = result.steps[step - 1]
-    so_far = [s.token for s in result.steps[:step]]
-    st.markdown(t("s2sp.steps.so_far", words=md_escape(" ".join(so_far))))
     left, right = st.columns([3, 2])
     with left:
         st.markdown(f"**{t('s2sp.steps.attention_title', word=md_escape(view.token))}**")
@@ -44,40 +45,70 @@ def step_detail(result, step: int) -> None:
             st.info(t("s2s.no_attention_trace"))
         else:
             chart(views.scores_and_weights(result.source_tokens, view.scores, view.weights,
-                                       t("s2sp.steps.scores"), t("s2sp.steps.weights"),
-                                       t("s2sp.steps.source")), key="s2sp_step_bars")
+                                           t("s2sp.steps.scores"), t("s2sp.steps.weights"),
+                                           t("s2sp.steps.source")), key="s2sp_step_bars",
+                  filename=f"{stem}-attention")
             if view.scores is None:
                 st.caption(t("s2sp.steps.transformer_note"))
     with right:
         st.markdown(f"**{t('s2sp.steps.topk_title')}**")
-        chart(views.topk_bar(view.top_k, view.token, t("s2sp.steps.probability")), key="s2sp_topk")
+        chart(views.topk_bar(view.top_k, view.token, t("s2sp.steps.probability")), key="s2sp_topk",
+              filename=f"{stem}-top-k")
         st.caption(t("s2sp.steps.chosen", word=md_escape(view.token), p=f"{view.prob:.3f}"))
         if result.beam > 1:
             st.caption(t("s2sp.steps.beam_note"))
+    so_far = [s.token for s in result.steps[:step]]
+    st.markdown(t("s2sp.steps.so_far", words=md_escape(" ".join(so_far))))
     if result.beams and step <= len(result.beams):
         beams = result.beams[step - 1]
         st.markdown(f"**{t('s2sp.steps.beams_title', k=result.beam)}**")
         table(pd.DataFrame({t("s2sp.steps.beam_words"): [" ".join(b["tokens"]) for b in beams],
                             t("s2sp.steps.beam_score"): [b["score"] for b in beams],
                             t("s2sp.steps.beam_done"): [b["finished"] for b in beams]}),
-              key="s2sp_beams", hide_index=True)
+              key="s2sp_beams", hide_index=True, stem=f"{stem}-beams")
+
+
+@st.fragment
+def step_view(result, name: str, signature: tuple) -> None:
+    """One decoding step: the step control, its figures and the growing alignment. A step
+    (button, key, slider, play) reruns only this fragment; the translation is cached outside."""
+    n = len(result.steps)
+    step = stepper("s2sp_step", n, signature=signature, play=True, compact=True)
+    stem = export_stem("translate-steps", name, f"step{step}")
+    step_detail(result, step, stem)
+    st.progress(step / n, text=t("s2sp.steps.step_of", step=step, total=n))
+    maps = step_maps(result.steps, result.source_tokens)
+    st.subheader(t("s2sp.steps.full_title") if step == n else t("s2sp.steps.growing_title"))
+    if maps is not None:
+        heatmap(maps, step, "s2sp_alignment", filename=f"{stem}-alignment")
+    if step == n:
+        st.success(t("s2sp.steps.final", text=md_escape(result.translation) or "—"))
+    autoplay("s2sp_step", n, fragment=True)
+
+
+def attention_family(attention: str | None) -> str:
+    """bahdanau, luong or transformer: the name a comparison's title gives a model's attention."""
+    text = str(attention or "")
+    return "bahdanau" if text.startswith("bahdanau") else "luong" if text.startswith("luong") else "transformer"
 
 
 def compare_kinds(text: str, model_name: str, infos) -> None:
-    """Two attention models with the same source language, side by side, full alignments."""
+    """Two attention models with the same source language, side by side, full alignments;
+    the title names the two kinds shown (Bahdanau vs Luong, or vs a Transformer)."""
     source = next((m.source_lang for m in infos if m.name == model_name), None)
     same = [m for m in infos if m.source_lang == source and m.attention not in (None, "none")]
-    st.subheader(t("s2sp.steps.compare_title"))
+    head = st.container()
     if len(same) < 2:
+        head.subheader(t("s2sp.steps.compare_title_any"))
         st.info(t("s2sp.steps.compare_missing"))
         return
-    st.caption(t("s2sp.steps.compare_caption"))
     prefer = ["s2s-en-fr-bahdanau", "s2s-en-fr-luong"]
-    cols = st.columns(2)
+    cols, families = st.columns(2), []
     for i, col in enumerate(cols):
         with col:
             default = prefer[i] if prefer[i] in [m.name for m in same] else same[i].name
             name = w.model_select(t("common.model"), same, f"s2sp_cmp_{i}", default, param=f"cmp{i + 1}")
+            families.append(attention_family(next(m.attention for m in same if m.name == name)))
             try:
                 result = loaders.translate(name, text)
             except UserFacingError as error:
@@ -86,7 +117,14 @@ def compare_kinds(text: str, model_name: str, infos) -> None:
             st.markdown(md_escape(result.translation) or "—")
             maps = step_maps(result.steps, result.source_tokens)
             if maps is not None:
-                heatmap(maps, None, f"s2sp_cmp_map_{i}")
+                heatmap(maps, None, f"s2sp_cmp_map_{i}",
+                        filename=export_stem("translate-steps", name, "alignment"))
+    if sorted(families) == ["bahdanau", "luong"]:
+        head.subheader(t("s2sp.steps.compare_title"))
+    else:
+        head.subheader(t("s2sp.steps.compare_title_pair", a=t(f"s2sp.steps.family.{families[0]}"),
+                         b=t(f"s2sp.steps.family.{families[1]}")))
+    head.caption(t("s2sp.steps.compare_caption"))
 
 
 def greedy_vs_beam(name: str, text: str, k: int) -> None:
@@ -99,22 +137,23 @@ def greedy_vs_beam(name: str, text: str, k: int) -> None:
 
 
 st.title(t("s2sp.steps.title"))
-st.markdown(t("s2sp.steps.intro"))
-lesson.guide("translate-steps")
 infos = loaders.translator_choices()
 if not infos:
     st.warning(t("s2sp.model_missing", name="s2s-en-fr-bahdanau"))
     st.stop()
-name = w.model_select(t("common.model"), infos, "s2sp_model", "s2s-en-fr-bahdanau", param="model")
+# ---------------------------------------------------------------- inputs: one compact row
+row = st.columns([2, 3.5, 2.5, 2], vertical_alignment="bottom")
+with row[0]:
+    name = w.model_select(t("common.model"), infos, "s2sp_model", "s2s-en-fr-bahdanau", param="model")
 lang = next(m.source_lang for m in infos if m.name == name)
-text = inputs.text_area(t("s2sp.steps.input"), limit=MAX_CHARS,
-                    key=url_state.field(f"s2sp_text_{lang}", "text", EXAMPLES.get(lang, EXAMPLES["en"])))
+with row[1]:
+    text = inputs.text_area(t("s2sp.steps.input"), limit=MAX_CHARS, height=68,
+                            key=url_state.field(f"s2sp_text_{lang}", "text", EXAMPLES.get(lang, EXAMPLES["en"])))
 modes = {"greedy": t("s2sp.steps.greedy"), "beam": t("s2sp.steps.beam")}
-c1, c2 = st.columns(2)
-mode = c1.radio(t("s2sp.steps.mode"), list(modes), horizontal=True, format_func=modes.__getitem__,
-                key=url_state.field("s2sp_mode", "mode", "greedy", choices=modes))
-k = c2.slider(t("s2sp.steps.beam_size"), 2, 8, disabled=mode != "beam",
-              key=url_state.field("s2sp_beam", "beam", 3, choices=range(2, 9)))
+mode = row[2].segmented_control(t("s2sp.steps.mode"), list(modes), format_func=modes.__getitem__,
+                                required=True, key=url_state.field("s2sp_mode", "mode", "greedy", choices=modes))
+k = row[3].slider(t("s2sp.steps.beam_size"), 2, 8, disabled=mode != "beam",
+                  key=url_state.field("s2sp_beam", "beam", 3, choices=range(2, 9)))
 beam = k if mode == "beam" else 1
 try:
     result = loaders.translate(name, text, beam)
@@ -122,28 +161,22 @@ except UserFacingError as error:
     st.warning(error_text(error))
     st.stop()
 show_notices(result.notices)
-if name.startswith("s2s-ko") or lang == "ko":
-    st.caption(t("s2s.korean_tokens"))
-n = len(result.steps)
-if n == 0:
+if not result.steps:
     st.warning(t("s2sp.steps.nothing"))
     st.stop()
+
+# ---------------------------------------------------------------- the step, then the rest
+step_view(result, name, (text, name, mode, beam))
+if name.startswith("s2s-ko") or lang == "ko":
+    st.caption(t("s2s.korean_tokens"))
+if mode == "beam":
+    greedy_vs_beam(name, text, k)
+compare_kinds(text, name, infos)
+st.markdown(t("s2sp.steps.intro"))
+lesson.guide("translate-steps")
 first = result.steps[0]
 live = None if first.weights is None else top_source_word(result.source_tokens, first.weights)
 if live is None:
     lesson.quiz("translate-steps")
 else:
     lesson.quiz("translate-steps", options=live[0], answer=live[1], word=first.token)
-step = stepper("s2sp_step", n, signature=(text, name, mode, beam), play=True)
-st.progress(step / n, text=t("s2sp.steps.step_of", step=step, total=n))
-step_detail(result, step)
-maps = step_maps(result.steps, result.source_tokens)
-st.subheader(t("s2sp.steps.full_title") if step == n else t("s2sp.steps.growing_title"))
-if maps is not None:
-    heatmap(maps, step, "s2sp_alignment")
-if step == n:
-    st.success(t("s2sp.steps.final", text=md_escape(result.translation) or "—"))
-if mode == "beam":
-    greedy_vs_beam(name, text, k)
-compare_kinds(text, name, infos)
-autoplay("s2sp_step", n)

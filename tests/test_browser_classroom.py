@@ -100,7 +100,7 @@ def test_english_csv_with_a_formula_cell_exports_it_harmless(app_url, browser): 
 
 def test_bertviz_view_downloads_as_a_standalone_offline_html_file(app_url, browser):  # noqa: F811
     with OfflinePage(browser) as tab:
-        tab.page.goto(f"{app_url}/bert?lang=en&model=all-MiniLM-L6-v2&text=The+dog+chased+the+ball.")
+        tab.page.goto(f"{app_url}/bert?lang=en&model=all-MiniLM-L6-v2&show=bertviz&text=The+dog+chased+the+ball.")
         tab.wait_until_idle()
         button = tab.page.get_by_role("button", name=tr("lmp.bv.download", "en"))
         button.scroll_into_view_if_needed()

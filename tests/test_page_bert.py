@@ -12,23 +12,36 @@ from lmcore.pretrained.bertviz import params_from_html
 from lmcore.i18n import translate
 from ui import lm_logic
 from ui.safe_text import md_escape
-from tests.page_support import assert_clean, chart, charts, run_page, strings, texts, values, with_model
+from tests.page_support import (assert_clean, chart, charts, prepared_page, run_page, strings, texts,
+                                values)
 
 PAGE = str(Path(__file__).resolve().parent.parent / "pages" / "bert.py")
 HOSTILE = "</script><img src=x onerror=alert(1)>"
 
 
-def open_page(lang: str = "en", model: str | None = None) -> AppTest:
-    return with_model(run_page(PAGE, lang, timeout=120), "lmp_bert_model", model)
+def open_page(lang: str = "en", model: str | None = None, show: str | None = None) -> AppTest:
+    """The page, then `model` chosen in its (on-page) picker and the view `show` opened."""
+    at = run_page(PAGE, lang, timeout=120)
+    if model is not None:
+        at.selectbox(key="lmp_bert_model").select(model).run()
+    if show is not None:
+        at.segmented_control(key="lmp_bert_show").set_value(show).run()
+    return at
 
 
 @pytest.mark.parametrize("lang", ["en", "ko"])
-def test_default_page_draws_grid_heatmap_and_offline_views(lang):
+def test_default_page_draws_the_grid_only_and_every_view_opens(lang):
     at = open_page(lang)  # bundled all-MiniLM-L6-v2 by default
     assert_clean(at)
     assert at.title[0].value == translate("lmp.bert.title", lang)
-    assert len(chart(at, "lmp_bert_grid")["data"]) == 6 * 12, "one heatmap per layer and head"
-    assert len(chart(at, "lmp_bert_heatmap")["data"]) == 1
+    grid = chart(at, "lmp_bert_grid")
+    assert [d["type"] for d in grid["data"]] == ["heatmap", "scatter"], "one mosaic, one marker layer"
+    assert len(grid["data"][1]["customdata"]) == 6 * 12, "one clickable thumbnail per layer and head"
+    assert len(at.get("plotly_chart")) == 1 and not at.get("iframe"), "only the open view is drawn"
+    at.segmented_control(key="lmp_bert_show").set_value("head").run()
+    assert_clean(at)
+    assert len(chart(at, "lmp_bert_heatmap")["data"]) == 1 and len(at.get("plotly_chart")) == 1
+    at.segmented_control(key="lmp_bert_show").set_value("bertviz").run()
     for view, marker in (("head", "function renderVis"), ("model", "function renderThumbnail")):
         at.radio(key="lmp_bert_view").set_value(view).run()  # one view at a time
         assert_clean(at)
@@ -37,12 +50,44 @@ def test_default_page_draws_grid_heatmap_and_offline_views(lang):
         assert "d3js.org v5" in iframes[0] and "cdnjs" not in iframes[0]
         downloads = [b for b in at.get("download_button") if "lmp_bert_view_download" in b.proto.id]
         assert len(downloads) == 1, "the shown view can be saved as a standalone HTML file"
+    at.segmented_control(key="lmp_bert_show").set_value("fill").run()
     assert any(translate("lmp.fill.needs_mlm", lang, name="all-MiniLM-L6-v2") == i.value
                for i in at.info), "MiniLM has no MLM head and says so"
+    for view in ("report", "rollout", "nsp"):
+        at.segmented_control(key="lmp_bert_show").set_value(view).run()
+        assert_clean(at)
+        assert at.query_params["show"] == view, "the open view is part of a shared link"
+
+
+def test_the_first_run_computes_only_the_grid(monkeypatch, fresh_caches):
+    from lmcore.pretrained import analysis, bertviz, predict
+
+    def refuse(*args, **kwargs):
+        raise AssertionError("computed for a view that is not open")
+    for module, names in ((analysis, ("head_report", "rollout_maps")), (predict, ("fill_mask", "next_sentence")),
+                          (bertviz, ("head_view_html", "model_view_html"))):
+        for func in names:
+            monkeypatch.setattr(module, func, refuse)
+    at = open_page("en", "tiny-bert")
+    assert_clean(at)
+    at.segmented_control(key="lmp_bert_mode").set_value("pair").run()
+    assert_clean(at)
+
+
+@pytest.mark.parametrize("params,view,widget,value", [
+    ({"view": "model"}, "bertviz", "lmp_bert_view", "model"), ({"mask": "2"}, "fill", "lmp_bert_mask_word", 2),
+    ({"rollout": "1"}, "rollout", "lmp_bert_rollout_layer", 1),
+    ({"layer": "1", "head": "2"}, "head", "lmp_bert_head", 2), ({"show": "report"}, "report", None, None)])
+def test_old_and_new_links_reopen_their_view(params, view, widget, value):
+    at = prepared_page(PAGE, "en", timeout=120, model="tiny-bert", **params).run()
+    assert_clean(at)
+    assert at.segmented_control(key="lmp_bert_show").value == view
+    if widget is not None:
+        assert at.session_state[widget] == value
 
 
 def test_layer_and_head_pickers_choose_the_big_map():
-    at = open_page("en", "tiny-bert")
+    at = open_page("en", "tiny-bert", show="head")
     at.selectbox(key="lmp_bert_layer").set_value(2).run()
     at.selectbox(key="lmp_bert_head").set_value(3).run()
     assert_clean(at)
@@ -51,7 +96,7 @@ def test_layer_and_head_pickers_choose_the_big_map():
 
 @pytest.mark.parametrize("lang", ["en", "ko"])
 def test_fill_mask_with_tiny_bert(lang):
-    at = open_page(lang, "tiny-bert")
+    at = open_page(lang, "tiny-bert", show="fill")
     assert_clean(at)
     picker = at.selectbox(key="lmp_bert_mask_word")
     assert "cat" in picker.options
@@ -67,7 +112,7 @@ def test_fill_mask_with_tiny_bert(lang):
 
 
 def test_typed_masks_each_get_guesses():
-    at = open_page("en", "tiny-bert")
+    at = open_page("en", "tiny-bert", show="fill")
     at.text_area(key="lmp_bert_a").input("the [MASK] is [MASK] .").run()
     assert_clean(at)
     bars = charts(at, "lmp_bert_fill_")
@@ -75,10 +120,11 @@ def test_typed_masks_each_get_guesses():
 
 
 def test_pair_gives_next_sentence_probability_in_korean():
-    at = open_page("ko", "tiny-bert")
-    at.radio(key="lmp_bert_mode").set_value("pair").run()
+    at = open_page("ko", "tiny-bert", show="nsp")
+    at.segmented_control(key="lmp_bert_mode").set_value("pair").run()
     assert_clean(at)
     assert len(at.metric) == 1 and at.metric[0].value.endswith("%")
+    at.segmented_control(key="lmp_bert_show").set_value("bertviz").run()
     params = params_from_html(at.get("iframe")[0].proto.srcdoc)
     assert len(params["attention"]) == 5 and params["attention"][1]["name"] == "문장 A → 문장 A"
 
@@ -87,13 +133,17 @@ def test_hostile_text_is_escaped_everywhere():
     at = open_page("en", "tiny-bert")
     at.text_area(key="lmp_bert_a").input(f"the king {HOSTILE} is dead").run()
     assert_clean(at)
-    for figure in charts(at):
-        decoded = " ".join(strings(figure)).lower()
-        assert "<img" not in decoded and "<script" not in decoded and "</script" not in decoded
-    grid_ticks = strings(chart(at, "lmp_bert_grid")["layout"])
-    assert any("&lt;" in s for s in grid_ticks) and not any("<" in s for s in grid_ticks)
-    for frame in at.get("iframe"):
-        assert "<img" not in frame.proto.srcdoc and "\\u003c" in frame.proto.srcdoc
+    for view in lm_logic.BERT_VIEWS:
+        at.segmented_control(key="lmp_bert_show").set_value(view).run()
+        assert_clean(at)
+        for figure in charts(at):
+            decoded = " ".join(strings(figure)).lower()
+            assert "<img" not in decoded and "<script" not in decoded and "</script" not in decoded
+        for frame in at.get("iframe"):
+            assert "<img" not in frame.proto.srcdoc and "\\u003c" in frame.proto.srcdoc
+    at.segmented_control(key="lmp_bert_show").set_value("head").run()
+    ticks = strings(chart(at, "lmp_bert_heatmap")["layout"])
+    assert any("&lt;" in s for s in ticks) and not any("<" in s for s in ticks)
 
 
 def test_korean_on_an_english_vocabulary_names_a_model_that_can():
@@ -101,6 +151,8 @@ def test_korean_on_an_english_vocabulary_names_a_model_that_can():
     at.text_area(key="lmp_bert_a").input("고양이가 매트 위에 앉았다").run()
     assert not at.exception
     assert any(md_escape("tiny-bert") in w.value and "한글" in w.value for w in at.warning)  # params escaped
+    assert not any("tiny-gpt2" in w.value and "써 보세요" in w.value for w in at.warning), \
+        "no advice to pick a model this page's picker does not offer"
 
 
 @pytest.mark.parametrize("bad,key", [("   ", "errors.empty_text"), ("a\x00b", "lm.err.binary")])
@@ -157,8 +209,8 @@ def test_long_text_is_truncated_with_a_notice():
     at.text_area(key="lmp_bert_a").input("the king is dead . " * 40).run()
     assert_clean(at)
     assert any(w.value.startswith("The text was long") for w in at.warning)
-    grid = chart(at, "lmp_bert_grid")
-    assert len(grid["layout"]["xaxis"]["tickvals"]) == 64
+    at.segmented_control(key="lmp_bert_show").set_value("head").run()
+    assert len(chart(at, "lmp_bert_heatmap")["layout"]["xaxis"]["tickvals"]) == 64
 
 
 def test_emoji_and_mixed_scripts_run_cleanly():
@@ -166,7 +218,8 @@ def test_emoji_and_mixed_scripts_run_cleanly():
     at.text_area(key="lmp_bert_a").input("I ❤️ 🐱 cats, 고양이 ünïcode").run()
     assert not at.exception and not at.error
     config = json.loads((Path(PAGE).parents[1] / "lmcore/assets/tiny-bert/config.json").read_text())
-    assert len(chart(at, "lmp_bert_grid")["data"]) == config["num_hidden_layers"] * config["num_attention_heads"]
+    markers = chart(at, "lmp_bert_grid")["data"][1]["customdata"]
+    assert len(markers) == config["num_hidden_layers"] * config["num_attention_heads"]
 
 
 def test_a_local_model_folder_can_be_typed_in():
@@ -174,10 +227,33 @@ def test_a_local_model_folder_can_be_typed_in():
     at = open_page("ko", lm_logic_other())
     at.text_input(key="lmp_bert_model_other").input(folder).run()
     assert_clean(at)
+    assert at.query_params["model_id"] == folder
     assert any(c.value == translate("lmp.model.local", "ko", name=folder) for c in at.caption)
 
 
 def test_rollout_rows_sum_to_one():
-    at = open_page("en", "tiny-bert")
+    at = open_page("en", "tiny-bert", show="rollout")
     z = values(chart(at, "lmp_bert_rollout")["data"][0]["z"])  # exactly one rollout chart
     np.testing.assert_allclose(z.sum(axis=1), 1, atol=0.01)
+
+
+def test_view_from_an_old_link_and_korean_advice_within_the_picker():
+    assert lm_logic.view_from_link({}) == "grid"
+    assert lm_logic.view_from_link({"view": "head", "layer": "2"}) == "bertviz"
+    assert lm_logic.view_from_link({"text": "x", "top_k": "3"}) == "fill"
+    from lmcore.notices import Notice
+    lost = Notice("lm.notice.hangul_lost", {"name": "tiny-bert", "suggestion": "tiny-gpt2"})
+    other = Notice("errors.text_truncated", {"kept": 1, "total": 2})
+    assert [n.key for n in lm_logic.page_notices([lost, other], ["tiny-bert"])] == \
+        ["lmp.bert.hangul_lost", "errors.text_truncated"]
+    assert lm_logic.page_notices([lost], ["tiny-gpt2"]) == [lost]
+
+
+def test_export_names_say_page_model_layer_head():
+    at = open_page("en", "tiny-bert", show="head")
+    at.selectbox(key="lmp_bert_head").set_value(1).run()
+    config = chart(at, "lmp_bert_heatmap")  # the figure; the file name rides in the chart's config
+    plot = next(c for c in at.get("plotly_chart") if "lmp_bert_heatmap" in c.proto.id)
+    assert json.loads(plot.proto.config)["toImageButtonOptions"]["filename"] == \
+        "attention-lab-bert-tiny-bert-layer0-head1"
+    assert config["layout"]["title"]["text"] == "Layer 0, head 1"

@@ -24,7 +24,7 @@ def test_page_runs_in_both_languages(lang, title):
 @pytest.mark.parametrize("kind", ["decoder", "cross"])
 def test_every_attention_kind_and_the_last_layer(kind):
     at = open_page("en")
-    at.radio(key="tf_kind").set_value(kind).run()
+    at.segmented_control(key="tf_kind").set_value(kind).run()
     layers = at.selectbox(key="tf_layer").options
     at.selectbox(key="tf_layer").set_value(layers[-1]).run()
     assert not at.exception and not at.error
@@ -50,3 +50,19 @@ def test_beam_search_runs():
     at = open_page("en")
     at.selectbox(key="tf_beam").set_value(3).run()
     assert not at.exception and not at.error
+
+
+@needs_models
+def test_the_one_head_map_comes_first_and_the_grid_is_one_clickable_mosaic():
+    import json
+    at = open_page("en")
+    assert not at.exception and not at.error
+    charts = at.get("plotly_chart")
+    assert charts[0].proto.id.endswith("tf_one"), "the page opens on its main figure"
+    grid = next(c for c in charts if c.proto.id.endswith("tf_grid"))
+    figure = json.loads(grid.proto.spec)
+    assert [d["type"] for d in figure["data"]] == ["heatmap", "scatter"]
+    n_heads = len(at.selectbox(key="tf_head").options)
+    assert len(figure["data"][1]["customdata"]) == n_heads
+    assert json.loads(charts[0].proto.config)["toImageButtonOptions"]["filename"] == \
+        f"attention-lab-transformer-{PRESENT[0]}-encoder-layer0-head0"

@@ -93,7 +93,7 @@ def test_steps_advance_back_reset_and_play_in_both_languages(monkeypatch, lang):
 def test_beam_mode_shows_kept_beams_and_greedy_vs_beam(monkeypatch):
     use_tiny_models(monkeypatch)
     at = open_page("ko", "the cat is on the bed .")
-    at.radio(key="s2sp_mode").set_value("beam").run()
+    at.segmented_control(key="s2sp_mode").set_value("beam").run()
     at.slider(key="s2sp_beam").set_value(4).run()
     assert not at.exception and not at.error
     assert translate("s2sp.steps.beams_title", "ko", k=4) in [m.value.strip("*") for m in at.markdown]
@@ -151,7 +151,7 @@ def test_a_shared_link_opens_at_its_step_and_a_new_sentence_starts_again(monkeyp
     assert not at.exception and not at.error
     n = len(loaders.translate("s2s-en-fr-bahdanau", "i am cold .", 4).steps)
     assert at.text_area(key="s2sp_text_en").value == "i am cold ."
-    assert at.radio(key="s2sp_mode").value == "beam" and at.slider(key="s2sp_beam").value == 4
+    assert at.segmented_control(key="s2sp_mode").value == "beam" and at.slider(key="s2sp_beam").value == 4
     assert shown_step(at) == translate("s2sp.steps.step_of", "ko", step=min(3, n), total=n)
     at.text_area(key="s2sp_text_en").set_value("the cat is on the bed .").run()
     assert at.slider(key="s2sp_step").value == 1 and "step" not in at.query_params
@@ -181,3 +181,33 @@ def test_step_maps_rows_are_distributions_and_grow_row_by_row():
 def test_markdown_escape_neutralises_markup():
     out = md_escape(HOSTILE + " *bold* [x](y)")
     assert "<" not in out and "\\*bold\\*" in out and "\\[x\\]" in out
+
+
+def test_korean_comparison_names_the_transformer_it_shows(monkeypatch):
+    """For Korean the two attention models are Bahdanau and a Transformer: the title says so."""
+    infos = [ModelInfo("s2s-ko-en-bahdanau", "seq2seq", True, "", "ko", "en", "bahdanau"),
+             ModelInfo("tf-ko-en", "transformer", True, "", "ko", "en", "multi-head")]
+    tiny = {"s2s-ko-en-bahdanau": tiny_translator("s2s-ko-en-bahdanau", "bahdanau", 0),
+            "tf-ko-en": tiny_translator("tf-ko-en", "luong-general", 1)}
+    monkeypatch.setattr(loaders, "translator_choices", lambda: infos)
+    monkeypatch.setattr(loaders, "translator", tiny.__getitem__)
+    st.cache_data.clear()
+    for lang in ("ko", "en"):
+        at = run_page(PAGE, lang, text="the cat is cold .")
+        assert not at.exception
+        headers = texts(at.subheader)
+        assert translate("s2sp.steps.compare_title", lang) not in headers
+        assert translate("s2sp.steps.compare_title_pair", lang, a=translate("s2sp.steps.family.bahdanau", lang),
+                         b=translate("s2sp.steps.family.transformer", lang)) in headers
+
+
+def test_bahdanau_vs_luong_keeps_its_title_and_exports_are_named_by_model_and_step(monkeypatch):
+    import json
+    use_tiny_models(monkeypatch)
+    at = open_page("en", "i am cold .")
+    assert translate("s2sp.steps.compare_title", "en") in texts(at.subheader)
+    at.button(key="s2sp_step_next").click().run()
+    names = {c.proto.id.rsplit("-", 1)[-1]: json.loads(c.proto.config)["toImageButtonOptions"]["filename"]
+             for c in at.get("plotly_chart")}
+    assert names["s2sp_alignment"] == "attention-lab-translate-steps-s2s-en-fr-bahdanau-step2-alignment"
+    assert names["s2sp_cmp_map_1"] == "attention-lab-translate-steps-s2s-en-fr-luong-alignment"

@@ -6,13 +6,20 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from typing import Callable, Sequence
+from typing import Callable, Collection, Mapping, Sequence
 
+from lmcore.notices import Notice
 from lmcore.translation.text import WHOLE_WORD_RE
 
 MASK = "[MASK]"
 MAX_MASKS = 8  # blanks drawn as charts on the BERT page (more are named in a notice, not drawn)
 _ANY_MASK = re.compile(r"\[mask\]", re.IGNORECASE)
+# The BERT page's views (?show=), one open at a time; "grid" (all heads) is the default.
+BERT_VIEWS = ("grid", "head", "bertviz", "report", "rollout", "fill", "nsp")
+# Before ?show= every view was on the page at once: a link carrying a view's own parameter
+# meant that view; it reopens it (first match wins).
+_LINK_VIEWS = (("view", "bertviz"), ("mask", "fill"), ("top_k", "fill"), ("rollout", "rollout"),
+               ("layer", "head"), ("head", "head"))
 REPORT_COLUMNS = ("cls", "sep", "punct", "prev", "next", "same", "entropy")
 
 
@@ -30,6 +37,23 @@ def mask_word(text: str, span: tuple[int, int]) -> str:
     """The text with the word at `span` replaced by [MASK]."""
     start, end = span
     return text[:start] + MASK + text[end:]
+
+
+def view_from_link(params: Mapping[str, str]) -> str:
+    """The BERT view an old shared link (no ?show=) showed: ?view= bertviz, ?mask= fill-mask, ..."""
+    return next((view for param, view in _LINK_VIEWS if param in params), "grid")
+
+
+def page_notices(notices: Sequence[Notice], offered: Collection[str]) -> list[Notice]:
+    """The model's notices for a page whose model picker offers `offered`: a Korean warning
+    that recommends a model not in the picker names what works instead (lmp.bert.hangul_lost)."""
+    out = []
+    for notice in notices:
+        params = dict(notice.params)
+        if notice.key == "lm.notice.hangul_lost" and params.get("suggestion") not in offered:
+            notice = Notice("lmp.bert.hangul_lost", {"name": params.get("name", "")})
+        out.append(notice)
+    return out
 
 
 def report_table(rows: Sequence[dict], t: Callable[..., str]) -> dict[str, list]:

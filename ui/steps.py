@@ -16,6 +16,7 @@ import time
 from typing import Hashable
 
 import streamlit as st
+from streamlit.errors import StreamlitAPIException
 
 from ui import url_state
 from ui.i18n import t
@@ -60,34 +61,52 @@ def _prepare(key: str, n: int, start: int, signature: Hashable | None, param: st
 
 
 def stepper(key: str, n: int, signature: Hashable | None = None, start: int = 1,
-            param: str = "step", label: str | None = None, play: bool = False) -> int:
-    """Draw the controls and return the step shown (1..n); n must be ≥ 1."""
+            param: str = "step", label: str | None = None, play: bool = False,
+            compact: bool = False) -> int:
+    """Draw the controls and return the step shown (1..n); n must be ≥ 1.
+
+    compact: buttons and slider in one row, the keyboard hint on the slider's help (figure-first
+    pages); otherwise the slider and the hint sit under the buttons.
+    """
     start = min(max(start, 1), n)
     _prepare(key, n, start, signature, param)
     actions = ("first", "back", "next", "last")
-    cols = st.columns(len(actions) + int(play))
-    for col, action in zip(cols, actions):
-        col.button(t(f"steps.{action}"), key=f"{key}_{action}", icon=ICONS[action],
+    widths = [1] * (len(actions) + int(play)) + ([4] if compact else [])
+    cols = st.columns(widths, vertical_alignment="center")
+    for col, action in zip(cols, actions):  # compact: icon buttons, the name in the tooltip
+        name = t(f"steps.{action}")
+        col.button(ICONS[action] if compact else name, key=f"{key}_{action}",
+                   icon=None if compact else ICONS[action], help=name if compact else None,
                    shortcut=SHORTCUTS[action], on_click=_move, args=(key, n, action),
                    width="stretch", disabled=(action in ("first", "back") and st.session_state[key] <= 1)
                    or (action in ("next", "last") and st.session_state[key] >= n))
     if play:
         playing = st.session_state.get(key + "_play", False)
-        cols[-1].button(t("steps.pause" if playing else "steps.play"), key=f"{key}_play_button",
-                        icon=":material/pause:" if playing else ":material/play_arrow:",
-                        on_click=_toggle_play, args=(key, n), width="stretch")
+        name, icon = (t("steps.pause"), ":material/pause:") if playing else \
+            (t("steps.play"), ":material/play_arrow:")
+        cols[len(actions)].button(icon if compact else name, key=f"{key}_play_button",
+                                  icon=None if compact else icon, help=name if compact else None,
+                                  on_click=_toggle_play, args=(key, n), width="stretch")
     if n > 1:
-        st.slider(label or t("steps.slider"), 1, n, key=key, help=t("steps.keys"))
-    st.caption(t("steps.keys"))
+        (cols[-1] if compact else st).slider(label or t("steps.slider"), 1, n, key=key, help=t("steps.keys"),
+                                             label_visibility="collapsed" if compact else "visible")
+    if not compact:
+        st.caption(t("steps.keys"))
     return int(st.session_state[key])
 
 
-def autoplay(key: str, n: int) -> None:
-    """Call at the end of the page: while playing, show the next step after a pause."""
+def autoplay(key: str, n: int, fragment: bool = False) -> None:
+    """Call at the end of the page (or of the fragment drawing the step, with fragment=True):
+    while playing, show the next step after a pause, rerunning only that fragment when it can."""
     step = st.session_state.get(key, 1)
     if not st.session_state.get(key + "_play") or step >= n:
         st.session_state[key + "_play"] = False
         return
     time.sleep(PLAY_SECONDS)
     st.session_state[key + "_pending"] = step + 1
+    if fragment:
+        try:
+            st.rerun(scope="fragment")
+        except StreamlitAPIException:  # the fragment ran as part of a full run
+            pass
     st.rerun()
