@@ -7,7 +7,7 @@ relative to the main area's top with the page scrolled to the top. Any request o
 loopback is blocked and fails the test.
 
 Also a script for the before/after table of the closing note:
-`python -m tests.test_browser_layout http://127.0.0.1:PORT` prints px per page and mode
+`python -m tests.test_browser_layout http://127.0.0.1:PORT [PAGE ...]` prints px per page and mode
 against a server that is already running (e.g. an untouched checkout).
 """
 from __future__ import annotations
@@ -24,27 +24,30 @@ LIMIT_PX = 480
 VIEWPORT = {"width": 1280, "height": 720}
 MODES = {"en": "lang=en", "ko": "lang=ko", "present": "lang=en&present=1"}
 FIGURE = '[data-testid="stMain"] [data-testid="stPlotlyChart"]'
-# top of the first figure relative to the main area, with the main area scrolled to the top
+# the first visible figure (one in a folded expander is not seen)
+_FIRST_JS = """(sel) => [...document.querySelectorAll(sel)].find(e => e.getClientRects().length > 0
+  && e.getBoundingClientRect().height > 0) || null"""
+# its top relative to the main area, with the main area scrolled to the top
 _TOP_JS = """(sel) => {
   const main = document.querySelector('[data-testid="stMain"]');
   for (const el of [main, document.scrollingElement]) { if (el) el.scrollTop = 0; }
-  const fig = document.querySelector(sel);
+  const fig = (""" + _FIRST_JS + """)(sel);
   if (!fig) return null;
   return Math.round(fig.getBoundingClientRect().top - main.getBoundingClientRect().top);
 }"""
 
 
-def layout_pages() -> list[str]:
-    """URL paths of every registered page except Home."""
-    return [spec.url_path for spec in all_pages() if spec.url_path]
+def layout_pages(only: list[str] | None = None) -> list[str]:
+    """URL paths of every registered page except Home (or of `only`)."""
+    return [spec.url_path for spec in all_pages() if spec.url_path and (not only or spec.url_path in only)]
 
 
-def figure_top(tab: OfflinePage, url: str) -> int | None:
+def figure_top(tab: OfflinePage, url: str, wait_s: float = 60.0) -> int | None:
     """Open `url`, wait for the script to finish, return the first figure's top in px (None: no figure)."""
     tab.page.goto(url, wait_until="domcontentloaded")
     tab.wait_until_idle(timeout=180)
     try:
-        tab.page.wait_for_selector(FIGURE, timeout=5_000)
+        tab.page.wait_for_function(_FIRST_JS, arg=FIGURE, timeout=wait_s * 1000)
     except Exception:  # no figure at all: reported as None
         return None
     return tab.page.evaluate(_TOP_JS, FIGURE)
@@ -86,15 +89,15 @@ if __name__ != "__main__":
         assert late == {}, table(late)
 
 
-def _main(base_url: str) -> None:
+def _main(base_url: str, only: list[str]) -> None:
     from playwright.sync_api import sync_playwright
     with sync_playwright() as p:
         b = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
-        tops, blocked = measure(b, base_url.rstrip("/"), layout_pages())
+        tops, blocked = measure(b, base_url.rstrip("/"), layout_pages(only))
         b.close()
     print(table(tops))
     print("blocked requests:", blocked or "none")
 
 
 if __name__ == "__main__":
-    _main(sys.argv[1])
+    _main(sys.argv[1], sys.argv[2:])
