@@ -219,7 +219,8 @@ def test_figures_escape_labels_and_fix_ranges(trained):
     assert fig.data[0].zmin == 0 and fig.data[0].zmax == 1 and len(fig.data[0].x) == 5  # repeated 'the' kept
     assert np.allclose(np.asarray(fig.data[0].z), maps.weights[:, :, 0].mean(1), atol=1e-4)
     fig = head_change_figure(np.array([[0.1, 0.5], [0.2, 0.0]]), "Layer", "Head", "JS")
-    assert list(fig.layout.xaxis.ticktext) == ["1", "2"] and fig.data[0].zmin == 0
+    assert list(fig.layout.xaxis.ticktext) == ["0", "1"] and fig.data[0].zmin == 0  # from 0, like every page
+    assert list(fig.layout.yaxis.ticktext) == ["0", "1"]
     labels = dict(loss="L", accuracy="A", train="tr", val="va", x="x")
     fig = training_curves([{"x": 0.5, "loss": 0.7, "accuracy": 0.5}], result.history, labels,
                           ("loss", "accuracy"))
