@@ -127,7 +127,7 @@ def settings_form(data, running: bool, encoders: list[str]) -> None:
         lr = c2.select_slider(t("ft.lr"), LRS, help=t("ft.lr.help"), format_func=lambda v: f"{v:.0e}",
                               key=url_state.field("ft_lr", "lr", DEFAULT.lr, float, choices=LRS))
         batch = c3.selectbox(t("ft.batch_size"), BATCHES,
-                             key=url_state.field("ft_batch", "batch", 16, choices=BATCHES))
+                             key=url_state.field("ft_batch", "batch", DEFAULT.batch_size, choices=BATCHES))
         go = st.form_submit_button(t("ft.start"), type="primary", disabled=running or data is None)
     if go and data is not None:
         cfg = FinetuneConfig(model=model, epochs=int(epochs), lr=float(lr), batch_size=int(batch),

@@ -30,7 +30,7 @@ from ui.jobs import Job as BaseJob
 from ui.jobs import JobRegistry
 
 MAX_SAVED = 10           # fine-tuned folders kept on disk per server (oldest deleted)
-HEAD_CHANGE_SENTENCES = 120
+HEAD_CHANGE_SENTENCES = 60   # validation sentences of the "which heads changed" analysis
 MAX_THREADS = 2         # torch threads while training on a quiet machine (the server's only job)
 _MODELS_KEY = "ft_models"
 
