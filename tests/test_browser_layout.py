@@ -45,10 +45,10 @@ def layout_pages(only: list[str] | None = None) -> list[str]:
 def figure_top(tab: OfflinePage, url: str, wait_s: float = 60.0) -> int | None:
     """Open `url`, wait for the script to finish, return the first figure's top in px (None: no figure)."""
     tab.page.goto(url, wait_until="domcontentloaded")
-    tab.wait_until_idle(timeout=180)
     try:
+        tab.wait_until_idle(timeout=180)
         tab.page.wait_for_function(_FIRST_JS, arg=FIGURE, timeout=wait_s * 1000)
-    except Exception:  # no figure at all: reported as None
+    except Exception:  # no figure at all (or a page that never finished): reported as None
         return None
     return tab.page.evaluate(_TOP_JS, FIGURE)
 
@@ -61,6 +61,7 @@ def measure(browser, base_url: str, paths: list[str]) -> tuple[dict[str, dict[st
         for path in paths:
             tops[path] = {mode: figure_top(tab, f"{base_url}/{path}?{query}")
                           for mode, query in MODES.items()}
+            print(path, tops[path], file=sys.stderr, flush=True)
         return tops, list(tab.blocked)
 
 

@@ -156,6 +156,33 @@ def test_the_running_job_shows_progress_and_cancels_from_the_page():
     assert not start_button(at).disabled
 
 
+def test_cancel_says_cancelling_at_once_while_the_step_finishes(monkeypatch):
+    """The click's own rerun shows "cancelling…" (the job still ends its slow step meanwhile)."""
+    slow = jobs._on_progress
+
+    def slow_step(job, p):
+        time.sleep(1.5)
+        return slow(job, p)
+    monkeypatch.setattr(jobs, "_on_progress", slow_step)
+    at = upload(open_page("ko"), "count.tsv", tsv(made_up_pairs(400)))
+    at.selectbox(key="s2sp_hidden").set_value(32)
+    ran_cleanly(start_button(at).click().run())
+    wait = time.monotonic() + 30
+    while not at.get("progress") and time.monotonic() < wait:
+        time.sleep(0.2)
+        at.run()
+    started = time.monotonic()
+    at.button(key="s2sp_cancel").click().run()
+    assert time.monotonic() - started < 2.0
+    assert translate("jobs.cancelling", "ko") in texts(at.info)
+    assert at.button(key="s2sp_cancel").disabled
+    deadline = time.monotonic() + 60
+    while at.get("progress") and time.monotonic() < deadline:
+        time.sleep(0.3)
+        at.run()
+    assert translate("s2s.train.cancelled", "ko") in texts(at.warning) and not jobs.REGISTRY.busy()
+
+
 def test_cancel_and_a_stale_heartbeat_stop_the_job(monkeypatch):
     job = jobs.start_job("canceller", made_up_pairs(400), jobs.Settings(hidden=32, epochs=30))
     jobs.REGISTRY.cancel("canceller")
