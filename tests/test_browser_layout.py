@@ -50,7 +50,15 @@ def figure_top(tab: OfflinePage, url: str, wait_s: float = 60.0) -> int | None:
         tab.page.wait_for_function(_FIRST_JS, arg=FIGURE, timeout=wait_s * 1000)
     except Exception:  # no figure at all (or a page that never finished): reported as None
         return None
-    return tab.page.evaluate(_TOP_JS, FIGURE)
+    # a figure still drawing has no height yet: read until two readings 0.5 s apart agree
+    last = None
+    for _ in range(20):
+        top = tab.page.evaluate(_TOP_JS, FIGURE)
+        if top is not None and top == last:
+            return top
+        last = top
+        tab.page.wait_for_timeout(500)
+    return last
 
 
 def measure(browser, base_url: str, paths: list[str]) -> tuple[dict[str, dict[str, int | None]], list[str]]:
