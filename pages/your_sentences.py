@@ -24,7 +24,8 @@ TR_COLUMNS = ["index", "sentence", "translation", "n_tokens", "tokens", "n_unkno
 
 def uploaded_sentences() -> batch.ParsedSentences | None:
     help_text = t("sent.upload_help", megabytes=batch.MAX_BYTES // 1_000_000, sentences=batch.MAX_SENTENCES)
-    file = st.file_uploader(t("sent.upload"), type=["txt", "csv", "tsv"], help=help_text, key="sent_file")
+    file = st.file_uploader(t("sent.upload"), type=["txt", "csv", "tsv"], help=help_text, key="sent_file",
+                            max_upload_size=round(batch.REFUSE_BYTES / 1_000_000))  # refused above, first MAX_BYTES read
     if file is None:
         st.info(t("sent.upload_first"))
         return None
