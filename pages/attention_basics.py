@@ -91,9 +91,10 @@ def show_parameters(result: score_demo.ScoreDemoResult) -> None:
         col.latex(rf"{name} = \begin{{bmatrix}} {body} \end{{bmatrix}}")
 
 
-def show_result(result: score_demo.ScoreDemoResult) -> None:
+def show_figures(result: score_demo.ScoreDemoResult, box) -> None:
+    """The vector picture and the weights bar, side by side in `box` (drawn above the inputs)."""
     masked = ~result.mask
-    left, right = st.columns(2)
+    left, right = box.columns(2)
     chart(container=left, fig=plots.vector_plot(
         result.labels, result.encoder_states, result.weights, result.decoder_state,
         result.context, title=t("attn.fig.vectors"), query_label=t("attn.decoder_short"),
@@ -105,6 +106,10 @@ def show_result(result: score_demo.ScoreDemoResult) -> None:
         result.labels, result.weights, title=t("attn.fig.weights"),
         token_label=t("attn.col.word"), weight_label=t("attn.col.weight"), masked=masked,
         masked_label=t("attn.masked")), key="attn_weights")
+
+
+def show_numbers(result: score_demo.ScoreDemoResult) -> None:
+    """Every intermediate number, the context vector's sum and the model's parameters."""
     st.subheader(t("attn.numbers"))
     table = results_table(result)
     numbers = {c: st.column_config.NumberColumn(c, format="%.4f")
@@ -117,9 +122,6 @@ def show_result(result: score_demo.ScoreDemoResult) -> None:
 def main() -> None:
     lang = current_language()
     st.title(t("attn.title"))
-    st.write(t("attn.intro"))
-    lesson.guide("attention")
-    lesson.quiz("attention")
     c1, c2, c3 = st.columns(3)
     # names are translated once: format functions may be called outside this run
     preset_names = {n: t(f"attn.preset.{n}") for n in score_demo.PRESETS}
@@ -133,6 +135,8 @@ def main() -> None:
                       key=url_state.field("attn_scale", "scale_scores", False))
     if score == "scaled_dot":
         c3.caption(t("attn.scale_always"))
+    figure = st.container()  # the figure first; the numbers it is made of below
+    lesson.after_figure("attention", t("attn.intro"))
     explain(score, scale)
     preset = score_demo.PRESETS[preset_name]
     decoder, table = state_inputs(preset, lang)
@@ -148,9 +152,10 @@ def main() -> None:
                          .itertuples(index=False))
         result = loaders.score_steps(decoder, encoders, score, scale, tuple(masked), labels)
     except UserFacingError as error:
-        st.error(error_text(error))
+        figure.error(error_text(error))
         return
-    show_result(result)
+    show_figures(result, figure)
+    show_numbers(result)
 
 
 main()

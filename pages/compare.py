@@ -45,9 +45,14 @@ def pick_model(col, mode: str, side: str, labels: dict[str, str]) -> str:
                          key=url_state.field(key, side, default, choices=names))
 
 
-def pick_head(col, side: str, maps: AttentionMaps) -> tuple[int, int]:
+def side_row(col) -> tuple:
+    """One row per side: model | layer | head, then the side's figure box right below it."""
+    model, layer, head = col.columns([3, 1, 1])
+    return model, layer, head, col.container()
+
+
+def pick_head(left, right, side: str, maps: AttentionMaps) -> tuple[int, int]:
     layers, heads = range(maps.n_layers), [compare.MEAN, *range(maps.n_heads)]
-    left, right = col.columns(2)
     layer = left.selectbox(t("common.layer"), layers,
                            key=url_state.field(f"cmp_layer_{side}", f"layer_{side}", 0, choices=layers))
     names = {h: t("cmp.head_mean") if h == compare.MEAN else str(h) for h in heads}
@@ -69,8 +74,9 @@ def lm_mode(text: str) -> None:
     choices = loaders.model_choices(LM_KINDS)
     labels = {m.name: m.name if m.offline else t_plain("lmp.model.not_here", name=m.name) for m in choices}
     cols, sides, names = st.columns(2), {}, {}
+    rows = {side: side_row(col) for side, col in zip(SIDES, cols)}
     for side, col in zip(SIDES, cols):
-        names[side] = pick_model(col, "lm", side, labels)
+        names[side] = pick_model(rows[side][0], "lm", side, labels)
         with col:
             try:
                 with st.spinner(t("lmp.model.loading", name=names[side])):
@@ -88,14 +94,15 @@ def lm_mode(text: str) -> None:
         return
     maps = {}
     for side, col, shown in zip(SIDES, cols, (a, b)):
-        layer, head = pick_head(col, side, shown.maps)
+        _, layer_col, head_col, figure = rows[side]
+        layer, head = pick_head(layer_col, head_col, side, shown.maps)
         maps[side] = compare.head_map(shown.maps, layer, head)
         head_text = t("cmp.heads_mean") if head == compare.MEAN else t("cmp.head_n", head=head)
         words = shown.maps.key_tokens
         fig = heatmap(maps[side], words, words, shown.maps.kind, t(
             "cmp.map_title", model=names[side], layer=layer, head=head_text), t("common.query"),
             t("common.key"))
-        chart(fig, key=f"cmp_map_{side}", container=col, filename=f"compare-{side}-{names[side]}")
+        chart(fig, key=f"cmp_map_{side}", container=figure, filename=f"compare-{side}-{names[side]}")
         share = compare.head_dropped(sides[side], layer, head)
         col.caption(t("cmp.dropped", share=f"{share:.0%}"))
         if shown.maps.kind == "causal":
@@ -123,9 +130,10 @@ def translate_mode(text: str) -> None:
         return
     by_name, labels = {m.name: m for m in infos}, {m.name: t(model_label(m.name)) for m in infos}
     cols, sides, results, langs = st.columns(2), {}, {}, []
+    figures = {side: col.container() for side, col in zip(SIDES, cols)}  # above the translations
     words = compare.split_words(text)
     for side, col in zip(SIDES, cols):
-        name = pick_model(col, "translate", side, labels)
+        name = pick_model(figures[side], "translate", side, labels)
         langs.append(by_name[name].source_lang)
         with col:
             try:
@@ -151,7 +159,7 @@ def translate_mode(text: str) -> None:
         name = results[side].model
         fig = heatmap(maps[side], shown.maps.query_tokens, shown.maps.key_tokens, "cross",
                       t_plain("cmp.tr.map_title", model=name), t("cmp.tr.output"), t("cmp.tr.source"))
-        chart(fig, key=f"cmp_tr_map_{side}", container=col, filename=f"compare-{side}-{name}")
+        chart(fig, key=f"cmp_tr_map_{side}", container=figures[side], filename=f"compare-{side}-{name}")
         with col:
             show_notices(compare.notices(name, shown))
     st.caption(t("cmp.tr.caption"))
@@ -175,19 +183,18 @@ def translate_mode(text: str) -> None:
 
 
 st.title(t("cmp.title"))
-st.write(t("cmp.intro"))
-lesson.guide("compare")
-lesson.quiz("compare")
 labels = {m: t(f"cmp.mode.{m}") for m in MODES}
-mode = st.radio(t("cmp.mode"), MODES, horizontal=True, format_func=labels.__getitem__,
-                on_change=clear_side_params,
-                key=url_state.field("cmp_mode", "mode", "lm", choices=MODES))
-text = inputs.text_area(t("cmp.text"), height=80, limit=url_state.MAX_CHARS,
-                    key=url_state.field("cmp_text", "text", EXAMPLE))
+mode_col, text_col = st.columns([1, 3])  # inputs in one row, the two maps right below
+mode = mode_col.radio(t("cmp.mode"), MODES, format_func=labels.__getitem__,
+                      on_change=clear_side_params,
+                      key=url_state.field("cmp_mode", "mode", "lm", choices=MODES))
+with text_col:
+    text = inputs.text_area(t("cmp.text"), height=68, limit=url_state.MAX_CHARS,
+                            key=url_state.field("cmp_text", "text", EXAMPLE))
 if not text.strip():
     st.info(t("cmp.empty"))
-    st.stop()
-if mode == "lm":
+elif mode == "lm":
     lm_mode(text)
 else:
     translate_mode(text)
+lesson.after_figure("compare", t("cmp.intro"))

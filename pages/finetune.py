@@ -7,6 +7,7 @@ import streamlit as st
 
 from lmcore.catalog import ENCODER_KINDS
 from lmcore.errors import UserFacingError
+from lmcore.i18n import catalog
 from lmcore.pretrained.finetune import FinetuneConfig, is_finetuned_folder
 from lmcore.views.curves import training_curves
 from lmcore.views.finetune import cls_attention_figure, confusion_figure, head_change_figure
@@ -23,28 +24,38 @@ from ui.export_widgets import chart, table
 from ui import lesson
 from ui.safe_text import SafeMarkdown, md_escape as md
 
+PREVIEW_ROWS = 12   # validation sentences in the before-training table
 LRS = [1e-5, 2e-5, 3e-5, 5e-5, 1e-4, 2e-4, 3e-4]
 BATCHES = [8, 16, 32]
 DEFAULT = FinetuneConfig()
 
 
+def label_text(name: str) -> str:
+    """A label's name in the session's language (the bundled tasks' labels are translated)."""
+    key = f"ft.label.{name}"
+    return t(key) if key in catalog() else name
+
+
 def pick_data():
-    """The labelled set chosen (bundled task or upload), or None with a message shown."""
+    """The labelled set chosen (bundled task or upload), or None with a message shown.
+
+    Source and task in one row; an upload's column pickers below it."""
     sources = {s: t(f"ft.data.{s}") for s in ("bundled", "upload")}
-    source = st.radio(t("ft.data.source"), list(sources), horizontal=True, format_func=sources.__getitem__,
-                      key=url_state.field("ft_source", "data", "bundled", choices=sources))
+    left, right = st.columns([1, 3])
+    source = left.radio(t("ft.data.source"), list(sources), format_func=sources.__getitem__,
+                        key=url_state.field("ft_source", "data", "bundled", choices=sources))
     try:
         if source == "bundled":
             tasks = {n: t(f"ft.task.{n}") for n in bundled_tasks()}
             names = list(tasks)
-            name = st.selectbox(t("ft.task.label"), names, format_func=tasks.__getitem__,
-                                key=url_state.field("ft_task", "task", names[0], choices=names))
-            st.caption(t("ft.task.credit"))
+            name = right.selectbox(t("ft.task.label"), names, format_func=tasks.__getitem__,
+                                   key=url_state.field("ft_task", "task", names[0], choices=names))
+            right.caption(t("ft.task.credit"))
             return jobs.task(name)
-        up = st.file_uploader(t("ft.upload.label"), type=["csv", "tsv", "txt"], help=t("ft.upload.help"),
-                              key="ft_upload", max_upload_size=inputs.UPLOAD_LIMIT_MB)
+        up = right.file_uploader(t("ft.upload.label"), type=["csv", "tsv", "txt"], help=t("ft.upload.help"),
+                                 key="ft_upload", max_upload_size=inputs.UPLOAD_LIMIT_MB)
         if up is None:
-            st.info(t("ft.upload.wait"))
+            right.info(t("ft.upload.wait"))
             return None
         if up.size > MAX_BYTES:  # refused before reading or hashing it
             raise UserFacingError("ft.err.too_big", megabytes=round(up.size / 1e6, 1),
@@ -63,17 +74,48 @@ def pick_data():
 
 
 def data_summary(data) -> None:
-    counts = ", ".join(f"{k}: {v}" for k, v in data.class_counts().items())
+    counts = ", ".join(f"{label_text(k)}: {v}" for k, v in data.class_counts().items())
     st.caption(t("ft.data.summary", train=len(data.train), val=len(data.validation), counts=counts))
     show_notices(data.notices)
     with st.expander(t("ft.data.preview")):
         table(pd.DataFrame({t("ft.col.text"): data.validation.texts[:8],
-                            t("ft.col.gold"): [data.label_names[y] for y in data.validation.labels[:8]]}),
+                            t("ft.col.gold"): [label_text(data.label_names[y]) for y in data.validation.labels[:8]]}),
               key="ft_preview", hide_index=True)
 
 
-def settings_form(data, running: bool) -> None:
-    encoders = [m.name for m in loaders.model_choices(ENCODER_KINDS) if m.offline]
+def offline_encoders() -> list[str]:
+    return [m.name for m in loaders.model_choices(ENCODER_KINDS) if m.offline]
+
+
+def chosen_model(encoders: list[str]) -> str:
+    """The form's model (its widget, or the link's ?model=), else the first offline encoder."""
+    asked = st.session_state.get("ft_model") or st.query_params.get("model")
+    return asked if asked in encoders else encoders[0]
+
+
+def before_training_view(data, model: str, figure, side) -> None:
+    """The opening view: the untrained head's predictions beside [CLS]'s attention, before training."""
+    try:
+        view = jobs.before_training(model, data, PREVIEW_ROWS, DEFAULT.seed, DEFAULT.max_length)
+    except UserFacingError as error:
+        figure.error(error_text(error))
+        return
+    chart(cls_attention_figure(view.maps, None, (t("ft.preview.cls_title"),), t("common.layer")),
+          key="ft_cls_before", container=figure)
+    figure.caption(t("ft.preview.cls_caption", text=md(view.example)))
+    with figure:
+        show_notices(view.notices)
+    names = view.label_names
+    side.metric(t("ft.preview.accuracy", rows=len(view.texts)), f"{view.accuracy:.0%}",
+                help=t("ft.preview.accuracy_help"))
+    table(pd.DataFrame({t("ft.col.text"): view.texts,
+                        t("ft.col.gold"): [label_text(names[y]) for y in view.gold],
+                        t("ft.col.before"): [label_text(names[k]) for k in view.predictions],
+                        t("ft.preview.confidence"): view.probabilities.max(-1).round(3)}),
+          key="ft_before_table", stem="finetune-before-training", container=side, hide_index=True, height=250)
+
+
+def settings_form(data, running: bool, encoders: list[str]) -> None:
     if not encoders:
         st.error(t("ft.model.none"))
         return
@@ -86,7 +128,7 @@ def settings_form(data, running: bool) -> None:
         lr = c2.select_slider(t("ft.lr"), LRS, help=t("ft.lr.help"), format_func=lambda v: f"{v:.0e}",
                               key=url_state.field("ft_lr", "lr", DEFAULT.lr, float, choices=LRS))
         batch = c3.selectbox(t("ft.batch_size"), BATCHES,
-                             key=url_state.field("ft_batch", "batch", 16, choices=BATCHES))
+                             key=url_state.field("ft_batch", "batch", DEFAULT.batch_size, choices=BATCHES))
         go = st.form_submit_button(t("ft.start"), type="primary", disabled=running or data is None)
     if go and data is not None:
         cfg = FinetuneConfig(model=model, epochs=int(epochs), lr=float(lr), batch_size=int(batch),
@@ -138,7 +180,7 @@ def show_results(last: dict) -> None:
     left, right = st.columns([2, 3])
     with left:
         st.subheader(t("ft.confusion.title"))
-        chart(confusion_figure(res.confusion(data.validation.labels), res.label_names,
+        chart(confusion_figure(res.confusion(data.validation.labels), [label_text(n) for n in res.label_names],
                                          t("ft.confusion.true"), t("ft.confusion.pred")), key="ft_confusion")
     with right:
         examples_table(res, data)
@@ -154,7 +196,7 @@ def show_results(last: dict) -> None:
 
 def examples_table(res, data) -> None:
     st.subheader(t("ft.examples.title"))
-    names = res.label_names
+    names = [label_text(n) for n in res.label_names]
     after, before = res.validation, res.before_validation
     df = pd.DataFrame({t("ft.col.text"): data.validation.texts,
                        t("ft.col.gold"): [names[y] for y in data.validation.labels],
@@ -188,7 +230,7 @@ def compare_section(last: dict, data, example: str) -> None:
         probs = out.probabilities(key)
         best = max(range(len(probs)), key=probs.__getitem__)
         col.markdown(f"**{t(f'ft.compare.{key}')}**")
-        col.markdown(t("ft.compare.prediction", label=md(out.labels[best]), p=f"{probs[best]:.3f}"))
+        col.markdown(t("ft.compare.prediction", label=md(label_text(out.labels[best])), p=f"{probs[best]:.3f}"))
     st.markdown(f"**{t('ft.cls.title')}**")
     chart(cls_attention_figure(out.before_maps, out.after_maps,
                                          (t("ft.col.before"), t("ft.col.after")), t("common.layer")),
@@ -205,22 +247,24 @@ def heads_section(last: dict) -> None:
     values = change.cls_row if which == "cls" else change.all_rows
     chart(head_change_figure(values, t("common.layer"), t("common.head"), t("ft.heads.colorbar")),
                     key="ft_heads")
-    top = SafeMarkdown(", ".join(t("ft.heads.item", layer=l + 1, head=h + 1, value=f"{v:.2f}")
+    top = SafeMarkdown(", ".join(t("ft.heads.item", layer=l, head=h, value=f"{v:.2f}")  # from 0, like every page
                                  for l, h, v in change.top(3, cls=which == "cls")))  # already escaped
     st.caption(t("ft.heads.caption", n=change.sentences) + " " + t("ft.heads.top", heads=top))
 
 
 st.title(t("ft.title"))
-st.caption(t("ft.intro"))
-lesson.guide("fine-tuning")
-lesson.quiz("fine-tuning")
 sid = session_id()
 data = pick_data()
+encoders = offline_encoders()
+figure, side = st.columns([3, 2])  # before any training: [CLS]'s attention beside the predictions
+if data is not None and encoders:
+    before_training_view(data, chosen_model(encoders), figure, side)
+lesson.after_figure("fine-tuning", t("ft.intro"))
 if data is not None:
     data_summary(data)
 st.subheader(t("ft.settings"))
 running = job_status(jobs.REGISTRY, sid, t("ft.busy"))
-settings_form(data, running)
+settings_form(data, running, encoders)
 job_section(jobs.REGISTRY, sid, job_view(), running)
 if "ft_last" in st.session_state:
     show_results(st.session_state["ft_last"])

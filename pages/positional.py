@@ -23,9 +23,7 @@ DEFAULT_SENTENCE = "the small cat chased a big dog"
 
 
 def sinusoid_section() -> None:
-    st.header(t("tf.pos.h.sin"))
-    st.latex(r"PE_{(pos,\,2i)} = \sin\!\left(\frac{pos}{10000^{2i/d_{model}}}\right),\quad "
-             r"PE_{(pos,\,2i+1)} = \cos\!\left(\frac{pos}{10000^{2i/d_{model}}}\right)")
+    """The sinusoidal matrix first (the page's figure), then the lesson, the formula and the rest."""
     c1, c2 = st.columns(2)
     d_model = c1.slider("d_model", 8, 512, step=8,
                         key=url_state.field("pos_d_model", "d_model", 128, choices=range(8, 513, 8)))
@@ -36,6 +34,10 @@ def sinusoid_section() -> None:
                                    col_title=t("tf.pos.dimension"), value_label=t("tf.steps.value"),
                                    zmin=-1.0, zmax=1.0, height=420), key="pos_sin")
     st.caption(t("tf.pos.sin_note"))
+    lesson.after_figure("positional", t("tf.pos.intro"))
+    st.header(t("tf.pos.h.sin"))
+    st.latex(r"PE_{(pos,\,2i)} = \sin\!\left(\frac{pos}{10000^{2i/d_{model}}}\right),\quad "
+             r"PE_{(pos,\,2i+1)} = \cos\!\left(\frac{pos}{10000^{2i/d_{model}}}\right)")
     st.subheader(t("tf.pos.h.waves"))
     default = sorted({0, 1, min(6, d_model - 1), d_model // 2, d_model - 2})
     dims = st.multiselect(t("tf.pos.dims"), list(range(d_model)), default=default,
@@ -53,7 +55,7 @@ def sinusoid_section() -> None:
                     key="pos_sim_sin")
     c3.caption(t("tf.pos.sim_note"))
     rope = P.rotary_similarity(length, min(d_model, 64))
-    chart(container=c4, fig=matrix_heatmap(rope, title=t("tf.pos.fig.rope"), row_title=t("tf.pos.position"),
+    chart(container=c4, fig=matrix_heatmap(rope, title=t("tf.pos.fig.rope_short"), row_title=t("tf.pos.position"),
                                    col_title=t("tf.pos.position"), value_label=t("tf.pos.dot")),
                     key="pos_rope")
     c4.caption(t("tf.pos.rope_note"))
@@ -122,9 +124,6 @@ def order_section() -> None:
 
 def main() -> None:
     st.title(t("tf.pos.title"))
-    st.write(t("tf.pos.intro"))
-    lesson.guide("positional")
-    lesson.quiz("positional")
     sinusoid_section()
     learned_section()
     order_section()

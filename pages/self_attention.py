@@ -39,8 +39,9 @@ def source_shape(source: str) -> tuple[int, int]:
     return config.n_encoder_layers, config.n_heads
 
 
-def controls() -> dict:
-    c1, c2, c3, c4 = st.columns(4)
+def controls(text_box) -> dict:
+    """One row of pickers (the model's name gets the room it needs) and the text beside the figure."""
+    c1, c2, c3, c4 = st.columns([4, 1, 1, 2])
     names = {S.MINILM: t("tf.steps.source.minilm")}
     names |= {n: t("tf.steps.source.tf", model=t(f"tf.model.{n}")) for n in transformer_names()}
     names[S.RANDOM] = t("tf.steps.source.random")
@@ -54,7 +55,8 @@ def controls() -> dict:
     causal = c4.toggle(t("tf.steps.causal"), help=t("tf.steps.causal_help"),
                        key=url_state.field("sa_causal", "causal", False))
     label = t("tf.steps.text_any" if source in EXAMPLES else "tf.steps.text")
-    text = inputs.text_area(label, limit=2000,
+    with text_box:
+        text = inputs.text_area(label, limit=2000, height=110,
                         key=url_state.field(f"sa_text_{source}", "text", EXAMPLES.get(source, DEFAULT_TEXT)))
     return dict(text=text, source=source, layer=layer, head=head, causal=causal)
 
@@ -81,10 +83,9 @@ def show_head(steps: S.LayerSteps, head: int) -> None:
     c3, c4 = st.columns(2)
     matrix(c3, h.masked, toks, toks, "tf.steps.masked")
     c3.caption(t("tf.steps.masked_note" if steps.causal else "tf.steps.unmasked_note"))
-    chart(container=c4, fig=plots.attention_heatmap(
-        steps.maps(), 0, head, title=t("tf.steps.softmax"), query_label=t("common.query"),
-        key_label=t("common.key"), weight_label=t("common.weight")), key="sa_softmax")
+    c4.markdown(f"**{t('tf.steps.softmax')}**")
     c4.latex(r"A = \mathrm{softmax}(S / \sqrt{d_k})")
+    c4.caption(t("tf.steps.softmax_above"))
     st.subheader(t("tf.steps.h.output"))
     matrix(st, h.output, toks, None, "tf.steps.z")
     st.latex(r"Z_i = A V")
@@ -105,28 +106,39 @@ def show_multihead(steps: S.LayerSteps) -> None:
                  d_model=steps.concat.shape[1]))
 
 
+def show_result(steps: S.LayerSteps, head: int, figure, side) -> None:
+    """The head's attention weights A (the page's figure) and, beside it, the formula."""
+    chart(container=figure, fig=plots.attention_heatmap(
+        steps.maps(), 0, head, title=t("tf.steps.softmax"), query_label=t("common.query"),
+        key_label=t("common.key"), weight_label=t("common.weight")), key="sa_softmax")
+    side.latex(r"\mathrm{Attention}(Q, K, V) = \mathrm{softmax}\!\left(\frac{Q K^\top}{\sqrt{d_k}}\right) V")
+    with side:
+        show_notices(steps.notices, "info")
+
+
 def main() -> None:
     st.title(t("tf.steps.title"))
-    st.write(t("tf.steps.intro"))
-    lesson.guide("self-attention")
-    lesson.quiz("self-attention")
-    st.latex(r"\mathrm{Attention}(Q, K, V) = \mathrm{softmax}\!\left(\frac{Q K^\top}{\sqrt{d_k}}\right) V")
-    params = controls()
+    head_row = st.container()
+    figure, side = st.columns([3, 2])
+    with head_row:
+        params = controls(side)
     if params["source"] == S.RANDOM:
-        st.warning(t("tf.steps.random_warning"))
+        side.warning(t("tf.steps.random_warning"))
     elif params["source"] == S.MINILM:
-        st.caption(t("tf.steps.minilm_caption"))
+        side.caption(t("tf.steps.minilm_caption"))
     else:
-        st.caption(t("tf.steps.tf_caption"))
+        side.caption(t("tf.steps.tf_caption"))
     try:
         steps = loaders.self_attention_steps(params["text"], params["source"], params["layer"], params["causal"])
     except UserFacingError as error:
-        st.error(error_text(error))
+        figure.error(error_text(error))
         return
-    show_notices(steps.notices, "info")
+    head = min(params["head"], len(steps.heads) - 1)
+    show_result(steps, head, figure, side)
+    lesson.after_figure("self-attention", t("tf.steps.intro"))
     with st.expander(t("tf.steps.h.input", layer=steps.layer)):
         matrix(st, steps.x, list(steps.tokens), None, "tf.steps.x")
-    show_head(steps, min(params["head"], len(steps.heads) - 1))
+    show_head(steps, head)
     show_multihead(steps)
 
 

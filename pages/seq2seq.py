@@ -82,20 +82,21 @@ def quality_chart() -> None:
 
 
 st.title(t("s2sp.s2s.title"))
-st.markdown(t("s2sp.s2s.intro"))
-lesson.guide("seq2seq")
-lesson.quiz("seq2seq")
 if PLAIN not in {m.name for m in loaders.translator_choices()}:
     st.warning(t("s2sp.model_missing", name=PLAIN))
+    lesson.after_figure("seq2seq", t("s2sp.s2s.intro"))
 else:
     examples = {"short": t("s2sp.s2s.example_short"), "long": t("s2sp.s2s.example_long")}
     names = {k: t(f"s2sp.s2s.example_{k}_name") for k in examples}
-    pick = st.radio(t("s2sp.s2s.examples"), list(examples), horizontal=True, format_func=names.__getitem__,
-                    key=url_state.field("s2sp_s2s_example", "example", "short", choices=examples))
-    text = inputs.text_area(t("s2sp.s2s.input"), limit=MAX_CHARS,
-                        key=url_state.field(f"s2sp_s2s_text_{pick}", "text", examples[pick]))
-    st.caption(t("s2sp.s2s.plain_model", model=t(model_label(PLAIN))))
+    left, right = st.columns([1, 3])  # inputs in one row, the figure right below
+    pick = left.radio(t("s2sp.s2s.examples"), list(examples), format_func=names.__getitem__,
+                      key=url_state.field("s2sp_s2s_example", "example", "short", choices=examples))
+    with right:
+        text = inputs.text_area(t("s2sp.s2s.input"), limit=MAX_CHARS, height=90,
+                                key=url_state.field(f"s2sp_s2s_text_{pick}", "text", examples[pick]))
     translate_plain(text)
+    st.caption(t("s2sp.s2s.plain_model", model=t(model_label(PLAIN))))
+    lesson.after_figure("seq2seq", t("s2sp.s2s.intro"))
     compare_attention(text)
 quality_chart()
 st.caption(t("s2s.credit"))

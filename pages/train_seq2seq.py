@@ -30,24 +30,54 @@ HANGUL = re.compile(r"[\uac00-\ud7a3]")
 
 
 def read_upload():
-    """Pairs from the uploaded TSV, or None with a message shown."""
-    up = st.file_uploader(t("s2sp.train.upload"), type=["tsv", "txt"], help=t("s2sp.train.upload_help"),
-                          key="s2sp_upload", max_upload_size=inputs.UPLOAD_LIMIT_MB)
-    swap = st.checkbox(t("s2sp.train.swap"), key="s2sp_swap")
-    if up is None:
-        st.info(t("s2sp.train.wait"))
-        return None
+    """Pairs from the uploaded TSV, else the bundled sample; None with a message shown on bad input.
+
+    The upload box and the swap switch in one row; the pairs are shown beside the figure."""
+    box, options = st.columns([3, 1])
+    up = box.file_uploader(t("s2sp.train.upload"), type=["tsv", "txt"], help=t("s2sp.train.upload_help"),
+                           key="s2sp_upload", max_upload_size=inputs.UPLOAD_LIMIT_MB)
+    swap = options.checkbox(t("s2sp.train.swap"), key="s2sp_swap")
+    raw = jobs.sample_bytes() if up is None else up.getvalue()
     try:
-        pairs, notices = loaders.uploaded_pairs(inputs.upload_encoding(up.getvalue(), key="s2sp_encoding"), swap)
+        if up is not None:
+            raw = inputs.upload_encoding(raw, key="s2sp_encoding")
+        pairs, notices = loaders.uploaded_pairs(raw, swap)
     except UserFacingError as error:
         st.error(error_text(error))
         return None
     show_notices(notices)
-    st.caption(t("s2sp.train.summary", count=len(pairs)))
-    with st.expander(t("s2sp.train.preview")):
-        table(pd.DataFrame(pairs[:8], columns=[t("s2sp.train.source"), t("s2sp.train.target")]),
-              key="s2sp_pairs", hide_index=True)
+    if up is None:
+        options.caption(t("s2sp.train.sample", count=len(pairs)))
+    else:
+        options.caption(t("s2sp.train.summary", count=len(pairs)))
     return pairs
+
+
+def current_settings(pairs) -> jobs.Settings:
+    """The form's settings as they stand (its widgets, else their defaults): the untrained preview's."""
+    src, tgt = guess_langs(pairs)
+    get = st.session_state.get
+    sources = list(dict.fromkeys(x for x, _ in pairs))
+    watch = get("s2sp_watch") if get("s2sp_watch") in sources else sources[0]
+    return jobs.Settings(get(f"s2sp_src_{src}", src), get(f"s2sp_tgt_{tgt}", tgt),
+                         get("s2sp_attention", ATTENTIONS[1]), int(get("s2sp_hidden", SIZES[1])),
+                         int(get("s2sp_epochs", 5)), watch)
+
+
+def untrained_view(pairs, figure, side) -> None:
+    """The opening view: the pairs beside what an untrained model's alignment looks like."""
+    table(pd.DataFrame(pairs[:8], columns=[t("s2sp.train.source"), t("s2sp.train.target")]),
+          key="s2sp_pairs", container=side, hide_index=True, height=320)
+    settings = current_settings(pairs)
+    try:
+        snap = jobs.untrained(tuple(pairs), settings)
+    except UserFacingError as error:  # e.g. too few pairs to split: the job would say the same
+        figure.info(error_text(error))
+        return
+    last = {"snapshots": [snap], "source_tokens": snap["source_tokens"], "settings": settings}
+    with figure:
+        alignment(last, snap, "s2sp_untrained_map", t("s2sp.train.untrained_title"))
+    figure.caption(t("s2sp.train.untrained_caption", text=md_escape(settings.watch)))
 
 
 def guess_langs(pairs) -> tuple[str, str]:
@@ -118,16 +148,21 @@ def snapshot_view(last: dict) -> None:
     epoch = st.select_slider(t("s2sp.train.epoch"), [s["epoch"] for s in snaps], snaps[-1]["epoch"],
                              key="s2sp_snap_epoch") if len(snaps) > 1 else snaps[0]["epoch"]
     snap = next(s for s in snaps if s["epoch"] == epoch)
-    st.markdown(t("s2sp.train.snap_output", epoch=epoch, words=md_escape(" ".join(snap["output"])) or "—"))
+    alignment(last, snap, "s2sp_snap_map")
+
+
+def alignment(last: dict, snap: dict, key: str, title: str | None = None) -> None:
+    """One snapshot: the model's output words and its alignment over the source words."""
+    st.markdown(t("s2sp.train.snap_output", epoch=snap["epoch"], words=md_escape(" ".join(snap["output"])) or "—"))
     if snap["weights"] is None or not len(snap["output"]):
         st.info(t("s2s.no_attention_trace"))
         return
     maps = AttentionMaps(snap["weights"][None, None], tuple(snap["output"]), tuple(last["source_tokens"]),
                          "cross")
-    fig = attention_heatmap(maps, query_label=t("s2sp.steps.output"), key_label=t("s2sp.steps.source"),
-                            weight_label=t("common.weight"))
+    fig = attention_heatmap(maps, title=title, query_label=t("s2sp.steps.output"),
+                            key_label=t("s2sp.steps.source"), weight_label=t("common.weight"))
     fig.update_layout(height=min(900, max(260, 150 + 30 * len(snap["output"]))))
-    chart(fig, key="s2sp_snap_map")
+    chart(fig, key=key)
 
 
 def show_results(last: dict) -> None:
@@ -141,11 +176,12 @@ def show_results(last: dict) -> None:
 
 
 st.title(t("s2sp.train.title"))
-st.markdown(t("s2sp.train.intro"))
-lesson.guide("train-seq2seq")
-lesson.quiz("train-seq2seq")
 sid = session_id()
 pairs = read_upload()
+figure, side = st.columns([3, 2])  # before any training: an untrained model's alignment beside the pairs
+if pairs:
+    untrained_view(pairs, figure, side)
+lesson.after_figure("train-seq2seq", t("s2sp.train.intro"))
 running = job_status(jobs.REGISTRY, sid, t("s2sp.busy"))
 st.subheader(t("s2sp.train.settings"))
 settings_form(pairs, running)

@@ -44,15 +44,23 @@ def uploaded_sentences() -> batch.ParsedSentences | None:
     return loaders.parsed_upload(data, file.name, column, header)
 
 
-def read_input() -> batch.ParsedSentences | None:
+def pick_source(col) -> str:
     labels = {s: t(f"sent.source.{s}") for s in ("paste", "upload")}  # format_func: no t() calls
-    source = st.radio(t("sent.source"), list(labels), horizontal=True, format_func=labels.__getitem__,
-                      key=url_state.field("sent_source", "source", "paste", choices=labels))
+    return col.radio(t("sent.source"), list(labels), horizontal=True, format_func=labels.__getitem__,
+                     key=url_state.field("sent_source", "source", "paste", choices=labels))
+
+
+def read_input(source: str) -> batch.ParsedSentences | None:
     if source == "upload":
         return uploaded_sentences()
     text = st.text_area(t("sent.paste"), height=150,
                         key=url_state.field("sent_text", "text", t("sent.paste_default")))
     return batch.parse_pasted(text)
+
+
+def is_example(source: str, parsed: batch.ParsedSentences) -> bool:
+    """The bundled example set (the pasted default, unchanged): it runs without a click."""
+    return source == "paste" and list(parsed.sentences) == batch.parse_pasted(t("sent.paste_default")).sentences
 
 
 def model_label(info: ModelInfo) -> str:
@@ -91,11 +99,12 @@ def show_table(rows: list[batch.SentenceRow], info: ModelInfo) -> None:
 
 
 def show_row(rows: list[batch.SentenceRow], info: ModelInfo) -> None:
+    """One row's map (the page's figure): row | layer | head pickers in one line above it."""
     labels = {i: f"{i + 1}. {r.sentence[:80]}" for i, r in enumerate(rows)}
-    index = st.selectbox(t("sent.pick"), range(len(rows)), format_func=labels.__getitem__,
-                         key=url_state.field("sent_pick", "row", 0, choices=range(len(rows))))
+    pick_col, layer_col, head_col = st.columns([4, 1, 1])
+    index = pick_col.selectbox(t("sent.pick"), range(len(rows)), format_func=labels.__getitem__,
+                               key=url_state.field("sent_pick", "row", 0, choices=range(len(rows))))
     row = rows[index]
-    open_in_page(info, row.sentence)
     if row.error is not None:
         st.warning(t("sent.row_error", message=notice_text(row.error)))
         return
@@ -109,15 +118,15 @@ def show_row(rows: list[batch.SentenceRow], info: ModelInfo) -> None:
         title = t("sent.alignment_title")
         labels.update(query_label=t("sent.output"), key_label=t("sent.source_words"))
     else:
-        left, right = st.columns(2)
-        layer = left.selectbox(t("common.layer"), range(maps.n_layers),
+        layer = layer_col.selectbox(t("common.layer"), range(maps.n_layers),
                                key=url_state.field("sent_layer", "layer", 0, choices=range(maps.n_layers)))
-        head = right.selectbox(t("common.head"), range(maps.n_heads),
+        head = head_col.selectbox(t("common.head"), range(maps.n_heads),
                                key=url_state.field("sent_head", "head", 0, choices=range(maps.n_heads)))
         title = t("sent.map_title", layer=layer, head=head)
     fig = plots.attention_heatmap(maps, layer, head, title=title, **labels)
     fig.update_layout(height=max(380, 22 * len(maps.query_tokens) + 160))
     chart(fig, key="sent_chart", filename=f"attention-{info.name}-{index + 1}")
+    open_in_page(info, row.sentence)
     download_maps(maps.select(layers=[layer], heads=[head]), f"attention-{info.name}-{index + 1}",
                   key="sent_dl_maps")
 
@@ -136,38 +145,55 @@ def open_in_page(info: ModelInfo, sentence: str) -> None:
                       icon=":material/open_in_new:")
 
 
-def main() -> None:
-    st.title(t("sent.title"))
-    st.caption(t("sent.intro"))
-    lesson.guide("your-sentences")
-    lesson.quiz("your-sentences")
-    try:
-        parsed = read_input()
-    except UserFacingError as err:
-        st.error(error_text(err))
-        return
-    if parsed is None:
-        return
-    show_notices(parsed.notices, "info")
-    st.caption(t("sent.count", count=len(parsed.sentences), encoding=parsed.encoding))
+def pick_model(col) -> ModelInfo:
     models = loaders.all_model_choices()
     by_name = {m.name: m for m in models}
     labels = {name: model_label(m) for name, m in by_name.items()}
     names = list(by_name)
-    info = by_name[st.selectbox(t("sent.model"), names, format_func=labels.__getitem__,
-                                key=url_state.field("sent_model", "model", names[0], choices=names))]
-    signature = (info.name, tuple(parsed.sentences))
+    return by_name[col.selectbox(t("sent.model"), names, format_func=labels.__getitem__,
+                                 key=url_state.field("sent_model", "model", names[0], choices=names))]
+
+
+def main() -> None:
+    st.title(t("sent.title"))
+    source_col, model_col = st.columns([1, 2])  # the inputs in one row
+    source, info = pick_source(source_col), pick_model(model_col)
+    left, right = st.columns([2, 3])  # the sentences beside the first row's map
+    after = st.container()            # the table, then the lesson
     try:
-        if st.button(t("sent.run"), type="primary", key="sent_run"):
-            st.session_state["sent_result"] = (signature, run(info, parsed.sentences))
-        stored = st.session_state.get("sent_result")
-        if stored is None or stored[0] != signature:
-            st.info(t("sent.press_run"))
-            return
-        show_table(stored[1], info)
-        show_row(stored[1], info)
+        with left:
+            parsed = read_input(source)
     except UserFacingError as err:
-        st.error(error_text(err))
+        left.error(error_text(err))
+        parsed = None
+    if parsed is not None:
+        with left:
+            show_notices(parsed.notices, "info")
+            st.caption(t("sent.count", count=len(parsed.sentences), encoding=parsed.encoding))
+        try:
+            show_results(parsed, info, source, left, right, after)
+        except UserFacingError as err:
+            right.error(error_text(err))
+    with after:
+        lesson.after_figure("your-sentences", t("sent.intro"))
+
+
+def show_results(parsed: batch.ParsedSentences, info: ModelInfo, source: str, left, right, after) -> None:
+    """Run on a click (the bundled example runs at once), then the map beside, the table below."""
+    signature = (info.name, tuple(parsed.sentences))
+    stored = st.session_state.get("sent_result")
+    clicked = left.button(t("sent.run"), type="primary", key="sent_run")
+    if clicked or (is_example(source, parsed) and (stored is None or stored[0] != signature)):
+        with right:
+            st.session_state["sent_result"] = (signature, run(info, parsed.sentences))
+    stored = st.session_state.get("sent_result")
+    if stored is None or stored[0] != signature:
+        right.info(t("sent.press_run"))
+        return
+    with right:
+        show_row(stored[1], info)
+    with after:
+        show_table(stored[1], info)
 
 
 main()

@@ -218,8 +218,11 @@ def test_figures_escape_labels_and_fix_ranges(trained):
     fig = cls_attention_figure(maps, maps, ("before", "after"), "Layer")
     assert fig.data[0].zmin == 0 and fig.data[0].zmax == 1 and len(fig.data[0].x) == 5  # repeated 'the' kept
     assert np.allclose(np.asarray(fig.data[0].z), maps.weights[:, :, 0].mean(1), atol=1e-4)
+    fig = cls_attention_figure(maps, None, ("before",), "Layer")  # before training: one panel
+    assert len(fig.data) == 1 and list(fig.layout.yaxis.ticktext)[0] == "0"
     fig = head_change_figure(np.array([[0.1, 0.5], [0.2, 0.0]]), "Layer", "Head", "JS")
-    assert list(fig.layout.xaxis.ticktext) == ["1", "2"] and fig.data[0].zmin == 0
+    assert list(fig.layout.xaxis.ticktext) == ["0", "1"] and fig.data[0].zmin == 0  # from 0, like every page
+    assert list(fig.layout.yaxis.ticktext) == ["0", "1"]
     labels = dict(loss="L", accuracy="A", train="tr", val="va", x="x")
     fig = training_curves([{"x": 0.5, "loss": 0.7, "accuracy": 0.5}], result.history, labels,
                           ("loss", "accuracy"))
@@ -262,3 +265,17 @@ def test_before_after_compares_one_text_under_both_classifiers(tiny, trained):
     assert out.probabilities("before") == out.before and sum(out.after) == pytest.approx(1.0)
     assert out.before_maps.weights.shape[-1] == out.after_maps.weights.shape[-1] == 16
     assert [n.key for n in out.notices] == ["errors.text_truncated"]
+
+
+def test_before_training_view_is_the_untrained_head_on_the_first_rows(tiny, toy_data):
+    from lmcore.pretrained.classifier import build_classifier
+    from lmcore.pretrained.preview import before_training
+    data = toy_data
+    fresh = build_classifier(tiny, data.label_names, 0)
+    view = before_training(fresh, data.validation, rows=5, max_length=16)
+    assert view.texts == data.validation.texts[:5] and view.gold == data.validation.labels[:5]
+    assert view.probabilities.shape == (5, len(data.label_names))
+    assert np.allclose(view.probabilities.sum(-1), 1, atol=1e-5)
+    assert view.example == view.texts[0] and view.maps.query_tokens[0] == "[CLS]"
+    assert view.maps.weights.shape[:2] == (fresh.n_layers, fresh.n_heads)
+    assert 0 <= view.accuracy <= 1 and len(view.predictions) == 5

@@ -43,6 +43,20 @@ def test_bundled_task_is_shown_in_both_languages(lang):
 
 
 @pytest.mark.parametrize("lang", ["en", "ko"])
+def test_the_page_opens_on_the_untrained_heads_predictions_and_cls_attention(lang):
+    at = open_page(lang)
+    assert [c for c in at.get("plotly_chart") if "ft_cls_before" in c.proto.id]
+    rows = at.dataframe[0].value  # the before-training table comes first
+    assert len(rows) == 12
+    labels = {translate("ft.label.negated", lang), translate("ft.label.affirmative", lang)}
+    assert set(rows[translate("ft.col.gold", lang)]) <= labels
+    assert set(rows[translate("ft.col.before", lang)]) <= labels
+    assert at.metric[0].label == translate("ft.preview.accuracy", lang, rows=12)
+    if lang == "ko":
+        assert "부정문" in labels and not any("negated" in c.value for c in at.caption)
+
+
+@pytest.mark.parametrize("lang", ["en", "ko"])
 @pytest.mark.parametrize("name,content,key", [
     ("one.csv", b"text,label\n" + b"".join(b"s %d,same\n" % i for i in range(10)), "ft.err.one_class"),
     ("gaps.csv", b"text,label\na,x\nb,\nc,y\n", "ft.err.missing_labels"),
@@ -89,8 +103,8 @@ def test_a_tiny_job_runs_from_the_page_to_the_results(tiny, monkeypatch):
     wait_for_state(at, "ft_last", 60, 0.5)
     assert not at.exception, [e.value for e in at.exception]
     assert "ft_last" in at.session_state and not at.error
-    assert len(at.metric) == 4 and model_downloads(at)
-    assert len(at.get("plotly_chart")) == 4  # curves, confusion, [CLS] attention, heads
+    assert len(at.metric) == 5 and model_downloads(at)  # before training, then 4 results
+    assert len(at.get("plotly_chart")) == 5  # [CLS] before training, curves, confusion, [CLS] attention, heads
     name = at.session_state["ft_last"]["name"]
     assert name in at.session_state[jobs._MODELS_KEY]
     at.text_input(key="ft_compare_text").set_value("</script><img src=x onerror=alert(1)>").run()
@@ -100,7 +114,7 @@ def test_a_tiny_job_runs_from_the_page_to_the_results(tiny, monkeypatch):
     shutil.rmtree(at.session_state["ft_last"]["folder"], ignore_errors=True)
     at.run()  # the saved model was cleaned up: a clear warning, the results still shown
     assert not at.exception and translate("ft.err.gone", "en") in texts(at.warning)
-    assert len(at.metric) == 4 and not model_downloads(at)
+    assert len(at.metric) == 5 and not model_downloads(at)
 
 
 def start_button(at):

@@ -50,11 +50,14 @@ def start_button(at: AppTest):
 
 
 @pytest.mark.parametrize("lang", ["en", "ko"])
-def test_page_waits_for_an_upload_in_both_languages(lang):
+def test_page_opens_on_the_bundled_pairs_and_an_untrained_alignment(lang):
     at = open_page(lang)
     assert at.title[0].value == translate("s2sp.train.title", lang)
-    assert translate("s2sp.train.wait", lang) in texts(at.info)
-    assert not at.error and start_button(at).disabled
+    assert translate("s2sp.train.sample", lang, count=400) in texts(at.caption)
+    pairs = at.dataframe[0].value
+    assert len(pairs) == 8 and pairs.iloc[0, 0] == jobs.sample_bytes().decode().split("\t")[0]
+    assert [c for c in at.get("plotly_chart") if "s2sp_untrained_map" in c.proto.id]
+    assert not at.error and not start_button(at).disabled
 
 
 @pytest.mark.parametrize("lang,name,content,key", [
@@ -123,7 +126,7 @@ def test_a_tiny_training_run_goes_from_upload_to_download():
         assert snap["weights"].shape == (len(snap["output"]), 4)
         assert abs(float(snap["weights"].sum(-1).mean()) - 1.0) < 1e-2
     at.select_slider(key="s2sp_snap_epoch").set_value(0).run()
-    assert not at.exception and len(at.get("plotly_chart")) == 2  # loss curve, epoch-0 alignment
+    assert not at.exception and len(at.get("plotly_chart")) == 3  # untrained preview, loss curve, epoch-0 alignment
     data = [b for b in at.get("download_button") if b.proto.label == translate("s2sp.train.download", "en")][0].proto
     assert data is not None
     files = set(zipfile.ZipFile(io.BytesIO(jobs.zip_folder(last["folder"]))).namelist())
@@ -151,6 +154,33 @@ def test_the_running_job_shows_progress_and_cancels_from_the_page():
     at.run()  # the outcome is reported once
     assert translate("s2s.train.cancelled", "ko") not in texts(at.warning)
     assert not start_button(at).disabled
+
+
+def test_cancel_says_cancelling_at_once_while_the_step_finishes(monkeypatch):
+    """The click's own rerun shows "cancelling…" (the job still ends its slow step meanwhile)."""
+    slow = jobs._on_progress
+
+    def slow_step(job, p):
+        time.sleep(1.5)
+        return slow(job, p)
+    monkeypatch.setattr(jobs, "_on_progress", slow_step)
+    at = upload(open_page("ko"), "count.tsv", tsv(made_up_pairs(400)))
+    at.selectbox(key="s2sp_hidden").set_value(32)
+    ran_cleanly(start_button(at).click().run())
+    wait = time.monotonic() + 30
+    while not at.get("progress") and time.monotonic() < wait:
+        time.sleep(0.2)
+        at.run()
+    started = time.monotonic()
+    at.button(key="s2sp_cancel").click().run()
+    assert time.monotonic() - started < 2.0
+    assert translate("jobs.cancelling", "ko") in texts(at.info)
+    assert at.button(key="s2sp_cancel").disabled
+    deadline = time.monotonic() + 60
+    while at.get("progress") and time.monotonic() < deadline:
+        time.sleep(0.3)
+        at.run()
+    assert translate("s2s.train.cancelled", "ko") in texts(at.warning) and not jobs.REGISTRY.busy()
 
 
 def test_cancel_and_a_stale_heartbeat_stop_the_job(monkeypatch):

@@ -114,7 +114,8 @@ def test_uploaded_cp949_file_and_english_csv(lang):
     assert translate("sent.count", lang, count=2, encoding="cp949") in texts(at.caption)
     at.get("file_uploader")[0].set_value(("en.csv", ENGLISH_CSV, "text/csv")).run()
     assert at.checkbox[0].value is True  # header detected
-    assert next(s for s in at.selectbox if s.key.startswith("sent_column_")).value == 1  # the "text" column
+    column = next(box for box in at.selectbox if box.key.startswith("sent_column_"))
+    assert column.value == 1  # the "text" column
     run(at)
     assert [r["sentence"] for r in table_rows(at)][1] == '=HYPERLINK("http://x")'
 
@@ -156,6 +157,17 @@ def test_table_waits_for_the_button_and_reruns_when_input_changes():
     assert len(table_rows(at)) == 1
     at.text_area(key="sent_text").set_value("the cat sat\nthe dog ran").run()
     assert not at.dataframe  # the old table is not shown for new input
+
+
+@pytest.mark.parametrize("lang", ["en", "ko"])
+def test_the_page_opens_on_the_bundled_example_its_table_and_first_map(lang):
+    at = open_page(lang)
+    assert not at.exception and not at.error
+    rows = table_rows(at)
+    assert [r["sentence"] for r in rows] == translate("sent.paste_default", lang).splitlines()
+    assert at.selectbox(key="sent_pick").value == 0
+    assert chart_element(at, "sent_chart") is not None
+    assert translate("sent.press_run", lang) not in texts(at.info)
 
 
 def test_layer_and_head_pickers_change_the_map():

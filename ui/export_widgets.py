@@ -71,6 +71,7 @@ def chart(fig: go.Figure, key: str, filename: str | None = None, container: Any 
     target = st if container is None else container
     stem = filename or f"attention-lab-{key}"
     recolor(fig, presentation.colour_scale())
+    presentation.enlarge(fig)
     target.plotly_chart(fig, config=plotly_config(presentation.picture_format(), stem), key=key,
                         **kwargs)
     if numbers:

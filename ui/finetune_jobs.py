@@ -32,13 +32,15 @@ from lmcore.pretrained.finetune import (FinetuneConfig, Progress, finetune, is_f
                              save_classifier, zip_folder)
 from lmcore.pretrained.classifier import (BeforeAfter, Classifier, HeadChange, before_after, build_classifier,
                                           head_change, load_classifier)
-from lmcore.pretrained.tasks import LabelledSet, load_task, read_labelled_table, table_columns
+from lmcore.pretrained.preview import BeforeTraining
+from lmcore.pretrained.preview import before_training as _before_training
+from lmcore.pretrained.tasks import MAX_BYTES, LabelledSet, load_task, read_labelled_table, table_columns
 from ui.jobs import Job as BaseJob
 from ui.jobs import JobRegistry
 
 MAX_SAVED = 10           # fine-tuned folders kept on disk per server (oldest deleted)
 SESSIONS_ROOT = Path(tempfile.gettempdir()) / "attnlab-sessions"
-HEAD_CHANGE_SENTENCES = 120
+HEAD_CHANGE_SENTENCES = 60   # validation sentences of the "which heads changed" analysis
 MAX_THREADS = 2         # torch threads while training on a quiet machine (the server's only job)
 _MODELS_KEY = "ft_models"
 _GUARD_KEY = "ft_session_folder"
@@ -160,6 +162,18 @@ def compare(folder: str, text: str) -> BeforeAfter:
     """lmcore's before/after comparison of one text (predictions and attention maps)."""
     after = finetuned(folder)
     return before_after(initial(after.base_name, after.label_names, after.seed), after, text)
+
+
+@st.cache_data(max_entries=8, show_spinner=False)
+def before_training(base: str, data: LabelledSet, rows: int, seed: int, max_length: int) -> BeforeTraining:
+    """The page's opening view: the untrained classifier (the same one `compare` starts from)
+    on the first `rows` validation sentences, and the first one's attention."""
+    return _before_training(initial(base, data.label_names, seed), data.validation, rows, 0, max_length)
+
+
+def upload_megabytes() -> int:
+    """The upload box's limit in MB (the server refuses more than MAX_BYTES with a message)."""
+    return max(1, round(MAX_BYTES / 1_000_000))
 
 
 @st.cache_data(max_entries=8, show_spinner=False)

@@ -5,8 +5,8 @@
     job_section(jobs.REGISTRY, sid, view, running)             # live view, or the outcome once
 
 While the session's job runs, a fragment refreshes every second: it is the job's heartbeat,
-shows the progress bar, the live curves and a cancel button, and reruns the whole page when
-the job ends. The finished job is then handed to the page's `view.keep` once (cancelled and
+shows the progress bar, the live curves and a cancel button ("cancelling…" right after the
+click, until the job's current step ends), and reruns the whole page when the job ends. The finished job is then handed to the page's `view.keep` once (cancelled and
 failed jobs are reported here).
 """
 from __future__ import annotations
@@ -19,7 +19,7 @@ import streamlit as st
 
 from lmcore.errors import UserFacingError
 from ui.export_widgets import chart
-from ui.i18n import error_text
+from ui.i18n import error_text, t
 from ui.jobs import JobRegistry
 
 
@@ -35,6 +35,7 @@ class JobView:
     cancelled: str                                   # shown once after a cancelled job
     failed: Callable[[str | None], str]              # exception type name -> message of a failed job
     keep: Callable[[Any], None]                      # called once with a finished ("done") job
+    cancelling: str = ""                             # shown at once after Cancel (default: jobs.cancelling)
 
 
 def fraction_done(progress: Any, epochs: int) -> float:
@@ -79,8 +80,12 @@ def live_job(registry: JobRegistry, sid: str, view: JobView) -> None:
     done, text = view.progress(job)
     st.progress(done, text=text)
     chart(view.figure(job), key=f"{view.key}_live_curves")
-    if st.button(view.cancel, key=f"{view.key}_cancel"):
-        registry.cancel(sid)
+    # The click's callback sets the stop flag before this rerun of the fragment, so the notice
+    # shows at once; the job stops at the end of its current step.
+    st.button(view.cancel, key=f"{view.key}_cancel", on_click=registry.cancel, args=(sid,),
+              disabled=job.stop.is_set())
+    if job.stop.is_set():
+        st.info(view.cancelling or t("jobs.cancelling"), icon=":material/hourglass_top:")
     st.caption(view.leave_note)
 
 

@@ -1,5 +1,9 @@
 """The guided lesson: on each page a short "what to look for" box and a predict-then-reveal question.
 
+Layout (issue 12, figure first): a page shows its title, one compact row of inputs and its
+figure first; `after_figure(page, intro)` then writes the intro, the folded guide and the
+question below the figure. Pages with a live question call `guide` and `quiz` themselves.
+
 Pages call `guide(page)` and `quiz(page, ...)`; a page id is the page's url path in
 `ui.navigation` ("home" for the home page). All text lives in `lmcore/locales/lesson.json`:
 `lesson.<page>.b1..bN` (bullets), `.q` (question), `.o1..oN` (options), `.why`, and for a
@@ -89,6 +93,14 @@ def guide(page: str) -> None:
             _link(left, before, "lesson.prev")
         if after is not None:
             _link(right, after, "lesson.next")
+
+
+def after_figure(page: str, intro: str, *, question: bool = True) -> None:
+    """Below the figure: the page's intro text, the folded guide and (question=True) the static question."""
+    st.markdown(intro)
+    guide(page)
+    if question:
+        quiz(page)
 
 
 def _reveal(pick_key: str, shown_key: str) -> None:

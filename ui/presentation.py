@@ -8,6 +8,7 @@ The CSS is a fixed string (no user text reaches it).
 """
 from __future__ import annotations
 
+import plotly.graph_objects as go
 import streamlit as st
 
 from lmcore.views.colour_scales import DEFAULT as DEFAULT_SCALE
@@ -21,25 +22,44 @@ IMAGE_FORMATS = ("png", "svg")
 SCALE = ("view_colour_scale", "scale", DEFAULT_SCALE, tuple(SCALES))
 IMAGE = ("view_picture_format", "img", "png", IMAGE_FORMATS)
 
+# Presentation: the figure grows (ui.export_widgets.chart calls `enlarge`), the text after it
+# grows, and what sits above the figure (title, widget labels, inputs) keeps its size, so the
+# figure still starts on the first screen of a 1280x720 projector.
 _CSS = """
 <style>
-html { font-size: 21px; }
-[data-testid="stMain"] p, [data-testid="stMain"] li, [data-testid="stMain"] label,
-[data-testid="stMain"] td, [data-testid="stMain"] th { font-size: 1.15rem !important; }
-[data-testid="stMain"] h1 { font-size: 2.6rem !important; }
+[data-testid="stMain"] [data-testid="stMarkdownContainer"] p,
+[data-testid="stMain"] [data-testid="stMarkdownContainer"] li,
+[data-testid="stMain"] td, [data-testid="stMain"] th { font-size: 1.2rem !important; }
+[data-testid="stMain"] [data-testid="stWidgetLabel"] p,
+[data-testid="stMain"] [data-testid="stCaptionContainer"] p { font-size: 1rem !important; }
 [data-testid="stMain"] h2 { font-size: 2.0rem !important; }
-[data-testid="stMain"] .block-container { max-width: 100% !important; padding-top: 3.5rem !important; }
+[data-testid="stMain"] .block-container { max-width: 100% !important; }
 [data-testid="stMainMenu"], [data-testid="stToolbarActions"], [data-testid="stDecoration"],
 [data-testid="stStatusWidget"] { display: none !important; }
 </style>
 """
+ENLARGE = 1.25    # presentation mode: figure height and font sizes times this
 
 
-# Always on: Streamlit's own table download writes =HYPERLINK(...) cells as live formulas;
-# every table has a "Numbers" menu with a spreadsheet-safe CSV instead (ui.export_widgets.table).
+# Always on.
+# - Streamlit's own table download writes =HYPERLINK(...) cells as live formulas; every table
+#   has a "Numbers" menu with a spreadsheet-safe CSV instead (ui.export_widgets.table).
+# - A compact page top (less padding, a smaller title), so the figure starts high.
+# - No focus frame around the whole main area ("Skip to content" focuses it); controls keep theirs.
+# - The sidebar's own settings (language, presentation) above the page links, not below 13 links.
 _BASE_CSS = """
 <style>
 [data-testid="stElementToolbar"] button[aria-label="Download as CSV"] { display: none !important; }
+[data-testid="stMainBlockContainer"], [data-testid="stMain"] .block-container {
+  padding-top: 3.25rem !important; padding-bottom: 3rem !important; }
+[data-testid="stMain"] h1 { font-size: 2.1rem !important; padding: 0.2rem 0 0.4rem 0 !important; }
+[data-testid="stMain"]:focus, [data-testid="stMain"]:focus-visible,
+[data-testid="stAppViewContainer"]:focus, [data-testid="stMainBlockContainer"]:focus {
+  outline: none !important; box-shadow: none !important; }
+[data-testid="stSidebarContent"] { display: flex !important; flex-direction: column !important; }
+[data-testid="stSidebarHeader"] { order: 0; }
+[data-testid="stSidebarUserContent"] { order: 1; padding-top: 0 !important; padding-bottom: 0.5rem !important; }
+[data-testid="stSidebarNav"] { order: 2; }
 </style>
 """
 
@@ -53,6 +73,25 @@ def apply() -> None:
     st.html(_BASE_CSS)
     if is_on():
         st.html(_CSS)
+
+
+def enlarge(fig: go.Figure) -> go.Figure:
+    """In presentation mode: the figure ENLARGE times taller, its text ENLARGE times larger.
+
+    Idempotent (a figure drawn twice, or kept in a cache, grows once).
+    """
+    if not is_on() or getattr(fig, "_presented", False):
+        return fig
+    layout = fig.layout
+    if layout.height:
+        fig.update_layout(height=round(layout.height * ENLARGE))
+    else:
+        fig.update_layout(height=round(450 * ENLARGE))  # plotly's default height is 450 px
+    fig.update_layout(font_size=round((layout.font.size or 12) * ENLARGE))
+    if layout.title and layout.title.font and layout.title.font.size:
+        fig.update_layout(title_font_size=round(layout.title.font.size * ENLARGE))
+    fig._presented = True
+    return fig
 
 
 def toggle() -> None:
@@ -84,11 +123,13 @@ def picture_format() -> str:
 
 
 def view_settings() -> None:
-    """Sidebar pickers for the colour scale and the picture format (both kept in the URL)."""
+    """Sidebar pickers for the colour scale and the picture format (both kept in the URL),
+    folded in one expander so the language and presentation switch stay above the page links."""
     scales = {name: t(f"view.scale.{name}") for name in SCALES}
-    st.sidebar.selectbox(t("view.scale"), list(scales), format_func=scales.__getitem__,
+    box = st.sidebar.expander(t("layout.view_settings"), icon=":material/palette:")
+    box.selectbox(t("view.scale"), list(scales), format_func=scales.__getitem__,
                          help=t("view.scale_help"),
                          key=url_state.field(*SCALE[:3], choices=SCALE[3]))
-    st.sidebar.radio(t("view.picture"), IMAGE_FORMATS, format_func=str.upper, horizontal=True,
+    box.radio(t("view.picture"), IMAGE_FORMATS, format_func=str.upper, horizontal=True,
                      help=t("view.picture_help"),
                      key=url_state.field(*IMAGE[:3], choices=IMAGE[3]))

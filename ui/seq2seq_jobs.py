@@ -11,8 +11,10 @@ its page stops refreshing the heartbeat. `zip_folder` packs a trained model for 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import numpy as np
+import streamlit as st
 import torch
 
 from lmcore.translation.checkpoints import Checkpoint, save_checkpoint, zip_folder
@@ -24,6 +26,7 @@ from lmcore.translation.training import Progress, TrainConfig, train_model
 from ui.jobs import Job as BaseJob
 from ui.jobs import JobRegistry
 
+SAMPLE = Path(__file__).resolve().parent.parent / "lmcore" / "assets" / "pairs" / "en-fr-sample.tsv"
 MAX_SAVED = 10         # trained folders kept on disk per server (oldest deleted)
 MAX_MINUTES = 10.0     # wall-clock budget of one in-app training
 TRAIN_THREADS = 1      # torch threads of the training thread (per thread: the app's other threads keep
@@ -77,19 +80,25 @@ def _snapshot(job: Job, epoch: int, model: Seq2Seq, ids: list[int], itos: list[s
     job.snapshots.append({"epoch": epoch, "output": words, "weights": weights})
 
 
-def _run(job: Job) -> None:
-    s = job.settings
-    torch.set_num_threads(TRAIN_THREADS)  # this thread only
+def _prepare(pairs: list, s: Settings):
+    """(data, data config, a fresh seeded model, the watched sentence encoded) for a run."""
     data_cfg = DataConfig(s.src_lang, s.tgt_lang, val_fraction=0.1, src_min_freq=1, tgt_min_freq=1,
                           max_vocab=4000, max_src_tokens=60 if s.src_lang != "ko" else 160, seed=s.seed)
-    data = prepare_translation_data(job.pairs, data_cfg)
+    data = prepare_translation_data(pairs, data_cfg)
     torch.manual_seed(s.seed)
     model = Seq2Seq(Seq2SeqConfig(len(data.src_vocab), len(data.tgt_vocab), s.hidden, s.hidden,
                                   attention=s.attention))
-    watched = encode_text(s.watch or job.pairs[0][0], data.src_tokenizer, data.src_vocab,
+    watched = encode_text(s.watch or pairs[0][0], data.src_tokenizer, data.src_vocab,
                           data_cfg.max_src_tokens)
-    job.source_tokens = list(watched.tokens)
     model.eval()
+    return data, data_cfg, model, watched
+
+
+def _run(job: Job) -> None:
+    s = job.settings
+    torch.set_num_threads(TRAIN_THREADS)  # this thread only
+    data, data_cfg, model, watched = _prepare(job.pairs, s)
+    job.source_tokens = list(watched.tokens)
     _snapshot(job, 0, model, watched.ids, data.tgt_vocab.itos)
     cfg = TrainConfig(epochs=s.epochs, batch_size=32, lr=2e-3, patience=s.epochs, seed=s.seed,
                       max_minutes=MAX_MINUTES)
@@ -109,3 +118,20 @@ def _run(job: Job) -> None:
 
 
 REGISTRY: JobRegistry[Job] = JobRegistry("seq2seq", Job, _run, busy_key="s2sp.busy", max_saved=MAX_SAVED)
+
+
+# ---------------------------------------------------------------- the page's opening view
+def sample_bytes() -> bytes:
+    """The bundled sample of 400 English-French pairs (lmcore/assets/pairs), as an upload's bytes."""
+    return SAMPLE.read_bytes()
+
+
+@st.cache_data(max_entries=8, show_spinner=False)
+def untrained(pairs: tuple, settings: Settings) -> dict:
+    """What a model with these settings does before any training: the epoch-0 snapshot of the
+    watched sentence ({"epoch": 0, "output", "weights" (T, S) | None}) and its source tokens."""
+    job = Job(0, "preview", settings=settings, pairs=list(pairs))
+    data, _, model, watched = _prepare(job.pairs, settings)
+    with torch.inference_mode():
+        _snapshot(job, 0, model, watched.ids, data.tgt_vocab.itos)
+    return {**job.snapshots[0], "source_tokens": list(watched.tokens)}

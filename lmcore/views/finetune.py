@@ -33,28 +33,32 @@ def confusion_figure(matrix: np.ndarray, label_names: Sequence[str], true_title:
     return fig
 
 
-def cls_attention_figure(before: AttentionMaps, after: AttentionMaps, titles: tuple[str, str],
+def cls_attention_figure(before: AttentionMaps, after: AttentionMaps | None, titles: Sequence[str],
                          layer_label: str) -> go.Figure:
     """[CLS]'s attention row, mean over heads, for every layer (rows) and key token (columns),
-    before and after side by side. Weights in [0, 1] (zmin=0, zmax=1)."""
-    fig = make_subplots(rows=1, cols=2, subplot_titles=titles, horizontal_spacing=0.08)
-    for col, maps in ((1, before), (2, after)):
+    before and after side by side (after=None: before only, one title). Weights in [0, 1]
+    (zmin=0, zmax=1). Layers numbered from 0, as on every page."""
+    panels = [before] if after is None else [before, after]
+    fig = make_subplots(rows=1, cols=len(panels), subplot_titles=[html.escape(x) for x in titles[:len(panels)]],
+                        horizontal_spacing=0.08)
+    for col, maps in enumerate(panels, 1):
         z = maps.weights[:, :, 0, :].mean(axis=1)  # (layers, keys)
         keys = list(range(len(maps.key_tokens)))
         layers = list(range(maps.n_layers))
         fig.add_trace(go.Heatmap(z=np.round(z, 4), x=keys, y=layers, zmin=0, zmax=1, colorscale="Viridis",
-                                 showscale=col == 2, customdata=np.array([escape_tokens(maps.key_tokens)] * len(layers)),
+                                 showscale=col == len(panels), customdata=np.array([escape_tokens(maps.key_tokens)] * len(layers)),
                                  hovertemplate=f"{html.escape(layer_label)} %{{y}} · %{{customdata}}: %{{z}}<extra></extra>"),
                       row=1, col=col)
         fig.update_xaxes(tickvals=keys, ticktext=escape_tokens(maps.key_tokens), tickangle=-60, row=1, col=col)
-        fig.update_yaxes(tickvals=layers, ticktext=[str(l + 1) for l in layers], autorange="reversed",
+        fig.update_yaxes(tickvals=layers, ticktext=[str(l) for l in layers], autorange="reversed",
                          title_text=layer_label if col == 1 else None, row=1, col=col)
     fig.update_layout(height=120 + 40 * before.n_layers, margin=dict(l=50, r=10, t=40, b=80))
     return fig
 
 
 def head_change_figure(values: np.ndarray, layer_label: str, head_label: str, colorbar: str) -> go.Figure:
-    """(layers, heads) Jensen-Shannon distances as a heatmap, 1-based layer and head numbers."""
+    """(layers, heads) Jensen-Shannon distances as a heatmap; layers and heads numbered from 0,
+    as on every other page."""
     v = np.asarray(values, dtype=float)
     layers, heads = list(range(v.shape[0])), list(range(v.shape[1]))
     top = max(float(v.max()), 1e-6) if v.size else 1.0
@@ -63,8 +67,8 @@ def head_change_figure(values: np.ndarray, layer_label: str, head_label: str, co
                                text=np.round(v, 2).astype(str), texttemplate="%{text}",
                                hovertemplate=f"{html.escape(layer_label)} %{{y}}, {html.escape(head_label)} "
                                              "%{x}: %{z}<extra></extra>"))
-    fig.update_xaxes(title_text=head_label, tickvals=heads, ticktext=[str(h + 1) for h in heads])
-    fig.update_yaxes(title_text=layer_label, tickvals=layers, ticktext=[str(l + 1) for l in layers],
+    fig.update_xaxes(title_text=head_label, tickvals=heads, ticktext=[str(h) for h in heads])
+    fig.update_yaxes(title_text=layer_label, tickvals=layers, ticktext=[str(l) for l in layers],
                      autorange="reversed")
     fig.update_layout(height=120 + 40 * len(layers), margin=dict(l=50, r=10, t=20, b=40))
     return fig
