@@ -6,9 +6,9 @@ import streamlit as st
 from lmcore.errors import UserFacingError
 from lmcore.head_choice import format_heads, parse_heads
 from lmcore.views import inside
-from ui import inside_loaders, lesson, url_state
+from ui import inputs, inside_loaders, lesson, url_state
 from ui.export_widgets import chart, table
-from ui.i18n import t
+from ui.i18n import t, t_plain
 from ui.lm_widgets import call_or_stop
 from ui.safe_text import md_escape
 
@@ -65,7 +65,7 @@ models = inside_loaders.heads_off_models()
 with st.sidebar:
     name = st.selectbox(t("common.model"), models, on_change=_new_model, help=t("abl.model_help"),
                         key=url_state.field("abl_model", "model", models[0], choices=models))
-text = st.text_input(t("abl.text"), max_chars=500, key=url_state.field(TEXT, "text", _example(name)))
+text = inputs.text_input(t("abl.text"), limit=500, key=url_state.field(TEXT, "text", _example(name)))
 ranking = call_or_stop(inside_loaders.heads_off_ranking, name, text)
 size = ranking.effect.shape
 words = list(range(len(ranking.keys)))
@@ -77,14 +77,14 @@ except UserFacingError as error:  # the item is the user's text: escaped for Mar
     st.error(t(error.key, **{k: md_escape(v) for k, v in error.params.items()}))
     off = ()
 
-chart(inside.head_grid(shown.attention, off, t("abl.grid_title", word=shown.keys[shown.word]),
+chart(inside.head_grid(shown.attention, off, t_plain("abl.grid_title", word=shown.keys[shown.word]),
                        t("common.layer"), t("common.head"), t("abl.attention_on"), t("abl.off")),
       key=GRID, on_select=lambda: _clicked(size), selection_mode="points", width="stretch")
 st.caption(t("abl.grid_help"))
 
 cols = st.columns([2, 2, 1, 1])
 word = cols[0].selectbox(t("abl.word"), [-1] + words, help=t("abl.word_help"),
-                         format_func=lambda j: t("abl.word_auto", word=ranking.keys[ranking.word])
+                         format_func=lambda j: t_plain("abl.word_auto", word=ranking.keys[ranking.word])
                          if j == -1 else f"{j}: {ranking.keys[j]}",
                          key=url_state.field("abl_word", "word", -1, int, choices=[-1] + words))
 cols[1].text_input(t("abl.heads"), help=t("abl.heads_help"),

@@ -4,9 +4,9 @@ from __future__ import annotations
 import streamlit as st
 
 from lmcore.views import inside, plots
-from ui import inside_loaders, lesson, url_state
+from ui import inputs, inside_loaders, lesson, url_state
 from ui.export_widgets import chart
-from ui.i18n import t
+from ui.i18n import t, t_plain
 from ui.lm_widgets import call_or_stop
 from ui.safe_text import md_escape
 from ui.steps import autoplay, stepper
@@ -23,26 +23,22 @@ def _new_model() -> None:
 
 
 st.title(t("kv.title"))
-st.write(t("kv.intro"))
-lesson.guide("kv-cache")
-lesson.quiz("kv-cache")
-
 models = [m for m in MODELS if m in inside_loaders.heads_off_models()]
-with st.sidebar:
-    name = st.selectbox(t("common.model"), models, on_change=_new_model, help=t("kv.model_help"),
-                        key=url_state.field("kv_model", "model", models[0], choices=models))
-    n_new = st.slider(t("kv.steps"), 1, 16, key=url_state.field("kv_steps", "tokens", 8, choices=range(1, 17)))
-cols = st.columns([3, 1])
-text = cols[0].text_input(t("kv.text"), max_chars=300, key=url_state.field(TEXT, "text", EXAMPLES[name]))
+cols = st.columns([2, 4, 2, 1.5], vertical_alignment="bottom")  # inputs in one row, the figure below
+name = cols[0].selectbox(t("common.model"), models, on_change=_new_model, help=t("kv.model_help"),
+                         key=url_state.field("kv_model", "model", models[0], choices=models))
+with cols[1]:
+    text = inputs.text_input(t("kv.text"), limit=300, key=url_state.field(TEXT, "text", EXAMPLES[name]))
+n_new = cols[2].slider(t("kv.steps"), 1, 16, key=url_state.field("kv_steps", "tokens", 8, choices=range(1, 17)))
 steps = call_or_stop(inside_loaders.kv_cache_steps, name, text, n_new)
 maps = steps.maps
-layer = cols[1].selectbox(t("kv.layer"), range(maps.n_layers),
+layer = cols[3].selectbox(t("kv.layer"), range(maps.n_layers),
                           key=url_state.field("kv_layer", "layer", 0, choices=range(maps.n_layers)))
 total = maps.weights.shape[2]
 length = stepper("kv_step", total, signature=(name, text, n_new), start=steps.prefill,
                  label=t("kv.step_label"), play=True)
 chart(plots.attention_grid(maps_at := steps.maps_at(length), layers=[layer],
-                           title=t("kv.grid_title", layer=layer, t=length), layer_label=t("common.layer"),
+                           title=t_plain("kv.grid_title", layer=layer, t=length), layer_label=t("common.layer"),
                            head_label=t("common.head"), query_label=t("common.query"),
                            key_label=t("common.key"), weight_label=t("common.weight")),
       key="kv_grid", width="stretch")
@@ -57,14 +53,14 @@ else:
 # ---------------------------------------------------------------- live numbers
 measured = steps.measured_bytes[length - 1]
 numbers = st.columns(4 if steps.fixed_bytes else 3)
-numbers[0].metric(t("kv.bytes"), t("kv.bytes_value", kib=f"{measured / 1024:.1f}"),
+numbers[0].metric(t("kv.bytes"), t_plain("kv.bytes_value", kib=f"{measured / 1024:.1f}"),
                   help=t("kv.bytes_help", layers=maps.n_layers, heads=maps.n_heads, t=length,
                          d=steps.d_head, b=steps.bytes_per_value, bytes=f"{steps.bytes_at(length):,}",
                          measured=f"{measured:,}"))
-numbers[1].metric(t("kv.with_cache"), t("kv.seconds", s=f"{steps.cached_seconds:.3f}"))
-numbers[2].metric(t("kv.without_cache"), t("kv.seconds", s=f"{steps.uncached_seconds:.3f}"))
+numbers[1].metric(t("kv.with_cache"), t_plain("kv.seconds", s=f"{steps.cached_seconds:.3f}"))
+numbers[2].metric(t("kv.without_cache"), t_plain("kv.seconds", s=f"{steps.uncached_seconds:.3f}"))
 if steps.fixed_bytes:
-    numbers[3].metric(t("kv.fixed"), t("kv.bytes_value", kib=f"{steps.fixed_bytes / 1024:.1f}"))
+    numbers[3].metric(t("kv.fixed"), t_plain("kv.bytes_value", kib=f"{steps.fixed_bytes / 1024:.1f}"))
 st.caption(t("kv.speedup", x=f"{steps.uncached_seconds / max(steps.cached_seconds, 1e-9):.2f}",
              n=steps.generated))
 st.success(t("kv.same_maps", diff=f"{steps.max_difference:.1e}"))
@@ -74,4 +70,5 @@ series = {t("kv.series.this", layers=maps.n_layers, heads=maps.n_heads): [steps.
           t("kv.series.gpt2"): [steps.bytes_at(n, layers=12, heads=12, d_head=64) for n in lengths]}
 chart(inside.cache_growth(lengths, series, length, t("kv.growth_title"), t("kv.length"), t("kv.kib")),
       key="kv_growth", width="stretch")
+lesson.after_figure("kv-cache", t("kv.intro"))
 autoplay("kv_step", total)

@@ -11,9 +11,9 @@ from lmcore.catalog import CAUSAL_KINDS
 from lmcore.pretrained.logit_lens import LENS_KINDS, first_layer_agreeing
 from lmcore.views import lens as inside, plots
 from lmcore.views.matrices import matrix_heatmap
-from ui import inside_loaders, lesson, lm_logic, loaders, url_state
+from ui import inputs, inside_loaders, lesson, lm_logic, loaders, url_state
 from ui.export_widgets import chart
-from ui.i18n import map_labels, t
+from ui.i18n import map_labels, t, t_plain
 from ui.lm_widgets import call_or_stop, load_or_stop, model_label, model_picker
 from ui.notices import show_notices
 from ui.safe_text import md_escape
@@ -58,7 +58,7 @@ def sinks_view(name: str, text: str) -> None:
     maps = call_or_stop(inside_loaders.sink_maps, name, text, False)
     layers, heads = mass.shape
     chart(matrix_heatmap(mass, [str(i) for i in range(layers)], [str(h) for h in range(heads)],
-                         title=t("inside.sinks.title", token=maps.key_tokens[0]), row_title=t("common.layer"),
+                         title=t_plain("inside.sinks.title", token=maps.key_tokens[0]), row_title=t("common.layer"),
                          col_title=t("common.head"), value_label=t("inside.sinks.mass"), symmetric=False,
                          zmin=0.0, zmax=1.0, colorscale=plots.COLORSCALE, height=120 + 34 * layers),
           key="inside_sinks", filename=f"attention-sinks-{name}", width="stretch")
@@ -86,8 +86,9 @@ if gpts and "inside_model" not in st.session_state and "model" not in st.query_p
 with row[0]:
     name = model_picker(LENS_KINDS, "inside_model")
 lm = load_or_stop(name)
-text = row[1].text_input(t("inside.text"), max_chars=2000,
-                         key=url_state.field("inside_text", "text", EXAMPLES.get(name, EXAMPLES["minilm-gpt"])))
+with row[1]:
+    text = inputs.text_input(t("inside.text"), limit=2000,
+                             key=url_state.field("inside_text", "text", EXAMPLES.get(name, EXAMPLES["minilm-gpt"])))
 view = row[2].segmented_control(t("inside.view"), VIEWS, format_func=lambda v: t(f"inside.view.{v}"),
                                 key=url_state.field("inside_view", "view", "lens", choices=VIEWS)) or "lens"
 if view == "lens":

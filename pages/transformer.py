@@ -18,7 +18,7 @@ from lmcore.views.matrices import grid_pick, head_grid, head_summary_figure, mat
 from lmcore.demos.transformer_view import TransformerView, head_statistics
 from lmcore.translation.translators import TRANSFORMERS, bundled_path
 from ui import inputs
-from ui.i18n import error_text, map_labels, t
+from ui.i18n import error_text, map_labels, t, t_plain
 from ui.notices import show_notices
 from ui.safe_text import md_escape
 from ui import loaders, presentation, url_state
@@ -68,7 +68,7 @@ def show_maps(view: TransformerView, name: str) -> tuple[str, int, int]:
                         key=url_state.field("tf_head", "head", 0, choices=range(maps.n_heads)))
     left, right = st.columns([3, 2])
     chart(container=left, fig=plots.attention_heatmap(
-        maps, layer, head, title=t("tf.page.fig.one", kind=names[kind], layer=layer, head=head),
+        maps, layer, head, title=t_plain("tf.page.fig.one", kind=names[kind], layer=layer, head=head),
         **map_labels()), key="tf_one", filename=export_stem("transformer", name, kind, f"layer{layer}", f"head{head}"))
     entropy, distance = head_statistics(maps)
     chart(container=right, fig=head_summary_figure(
@@ -79,7 +79,7 @@ def show_maps(view: TransformerView, name: str) -> tuple[str, int, int]:
                     high=int(np.argmax(entropy[layer]))))
     st.caption(t(f"tf.page.kind_help.{kind}"))
     big = presentation.is_on()
-    chart(head_grid(maps, layers=[layer], title=t("tf.page.fig.grid", kind=names[kind], layer=layer),
+    chart(head_grid(maps, layers=[layer], title=t_plain("tf.page.fig.grid", kind=names[kind], layer=layer),
                     layer_label=t("common.layer"), head_label=t("common.head"),
                     weight_label=t("common.weight"), tile_px=150 if big else 110,
                     font_size=18 if big else 13),

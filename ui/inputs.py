@@ -16,7 +16,7 @@ from typing import Any, Callable
 import streamlit as st
 
 from ui import url_state
-from ui.i18n import t
+from ui.i18n import t, t_plain
 
 WIDGET_CEILING = 1_000_000   # characters the browser may send at all (about 1 MB: within limits)
 _CUT = "_inputs_cut"         # {key: (cut value, original length)} while the cut text is unchanged
@@ -73,7 +73,7 @@ def upload_encoding(raw: bytes, key: str) -> bytes:
         guessed = uploads.detect_encoding(raw)
     except UserFacingError:
         return raw
-    names = {"auto": t("upload.encoding.auto", encoding=ENCODING_NAMES[guessed])}
+    names = {"auto": t_plain("upload.encoding.auto", encoding=ENCODING_NAMES[guessed])}
     names |= {e: ENCODING_NAMES[e] for e in uploads.ENCODINGS}
     choice = st.selectbox(t("upload.encoding.label"), list(names), format_func=names.__getitem__,
                           key=key, help=t("upload.encoding.help"))
