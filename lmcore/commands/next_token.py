@@ -22,11 +22,11 @@ def register(sub) -> None:
 
 def run(args) -> int:
     from lmcore.errors import UserFacingError
-    from lmcore.pretrained.predict import next_token
+    from lmcore.inference import backend
 
     if not args.temperature > 0 or args.top_k < 1:
         raise UserFacingError("lm.err.sampling")
-    result = next_token(args.model, args.text, top_k=args.top_k, temperature=args.temperature)
+    result = backend().next_token(args.model, args.text, top_k=args.top_k, temperature=args.temperature)
     notices = [n.message(args.lang) for n in result.notices]
     if args.json:
         print_json({"model": args.model, "tokens": list(result.encoded.tokens),
