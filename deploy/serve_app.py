@@ -17,6 +17,7 @@ import asyncio
 import json
 import logging
 import os
+import threading
 
 from ray import serve
 from starlette.requests import Request
@@ -57,9 +58,14 @@ class Models:
 
         torch.set_num_threads(int(os.environ.get("ATTN_LAB_SERVE_THREADS", "1")))
         self.backend = Embedded()
+        # One call at a time per replica: transformers' model loading is not thread-safe
+        # (a model half built on the meta device), and a one-thread replica gains nothing
+        # from interleaving CPU-bound calls. Parallelism comes from replicas (one per core).
+        self._lock = threading.Lock()
 
     def _run(self, method: str, payload: bytes) -> bytes:
-        return run_call(self.backend, method, payload)
+        with self._lock:
+            return run_call(self.backend, method, payload)
 
     @serve.batch(max_batch_size=16, batch_wait_timeout_s=0.01)
     async def _attention(self, payloads: list[bytes]) -> list[bytes]:
