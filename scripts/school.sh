@@ -34,7 +34,8 @@ stop_all() {
     nginx -c "$RUN/nginx.conf" -p "$RUN" -s quit 2>/dev/null || kill "$(cat "$RUN/nginx.pid")" 2>/dev/null || true
   fi
   if [ -x .venv/bin/ray ] && [ -f "$RUN/ray.started" ]; then
-    .venv/bin/ray stop --force >/dev/null 2>&1 || true; rm -f "$RUN/ray.started"
+    RAY_AUTH_MODE=token RAY_AUTH_TOKEN_PATH="$RUN/ray_auth_token" .venv/bin/ray stop --force >/dev/null 2>&1 || true
+    rm -f "$RUN/ray.started"
   fi
 }
 if [ "$STOP" = 1 ]; then stop_all; say "stopped (port $PORT)"; exit 0; fi
@@ -53,6 +54,9 @@ mkdir -p "$RUN"; chmod 700 "$RUN"
 stop_all
 export PYTHONPATH="$ROOT${PYTHONPATH:+:$PYTHONPATH}" HF_HUB_OFFLINE=1 TRANSFORMERS_OFFLINE=1 \
        HF_HUB_DISABLE_TELEMETRY=1 RAY_USAGE_STATS_ENABLED=0
+# Ray's token authentication, with this stack's own token (workers joining need the same file).
+export RAY_AUTH_MODE=token RAY_AUTH_TOKEN_PATH="$RUN/ray_auth_token"
+[ -s "$RAY_AUTH_TOKEN_PATH" ] || (umask 077; .venv/bin/python -c "import secrets; print(secrets.token_hex(32))" > "$RAY_AUTH_TOKEN_PATH")
 
 wait_for() {  # wait_for SECONDS WHAT COMMAND...
   local until=$(( $(date +%s) + $1 )) what="$2"; shift 2
@@ -64,10 +68,15 @@ wait_for() {  # wait_for SECONDS WHAT COMMAND...
 
 # ---------------------------------------------------------------- Ray + Serve (127.0.0.1 only)
 say "starting Ray on 127.0.0.1:$RAY_PORT"
-.venv/bin/ray start --head --node-ip-address 127.0.0.1 --port "$RAY_PORT" \
-  --ray-client-server-port "$RAY_CLIENT_PORT" --include-dashboard=false --disable-usage-stats \
-  --object-store-memory 200000000 > "$RUN/ray.log" 2>&1
 touch "$RUN/ray.started"
+for attempt in 1 2 3; do  # on a busy machine the raylet can miss Ray's fixed 30 s start window
+  if .venv/bin/ray start --head --node-ip-address 127.0.0.1 --port "$RAY_PORT" \
+      --ray-client-server-port "$RAY_CLIENT_PORT" --include-dashboard=false --disable-usage-stats \
+      --object-store-memory 200000000 > "$RUN/ray.log" 2>&1; then break; fi
+  .venv/bin/ray stop --force >/dev/null 2>&1 || true
+  if [ "$attempt" = 3 ]; then say "Ray did not start; see $RUN/ray.log" >&2; exit 1; fi
+  say "Ray start timed out (busy machine?), trying again"
+done
 say "deploying the models on Ray Serve (http://127.0.0.1:$SERVE_PORT, $SERVE_REPLICAS replicas)"
 .venv/bin/python -m deploy.serve_app --ray-address "127.0.0.1:$RAY_PORT" --http-port "$SERVE_PORT" \
   --replicas "$SERVE_REPLICAS" >> "$RUN/ray.log" 2>&1
@@ -81,9 +90,10 @@ SERVERS=""
 for i in $(seq 0 $(( REPLICAS - 1 ))); do
   p=$(( FIRST_REPLICA_PORT + i ))
   say "starting Streamlit replica $i on 127.0.0.1:$p"
-  ATTN_LAB_INFERENCE="http://127.0.0.1:$SERVE_PORT" nohup .venv/bin/python -m ui.launch \
-    --server.port "$p" --server.address 127.0.0.1 --server.headless true \
-    --server.cookieSecret "$(cat "$SECRET_FILE")" > "$RUN/replica-$i.log" 2>&1 &
+  # The same cookie secret on every replica (Streamlit reads it from the environment only).
+  ATTN_LAB_INFERENCE="http://127.0.0.1:$SERVE_PORT" STREAMLIT_SERVER_COOKIE_SECRET="$(cat "$SECRET_FILE")" \
+    nohup .venv/bin/python -m ui.launch --server.port "$p" --server.address 127.0.0.1 \
+    --server.headless true > "$RUN/replica-$i.log" 2>&1 &
   echo $! > "$RUN/replica-$i.pid"
   SERVERS="$SERVERS server 127.0.0.1:$p max_fails=1 fail_timeout=10s;"
 done
@@ -94,9 +104,11 @@ sed -e "s#@RUN@#$RUN#g" -e "s#@LISTEN@#127.0.0.1:$PORT#" -e "s#@SERVERS@#$SERVER
 nginx -t -q -c "$RUN/nginx.conf" -p "$RUN"
 nginx -c "$RUN/nginx.conf" -p "$RUN"
 
-for i in $(seq 0 $(( REPLICAS - 1 ))); do
-  wait_for 180 "Streamlit replica $i" curl -sf "http://127.0.0.1:$(( FIRST_REPLICA_PORT + i ))/_stcore/health"
-done
+replica_up() {  # replica_up I: answers health, or exit at once when its process died
+  kill -0 "$(cat "$RUN/replica-$1.pid")" 2>/dev/null || { say "replica $1 exited:" >&2; tail -3 "$RUN/replica-$1.log" >&2; exit 1; }
+  curl -sf "http://127.0.0.1:$(( FIRST_REPLICA_PORT + $1 ))/_stcore/health"
+}
+for i in $(seq 0 $(( REPLICAS - 1 ))); do wait_for 240 "Streamlit replica $i" replica_up "$i"; done
 wait_for 30 "nginx" curl -sf "http://127.0.0.1:$PORT/_stcore/health"
 say "ready: http://127.0.0.1:$PORT  ($REPLICAS Streamlit replicas, Ray Serve $SERVE_REPLICAS replicas)"
 say "stop with: bash scripts/school.sh --stop --port $PORT"

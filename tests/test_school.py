@@ -139,8 +139,9 @@ def serve_app():
     while not client.ping() and time.monotonic() < deadline:
         time.sleep(0.5)
     yield client
-    serve.shutdown()
-    ray.shutdown()
+    if ray.is_initialized():
+        serve.shutdown()
+        ray.shutdown()
 
 
 def _same(a, b) -> bool:
@@ -175,16 +176,18 @@ def _replica_pids() -> list[int]:
     return pids
 
 
-def test_killing_a_serve_replica_during_requests_fails_none(serve_app):
-    expected = Embedded().fill_mask(*CASES["fill_mask"])
+def test_killing_a_serve_replica_during_requests_fails_none(serve_app, caplog):
+    case = CASES["generation"]
+    expected = Embedded().generation(*case)
     pids = _replica_pids()
     assert len(pids) == 2
-    with ThreadPoolExecutor(4) as pool:
-        futures = [pool.submit(serve_app.fill_mask, *CASES["fill_mask"]) for _ in range(16)]
-        time.sleep(0.2)
+    with ThreadPoolExecutor(4) as pool, caplog.at_level("WARNING", "lmcore.inference.serve_client"):
+        futures = [pool.submit(serve_app.generation, *case) for _ in range(12)]
+        futures[0].result()  # both replicas busy now, requests queued behind them
         os.kill(pids[0], signal.SIGKILL)
         results = [f.result() for f in futures]  # raises if any request failed
     assert all(_same(r, expected) for r in results)
+    assert any("attempt 1" in r.getMessage() for r in caplog.records), "the kill hit a request"
 
 
 def test_stopping_ray_makes_calls_fail_fast(serve_app):
