@@ -39,4 +39,4 @@ def session_notice() -> None:
     except Exception:  # noqa: BLE001 - no request headers (AppTest, bare mode)
         header = None
     if restarted(header, ctx.session_id if ctx else None):
-        st.info(t("school.notice.session_restarted"), icon="🔄")
+        st.info(t("school.notice.session_restarted"), icon=":material/restart_alt:")
