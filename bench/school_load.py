@@ -27,9 +27,12 @@ TEXT = "Session {s} asks, in round {r}, whether the cat that sat on mat {s} was 
 
 def _session_class():
     try:
-        from bench.ws_client import Session
-    except ImportError as error:  # bench/ws_client.py comes with the classroom benchmark
-        raise SystemExit(f"bench/ws_client.py is needed for 'pages' ({error})") from None
+        from bench.ws_client import Session  # the classroom benchmark's protocol client
+    except ImportError:
+        try:
+            from ws_client import Session  # the same file on PYTHONPATH
+        except ImportError as error:
+            raise SystemExit(f"bench/ws_client.py is needed for 'pages' ({error})") from None
     return Session
 
 
@@ -88,6 +91,9 @@ def calls(args) -> None:
     from lmcore.inference.embedded import Embedded
     from lmcore.inference.serve_client import ServeBackend
 
+    import torch
+
+    torch.set_num_threads(1)  # as each Serve replica (ATTN_LAB_SERVE_THREADS=1)
     local, remote = Embedded(), ServeBackend(args.serve)
     cases = {"attention": (args.model, TEXT.format(s=1, r=1), None, 64),
              "fill_mask": ("minilm-mlm", "The cat sat on the [MASK].", 5),
