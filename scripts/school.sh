@@ -28,7 +28,10 @@ say() { echo "school: $*"; }
 stop_all() {
   for pidfile in "$RUN"/replica-*.pid; do
     [ -f "$pidfile" ] || continue
-    pid="$(cat "$pidfile")"; kill "$pid" 2>/dev/null || true; rm -f "$pidfile"
+    pid="$(cat "$pidfile")"; kill "$pid" 2>/dev/null || true
+    for _ in 1 2 3 4 5 6 7 8 9 10; do kill -0 "$pid" 2>/dev/null || break; sleep 1; done
+    kill -9 "$pid" 2>/dev/null || true  # a replica busy with open sessions can ignore SIGTERM
+    rm -f "$pidfile"
   done
   if [ -f "$RUN/nginx.pid" ]; then
     nginx -c "$RUN/nginx.conf" -p "$RUN" -s quit 2>/dev/null || kill "$(cat "$RUN/nginx.pid")" 2>/dev/null || true
