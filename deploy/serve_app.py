@@ -29,8 +29,6 @@ from lmcore.inference.calls import CALLS
 from lmcore.inference.embedded import Embedded
 from lmcore.inference.serve_client import APP_NAME, ROUTE_PREFIX
 
-log = logging.getLogger("ray.serve")
-
 
 def run_call(backend: Embedded, method: str, payload: bytes) -> bytes:
     """One call: {"ok": result} or {"error": {key, params}} as codec JSON bytes."""
