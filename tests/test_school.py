@@ -131,8 +131,15 @@ def serve_app():
     from lmcore.inference.serve_client import ServeBackend
 
     os.environ["PYTHONPATH"] = os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")]))
-    ray.init(num_cpus=2, include_dashboard=False, object_store_memory=100 * 2**20,
-             namespace="serve", logging_level="WARNING")
+    for attempt in (1, 2, 3):  # a busy machine can miss Ray's fixed 30 s raylet start window
+        try:
+            ray.init(num_cpus=2, include_dashboard=False, object_store_memory=100 * 2**20,
+                     namespace="serve", logging_level="WARNING")
+            break
+        except Exception:  # noqa: BLE001 - "The current node timed out during startup"
+            ray.shutdown()
+            if attempt == 3:
+                raise
     port = free_port()
     deploy(replicas=2, http_port=port)
     client = ServeBackend(f"http://127.0.0.1:{port}")
