@@ -107,7 +107,8 @@ def test_bert_page_with_serve_down_says_so_in_both_languages(monkeypatch):
 
     monkeypatch.setenv(inference.ENV, f"http://127.0.0.1:{free_port()}")
     for lang in ("en", "ko"):
-        at = run_page(str(ROOT / "pages" / "bert.py"), lang, timeout=120)
+        at = run_page(str(ROOT / "pages" / "bert.py"), lang, timeout=120,  # a text no cache holds
+                      text=f"Serve is down, says the {lang} page.")
         assert not at.exception
         shown = [e.value for e in at.error]
         address = inference.address()
