@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from ui import presentation
+from ui import presentation, school
 from ui.i18n import language_picker, t
 from ui.navigation import PAGES
 
@@ -24,6 +24,7 @@ def build_navigation() -> dict[str, list]:
 
 
 language_picker()
+school.session_notice()  # after a replica restart: say the session is new
 presentation.toggle()
 presentation.view_settings()
 presentation.apply()

@@ -11,6 +11,7 @@ import json
 import sys
 from importlib import import_module
 
+from lmcore import inference
 from lmcore.errors import UserFacingError
 
 COMMAND_MODULES: list[str] = [
@@ -48,6 +49,7 @@ def print_json(data: object) -> None:
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
+        inference.address()  # a malformed ATTN_LAB_INFERENCE: one clear line, exit 2
         return int(args.handler(args) or 0)
     except UserFacingError as error:
         print(error.message(args.lang), file=sys.stderr)

@@ -18,7 +18,22 @@ from streamlit.web import cli
 APP = str(Path(__file__).resolve().parent.parent / "app.py")
 
 
+def check_inference() -> None:
+    """ATTN_LAB_INFERENCE must be a Serve address that answers (or unset): else say so, exit 2."""
+    from lmcore import inference
+    from lmcore.errors import UserFacingError
+    from lmcore.i18n import translate
+
+    try:
+        address = inference.check()
+    except UserFacingError as error:
+        sys.exit(f"{error.message('en')}\n{error.message('ko')}")
+    if address is not None:
+        print(translate("school.startup.serve", "en", address=address), flush=True)
+
+
 def main(argv: list[str]) -> None:
+    check_inference()
     PagesManager.uses_pages_directory = False  # app.py navigates with st.navigation
     sys.argv = ["streamlit", "run", APP, *argv]
     sys.exit(cli.main())

@@ -14,11 +14,12 @@ import streamlit as st
 
 from lmcore import positional
 from lmcore import catalog
+from lmcore import inference
 from lmcore.catalog import LM_KINDS, TRANSLATOR_KINDS, ModelInfo
 from lmcore.demos import batch, compare
 from lmcore.demos import score as score_demo
 from lmcore.demos import self_attention_steps as steps_demo
-from lmcore.demos.transformer_view import TransformerView, translate_with_trace
+from lmcore.demos.transformer_view import TransformerView
 from lmcore.notices import Notice
 from lmcore.pretrained import analysis as lm_analysis
 from lmcore.pretrained import bertviz as bertviz_offline
@@ -30,6 +31,11 @@ from lmcore.record import AttentionMaps
 from lmcore.translation.data import pairs_from_bytes
 from lmcore.translation.translators import ASSETS, TranslationResult, Translator, load_translator
 from ui.finetune_jobs import session_model_roots
+
+
+def _infer():
+    """Where model calls run (ATTN_LAB_INFERENCE): here with the shared models below, or Ray Serve."""
+    return inference.backend(model, translator)
 
 
 # ================================================================ BERT and GPT (10.4)
@@ -79,7 +85,7 @@ def metrics(name: str) -> dict:
 @st.cache_data(max_entries=16, ttl=3600, show_spinner=False)
 def attention(name: str, text: str, text_b: str | None) -> pretrained.AttentionResult:
     """Attention of every layer and head, (layers, heads, n, n), for a text or pair."""
-    return pretrained.attention(model(name), text, text_b, max_tokens=PAGE_MAX_TOKENS)
+    return _infer().attention(name, text, text_b, max_tokens=PAGE_MAX_TOKENS)
 
 
 @st.cache_data(max_entries=16, ttl=3600, show_spinner=False)
@@ -117,26 +123,26 @@ def bertviz_html(view: str, name: str, text: str, text_b: str | None, words: boo
 @st.cache_data(max_entries=32, show_spinner=False)
 def fill_mask(name: str, text: str, top_k: int) -> lm_predict.FillMaskResult:
     """Top-k words for each [MASK] in the text."""
-    return lm_predict.fill_mask(model(name), text, top_k)
+    return _infer().fill_mask(name, text, top_k)
 
 
 @st.cache_data(max_entries=32, show_spinner=False)
 def next_sentence(name: str, text_a: str, text_b: str) -> lm_predict.NextSentenceResult:
     """P(B follows A) from the model's NSP head."""
-    return lm_predict.next_sentence(model(name), text_a, text_b)
+    return _infer().next_sentence(name, text_a, text_b)
 
 
 @st.cache_data(max_entries=32, show_spinner=False)
 def next_token(name: str, text: str, top_k: int, temperature: float) -> lm_predict.NextTokenResult:
     """The next-token distribution after temperature and top-k."""
-    return lm_predict.next_token(model(name), text, top_k, temperature)
+    return _infer().next_token(name, text, top_k, temperature)
 
 
 @st.cache_data(max_entries=64, show_spinner=False)
 def generation(name: str, prompt: str, steps: int, top_k: int, temperature: float,
                seed: int, top_p: float = 1.0) -> lm_predict.GenerationTrace:
     """`steps` tokens generated from the prompt; a fixed seed makes step i repeatable."""
-    return lm_predict.generate_trace(model(name), prompt, steps, top_k, temperature, seed, top_p=top_p)
+    return _infer().generation(name, prompt, steps, top_k, temperature, seed, top_p)
 
 
 # ================================================================ translators (10.1-10.3)
@@ -161,13 +167,13 @@ def translator(name: str) -> Translator:
 @st.cache_data(max_entries=64, show_spinner=False)
 def translate(name: str, text: str, beam: int = 1) -> TranslationResult:
     """Translation with the full per-step trace (greedy when beam is 1)."""
-    return translator(name).translate(text, beam=beam)
+    return _infer().translate(name, text, beam)
 
 
 @st.cache_data(max_entries=32, show_spinner=False)
 def encoder_view(name: str, text: str) -> dict:
     """The encoder's states and final state (the plain model's one context vector)."""
-    return translator(name).encoder_states(text)
+    return _infer().encoder_view(name, text)
 
 
 @st.cache_data(ttl=60, max_entries=16, show_spinner=False)
@@ -190,7 +196,7 @@ def uploaded_pairs(raw: bytes, swap: bool) -> tuple[list[tuple[str, str]], list[
 @st.cache_data(max_entries=32, show_spinner=False)
 def transformer_view(name: str, text: str, beam: int) -> TransformerView:
     """The Transformer page's translation with every layer's and head's maps."""
-    return translate_with_trace(translator(name), text, beam)
+    return _infer().transformer_view(name, text, beam)
 
 
 # ================================================================ worked examples

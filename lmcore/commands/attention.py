@@ -21,9 +21,9 @@ def register(sub) -> None:
 
 
 def run(args) -> int:
-    from lmcore.pretrained.encoding import attention
+    from lmcore.inference import backend
 
-    result = attention(args.model, args.text, args.pair)
+    result = backend().attention(args.model, args.text, args.pair)
     notices = [n.message(args.lang) for n in result.notices]
     if args.json:
         data = result.maps.to_dict(args.decimals)

@@ -24,9 +24,9 @@ def register(sub) -> None:
 
 
 def _one(model: str, text: str, top_k: int, lang: str) -> dict:
-    from lmcore.pretrained.predict import fill_mask
+    from lmcore.inference import backend
 
-    result = fill_mask(model, text, top_k=top_k)
+    result = backend().fill_mask(model, text, top_k=top_k)
     masks = [[p.to_dict() for p in preds] for preds in result.masks]
     return {"model": model, "tokens": list(result.encoded.tokens), "masks": masks,
             "predictions": masks[0], "notices": [n.message(lang) for n in result.notices]}

@@ -38,12 +38,12 @@ def pairs_of(args) -> list[tuple[str, str]]:
 
 def run(args) -> int:
     from lmcore.pretrained.loading import default_masked_lm
-    from lmcore.pretrained.predict import next_sentence
+    from lmcore.inference import backend
 
     model = args.model or default_masked_lm() or "tiny-bert"
     pairs, items = pairs_of(args), []
     for a, b in pairs:
-        result = next_sentence(model, a, b)
+        result = backend().next_sentence(model, a, b)
         items.append({"model": model, "probability": round(result.probability, 6),
                       "tokens": list(result.encoded.tokens),
                       "notices": [n.message(args.lang) for n in result.notices]})

@@ -26,17 +26,19 @@ def register(sub) -> None:
 
 
 def run(args) -> int:
+    from lmcore.inference import backend
     from lmcore.pretrained import nucleus
     from lmcore.pretrained.sampling import check_sampling
 
     top_p = 1.0 if args.top_p is None else args.top_p
     check_sampling(args.top_k, args.temperature, top_p)
-    cached = nucleus.next_token_logits(args.model, args.text)
-    view = nucleus.next_token_view(args.model, cached, args.top_k, args.temperature, top_p)
-    notices = [n.message(args.lang) for n in cached.notices]
-    out = {"model": args.model, "tokens": list(cached.encoded.tokens),
-           "predictions": [p.to_dict() for p in view.predictions], "notices": notices}
-    if args.top_p is not None:
+    result = backend().next_token(args.model, args.text, top_k=args.top_k, temperature=args.temperature,
+                                  top_p=top_p)
+    notices = [n.message(args.lang) for n in result.notices]
+    out = {"model": args.model, "tokens": list(result.encoded.tokens),
+           "predictions": [p.to_dict() for p in result.predictions], "notices": notices}
+    if args.top_p is not None:  # the nucleus before renormalising, from the same logits
+        cached = nucleus.next_token_logits(args.model, args.text)
         listed, total = nucleus.nucleus_predictions(args.model, cached, args.temperature, top_p)
         out["nucleus"] = [{"token": p.token, "display": p.display, "probability": round(p.probability, 6)}
                           for p in listed]
@@ -44,7 +46,7 @@ def run(args) -> int:
     if args.json:
         print_json(out)
         return 0
-    for p in view.predictions:
+    for p in result.predictions:
         print(f"{p.probability:7.3f}  {p.token!r}")
     if args.top_p is not None:
         print(f"nucleus: {len(out['nucleus'])} tokens, probability {out['nucleus_probability']:.3f}")

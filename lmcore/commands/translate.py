@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from lmcore.cli import print_json
 from lmcore.i18n import translate as tr
-from lmcore.translation.translators import load_translator
+from lmcore.inference import backend
 
 
 def register(sub) -> None:
@@ -24,7 +24,7 @@ def register(sub) -> None:
 
 
 def run(args) -> int:
-    result = load_translator(args.model).translate(args.text, beam=args.beam, top_k=args.top_k)
+    result = backend().translate(args.model, args.text, beam=args.beam, top_k=args.top_k)
     if args.json:
         print_json(result.to_dict(vectors=not args.no_vectors))
         return 0

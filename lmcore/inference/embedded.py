@@ -1,0 +1,73 @@
+"""The embedded backend: every model call runs in this process, with today's lmcore code.
+
+It is the default (no Ray, no proxy) and also what each Ray Serve replica runs inside
+(deploy/serve_app.py), so both paths compute with the very same functions.
+"""
+from __future__ import annotations
+
+from functools import lru_cache
+from typing import Callable
+
+from lmcore.demos.transformer_view import TransformerView, translate_with_trace
+from lmcore.pretrained import analysis as lm_analysis
+from lmcore.pretrained import encoding
+from lmcore.pretrained import loading
+from lmcore.pretrained import predict
+from lmcore.translation.translators import TranslationResult, Translator, load_translator
+
+
+@lru_cache(maxsize=6)
+def _translator(name: str) -> Translator:
+    return load_translator(name)
+
+
+class Embedded:
+    """Model calls in this process. `models`/`translators` load by name (the app passes its
+    shared st.cache_resource loaders; the CLI and Serve replicas use per-process caches)."""
+
+    name = "embedded"
+
+    def __init__(self, models: Callable[[str], loading.LoadedModel] | None = None,
+                 translators: Callable[[str], Translator] | None = None) -> None:
+        self._model = models or loading.load_model
+        self._translator = translators or _translator
+
+    def attention(self, name: str, text: str, text_b: str | None = None,
+                  max_tokens: int | None = None) -> encoding.AttentionResult:
+        """Every layer's and head's weights, maps (layers, heads, n, n)."""
+        return encoding.attention(self._model(name), text, text_b, max_tokens=max_tokens)
+
+    def head_report(self, name: str, text: str, text_b: str | None = None, words: bool = False,
+                    hide_special: bool = False, max_tokens: int | None = None) -> list[dict]:
+        """Clark et al. (2019) statistics of the shown maps, one dict per (layer, head)."""
+        result = self.attention(name, text, text_b, max_tokens)
+        maps, _ = encoding.display_maps(result, words, hide_special)
+        return [s.to_dict() for s in lm_analysis.head_report(maps)]
+
+    def fill_mask(self, name: str, text: str, top_k: int = 5) -> predict.FillMaskResult:
+        return predict.fill_mask(self._model(name), text, top_k)
+
+    def next_sentence(self, name: str, text_a: str, text_b: str) -> predict.NextSentenceResult:
+        return predict.next_sentence(self._model(name), text_a, text_b)
+
+    def next_token(self, name: str, text: str, top_k: int = 10,
+                   temperature: float = 1.0, top_p: float = 1.0) -> predict.NextTokenResult:
+        return predict.next_token(self._model(name), text, top_k, temperature, top_p=top_p)
+
+    def generation(self, name: str, prompt: str, steps: int = 20, top_k: int = 10,
+                   temperature: float = 1.0, seed: int = 0, top_p: float = 1.0) -> predict.GenerationTrace:
+        """`steps` tokens from the prompt; each step's attention row (layers, heads, pos + 1)."""
+        return predict.generate_trace(self._model(name), prompt, steps, top_k, temperature, seed,
+                                      top_p=top_p)
+
+    def translate(self, name: str, text: str, beam: int = 1, top_k: int = 5) -> TranslationResult:
+        """Translation with its per-step trace (weights (S,) over the source per step)."""
+        return self._translator(name).translate(text, beam=beam, top_k=top_k)
+
+    def transformer_view(self, name: str, text: str, beam: int = 1) -> TransformerView:
+        """Translation plus the encoder/decoder/cross maps of its final forward pass."""
+        return translate_with_trace(self._translator(name), text, beam)
+
+    def encoder_view(self, name: str, text: str) -> dict:
+        """The RNN encoder's states (S, H) and final context vector (H,)."""
+        return self._translator(name).encoder_states(text)
