@@ -48,9 +48,9 @@ def test_two_sessions_each_keep_their_own_text_when_states_are_cut_short():
     a.text_area(key="lmp_bert_b").input(long_b).run()
     b.text_area(key="lmp_bert_b").input("고양이가 앉았다").run()
     for at in (a, b):  # single mode draws no box B; back in pair mode it must come back
-        at.radio(key="lmp_bert_mode").set_value("single").run()
+        at.segmented_control(key="lmp_bert_mode").set_value("single").run()
     for at in (a, b):
-        at.radio(key="lmp_bert_mode").set_value("pair").run()
+        at.segmented_control(key="lmp_bert_mode").set_value("pair").run()
         _lose(at, "lmp_bert_b").run()
     assert a.text_area(key="lmp_bert_b").value == long_b
     assert b.text_area(key="lmp_bert_b").value == "고양이가 앉았다"

@@ -82,7 +82,7 @@ def test_upload_limit_is_the_apps_real_limit_everywhere():
 
 
 def test_lower_case_mask_works_on_the_bert_page():
-    at = ran_cleanly(run_page(str(ROOT / "pages" / "bert.py"), "en", timeout=120, model="tiny-bert"))
+    at = ran_cleanly(run_page(str(ROOT / "pages" / "bert.py"), "en", timeout=120, model="tiny-bert", show="fill"))
     at.text_area(key="lmp_bert_a").input("the [mask] is here and the [Mask] .").run()
     ran_cleanly(at)
     assert "the [MASK] is here and the [MASK] ." in texts(at.text)
@@ -91,7 +91,7 @@ def test_lower_case_mask_works_on_the_bert_page():
 
 
 def test_eighty_masks_draw_at_most_the_cap():
-    at = ran_cleanly(run_page(str(ROOT / "pages" / "bert.py"), "en", timeout=120, model="tiny-bert"))
+    at = ran_cleanly(run_page(str(ROOT / "pages" / "bert.py"), "en", timeout=120, model="tiny-bert", show="fill"))
     at.text_area(key="lmp_bert_a").input(" ".join(["[MASK]"] * 80)).run()
     ran_cleanly(at)
     shown = charts(at, "lmp_bert_fill_")

@@ -9,6 +9,7 @@ from streamlit.testing.v1 import AppTest
 from lmcore.demos import score as score_demo
 from lmcore.i18n import translate
 from tests.page_support import prepared_page, ran_cleanly, run_page, texts
+from ui.safe_text import md_escape
 
 PAGE = str(Path(__file__).resolve().parent.parent / "pages" / "attention_basics.py")
 
@@ -88,7 +89,7 @@ def test_empty_cell_in_the_editor_is_a_translated_error():
         "edited_rows": {1: {"x1": None}}, "added_rows": [], "deleted_rows": []}
     at.run()
     assert not at.exception
-    assert texts(at.error) == [translate("attn.err.empty_cell", "ko", where="h2[1]")]
+    assert texts(at.error) == [translate("attn.err.empty_cell", "ko", where=md_escape("h2[1]"))]  # escaped for st.error
 
 
 def test_script_label_is_shown_as_text():
