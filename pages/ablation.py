@@ -57,15 +57,12 @@ def _toggle(size) -> None:
 
 
 st.title(t("abl.title"))
-st.write(t("abl.intro"))
-lesson.guide("heads-off")
-lesson.quiz("heads-off")
-
 models = inside_loaders.heads_off_models()
-with st.sidebar:
-    name = st.selectbox(t("common.model"), models, on_change=_new_model, help=t("abl.model_help"),
+top = st.columns([1, 3], vertical_alignment="bottom")  # inputs in one row, the grid right below
+name = top[0].selectbox(t("common.model"), models, on_change=_new_model, help=t("abl.model_help"),
                         key=url_state.field("abl_model", "model", models[0], choices=models))
-text = inputs.text_input(t("abl.text"), limit=500, key=url_state.field(TEXT, "text", _example(name)))
+with top[1]:
+    text = inputs.text_input(t("abl.text"), limit=500, key=url_state.field(TEXT, "text", _example(name)))
 ranking = call_or_stop(inside_loaders.heads_off_ranking, name, text)
 size = ranking.effect.shape
 words = list(range(len(ranking.keys)))
@@ -130,3 +127,5 @@ table({t("abl.col.head"): [f"{la}:{h}" for la, h in order],
        t("abl.effect"): [round(float(shown.effect[la, h]), 4) for la, h in order],
        t("abl.attention_on"): [round(float(shown.attention[la, h]), 3) for la, h in order]},
       key="abl_table", stem="heads-off-ranking", container=right, hide_index=True, width="stretch")
+
+lesson.after_figure("heads-off", t("abl.intro"))

@@ -141,3 +141,10 @@ def test_plots_import_no_streamlit():
     out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True)
     assert out.returncode == 0, out.stderr
     assert out.stdout.strip() == "False"
+
+
+def test_grid_panels_without_labels_draw_no_tick_marks():
+    """The white dash at the edge of every panel was a hidden axis's tick mark."""
+    from lmcore.views.plots import token_axis
+    assert token_axis(["a", "b"], show=False)["ticks"] == ""
+    assert token_axis(["a", "b"], show=True)["ticks"] is None

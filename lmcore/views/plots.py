@@ -72,8 +72,8 @@ def token_axis(labels: Sequence[str], title: str | None = None, show: bool = Tru
     labels: display labels already made safe (escape_tokens); title: plain text, escaped here.
     """
     return dict(tickmode="array", tickvals=list(range(len(labels))), ticktext=list(labels),
-                showticklabels=show, title=html.escape(title) if title else None,
-                showgrid=False, zeroline=False)
+                showticklabels=show, ticks=None if show else "",  # hidden labels: no tick marks either
+                title=html.escape(title) if title else None, showgrid=False, zeroline=False)
 
 
 def attention_heatmap(maps: AttentionMaps, layer: int = 0, head: int = 0,
