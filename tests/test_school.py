@@ -25,6 +25,7 @@ from lmcore.i18n import translate
 from lmcore.inference import codec
 from lmcore.inference.calls import CALLS
 from lmcore.inference.embedded import Embedded
+from ui.safe_text import md_escape
 from ui.school import previous_session_id, restarted
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -112,7 +113,7 @@ def test_bert_page_with_serve_down_says_so_in_both_languages(monkeypatch):
         assert not at.exception
         shown = [e.value for e in at.error]
         address = inference.address()
-        assert translate("school.err.unreachable", lang, address=address) in shown
+        assert translate("school.err.unreachable", lang, address=md_escape(address)) in shown  # st.error: escaped
 
 
 def test_restart_is_a_resumed_session_this_server_never_had():
