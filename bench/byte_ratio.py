@@ -28,7 +28,7 @@ TARGET = 0.20
 # name -> (page url path, query, action, widget key, argument)
 CASES: dict[str, tuple[str, str, str, str, int]] = {
     "steps: keyboard step": ("translate-steps", "", "click", "s2sp_step_next", 0),
-    "bert: head picker": ("bert", "", "pick", "lmp_bert_head", 1),
+    "bert: head picker": ("bert", "show=head", "pick", "lmp_bert_head", 1),  # the one-head view
     "gpt: step picker (keyboard)": ("gpt", "tokens=5", "click", "lmp_gpt_step_pick_back", 0),
     "gpt: Step button": ("gpt", "tokens=5", "click", "lmp_gpt_step", 0),
     "tf: keyboard step": ("transformer", "", "click", "tf_step_next", 0),

@@ -117,7 +117,7 @@ async def student(i: int, url: str, deadline: float, ramp: float, n: int,
     await asyncio.sleep(ramp * i / max(n, 1))
     text, prompt = sentence(i), f"Student {i} said that the"
     steps = [
-        ("bert open", lambda s: s.open("bert", "text=" + quote_plus(text)), text, "lmp_bert_a"),
+        ("bert open", lambda s: s.open("bert", "show=head&text=" + quote_plus(text)), text, "lmp_bert_a"),
         ("bert head", lambda s: s.pick("lmp_bert_head", 1 + i % 11, wait=not impatient), text,
          "lmp_bert_a"),
         ("bert layer", lambda s: s.pick("lmp_bert_layer", 1 + i % 5), text, "lmp_bert_a"),
