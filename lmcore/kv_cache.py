@@ -18,7 +18,8 @@ lmcore.transformer builds and reads it (and keeps PrefixDecoder, the uncached re
 """
 from __future__ import annotations
 
-from typing import Any, NamedTuple
+import time
+from typing import Any, Callable, NamedTuple
 
 from torch import Tensor
 
@@ -106,3 +107,13 @@ class CacheSteps(NamedTuple):
         """The formula at this length (for this model, or another shape)."""
         return cache_bytes(layers or self.maps.n_layers, heads or self.maps.n_heads, length,
                            d_head or self.d_head, self.bytes_per_value)
+
+
+def best_seconds(fn: Callable[[], object], repeats: int = 1) -> float:
+    """The fastest of `repeats` wall-clock timings of fn() (the KV page's on-the-spot numbers)."""
+    best = float("inf")
+    for _ in range(repeats):
+        start = time.perf_counter()
+        fn()
+        best = min(best, time.perf_counter() - start)
+    return best

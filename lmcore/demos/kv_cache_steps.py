@@ -11,12 +11,10 @@ its rows are compared with the cached ones, and both are timed here, on the spot
 """
 from __future__ import annotations
 
-import time
-
 import numpy as np
 import torch
 
-from lmcore.kv_cache import CacheSteps, tensors_bytes
+from lmcore.kv_cache import CacheSteps, best_seconds, tensors_bytes
 from lmcore.record import AttentionMaps
 from lmcore.transformer import PrefixDecoder, Transformer
 from lmcore.translation.ablation import as_transformer
@@ -51,15 +49,6 @@ def _square(rows: list[np.ndarray]) -> np.ndarray:
     return out
 
 
-def _seconds(fn, repeats: int = 1) -> float:
-    best = float("inf")
-    for _ in range(repeats):
-        start = time.perf_counter()
-        fn()
-        best = min(best, time.perf_counter() - start)
-    return best
-
-
 def translator_steps(translator: Translator | str, text: str) -> CacheSteps:
     """The translator's greedy decoding of `text`, one position per step, with its cache."""
     tr = as_transformer(translator)
@@ -80,5 +69,5 @@ def translator_steps(translator: Translator | str, text: str) -> CacheSteps:
         maps, 1, cfg.d_model // cfg.n_heads, first.self_kv[0][0].element_size(),
         tuple(tensors_bytes(c.self_kv) for c in caches), tensors_bytes(first.cross_kv),
         float(np.abs(cached - uncached).max()),
-        _seconds(lambda: greedy_decode(model, enc.ids, max_len)),
-        _seconds(lambda: greedy_decode(reference, enc.ids, max_len)), len(rows))
+        best_seconds(lambda: greedy_decode(model, enc.ids, max_len)),
+        best_seconds(lambda: greedy_decode(reference, enc.ids, max_len)), len(rows))

@@ -11,12 +11,10 @@ timed here, on the spot.
 """
 from __future__ import annotations
 
-import time
-
 import numpy as np
 import torch
 
-from lmcore.kv_cache import CacheSteps
+from lmcore.kv_cache import CacheSteps, best_seconds
 from lmcore.pretrained.encoding import encode, stack_attentions, wordpiece_causal
 from lmcore.pretrained.loading import LoadedModel, as_loaded, require_kind
 from lmcore.pretrained.predict import _not_offered, _prediction
@@ -79,15 +77,6 @@ def _greedy(lm: LoadedModel, ids: list[int], steps: int, cached: bool) -> list[i
     return ids
 
 
-def _seconds(fn, repeats: int = 1) -> float:
-    best = float("inf")
-    for _ in range(repeats):
-        start = time.perf_counter()
-        fn()
-        best = min(best, time.perf_counter() - start)
-    return best
-
-
 def gpt_steps(model: LoadedModel | str, prompt: str, steps: int = 8) -> CacheSteps:
     """Greedy decoding of `steps` tokens (at most MAX_STEPS) after `prompt`, kept step by step."""
     lm = as_loaded(model)
@@ -110,5 +99,5 @@ def gpt_steps(model: LoadedModel | str, prompt: str, steps: int = 8) -> CacheSte
     maps = AttentionMaps(cached, labels, labels, "causal")
     return CacheSteps(maps, n, int(d_head), int(width), tuple(sizes), 0,
                       float(np.abs(cached - uncached).max()),
-                      _seconds(lambda: _greedy(lm, enc.input_ids, len(rows), True)),
-                      _seconds(lambda: _greedy(lm, enc.input_ids, len(rows), False)), len(rows))
+                      best_seconds(lambda: _greedy(lm, enc.input_ids, len(rows), True)),
+                      best_seconds(lambda: _greedy(lm, enc.input_ids, len(rows), False)), len(rows))
