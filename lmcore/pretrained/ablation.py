@@ -32,7 +32,7 @@ from lmcore.notices import Notice
 from lmcore.errors import UserFacingError
 from lmcore.pretrained.encoding import Encoded, check_text, encode, model_inputs, stack_attentions
 from lmcore.pretrained.loading import LoadedModel, as_loaded
-from lmcore.pretrained.predict import Prediction, _USER_MASK_RE, _not_a_word, _prediction, _top
+from lmcore.pretrained.predict import Prediction, _not_a_word, _prediction, _top, encode_masked
 
 ATTENTION_NAME = "lab_head_mask"
 RANKING_BATCH = 48  # one-off masks per batched forward pass
@@ -120,13 +120,8 @@ def _encode(lm: LoadedModel, text: str) -> tuple[Encoded, int]:
     """The encoding and the predicted position: the first [MASK] (masked LM) or the last token."""
     text = check_text(text)
     if lm.kind == "masked-lm":
-        if not _USER_MASK_RE.search(text):
-            raise UserFacingError("lm.err.no_mask")
-        enc = encode(lm, _USER_MASK_RE.sub(lambda _: lm.tokenizer.mask_token, text))
-        where = [i for i, t in enumerate(enc.input_ids) if t == lm.tokenizer.mask_token_id]
-        if not where:
-            raise UserFacingError("lm.err.mask_truncated")
-        return enc, where[0]
+        enc, positions = encode_masked(lm, text)
+        return enc, positions[0]
     if lm.kind != "causal-lm":
         raise UserFacingError("abl.err.kind", name=lm.name, kind=lm.kind)
     enc = encode(lm, text)

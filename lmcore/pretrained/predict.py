@@ -143,6 +143,19 @@ def _not_a_word(lm: LoadedModel) -> list[int]:
     return sorted(banned)
 
 
+def encode_masked(lm: LoadedModel, text: str) -> tuple[Encoded, list[int]]:
+    """The text with every user blank ("[MASK]", "[mask]") as the model's own mask token, encoded,
+    and the blanks' token positions (at least one: else a UserFacingError)."""
+    text = check_text(text)
+    if not _USER_MASK_RE.search(text):
+        raise UserFacingError("lm.err.no_mask")
+    enc = encode(lm, _USER_MASK_RE.sub(lambda _: lm.tokenizer.mask_token, text))
+    positions = [i for i, t in enumerate(enc.input_ids) if t == lm.tokenizer.mask_token_id]
+    if not positions:
+        raise UserFacingError("lm.err.mask_truncated")
+    return enc, positions
+
+
 def fill_mask(model: LoadedModel | str, text: str, top_k: int = 5) -> FillMaskResult:
     """Top-k words for each blank the user marked as [MASK] (whatever the model's mask token).
 
@@ -152,13 +165,7 @@ def fill_mask(model: LoadedModel | str, text: str, top_k: int = 5) -> FillMaskRe
     """
     lm = as_loaded(model)
     require_kind(lm, "masked-lm")
-    text = check_text(text)
-    if not _USER_MASK_RE.search(text):
-        raise UserFacingError("lm.err.no_mask")
-    enc = encode(lm, _USER_MASK_RE.sub(lambda _: lm.tokenizer.mask_token, text))
-    positions = [i for i, t in enumerate(enc.input_ids) if t == lm.tokenizer.mask_token_id]
-    if not positions:
-        raise UserFacingError("lm.err.mask_truncated")
+    enc, positions = encode_masked(lm, text)
     with torch.inference_mode():
         out = lm.model(**model_inputs(enc))
     logits = out.prediction_logits if lm.has_nsp else out.logits  # (1, n, vocab)
