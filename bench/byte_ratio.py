@@ -21,7 +21,7 @@ import contextlib
 import json
 from pathlib import Path
 
-from bench.classroom import local_server
+from bench.classroom import server_for
 from bench.ws_client import Session
 
 TARGET = 0.20
@@ -77,9 +77,7 @@ def main(argv: list[str] | None = None) -> None:
     p.add_argument("--json", help="write the rows here")
     a = p.parse_args(argv)
     with contextlib.ExitStack() as stack:
-        url = a.url or stack.enter_context(local_server())[0]
-        if not url.startswith(("http://127.0.0.1", "http://localhost")):
-            raise SystemExit("loopback only: --url must be http://127.0.0.1:PORT")
+        url, _ = server_for(stack, a.url, None)
         rows = asyncio.run(measure_all(url, a.cases, not a.no_cache))
     print_rows(rows)
     if a.json:

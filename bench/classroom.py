@@ -51,6 +51,14 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
+def server_for(stack: contextlib.ExitStack, url: str | None, pid: int | None) -> tuple[str, int | None]:
+    """(url, pid) of the server to measure: `url` (loopback only) or one started in `stack`."""
+    url, pid = (url, pid) if url else stack.enter_context(local_server())
+    if not url.startswith(("http://127.0.0.1", "http://localhost")):
+        raise SystemExit("loopback only: --url must be http://127.0.0.1:PORT")
+    return url, pid
+
+
 @contextlib.contextmanager
 def local_server(port: int | None = None, log: str | None = None,
                  timeout: float = 120.0) -> Iterator[tuple[str, int]]:
@@ -241,9 +249,7 @@ def main(argv: list[str] | None = None) -> None:
     p.add_argument("--json", help="write the full log here")
     a = p.parse_args(argv)
     with contextlib.ExitStack() as stack:
-        url, pid = (a.url, a.pid) if a.url else stack.enter_context(local_server())
-        if not url.startswith(("http://127.0.0.1", "http://localhost")):
-            raise SystemExit("loopback only: --url must be http://127.0.0.1:PORT")
+        url, pid = server_for(stack, a.url, a.pid)
         if a.warm:
             asyncio.run(classroom(url, pid, 1, a.seconds, 0, action_timeout=a.seconds))
         run = asyncio.run(classroom(url, pid, a.sessions, a.seconds, a.ramp, a.cut_states,

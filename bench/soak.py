@@ -18,7 +18,7 @@ import time
 from pathlib import Path
 from urllib.parse import quote_plus
 
-from bench.classroom import local_server, rss_mb
+from bench.classroom import rss_mb, server_for
 from bench.ws_client import Session
 
 TARGET = 0.10
@@ -84,9 +84,7 @@ def main(argv: list[str] | None = None) -> None:
     p.add_argument("--json", help="write the curve here")
     a = p.parse_args(argv)
     with contextlib.ExitStack() as stack:
-        url, pid = (a.url, a.pid) if a.url else stack.enter_context(local_server())
-        if not url.startswith(("http://127.0.0.1", "http://localhost")):
-            raise SystemExit("loopback only: --url must be http://127.0.0.1:PORT")
+        url, pid = server_for(stack, a.url, a.pid)
         run = asyncio.run(soak(url, pid, a.reruns, a.seconds, a.every, a.after))
     g = growth(run, a.warmup)
     print(f"\n{run['reruns']} reruns, {run['failed']} failed, {run['texts_lost']} texts lost")
