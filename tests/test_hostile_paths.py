@@ -80,6 +80,14 @@ def _copy(tiny: Path, tmp_path: Path) -> Path:
     return folder
 
 
+def _copy_with_config(tiny: Path, tmp_path: Path, **fields: object) -> Path:
+    """A copy of the tiny model whose config.json has `fields` changed."""
+    folder = _copy(tiny, tmp_path)
+    config = json.loads((folder / "config.json").read_text())
+    (folder / "config.json").write_text(json.dumps(config | fields))
+    return folder
+
+
 @pytest.mark.parametrize("breakage,key,file", [
     (lambda f: (f / "config.json").write_text("{not json"), "lm.err.file_bad", "config.json"),
     (lambda f: (f / "config.json").write_text("[1, 2]"), "lm.err.file_bad", "config.json"),
@@ -101,22 +109,17 @@ def test_a_broken_model_folder_names_the_file(tiny, tmp_path, breakage, key, fil
 @pytest.mark.parametrize("field,value", [("hidden_size", 10**9), ("num_hidden_layers", -1),
                                          ("vocab_size", "lots"), ("num_hidden_layers", 90)])
 def test_a_huge_config_is_refused_before_anything_is_allocated(tiny, tmp_path, field, value):
-    folder = _copy(tiny, tmp_path)
-    config = json.loads((folder / "config.json").read_text())
-    config[field] = value
+    fields = {field: value}
     if field == "num_hidden_layers" and value == 90:
-        config.update(hidden_size=8192, intermediate_size=32768)  # each under its limit, 90 layers too many
-    (folder / "config.json").write_text(json.dumps(config))
+        fields.update(hidden_size=8192, intermediate_size=32768)  # each under its limit, 90 layers too many
+    folder = _copy_with_config(tiny, tmp_path, **fields)
     with pytest.raises(UserFacingError) as info:
         lm_loading.load_model(str(folder))
     assert info.value.key == "lm.err.config_too_big" and "config.json" in info.value.message("en")
 
 
 def test_wrong_shapes_name_the_weights_file(tiny, tmp_path):
-    folder = _copy(tiny, tmp_path)
-    config = json.loads((folder / "config.json").read_text())
-    config["hidden_size"], config["intermediate_size"] = 48, 96
-    (folder / "config.json").write_text(json.dumps(config))
+    folder = _copy_with_config(tiny, tmp_path, hidden_size=48, intermediate_size=96)
     with pytest.raises(UserFacingError) as info:
         lm_loading.load_model(str(folder))
     assert info.value.key == "lm.err.load_failed" and "model.safetensors" in info.value.message("en")
