@@ -27,7 +27,7 @@ from ui.file_names import export_stem
 from ui.steps import stepper
 from ui import lesson
 
-EXAMPLES = {"tf-en-fr": "She is reading a book in the garden.", "tf-ko-en": "나는 어제 친구와 영화를 봤어요."}
+EXAMPLES = {"tf-en-fr": "We are eating in the kitchen.", "tf-ko-en": "나는 어제 친구와 영화를 봤어요."}
 KINDS = ("encoder", "decoder", "cross")
 BEAMS = [1, 2, 3, 5]
 

@@ -79,3 +79,35 @@ def test_gpt_page_default_prompt_continues_in_english_words():
     assert words and len(known) >= 0.75 * len(words), trace.text
     top = {p.display for p in LP.next_token("minilm-gpt", "I would like to", top_k=5).predictions}
     assert top & VERBS, top
+
+
+# ---------------------------------------------------------------- translators
+TRANSLATIONS = {  # pinned: what the committed weights give for each page's default (greedy)
+    ("transformer.py", "tf-en-fr"): "nous sommes en train de manger dans la cuisine.",
+    ("self_attention.py", "tf-en-fr"): "nous sommes en train de manger dans la cuisine.",
+    ("translate_steps.py", "s2s-en-fr-bahdanau"): "nous sommes en train de manger dans la cuisine.",
+}
+CONTENT = {"we": "nous", "eating": "manger", "kitchen": "cuisine"}  # every content word of the example
+
+
+def default_text(page: str, model: str) -> str:
+    examples = page_constants(page)["EXAMPLES"]
+    return examples[model] if model in examples else examples["en"]
+
+
+@pytest.mark.parametrize("page, model", sorted(TRANSLATIONS))
+def test_translation_page_default_example_keeps_every_content_word(page, model):
+    from lmcore.inference.embedded import Embedded
+    text = default_text(page, model)
+    out = Embedded().translate(model, text).translation
+    assert out == TRANSLATIONS[(page, model)], (text, out)
+    words = set(re.findall(r"\w+", out))
+    assert all(french in words for english, french in CONTENT.items() if english in text.lower()), out
+
+
+def test_compare_page_default_sentence_is_translated_whole_by_both_default_translators():
+    from lmcore.inference.embedded import Embedded
+    consts = page_constants("compare.py")
+    for model in consts["DEFAULTS"]["translate"]:
+        out = Embedded().translate(model, consts["EXAMPLE"]).translation
+        assert set(CONTENT.values()) <= set(re.findall(r"\w+", out)), (model, out)
