@@ -13,6 +13,8 @@ positive, so style gives nothing away. True pairs:
   - consecutive Tiny Shakespeare lines (first 90 % of lines);
   - two-sentence Tatoeba entries and the two clauses of Tatoeba sentences joined by
     ", so / , but / , or / because / when / if" (training split only);
+  - 134 everyday pairs written for the project (scripts/data/everyday_pairs_train.tsv; pairs
+    close in topic to a development or test pair were left out);
   - related Tatoeba sentences: for a sample of training sentences, the nearest other training
     sentence by the untouched all-MiniLM-L6-v2's sentence similarity (cosine 0.45-0.85, few
     shared words, so not a paraphrase). A weak stand-in for "what could come next".
@@ -52,6 +54,12 @@ def dev_pairs() -> list[tuple[str, str, int]]:
         j = rng.choice([k for k in range(len(true)) if k != i])
         out.append((a, b, 1) if i % 2 == 0 else (a, true[j][1], 0))
     return out
+
+
+def written_pairs() -> list[tuple[str, str]]:
+    """The project's own everyday training pairs (none close in topic to a dev or test pair)."""
+    rows = (base.ROOT / "scripts" / "data" / "everyday_pairs_train.tsv").read_text(encoding="utf-8").splitlines()
+    return [tuple(ln.split("\t")) for ln in rows if ln.strip() and not ln.startswith("#")]
 
 
 def clause_pairs(sentences: list[str]) -> list[tuple[str, str]]:
@@ -101,7 +109,8 @@ class NSPData(base.MLMData):
         eng = base.english_sentences()["train"]
         shake, _ = base.shakespeare_lines()
         short = base.two_sentence_pairs(eng) + clause_pairs(eng)
-        self.sources = [(0.3, list(zip(shake, shake[1:]))), (0.25, short), (0.45, related_pairs(eng))]
+        self.sources = [(0.2, list(zip(shake, shake[1:]))), (0.15, short), (0.45, related_pairs(eng)),
+                        (0.2, written_pairs())]
         base.log("nsp sources: " + ", ".join(f"{len(p)} pairs (weight {w})" for w, p in self.sources))
 
     def example(self):
@@ -217,7 +226,8 @@ def finish(model, tokenizer, best, step, spent, wall, start_metrics, dev, args) 
                      "next-sentence prediction with same-source negatives",
         "data": start_metrics["data"] + "; second stage: also the two clauses of Tatoeba sentences joined by "
                 "so/but/or/because/when/if, and pairs of related Tatoeba sentences (nearest neighbours by the "
-                "untouched all-MiniLM-L6-v2's similarity)",
+                "untouched all-MiniLM-L6-v2's similarity), and 134 everyday pairs written for the project "
+                "(scripts/data/everyday_pairs_train.tsv)",
         "held_out": start_metrics["held_out"] + "; checkpoint and threshold chosen on scripts/data/everyday_pairs_dev.tsv",
         "train_cpu_seconds": round(stage1["train_cpu_seconds"] + spent, 1),
         "train_cpu_minutes_budget": start_metrics.get("train_cpu_minutes_budget", 0) + args["cpu_minutes"],

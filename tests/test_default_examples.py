@@ -55,17 +55,18 @@ def test_bert_page_default_blank_is_filled_sensibly():
     guesses = [g.display for g in LP.fill_mask(lm_loading.default_masked_lm(), masked, 5).masks[0]]
     assert lm_loading.default_masked_lm() == "minilm-mlm"
     assert set(guesses) & PLACES, (masked, guesses)
-    assert guesses == ["sea", "bed", "night", "car", "door"]  # pinned: the committed weights' top 5
+    assert guesses == ["car", "bed", "door", "bus", "roof"]  # pinned: the committed weights' top 5
 
 
 @needs["minilm-mlm"]
-@pytest.mark.xfail(strict=True, reason="minilm-mlm's NSP head is at chance on everyday pairs (its metrics.json "
-                   "says so); this flips to a pass, and then fails as strict, once a retrained head works")
 def test_bert_page_default_pair_follows():
     consts = page_constants("bert.py")
     related = LP.next_sentence("minilm-mlm", consts["EXAMPLE_A"], consts["EXAMPLE_B"]).probability
     unrelated = LP.next_sentence("minilm-mlm", consts["EXAMPLE_A"], "The train to Paris leaves at noon.").probability
     assert related > 0.5 and related > unrelated
+    hungry = LP.next_sentence("minilm-mlm", "I'm hungry.", "Let's eat.").probability
+    train = LP.next_sentence("minilm-mlm", "I'm hungry.", "The train to Paris leaves at noon.").probability
+    assert hungry > 0.9 > 0.2 > train  # the README's example pair, and a random second sentence
 
 
 @needs["minilm-gpt"]
