@@ -95,7 +95,25 @@ def test_hover_is_readable_and_numbers_rounded():
     fig = plots.attention_heatmap(maps, query_label="query", key_label="key", weight_label="weight")
     z = np.asarray(fig.data[0].z)
     assert np.array_equal(z, np.round(z, 3))
-    assert fig.data[0].text[1][0] == f"query: y<br>key: x<br>weight: {z[1, 0]:.3f}"
+    trace = fig.data[0]  # one template names the tokens through the axes' tick text
+    assert trace.text is None and trace.hovertemplate == \
+        "query: %{y}<br>key: %{x}<br>weight: %{z:.3f}<extra></extra>"
+    assert list(fig.layout.yaxis.ticktext) == ["x", "y"] and fig.layout.yaxis.tickmode == "array"
+    assert np.asarray(trace.z).dtype == np.float32
+
+
+def test_hover_labels_are_escaped_and_no_cell_strings_reach_the_browser():
+    maps = _maps(["<b>a</b>"] + [f"t{i}" for i in range(19)])
+    fig = plots.attention_heatmap(maps, query_label="<q>", key_label="k", weight_label="w")
+    assert fig.data[0].hovertemplate.startswith("&lt;q&gt;: %{y}")
+    spec = fig.to_json()
+    assert "<b>a" not in spec and "&lt;b&gt;a" in spec
+    assert spec.count("&lt;b&gt;a") == 2  # once per axis, not once per cell
+
+
+def test_weights_bar_sends_no_per_bar_strings_unless_masked():
+    bar = plots.weights_bar(["a", "b"], [0.25, 0.75]).data[0]
+    assert bar.text is None and bar.texttemplate == "%{y:.3f}" and "%{x}" in bar.hovertemplate
 
 
 def test_grid_has_one_trace_per_layer_and_head():
