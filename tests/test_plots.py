@@ -166,3 +166,15 @@ def test_grid_panels_without_labels_draw_no_tick_marks():
     from lmcore.views.plots import token_axis
     assert token_axis(["a", "b"], show=False)["ticks"] == ""
     assert token_axis(["a", "b"], show=True)["ticks"] is None
+
+
+@pytest.mark.parametrize("title,kind", [(None, "self"), ("Layer 1 <i>", "causal")])
+def test_fast_heatmap_is_the_validated_figure(title, kind):
+    """attention_heatmap skips plotly's validation (speed): its JSON must equal a validated copy's."""
+    maps = AttentionMaps(np.random.default_rng(1).random((2, 2, 3, 3)).astype(np.float32),
+                         ["a", "<b>", "a"], ["a", "<b>", "a"], kind)
+    fig = plots.attention_heatmap(maps, 1, 1, title=title, weight_label="w <x>")
+    checked = go.Figure(fig.to_dict())  # validated
+    assert json.loads(fig.to_json()) == json.loads(checked.to_json())
+    assert fig.layout.title.text == (None if title is None else "Layer 1 &lt;i&gt;")
+    assert fig.data[0].colorscale == checked.data[0].colorscale  # recolor compares these
