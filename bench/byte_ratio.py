@@ -9,7 +9,10 @@ then does one action and counts the ForwardMsg bytes until script_finished:
   bert   BERT: the head picker, head 0 -> 1
   gpt    GPT (?tokens=5): one keyboard step back in the generated-steps picker, and the "Step" button
   tf     Transformer: one keyboard step (→)
-Target: <= 20 % each. Bytes are the uncompressed payloads (the WebSocket may deflate them).
+Target: <= 20 % each. The floor of any rerun, fragment or not: Streamlit's new_session message
+(~1.9 kB with this app's page list) + script_finished and page_info (~0.2 kB), then the view's
+own controls and figures; a page whose first run is itself light (BERT ?show=head: ~14 kB, one
+2.7 kB map) cannot get a redrawn view under 20 % of it. Bytes are the uncompressed payloads (the WebSocket may deflate them).
 --dump lists each step's messages (element kind, widget key, bytes), largest first.
 Elements of 10 kB and more that the client already holds cost a few bytes (ref_hash); --no-cache
 shows what the same step costs without that cache.
