@@ -9,7 +9,11 @@ then does one action and counts the ForwardMsg bytes until script_finished:
   bert   BERT: the head picker, head 0 -> 1
   gpt    GPT (?tokens=5): one keyboard step back in the generated-steps picker, and the "Step" button
   tf     Transformer: one keyboard step (→)
-Target: <= 20 % each. Bytes are the uncompressed payloads (the WebSocket may deflate them).
+Target: <= 20 % each. The floor of any rerun, fragment or not: Streamlit's new_session message
+(~1.9 kB with this app's page list) + script_finished and page_info (~0.2 kB), then the view's
+own controls and figures; a page whose first run is itself light (BERT ?show=head: ~14 kB, one
+2.7 kB map) cannot get a redrawn view under 20 % of it. Bytes are the uncompressed payloads (the WebSocket may deflate them).
+--dump lists each step's messages (element kind, widget key, bytes), largest first.
 Elements of 10 kB and more that the client already holds cost a few bytes (ref_hash); --no-cache
 shows what the same step costs without that cache.
 """
@@ -47,7 +51,8 @@ async def measure(url: str, name: str, cache: bool = True) -> dict:
             return row | {"error": f"no widget {key!r} on {page}", "keys": sorted(s.keys())}
         again = await (s.pick(key, arg + 1) if action == "pick" else s.click(key))
     failed = [r.status for r in (first, act, again) if r.failed]
-    return row | {"step_bytes": act.bytes, "step_s": act.seconds, "again_bytes": again.bytes,
+    return row | {"parts": act.parts, "first_parts": first.parts,
+                  "step_bytes": act.bytes, "step_s": act.seconds, "again_bytes": again.bytes,
                   "ratio": act.bytes / first.bytes, "again_ratio": again.bytes / first.bytes,
                   "error": ", ".join(failed) or None}
 
@@ -68,18 +73,31 @@ def print_rows(rows: list[dict]) -> None:
               + (f"  ({r['error']})" if r.get("error") else ""))
 
 
+def print_parts(rows: list[dict], top: int = 12) -> None:
+    """Each case's step, message by message (largest first): what the bytes are."""
+    for r in rows:
+        if "parts" not in r:
+            continue
+        print(f"\n{r['case']}: {r['step_bytes']} B in {len(r['parts'])} messages")
+        for what, size in sorted(r["parts"], key=lambda p: -p[1])[:top]:
+            print(f"  {size:>8}  {what}")
+
+
 def main(argv: list[str] | None = None) -> None:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--url", help="a server already running on loopback (else one is started)")
     p.add_argument("--cases", nargs="*", default=list(CASES), choices=list(CASES))
     p.add_argument("--no-cache", action="store_true",
                    help="a client without the browser's message cache (every element resent)")
+    p.add_argument("--dump", action="store_true", help="print each step's messages, largest first")
     p.add_argument("--json", help="write the rows here")
     a = p.parse_args(argv)
     with contextlib.ExitStack() as stack:
         url, _ = server_for(stack, a.url, None)
         rows = asyncio.run(measure_all(url, a.cases, not a.no_cache))
     print_rows(rows)
+    if a.dump:
+        print_parts(rows)
     if a.json:
         Path(a.json).write_text(json.dumps(rows, indent=1))
 

@@ -15,6 +15,8 @@ after --action-timeout s is an error and ends that session's walk; the run is bo
 (plus one action timeout). --cut-states leaves the BERT text's widget state out of every rerun
 (issue 16 item 2: a front end that lost some widget states); --impatient sends the layer
 change while the head change still runs, so it interrupts that run (fast reruns).
+--cpu ROUNDS measures instead what each action costs the server in CPU seconds (one session alone),
+and what N sessions doing it at once would cost on 2 cores (a floor for the all-at-once p95).
 Issue 12 target on a 2-core machine: 30 sessions, 0 errors, 0 texts lost, head change p95 <= 2 s.
 """
 from __future__ import annotations
@@ -185,6 +187,39 @@ async def classroom(url: str, pid: int | None, n: int, seconds: float, ramp: flo
             "rss_peak_mb": max(rss, default=None), "rss_after_mb": rss_mb(pid)}
 
 
+async def cpu_walk(url: str, pid: int, rounds: int) -> dict[str, list[float]]:
+    """Server CPU seconds (user + system, all threads) per action, one session alone, `rounds`
+    walks with a new sentence each: the work each action costs the server, whatever the load."""
+    proc, spent = psutil.Process(pid), {}
+    for r in range(rounds):
+        text, prompt = sentence(100 + r), f"Student {100 + r} said that the"
+        async with Session(url) as s:
+            for name, act in [
+                    ("bert open", lambda: s.open("bert", "show=head&text=" + quote_plus(text))),
+                    ("bert head", lambda: s.pick("lmp_bert_head", 1 + r % 11)),
+                    ("bert layer", lambda: s.pick("lmp_bert_layer", 1 + r % 5)),
+                    ("gpt open", lambda: s.navigate("gpt", "text=" + quote_plus(prompt))),
+                    ("gpt step", lambda: s.click("lmp_gpt_step")),
+                    ("steps open", lambda: s.navigate("translate-steps", "text=" + quote_plus(text))),
+                    ("steps next", lambda: s.click("s2sp_step_next"))]:
+                before = sum(proc.cpu_times()[:2])
+                result = await act()
+                await asyncio.sleep(0.05)  # the run's last messages leave after script_finished
+                if r and not result.failed:  # round 0 warms caches and imports
+                    spent.setdefault(name, []).append(sum(proc.cpu_times()[:2]) - before)
+    return spent
+
+
+def print_cpu(spent: dict[str, list[float]], sessions: tuple[int, ...] = (10, 30),
+              cores: int = 2) -> None:
+    """Median CPU s per action, and what N sessions doing it at once cost on `cores` cores."""
+    print(f"\nserver CPU per action, one session alone (median of {len(next(iter(spent.values())))} rounds)")
+    print(f"{'action':<12}{'CPU s':>8}" + "".join(f"{f'x{n}/{cores} cores':>16}" for n in sessions))
+    for name, values in spent.items():
+        cpu = statistics.median(values)
+        print(f"{name:<12}{cpu:>8.3f}" + "".join(f"{cpu * n / cores:>15.2f}s" for n in sessions))
+
+
 def percentile(values: list[float], q: float) -> float:
     if len(values) == 1:
         return values[0]
@@ -246,10 +281,17 @@ def main(argv: list[str] | None = None) -> None:
                    help="leave the BERT text's widget state out of every rerun (issue 16 item 2)")
     p.add_argument("--impatient", action="store_true",
                    help="the layer change is sent while the head change still runs (a quick click)")
+    p.add_argument("--cpu", type=int, default=0, metavar="ROUNDS",
+                   help="instead: server CPU s per action, one session alone, ROUNDS walks")
     p.add_argument("--json", help="write the full log here")
     a = p.parse_args(argv)
     with contextlib.ExitStack() as stack:
         url, pid = server_for(stack, a.url, a.pid)
+        if a.cpu:
+            if pid is None:
+                raise SystemExit("--cpu needs the server's --pid (or no --url)")
+            print_cpu(asyncio.run(cpu_walk(url, pid, a.cpu + 1)))
+            return
         if a.warm:
             asyncio.run(classroom(url, pid, 1, a.seconds, 0, action_timeout=a.seconds))
         run = asyncio.run(classroom(url, pid, a.sessions, a.seconds, a.ramp, a.cut_states,

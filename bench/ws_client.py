@@ -91,6 +91,22 @@ def _read_widget(kind: str, p: Any, fragment_id: str) -> Widget | None:
     return Widget(p.id, kind, label, fragment_id, opts, value_field, value, server)
 
 
+def describe(msg: ForwardMsg) -> str:
+    """A short name for one ForwardMsg: its type, and for an element its kind and widget key."""
+    kind = msg.WhichOneof("type")
+    if kind != "delta":
+        return kind or "?"
+    delta = msg.delta
+    what = delta.WhichOneof("type") or "?"
+    if what == "new_element":
+        element = delta.new_element
+        what = element.WhichOneof("type") or "?"
+        ident = getattr(getattr(element, what, None), "id", "") or ""
+        what += f" {ident.split('-', 2)[-1]}" if ident else ""
+    path = ".".join(str(i) for i in msg.metadata.delta_path)
+    return f"{what} @{path}" + (" [fragment]" if delta.fragment_id else "")
+
+
 def _state(widget_id: str, value_field: str, value: Any) -> WidgetState:
     ws = WidgetState(id=widget_id)
     if value_field.endswith("_array_value"):
@@ -110,6 +126,7 @@ class ActionResult:
     status: str = "ok"        # ok | compile_error | timeout | closed
     exceptions: list[str] = field(default_factory=list)  # st.exception elements (tracebacks)
     alerts: list[str] = field(default_factory=list)      # st.error / st.warning bodies
+    parts: list[tuple[str, int]] = field(default_factory=list)  # (what, bytes) per ForwardMsg
 
     @property
     def failed(self) -> bool:
@@ -245,6 +262,7 @@ class Session:
             msg = ForwardMsg()
             msg.ParseFromString(frame)
             kind = msg.WhichOneof("type")
+            result.parts.append((describe(msg), len(frame)))
             if kind == "script_finished":
                 if msg.script_finished in DONE:
                     return DONE[msg.script_finished]

@@ -95,7 +95,25 @@ def test_hover_is_readable_and_numbers_rounded():
     fig = plots.attention_heatmap(maps, query_label="query", key_label="key", weight_label="weight")
     z = np.asarray(fig.data[0].z)
     assert np.array_equal(z, np.round(z, 3))
-    assert fig.data[0].text[1][0] == f"query: y<br>key: x<br>weight: {z[1, 0]:.3f}"
+    trace = fig.data[0]  # one template names the tokens through the axes' tick text
+    assert trace.text is None and trace.hovertemplate == \
+        "query: %{y}<br>key: %{x}<br>weight: %{z:.3f}<extra></extra>"
+    assert list(fig.layout.yaxis.ticktext) == ["x", "y"] and fig.layout.yaxis.tickmode == "array"
+    assert np.asarray(trace.z).dtype == np.float32
+
+
+def test_hover_labels_are_escaped_and_no_cell_strings_reach_the_browser():
+    maps = _maps(["<b>a</b>"] + [f"t{i}" for i in range(19)])
+    fig = plots.attention_heatmap(maps, query_label="<q>", key_label="k", weight_label="w")
+    assert fig.data[0].hovertemplate.startswith("&lt;q&gt;: %{y}")
+    spec = fig.to_json()
+    assert "<b>a" not in spec and "&lt;b&gt;a" in spec
+    assert spec.count("&lt;b&gt;a") == 2  # once per axis, not once per cell
+
+
+def test_weights_bar_sends_no_per_bar_strings_unless_masked():
+    bar = plots.weights_bar(["a", "b"], [0.25, 0.75]).data[0]
+    assert bar.text is None and bar.texttemplate == "%{y:.3f}" and "%{x}" in bar.hovertemplate
 
 
 def test_grid_has_one_trace_per_layer_and_head():
@@ -148,3 +166,15 @@ def test_grid_panels_without_labels_draw_no_tick_marks():
     from lmcore.views.plots import token_axis
     assert token_axis(["a", "b"], show=False)["ticks"] == ""
     assert token_axis(["a", "b"], show=True)["ticks"] is None
+
+
+@pytest.mark.parametrize("title,kind", [(None, "self"), ("Layer 1 <i>", "causal")])
+def test_fast_heatmap_is_the_validated_figure(title, kind):
+    """attention_heatmap skips plotly's validation (speed): its JSON must equal a validated copy's."""
+    maps = AttentionMaps(np.random.default_rng(1).random((2, 2, 3, 3)).astype(np.float32),
+                         ["a", "<b>", "a"], ["a", "<b>", "a"], kind)
+    fig = plots.attention_heatmap(maps, 1, 1, title=title, weight_label="w <x>")
+    checked = go.Figure(fig.to_dict())  # validated
+    assert json.loads(fig.to_json()) == json.loads(checked.to_json())
+    assert fig.layout.title.text == (None if title is None else "Layer 1 &lt;i&gt;")
+    assert fig.data[0].colorscale == checked.data[0].colorscale  # recolor compares these

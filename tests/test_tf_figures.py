@@ -11,7 +11,8 @@ def test_matrix_heatmap_escapes_and_keeps_repeated_tokens_apart():
     assert list(fig.layout.yaxis.tickvals) == [0, 1] and list(fig.layout.yaxis.ticktext) == ["the", "the"]
     assert "&lt;/script&gt;" in fig.layout.xaxis.ticktext[2] and "<b>" not in str(hm.text)
     assert hm.zmin == -3.0 and hm.zmax == 3.0  # symmetric around 0
-    assert np.isnan(hm.z[0][2]) and "–" in hm.text[0][2]
+    assert np.isnan(hm.z[0][2]) and hm.hoverongaps is False  # masked: blank, no hover
+    assert hm.text is None and hm.hovertemplate.startswith("%{y} · %{x}")  # tick text, no cell strings
     assert "&lt;i&gt;" in fig.layout.title.text
 
 

@@ -106,6 +106,10 @@ def test_view_settings_come_from_the_link_and_reach_every_chart():
     for element in charts:
         config = json.loads(element.proto.config)
         assert config["toImageButtonOptions"]["format"] == "svg"
+    assert not at.get("download_button")  # the Numbers menus are lazy: no buttons while closed
+    key = charts[0].proto.id.split("-", 2)[-1]
+    at.session_state[f"{key}_numbers"] = True  # open the first chart's menu
+    at.run()
     labels = [b.proto.label for b in at.get("download_button")]
     assert translate("export.csv", "ko") in labels and translate("export.json", "ko") in labels
 
@@ -126,3 +130,7 @@ chart(plots.attention_heatmap(maps), key="one")
     spec = json.loads(at.get("plotly_chart")[0].proto.spec)
     assert spec["data"][0]["colorscale"][0] == [0.0, "#ffffff"]
     assert json.loads(at.get("plotly_chart")[0].proto.config)["toImageButtonOptions"]["format"] == "png"
+    # the lean template: Streamlit's colour cycle (placeholders the front end swaps), nothing else
+    template = spec["layout"]["template"]
+    assert template["layout"] == {"colorway": [f"#{i:06d}" for i in range(1, 11)]}
+    assert len(json.dumps(template)) < 300 and not at.get("download_button")  # lazy Numbers menu

@@ -6,9 +6,16 @@ mode (PagesManager.uses_pages_directory), before app.py's st.navigation takes ov
 visitor then sees a stray "Page not found" dialog on a shared deep link, or the raw file names
 in the sidebar. st.navigation turns that mode off itself after its first run; this launcher
 turns it off before the first run. Everything else is `streamlit run`.
+
+Page runs use one torch (OpenMP) thread each unless OMP_NUM_THREADS says otherwise: a class runs
+many sessions at once, and two OpenMP threads per run spin-wait for a busy partner core.
+Measured with `bench.classroom --cpu` (server CPU s per action, one session, busy 2-core machine):
+BERT open 0.47 -> 0.09, GPT open 0.99 -> 0.19, Translation step by step open 2.0 -> 0.41.
+Training and fine-tuning jobs set their own thread count (ui/seq2seq_jobs, ui/finetune_jobs).
 """
 from __future__ import annotations
 
+import os
 import sys
 from pathlib import Path
 
@@ -16,6 +23,7 @@ from streamlit.runtime.pages_manager import PagesManager
 from streamlit.web import cli
 
 APP = str(Path(__file__).resolve().parent.parent / "app.py")
+PAGE_THREADS = "1"  # OpenMP threads per page run (see above); read by torch when it is imported
 
 
 def check_inference() -> None:
@@ -33,6 +41,7 @@ def check_inference() -> None:
 
 
 def main(argv: list[str]) -> None:
+    os.environ.setdefault("OMP_NUM_THREADS", PAGE_THREADS)  # before anything imports torch
     check_inference()
     PagesManager.uses_pages_directory = False  # app.py navigates with st.navigation
     sys.argv = ["streamlit", "run", APP, *argv]

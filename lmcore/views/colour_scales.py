@@ -40,7 +40,7 @@ def recolor(fig: go.Figure, name: str) -> go.Figure:
     """
     if name not in SCALES or name == DEFAULT:
         return fig
-    scale = SCALES[name]
+    scale = _resolved(SCALES[name])  # resolved: figures built without validation keep what they get
     for trace in fig.data:
         if trace.type == "heatmap" and _is_sequential(trace.colorscale):
             trace.colorscale = scale

@@ -20,7 +20,6 @@ from lmcore.views.plots import COLORSCALE, display_weights, escape_tokens, token
 DIVERGING = "RdBu_r"   # blue < 0 < red, white at 0
 DECIMALS = 3
 ROBUST_PERCENTILE = 99.5  # colour range of large signed matrices (outliers saturate)
-HOVER_TEXT_LIMIT = 20_000  # cells above which hover shows row/column numbers, not labels
 
 
 def _axis(labels: Sequence[str] | None, n: int, title: str | None, max_ticks: int = 40) -> dict:
@@ -47,17 +46,12 @@ def matrix_heatmap(values: np.ndarray, row_labels: Sequence[str] | None = None,
         bound = float(np.percentile(np.abs(finite), ROBUST_PERCENTILE if finite.size > 400 else 100)) \
             if finite.size else 1.0
         zmin, zmax = -(bound or 1.0), bound or 1.0
-    r_lab = escape_tokens(row_labels) if row_labels is not None else [str(i) for i in range(n_rows)]
-    c_lab = escape_tokens(col_labels) if col_labels is not None else [str(j) for j in range(n_cols)]
     v_l = html.escape(value_label)
-    hover: dict = dict(hovertemplate=f"%{{y}} · %{{x}}<br>{v_l}: %{{z:.{DECIMALS}f}}<extra></extra>")
-    if z.size <= HOVER_TEXT_LIMIT:  # name the tokens; big matrices show indices (lighter page)
-        hover = dict(text=[[f"{r} · {c}<br>{v_l}: " + ("–" if np.isnan(v) else f"{v:.{DECIMALS}f}")
-                            for c, v in zip(c_lab, row)] for r, row in zip(r_lab, z)],
-                     hovertemplate="%{text}<extra></extra>")
-    fig = go.Figure(go.Heatmap(z=z, x=list(range(n_cols)), y=list(range(n_rows)), zmin=zmin,
-                               zmax=zmax, colorscale=colorscale, hoverongaps=False,
-                               colorbar=dict(title=v_l, thickness=12), **hover))
+    # one hovertemplate, no per-cell strings: %{y}/%{x} show the axes' tick text (the escaped
+    # labels, also where they are hidden), or the row/column number without labels
+    fig = go.Figure(go.Heatmap(z=z.astype(np.float32), x=list(range(n_cols)), y=list(range(n_rows)), zmin=zmin, zmax=zmax, colorscale=colorscale,
+                               hoverongaps=False, colorbar=dict(title=v_l, thickness=12),
+                               hovertemplate=f"%{{y}} · %{{x}}<br>{v_l}: %{{z:.{DECIMALS}f}}<extra></extra>"))
     fig.update_layout(
         title=dict(text=html.escape(title) if title else None, y=0.98, yanchor="top"),
         plot_bgcolor="white",

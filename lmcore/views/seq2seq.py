@@ -27,10 +27,9 @@ def vector_strip(vectors: np.ndarray | Sequence[np.ndarray], row_labels: Sequenc
     rows = escape_tokens(row_labels)
     bound = float(np.abs(z).max()) if z.size else 1.0
     fig = go.Figure(go.Heatmap(
-        z=z, y=list(range(len(rows))), colorscale="RdBu_r", zmid=0.0, zmin=-bound, zmax=bound,
-        customdata=np.array([[r] * z.shape[1] for r in rows], dtype=object),
+        z=z, y=list(range(len(rows))), colorscale="RdBu_r", zmid=0.0, zmin=-bound, zmax=bound,  # %{y}: the row's tick text
         colorbar=dict(title=html.escape(value_label)),
-        hovertemplate=f"%{{customdata}}<br>{html.escape(dim_label)} %{{x}}: %{{z:.3f}}<extra></extra>"))
+        hovertemplate=f"%{{y}}<br>{html.escape(dim_label)} %{{x}}: %{{z:.3f}}<extra></extra>"))
     fig.update_layout(title=html.escape(title), plot_bgcolor="white",
                       height=max(220, 120 + 28 * len(rows)), margin=dict(l=10, r=10, t=50, b=10),
                       xaxis=dict(title=html.escape(dim_label), showgrid=False),
@@ -66,20 +65,22 @@ def scores_and_weights(tokens: Sequence[str], scores: np.ndarray | None, weights
     """Raw scores e_tj (top, when the model gives them) and softmax weights a_tj (bottom)."""
     labels = escape_tokens(tokens)
     x = list(range(len(labels)))
-    w = np.round(np.asarray(weights, dtype=np.float64), DECIMALS)
+    w = np.round(np.asarray(weights, dtype=np.float64), DECIMALS).astype(np.float32)
     n_rows = 1 if scores is None else 2
     fig = make_subplots(rows=n_rows, cols=1, shared_xaxes=True, vertical_spacing=0.08,
                         subplot_titles=[html.escape(s) for s in
                                         ([score_label] if n_rows == 2 else []) + [weight_label]])
     if scores is not None:
-        s = np.round(np.asarray(scores, dtype=np.float64), DECIMALS)
-        fig.add_trace(go.Bar(x=x, y=s, marker_color="#8c8c8c", customdata=labels,
-                             hovertemplate="%{customdata}: %{y:.3f}<extra></extra>"), row=1, col=1)
-    fig.add_trace(go.Bar(x=x, y=w, marker_color="#3b528b", customdata=labels, text=[f"{v:.2f}" for v in w],
-                         textposition="outside", hovertemplate="%{customdata}: %{y:.3f}<extra></extra>"),
+        s = np.round(np.asarray(scores, dtype=np.float64), DECIMALS).astype(np.float32)
+        fig.add_trace(go.Bar(x=x, y=s, marker_color="#8c8c8c",
+                             hovertemplate="%{x}: %{y:.3f}<extra></extra>"), row=1, col=1)
+    fig.add_trace(go.Bar(x=x, y=w, marker_color="#3b528b", texttemplate="%{y:.2f}",
+                         textposition="outside", hovertemplate="%{x}: %{y:.3f}<extra></extra>"),
                   row=n_rows, col=1)
     fig.update_yaxes(range=[0, 1.15], row=n_rows, col=1, gridcolor="#eeeeee")
-    fig.update_xaxes(token_axis(labels), row=n_rows, col=1)
+    fig.update_xaxes(token_axis(labels), row=n_rows, col=1)  # both rows: %{x} hovers the token
+    if n_rows == 2:
+        fig.update_xaxes(token_axis(labels, show=False), row=1, col=1)
     fig.update_xaxes(title=html.escape(token_label), row=n_rows, col=1)
     fig.update_layout(plot_bgcolor="white", showlegend=False, height=220 * n_rows + 60,
                       margin=dict(l=10, r=10, t=40, b=10))
@@ -92,8 +93,8 @@ def topk_bar(top_k: Sequence[tuple[str, float]], chosen: str, prob_label: str) -
     probs = [round(float(p), DECIMALS) for _, p in top_k]
     colors = ["#d62728" if w == chosen else "#9ecae1" for w, _ in top_k]
     fig = go.Figure(go.Bar(x=probs, y=list(range(len(words))), orientation="h", marker_color=colors,
-                           text=[f"{p:.3f}" for p in probs], textposition="outside", customdata=words,
-                           hovertemplate="%{customdata}: %{x:.3f}<extra></extra>"))
+                           texttemplate="%{x:.3f}", textposition="outside",  # %{y}: the word (tick text)
+                           hovertemplate="%{y}: %{x:.3f}<extra></extra>"))
     fig.update_layout(plot_bgcolor="white", height=80 + 40 * len(words), showlegend=False,
                       margin=dict(l=10, r=10, t=20, b=10),
                       xaxis=dict(range=[0, 1.15], title=html.escape(prob_label), gridcolor="#eeeeee"),
