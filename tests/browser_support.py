@@ -121,6 +121,15 @@ class OfflinePage:
         self.failed_responses: list[str] = []
         self.benign_404s = 0
 
+    def reset(self) -> None:
+        """Blank the tab and forget what it recorded, to reuse it for another page (a new load
+        is a new Streamlit session; the browser keeps its compiled scripts)."""
+        self.page.goto("about:blank")
+        for seen in (self.blocked, self.console_errors, self.page_errors, self.dialogs,
+                     self.failed_responses):
+            seen.clear()
+        self.benign_404s = 0
+
     def __enter__(self) -> "OfflinePage":
         return self
 
@@ -149,7 +158,7 @@ class OfflinePage:
         self.dialogs.append(dialog.message)
         dialog.dismiss()
 
-    def open(self, url: str, timeout: float = 90.0) -> None:
+    def open(self, url: str, timeout: float = 180.0) -> None:
         """Load `url` and wait until its first script run has finished (see `wait_until_idle`)."""
         self.page.goto(url, wait_until="domcontentloaded")
         self.wait_until_idle(timeout=timeout, quiet=LOAD_QUIET_S)

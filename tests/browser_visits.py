@@ -1,6 +1,7 @@
 """One browser visit per page and mode, shared by the every-page browser checks.
 
-Each visit opens a page once at 1280x720 in a fresh context (network cut, see `OfflinePage`)
+Each visit loads a page once at 1280x720 (network cut, see `OfflinePage`; one tab reused and
+reset in between, so Chromium keeps its compiled scripts; each load is a new Streamlit session)
 and takes everything the every-page tests assert, so a page is loaded once per mode instead of
 once per test file:
 - tests/test_browser_layout.py: the first figure's top in px (every page but Home, en/ko/present);
@@ -89,10 +90,26 @@ class PageVisits:
     """Visits memoised by (url path, mode): the first test that asks for one makes it."""
 
     def __init__(self, browser, base_url: str, artifacts: Path | None = None,
-                 hostile: bool = True) -> None:
+                 hostile: bool = True, reuse_tab: bool = True) -> None:
         self.browser, self.base_url, self.artifacts = browser, base_url.rstrip("/"), artifacts
         self.hostile = hostile  # type HOSTILE into each English page after its checks
+        self.reuse_tab = reuse_tab  # one tab for every visit (reset in between), else one each
+        self._tab: OfflinePage | None = None
         self._done: dict[tuple[str, str], Visit] = {}
+
+    def close(self) -> None:
+        if self._tab is not None:
+            self._tab.context.close()
+            self._tab = None
+
+    def _fresh_tab(self) -> OfflinePage:
+        if not self.reuse_tab:
+            self.close()
+        if self._tab is None:
+            self._tab = OfflinePage(self.browser, viewport=VIEWPORT)
+        else:
+            self._tab.reset()
+        return self._tab
 
     def get(self, path: str, mode: str) -> Visit:
         if (path, mode) not in self._done:
@@ -105,24 +122,24 @@ class PageVisits:
 
     def _visit(self, path: str, mode: str) -> Visit:
         name = path or "home"
-        with OfflinePage(self.browser, viewport=VIEWPORT) as tab:
-            try:
-                tab.open(f"{self.base_url}/{path}?{MODES[mode]}", timeout=180)
-                finished = True
-            except TimeoutError:
-                finished = False
-            top = figure_top(tab) if finished and path else None
-            if mode != "present":
-                self._shot(tab, f"{name}-{mode}.png")
-            problems = tab.problems() + [f"blocked request: {u}" for u in tab.blocked]
-            if not finished:
-                problems.append("the page kept running")
-            if not tab.page.locator("h1").count():
-                problems.append("no page title")
-            hostile = None
-            if mode == "en" and self.hostile:
-                hostile = type_hostile(tab) if finished else ["the page kept running"]
-            if hostile is not None:
-                self._shot(tab, f"hostile-{name}.png")
-            print(name, mode, "top", top, "problems", len(problems), file=sys.stderr, flush=True)
-            return Visit(problems, list(tab.blocked), top, hostile)
+        tab = self._fresh_tab()
+        try:
+            tab.open(f"{self.base_url}/{path}?{MODES[mode]}")
+            finished = True
+        except TimeoutError:
+            finished = False
+        top = figure_top(tab) if finished and path else None
+        if mode != "present":
+            self._shot(tab, f"{name}-{mode}.png")
+        problems = tab.problems() + [f"blocked request: {u}" for u in tab.blocked]
+        if not finished:
+            problems.append("the page kept running")
+        if not tab.page.locator("h1").count():
+            problems.append("no page title")
+        hostile = None
+        if mode == "en" and self.hostile:
+            hostile = type_hostile(tab) if finished else ["the page kept running"]
+        if hostile is not None:
+            self._shot(tab, f"hostile-{name}.png")
+        print(name, mode, "top", top, "problems", len(problems), file=sys.stderr, flush=True)
+        return Visit(problems, list(tab.blocked), top, hostile)

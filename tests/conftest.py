@@ -82,4 +82,6 @@ def page_visits(app_url, browser):
     from tests.browser_support import ARTIFACTS
     from tests.browser_visits import PageVisits
 
-    return PageVisits(browser, app_url, artifacts=ARTIFACTS)
+    visits = PageVisits(browser, app_url, artifacts=ARTIFACTS)
+    yield visits
+    visits.close()

@@ -3,7 +3,7 @@ presentation mode, shows its main figure within the first 480 px of the main are
 
 The pages are loaded once per mode for all the every-page browser checks
 (tests/browser_visits.py, one server and one browser for all browser test files); each load is
-a fresh context and a fresh Streamlit session. The first `stPlotlyChart` in the main area is the page's figure; its top is taken
+a fresh Streamlit session. The first `stPlotlyChart` in the main area is the page's figure; its top is taken
 relative to the main area's top with the page scrolled to the top. Any request outside
 loopback is blocked and fails the test.
 
@@ -63,7 +63,9 @@ def _main(base_url: str, only: list[str]) -> None:
     from playwright.sync_api import sync_playwright
     with sync_playwright() as p:
         b = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
-        tops, blocked = measure(PageVisits(b, base_url, hostile=False), layout_pages(only))
+        visits = PageVisits(b, base_url, hostile=False)
+        tops, blocked = measure(visits, layout_pages(only))
+        visits.close()
         b.close()
     print(table(tops))
     print("blocked requests:", blocked or "none")
