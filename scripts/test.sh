@@ -18,7 +18,7 @@ fi
 bash scripts/setup_env.sh requirements-dev.txt
 export HF_HUB_OFFLINE=1 TRANSFORMERS_OFFLINE=1 HF_HUB_DISABLE_TELEMETRY=1
 # Two pytest-xdist workers (TEST_WORKERS=0: one process); --dist loadgroup keeps the browser
-# tests together in one worker and each other test file whole in one worker (tests/conftest.py).
+# tests together in one worker (tests/conftest.py), beside the unit tests in the other.
 workers="${TEST_WORKERS:-2}"
 parallel=()
 [ "$workers" = 0 ] || parallel=(-n "$workers" --dist loadgroup)

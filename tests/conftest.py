@@ -26,13 +26,11 @@ os.environ.setdefault("HF_HUB_DISABLE_TELEMETRY", "1")
 
 
 def pytest_collection_modifyitems(config, items):
-    """Under pytest-xdist with `--dist loadgroup` (scripts/test.sh) a test file runs whole in one
-    worker, so module-scoped fixtures (trained tiny models, a local Ray Serve with its two
-    replicas) are set up once, not once per worker; every browser test file goes to the same
-    worker, so they share one app server, one Chromium and one visit per page and mode."""
+    """Under pytest-xdist with `--dist loadgroup` every browser test goes to the same worker, so
+    the browser files share one app server, one Chromium and one visit per page and mode."""
     for item in items:
-        name = item.path.name
-        item.add_marker(pytest.mark.xdist_group("browser" if name.startswith("test_browser") else name))
+        if item.path.name.startswith("test_browser"):
+            item.add_marker(pytest.mark.xdist_group("browser"))
 
 
 @pytest.fixture(scope="module")
