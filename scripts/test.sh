@@ -17,9 +17,4 @@ if [ ${#need_apt[@]} -gt 0 ]; then
 fi
 bash scripts/setup_env.sh requirements-dev.txt
 export HF_HUB_OFFLINE=1 TRANSFORMERS_OFFLINE=1 HF_HUB_DISABLE_TELEMETRY=1
-# Two pytest-xdist workers (TEST_WORKERS=0: one process); --dist loadgroup keeps the browser
-# tests together in one worker (tests/conftest.py), beside the unit tests in the other.
-workers="${TEST_WORKERS:-2}"
-parallel=()
-[ "$workers" = 0 ] || parallel=(-n "$workers" --dist loadgroup)
-exec .venv/bin/python -m pytest -q "${parallel[@]}" "$@"
+exec .venv/bin/python -m pytest -q "$@"

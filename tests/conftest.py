@@ -14,23 +14,10 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-# Under pytest-xdist (scripts/test.sh: -n 2) each worker gets its share of the cores, so that
-# two workers do not oversubscribe a 2-core machine with two torch threads each.
-if os.environ.get("PYTEST_XDIST_WORKER_COUNT"):
-    torch.set_num_threads(max(1, (os.cpu_count() or 1) // int(os.environ["PYTEST_XDIST_WORKER_COUNT"])))
-
 # Tests never reach a model hub.
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 os.environ.setdefault("HF_HUB_DISABLE_TELEMETRY", "1")
-
-
-def pytest_collection_modifyitems(config, items):
-    """Under pytest-xdist with `--dist loadgroup` every browser test goes to the same worker, so
-    the browser files share one app server, one Chromium and one visit per page and mode."""
-    for item in items:
-        if item.path.name.startswith("test_browser"):
-            item.add_marker(pytest.mark.xdist_group("browser"))
 
 
 @pytest.fixture(scope="module")
