@@ -26,6 +26,18 @@ def chromium_available() -> bool:
     return shutil.which(CHROMIUM) is not None or Path(CHROMIUM).exists()
 
 
+def require_browser() -> None:
+    """At a browser test module's top: skip it without Chromium or Playwright, except in CI
+    (CI=true), where a missing Chromium is a failure."""
+    import pytest
+
+    if not chromium_available():
+        if os.environ.get("CI"):
+            raise RuntimeError(f"Chromium not found at {CHROMIUM}: the browser test must run in CI")
+        pytest.skip("Chromium is not installed", allow_module_level=True)
+    pytest.importorskip("playwright.sync_api")
+
+
 def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -63,6 +75,18 @@ def running_app(timeout: float = 90.0):
             proc.kill()
 
 
+# Streamlit's root (stApp) carries data-test-script-state ("initial" before the first run ends,
+# then running / notRunning / rerunRequested ...) and data-test-connection-state.
+_IDLE_JS = """() => {
+  const app = document.querySelector('[data-testid="stApp"]');
+  return !!app && !!document.querySelector('[data-testid="stMain"]')
+    && app.getAttribute('data-test-connection-state') === 'CONNECTED'
+    && app.getAttribute('data-test-script-state') === 'notRunning'
+    && !document.querySelector('[data-testid="stStatusWidget"], [data-testid="stSkeleton"]');
+}"""
+LOAD_QUIET_S = 0.5    # after a page load: the run that ended is the page's own
+ACTION_QUIET_S = 1.5  # after a click or key: room for the rerun to start on a busy machine
+
 _PROBE_404 = "Failed to load resource: the server responded with a status of 404 (Not Found)"
 
 
@@ -81,8 +105,8 @@ def is_local(url: str) -> bool:
 class OfflinePage:
     """A Playwright page that blocks non-local requests and records problems."""
 
-    def __init__(self, browser):
-        self.context = browser.new_context(viewport={"width": 1400, "height": 1000},
+    def __init__(self, browser, viewport: dict | None = None):
+        self.context = browser.new_context(viewport=viewport or {"width": 1400, "height": 1000},
                                            locale="en-US")
         self.blocked: list[str] = []
         self.console_errors: list[str] = []
@@ -95,6 +119,15 @@ class OfflinePage:
         self.page.on("dialog", self._dialog)
         self.page.on("response", self._response)
         self.failed_responses: list[str] = []
+        self.benign_404s = 0
+
+    def reset(self) -> None:
+        """Blank the tab and forget what it recorded, to reuse it for another page (a new load
+        is a new Streamlit session; the browser keeps its compiled scripts)."""
+        self.page.goto("about:blank")
+        for seen in (self.blocked, self.console_errors, self.page_errors, self.dialogs,
+                     self.failed_responses):
+            seen.clear()
         self.benign_404s = 0
 
     def __enter__(self) -> "OfflinePage":
@@ -125,23 +158,34 @@ class OfflinePage:
         self.dialogs.append(dialog.message)
         dialog.dismiss()
 
-    def wait_until_idle(self, timeout: float = 90.0) -> None:
-        """Wait until Streamlit has finished running the script (no status widget for 1.5 s)."""
-        page = self.page
-        page.wait_for_selector('[data-testid="stMain"]', timeout=timeout * 1000)
+    def open(self, url: str, timeout: float = 180.0) -> None:
+        """Load `url` and wait until its first script run has finished (see `wait_until_idle`)."""
+        self.page.goto(url, wait_until="domcontentloaded")
+        self.wait_until_idle(timeout=timeout, quiet=LOAD_QUIET_S)
+
+    def wait_until_idle(self, timeout: float = 90.0, quiet: float = ACTION_QUIET_S) -> None:
+        """Wait until Streamlit has finished running the script: its root says connected and
+        `notRunning` (a fresh page says `initial` until its first run ends), and no status widget
+        or skeleton, for `quiet` seconds in a row. After a click or a key press the rerun may
+        not have reached the server yet, hence the longer default."""
         deadline = time.monotonic() + timeout
         quiet_since = None
         while time.monotonic() < deadline:
-            running = page.locator('[data-testid="stStatusWidget"]').count() > 0
-            skeleton = page.locator('[data-testid="stSkeleton"]').count() > 0
-            if running or skeleton:
+            if self._idle():
+                now = time.monotonic()
+                quiet_since = now if quiet_since is None else quiet_since
+                if now - quiet_since >= quiet:
+                    return
+            else:
                 quiet_since = None
-            elif quiet_since is None:
-                quiet_since = time.monotonic()
-            elif time.monotonic() - quiet_since > 1.5:
-                return
-            time.sleep(0.25)
+            time.sleep(0.1)
         raise TimeoutError("the page kept running")
+
+    def _idle(self) -> bool:
+        try:
+            return bool(self.page.evaluate(_IDLE_JS))
+        except Exception:  # a navigation replaced the document: not idle yet
+            return False
 
     def problems(self) -> list[str]:
         page = self.page

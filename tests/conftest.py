@@ -1,5 +1,6 @@
 """Shared test set-up: the repository root on sys.path, offline hub settings, one torch
-thread, fresh Streamlit caches."""
+thread, fresh Streamlit caches, and the browser tests' one app server, one Chromium and one
+visit per page and mode (session-scoped, started only when a browser test asks for them)."""
 from __future__ import annotations
 
 import os
@@ -37,3 +38,37 @@ def fresh_caches():
     st.cache_data.clear()
     yield
     st.cache_data.clear()
+
+
+@pytest.fixture(scope="session")
+def app_url():
+    """One app server for every browser test file (its caches warm up once)."""
+    from tests.browser_support import ARTIFACTS, running_app
+
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    with running_app() as url:
+        yield url
+
+
+@pytest.fixture(scope="session")
+def browser():
+    """One headless Chromium for every browser test file (each test opens its own contexts)."""
+    from playwright.sync_api import sync_playwright
+
+    from tests.browser_support import CHROMIUM, CHROMIUM_ARGS
+
+    with sync_playwright() as p:
+        b = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
+        yield b
+        b.close()
+
+
+@pytest.fixture(scope="session")
+def page_visits(app_url, browser):
+    """Every page opened once per mode (en, ko, present) for all the every-page browser checks."""
+    from tests.browser_support import ARTIFACTS
+    from tests.browser_visits import PageVisits
+
+    visits = PageVisits(browser, app_url, artifacts=ARTIFACTS)
+    yield visits
+    visits.close()

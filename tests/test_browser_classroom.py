@@ -15,9 +15,10 @@ from urllib.parse import parse_qs, urlparse
 import pytest
 
 from lmcore.i18n import translate
-from tests.browser_support import ARTIFACTS, OfflinePage
+from tests.browser_support import ARTIFACTS, OfflinePage, require_browser
 from ui.inputs import UPLOAD_LIMIT_MB
-from tests.test_browser import app_url, browser  # noqa: F401 (fixtures: one server, one browser)
+
+require_browser()
 
 KOREAN = ["고양이가 매트 위에 앉았다.", "나는 책 읽기를 좋아한다."]
 HOSTILE = "</script><img src=x onerror=alert(1)>"
@@ -58,10 +59,9 @@ def picture(tab: OfflinePage) -> tuple[str, bytes]:
     return download(tab, camera.click)
 
 
-def test_korean_cp949_upload_then_png_and_csv_exports(app_url, browser):  # noqa: F811
+def test_korean_cp949_upload_then_png_and_csv_exports(app_url, browser):
     with OfflinePage(browser) as tab:
-        tab.page.goto(f"{app_url}/your-sentences?lang=ko&source=upload&model=s2s-ko-en-bahdanau")
-        tab.wait_until_idle()
+        tab.open(f"{app_url}/your-sentences?lang=ko&source=upload&model=s2s-ko-en-bahdanau")
         upload_and_run(tab, "korean.txt", "\n".join(KOREAN).encode("cp949"), "text/plain", "ko")
         assert tab.page.get_by_text("cp949").count() > 0  # the detected encoding is shown
         rows = table_csv(tab, "ko")
@@ -80,10 +80,9 @@ def test_korean_cp949_upload_then_png_and_csv_exports(app_url, browser):  # noqa
         assert tab.problems() == [] and tab.blocked == []
 
 
-def test_english_csv_with_a_formula_cell_exports_it_harmless(app_url, browser):  # noqa: F811
+def test_english_csv_with_a_formula_cell_exports_it_harmless(app_url, browser):
     with OfflinePage(browser) as tab:
-        tab.page.goto(f"{app_url}/your-sentences?lang=en&source=upload&model=tiny-bert")
-        tab.wait_until_idle()
+        tab.open(f"{app_url}/your-sentences?lang=en&source=upload&model=tiny-bert")
         upload_and_run(tab, "sentences.csv", ENGLISH_CSV.encode("utf-8"), "text/csv", "en")
         rows = table_csv(tab, "en")
         assert len(rows) == 3 and rows[0]["sentence"] == "the cat sat on the mat ."
@@ -99,10 +98,9 @@ def test_english_csv_with_a_formula_cell_exports_it_harmless(app_url, browser): 
         assert tab.problems() == [] and tab.blocked == []
 
 
-def test_bertviz_view_downloads_as_a_standalone_offline_html_file(app_url, browser):  # noqa: F811
+def test_bertviz_view_downloads_as_a_standalone_offline_html_file(app_url, browser):
     with OfflinePage(browser) as tab:
-        tab.page.goto(f"{app_url}/bert?lang=en&model=all-MiniLM-L6-v2&show=bertviz&text=The+dog+chased+the+ball.")
-        tab.wait_until_idle()
+        tab.open(f"{app_url}/bert?lang=en&model=all-MiniLM-L6-v2&show=bertviz&text=The+dog+chased+the+ball.")
         button = tab.page.get_by_role("button", name=tr("lmp.bv.download", "en"))
         button.scroll_into_view_if_needed()
         name, data = download(tab, button.click)
@@ -118,11 +116,10 @@ def test_bertviz_view_downloads_as_a_standalone_offline_html_file(app_url, brows
 
 
 @pytest.mark.parametrize("lang", ["en", "ko"])
-def test_a_shared_link_reopens_the_same_view(app_url, browser, lang):  # noqa: F811
+def test_a_shared_link_reopens_the_same_view(app_url, browser, lang):
     """Step with the keyboard, change the text, copy the address, open it elsewhere: same view."""
     with OfflinePage(browser) as tab:
-        tab.page.goto(f"{app_url}/translate-steps?lang={lang}&model=s2s-en-fr-bahdanau")
-        tab.wait_until_idle()
+        tab.open(f"{app_url}/translate-steps?lang={lang}&model=s2s-en-fr-bahdanau")
         box = tab.page.locator('[data-testid="stMain"] textarea').first
         box.fill("The dog is sleeping on the bed.")
         box.press("Control+Enter")
@@ -136,8 +133,7 @@ def test_a_shared_link_reopens_the_same_view(app_url, browser, lang):  # noqa: F
         assert query["step"] == ["3"] and query["text"] == ["The dog is sleeping on the bed."]
         progress = tab.page.locator('[data-testid="stProgress"]').first.inner_text()
     with OfflinePage(browser) as other:
-        other.page.goto(shared)
-        other.wait_until_idle()
+        other.open(shared)
         assert other.page.locator('[data-testid="stMain"] textarea').first.input_value() == \
             "The dog is sleeping on the bed."
         assert other.page.locator('[data-testid="stProgress"]').first.inner_text() == progress
@@ -146,11 +142,10 @@ def test_a_shared_link_reopens_the_same_view(app_url, browser, lang):  # noqa: F
         assert other.problems() == [] and other.blocked == []
 
 
-def test_a_shared_bert_link_opens_the_same_head_in_presentation_mode(app_url, browser):  # noqa: F811
+def test_a_shared_bert_link_opens_the_same_head_in_presentation_mode(app_url, browser):
     with OfflinePage(browser) as tab:
-        tab.page.goto(f"{app_url}/bert?lang=ko&present=1&scale=contrast&model=all-MiniLM-L6-v2"
-                      f"&text={SENTENCE.replace(' ', '+')}&layer=4&head=7")
-        tab.wait_until_idle()
+        tab.open(f"{app_url}/bert?lang=ko&present=1&scale=contrast&model=all-MiniLM-L6-v2"
+                 f"&text={SENTENCE.replace(' ', '+')}&layer=4&head=7")
         title = tr("lmp.head.figure_title", "ko", layer=4, head=7)
         assert tab.page.locator(".gtitle", has_text=title).count() == 1
         assert "present=1" in tab.page.url and "layer=4" in tab.page.url
@@ -163,7 +158,7 @@ def test_a_shared_bert_link_opens_the_same_head_in_presentation_mode(app_url, br
     ("huge.txt", b"a\n" * 3_000_000, ("uploader.too_big", {})),
     ("long-line.txt", b"a" * 100_000, ("sent.notice.long_sentences", dict(count=1, chars=1000))),
 ])
-def test_bad_uploads_get_a_clear_message_through_the_real_upload(app_url, browser, name, data, expect):  # noqa: F811
+def test_bad_uploads_get_a_clear_message_through_the_real_upload(app_url, browser, name, data, expect):
     from lmcore.demos import batch
     key, params = expect
     if key == "sent.err.too_big":
@@ -172,8 +167,7 @@ def test_bad_uploads_get_a_clear_message_through_the_real_upload(app_url, browse
     if key == "sent.notice.long_sentences":
         params = dict(count=1, chars=batch.MAX_SENTENCE_CHARS)
     with OfflinePage(browser) as tab:
-        tab.page.goto(f"{app_url}/your-sentences?lang=ko&source=upload")
-        tab.wait_until_idle()
+        tab.open(f"{app_url}/your-sentences?lang=ko&source=upload")
         tab.page.locator('[data-testid="stFileUploaderDropzoneInput"]').set_input_files(
             files=[{"name": name, "mimeType": "text/plain", "buffer": data}])
         # over server.maxUploadSize (= inputs.UPLOAD_LIMIT_MB): the uploader itself refuses it and
