@@ -11,8 +11,11 @@ training slots is a translated message.
 """
 from __future__ import annotations
 
+import threading
 import time
+from contextlib import contextmanager
 from pathlib import Path
+from typing import Iterator
 
 import pytest
 
@@ -28,7 +31,7 @@ from tests.test_page_train_seq2seq import made_up_pairs, open_page, start_button
 from ui import finetune_jobs as ft
 from ui import seq2seq_jobs as s2s
 
-WAIT = 180.0  # seconds at most for anything a busy 2-core machine does here
+WAIT = 300.0  # seconds at most for anything a busy 2-core machine does here
 
 
 @pytest.fixture
@@ -38,19 +41,29 @@ def on_ray(serve_app, monkeypatch):
     yield serve_app
 
 
-def wait_until(condition, what: str, limit: float = WAIT, beat: tuple = ()) -> None:
-    """Poll `condition`; meanwhile the pages of the `beat` sessions stay open (their heartbeat)."""
+def wait_until(condition, what: str, limit: float = WAIT) -> None:
     deadline = time.monotonic() + limit
     while not condition():
         assert time.monotonic() < deadline, f"still waiting for {what}"
-        for registry, session in beat:
-            registry.beat(session)
         time.sleep(0.05)
 
 
-def join(registry, job, limit: float = WAIT) -> None:
-    """Wait for the job's thread to end, beating for its page meanwhile."""
-    wait_until(lambda: not job.thread.is_alive(), f"job {job.id} to end", limit, ((registry, job.session),))
+@contextmanager
+def pages_open(registry, *sessions: str) -> Iterator[None]:
+    """The sessions' pages stay open meanwhile: their jobs' heartbeat, every 0.5 s."""
+    done = threading.Event()
+
+    def beat() -> None:
+        while not done.wait(0.5):
+            for session in sessions:
+                registry.beat(session)
+    beater = threading.Thread(target=beat, daemon=True)
+    beater.start()
+    try:
+        yield
+    finally:
+        done.set()
+        beater.join()
 
 
 def test_a_tiny_fine_tune_runs_as_a_ray_task_and_comes_back_as_a_model_folder(on_ray, monkeypatch, tmp_path):
@@ -63,11 +76,11 @@ def test_a_tiny_fine_tune_runs_as_a_ray_task_and_comes_back_as_a_model_folder(on
     job = ft.start_job("ray-ft", data, config)
     live_steps = []
     deadline = time.monotonic() + WAIT
-    while job.running and time.monotonic() < deadline:
-        ft.REGISTRY.beat("ray-ft")
-        if job.state == "training":
-            live_steps.append(len(job.steps))
-        time.sleep(0.05)
+    with pages_open(ft.REGISTRY, "ray-ft"):
+        while job.running and time.monotonic() < deadline:
+            if job.state == "training":
+                live_steps.append(len(job.steps))
+            time.sleep(0.05)
     assert job.state == "done", (job.state, job.error, job.failure)
     assert live_steps and min(live_steps) < len(job.steps), "progress reached the page while it trained"
     per_epoch = -(-len(data.train) // 8)
@@ -78,25 +91,29 @@ def test_a_tiny_fine_tune_runs_as_a_ray_task_and_comes_back_as_a_model_folder(on
     ft.REGISTRY.forget("ray-ft")
 
 
+def ended(job) -> bool:
+    return not job.thread.is_alive()
+
+
 def test_with_one_slot_the_second_job_waits_queued_then_runs(on_ray):
-    first = s2s.start_job("first", made_up_pairs(400), s2s.Settings(hidden=32, epochs=30))
-    wait_until(lambda: first.state == "training", "the first job to train", beat=((s2s.REGISTRY, "first"),))
-    second = s2s.start_job("second", made_up_pairs(60), s2s.Settings(hidden=32, epochs=1))
-    both = ((s2s.REGISTRY, "first"), (s2s.REGISTRY, "second"))
-    wait_until(lambda: second.state == "queued", "the second job to queue", 60, both)
-    time.sleep(1.0)  # and it stays queued while the first trains
-    assert second.state == "queued" and second.running and not s2s.REGISTRY.server_busy("third")
-    with pytest.raises(UserFacingError) as caught:  # one job per session, running or queued
-        ft.start_job("first", make_set("toy", *sentiment_texts(20)), FinetuneConfig())
-    assert caught.value.key == "school.jobs.one_per_session"
-    asked = time.monotonic()
-    s2s.REGISTRY.cancel("first")
-    join(s2s.REGISTRY, first)
-    stopped_after = time.monotonic() - asked
-    assert first.state == "cancelled" and first.folder is None and first.result.epochs_run < 30
+    with pages_open(s2s.REGISTRY, "first", "second"):
+        first = s2s.start_job("first", made_up_pairs(400), s2s.Settings(hidden=32, epochs=30))
+        wait_until(lambda: first.state == "training", "the first job to train")
+        second = s2s.start_job("second", made_up_pairs(60), s2s.Settings(hidden=32, epochs=1))
+        wait_until(lambda: second.state == "queued", "the second job to queue", 60)
+        time.sleep(1.0)  # and it stays queued while the first trains
+        assert second.state == "queued" and second.running and not s2s.REGISTRY.server_busy("third")
+        with pytest.raises(UserFacingError) as caught:  # one job per session, running or queued
+            ft.start_job("first", make_set("toy", *sentiment_texts(20)), FinetuneConfig())
+        assert caught.value.key == "school.jobs.one_per_session"
+        asked = time.monotonic()
+        s2s.REGISTRY.cancel("first")
+        wait_until(lambda: ended(first), "the first job to stop")
+        stopped_after = time.monotonic() - asked
+        wait_until(lambda: ended(second), "the second job to end")
     print(f"Cancel of a running Ray task: the job ended {stopped_after:.2f} s after the click")
+    assert first.state == "cancelled" and first.folder is None and first.result.epochs_run < 30
     assert stopped_after < 30, f"Cancel took {stopped_after:.1f} s to reach the task"
-    join(s2s.REGISTRY, second)
     assert second.state == "done", (second.state, second.error, second.failure)
     assert (Path(second.folder) / "config.json").is_file() and len(second.snapshots) == 2
     for sid in ("first", "second"):
@@ -104,21 +121,19 @@ def test_with_one_slot_the_second_job_waits_queued_then_runs(on_ray):
 
 
 def test_the_page_says_a_queued_job_waits_for_a_slot_and_cancel_works_meanwhile(on_ray):
-    other = s2s.start_job("someone-else", made_up_pairs(400), s2s.Settings(hidden=32, epochs=30))
-    wait_until(lambda: other.state == "training", "the other session's job to train",
-               beat=((s2s.REGISTRY, "someone-else"),))
-    at = upload(open_page("ko"), "count.tsv", tsv(made_up_pairs(60)))
-    at.selectbox(key="s2sp_hidden").set_value(32)
-    ran_cleanly(start_button(at).click().run())
-    other_page = ((s2s.REGISTRY, "someone-else"),)
-    wait_until(lambda: translate("school.jobs.queued", "ko") in texts(at.run().info), "the queued notice", 60,
-               other_page)
-    at.button(key="s2sp_cancel").click().run()
-    assert translate("jobs.cancelling", "ko") in texts(at.info)
-    wait_until(lambda: not at.run().get("progress"), "the queued job to be dropped", 30, other_page)
-    assert translate("s2s.train.cancelled", "ko") in texts(at.warning) and other.state == "training"
-    s2s.REGISTRY.cancel("someone-else")
-    join(s2s.REGISTRY, other)
+    with pages_open(s2s.REGISTRY, "someone-else"):
+        other = s2s.start_job("someone-else", made_up_pairs(400), s2s.Settings(hidden=32, epochs=30))
+        wait_until(lambda: other.state == "training", "the other session's job to train")
+        at = upload(open_page("ko"), "count.tsv", tsv(made_up_pairs(60)))
+        at.selectbox(key="s2sp_hidden").set_value(32)
+        ran_cleanly(start_button(at).click().run())
+        wait_until(lambda: translate("school.jobs.queued", "ko") in texts(at.run().info), "the queued notice", 60)
+        at.button(key="s2sp_cancel").click().run()
+        assert translate("jobs.cancelling", "ko") in texts(at.info)
+        wait_until(lambda: not at.run().get("progress"), "the queued job to be dropped", 60)
+        assert translate("s2s.train.cancelled", "ko") in texts(at.warning) and other.state == "training"
+        s2s.REGISTRY.cancel("someone-else")
+        wait_until(lambda: ended(other), "the other job to stop")
     assert other.state == "cancelled"
     s2s.REGISTRY.forget("someone-else")
 
@@ -128,7 +143,7 @@ def test_a_cluster_without_training_slots_is_a_translated_message(on_ray, monkey
 
     monkeypatch.setattr(ray_training, "RESOURCE", "attnlab_training_not_declared")
     job = s2s.start_job("no-slots", made_up_pairs(60), s2s.Settings(hidden=32, epochs=1))
-    join(s2s.REGISTRY, job)
+    wait_until(lambda: ended(job), "the job to fail")
     assert job.state == "failed" and job.error.key == "school.err.no_training_slots"
     assert "attnlab_training_not_declared" in job.error.message("ko")
     s2s.REGISTRY.forget("no-slots")

@@ -149,6 +149,8 @@ def serve_app():
     from lmcore.inference.serve_client import ServeBackend
 
     os.environ["PYTHONPATH"] = os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")]))
+    # On a loaded machine the raylet gave up waiting for its dashboard agent (~16 s) and crashed.
+    os.environ.setdefault("RAY_agent_register_timeout_ms", "120000")
     for attempt in (1, 2, 3):  # a busy machine can miss Ray's fixed 30 s raylet start window
         try:
             ray.init(num_cpus=2, include_dashboard=False, object_store_memory=100 * 2**20,

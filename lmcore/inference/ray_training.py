@@ -20,6 +20,7 @@ files come back as bytes in the task's result (the UI replica may be another mac
 """
 from __future__ import annotations
 
+import dataclasses
 import logging
 import os
 import tempfile
@@ -114,7 +115,9 @@ def _task(kind: str, inputs: dict, channel) -> dict:
     """Runs on a Ray worker holding one training slot: {"files"} | {"cancelled"} | {"error"} | {"failure"}."""
     import torch
 
-    torch.set_num_threads(1)  # the task holds one CPU
+    torch.set_num_threads(1)  # the task holds one CPU (a fine-tune's config may ask for more:
+    if getattr(inputs.get("config"), "threads", None):  # that was the UI replica's guess)
+        inputs = {**inputs, "config": dataclasses.replace(inputs["config"], threads=1)}
     report = ChannelReporter(channel, kind)
     if report.begin():
         return {"cancelled": True}
