@@ -49,7 +49,8 @@ def run_call(backend: Embedded, method: str, payload: bytes) -> bytes:
 @serve.deployment(ray_actor_options={"num_cpus": 0.5}, max_ongoing_requests=16,
                   health_check_period_s=2, health_check_timeout_s=10)
 class Models:
-    """Attention records, fill-mask, NSP, next token, generation, translation, head report."""
+    """Every call of lmcore.inference.CALLS: attention records, fill-mask, NSP, next token,
+    generation, translation, head report, the inside-a-generating-model pages, Your sentences."""
 
     def __init__(self) -> None:
         import torch

@@ -1,4 +1,5 @@
-"""Background fine-tuning jobs for the Fine-tuning page: one training job at a time per server.
+"""Background fine-tuning jobs for the Fine-tuning page: one training job at a time per server
+(or Ray tasks, at most K at once across a school's cluster: ui.jobs.run_body).
 
     job = start_job(session_id(), data, FinetuneConfig(threads=2))   # UserFacingError("ft.busy")
     REGISTRY.job_for(sid); REGISTRY.beat(sid); REGISTRY.cancel(sid)  # see ui.jobs.JobRegistry
@@ -26,21 +27,19 @@ from pathlib import Path
 
 import streamlit as st
 
-from lmcore.pretrained.loading import load_model
 from lmcore.errors import UserFacingError
-from lmcore.pretrained.finetune import (FinetuneConfig, Progress, finetune, is_finetuned_folder,
-                             save_classifier, zip_folder)
+from lmcore.inference.job_bodies import HEAD_CHANGE_SENTENCES, AttributeReporter, finetune_progress
+from lmcore.pretrained.finetune import FinetuneConfig, Progress, is_finetuned_folder, zip_folder
 from lmcore.pretrained.classifier import (BeforeAfter, Classifier, HeadChange, before_after, build_classifier,
-                                          head_change, load_classifier)
+                                          load_classifier)
 from lmcore.pretrained.preview import BeforeTraining
 from lmcore.pretrained.preview import before_training as _before_training
 from lmcore.pretrained.tasks import MAX_BYTES, LabelledSet, load_task, read_labelled_table, table_columns
 from ui.jobs import Job as BaseJob
-from ui.jobs import JobRegistry
+from ui.jobs import JobRegistry, run_body
 
 MAX_SAVED = 10           # fine-tuned folders kept on disk per server (oldest deleted)
 SESSIONS_ROOT = Path(tempfile.gettempdir()) / "attnlab-sessions"
-HEAD_CHANGE_SENTENCES = 60   # validation sentences of the "which heads changed" analysis
 MAX_THREADS = 2         # torch threads while training on a quiet machine (the server's only job)
 _MODELS_KEY = "ft_models"
 _GUARD_KEY = "ft_session_folder"
@@ -77,25 +76,21 @@ def start_job(session: str, data: LabelledSet, config: FinetuneConfig) -> Job:
 
 
 def _on_progress(job: Job, p: Progress) -> bool:
-    job.state, job.last = "training", p
-    if p.phase == "epoch":
-        job.epochs.append({"epoch": p.epoch, "val_loss": p.val_loss, "val_accuracy": p.val_accuracy})
-    else:
-        job.steps.append({"x": p.epoch - 1 + p.step / p.total, "loss": p.loss, "accuracy": p.accuracy})
-    return REGISTRY.keep_going(job)
+    """One progress report into the job (embedded path): its steps, epochs and latest report."""
+    return finetune_progress(_reporter(job), p)
+
+
+def _reporter(job: Job) -> AttributeReporter:
+    return AttributeReporter(job, lambda: REGISTRY.keep_going(job), job.stop, lambda p: _on_progress(job, p))
 
 
 def _run(job: Job) -> None:
-    clf, result = finetune(job.data, job.config, lambda p: _on_progress(job, p), job.stop)
-    if result.stopped == "cancelled" or job.stop.is_set():
-        job.state = "cancelled"
+    """lmcore.inference.job_bodies.finetune_body, here or as a Ray task; the model saved here."""
+    write = run_body(REGISTRY, job, lambda p: _on_progress(job, p), data=job.data, config=job.config,
+                     head_change_sentences=HEAD_CHANGE_SENTENCES)
+    if write is None:
         return
-    job.state = "analysing"
-    texts = list(job.data.validation.texts[:HEAD_CHANGE_SENTENCES])
-    job.change = head_change(load_model(job.config.model), clf, texts, job.config.max_length)
-    job.folder = REGISTRY.save_folder("attnlab-finetuned-", lambda folder: save_classifier(clf, folder, result),
-                                      parent=str(session_models_dir(job.session)))
-    job.result = result
+    job.folder = REGISTRY.save_folder("attnlab-finetuned-", write, parent=str(session_models_dir(job.session)))
     job.state = "done"
 
 

@@ -1,6 +1,7 @@
 """Cached calls of the "inside a generating model" pages (GPT's top-p bars, the logit lens,
 attention sinks, heads off, the key/value cache), beside ui.loaders, whose models they share.
-Same rules as ui.loaders: results in bounded `st.cache_data`, no figures cached.
+Same rules as ui.loaders: results in bounded `st.cache_data`, no figures cached, model calls
+through `lmcore.inference.backend()` (ui.loaders._infer: embedded or Ray Serve).
 """
 from __future__ import annotations
 
@@ -11,14 +12,14 @@ from lmcore.pretrained import logit_lens as lm_lens
 from lmcore.pretrained import nucleus as lm_nucleus
 from lmcore.pretrained import sinks as lm_sinks
 from lmcore.record import AttentionMaps
-from ui.loaders import PAGE_MAX_TOKENS, attention, model
+from ui.loaders import PAGE_MAX_TOKENS, _infer, attention, model
 
 
 # ---------------------------------------------------------------- inside a generating model
 @st.cache_data(max_entries=32, show_spinner=False)
 def next_token_logits(name: str, text: str) -> lm_nucleus.NextTokenLogits:
     """The one model call behind the GPT page's bars: last-position logits (vocab,)."""
-    return lm_nucleus.next_token_logits(model(name), text)
+    return _infer().next_token_logits(name, text)
 
 
 @st.cache_data(max_entries=64, show_spinner=False)
@@ -31,7 +32,7 @@ def next_token_bars(name: str, text: str, top_k: int, temperature: float,
 @st.cache_data(max_entries=32, show_spinner=False)
 def logit_lens(name: str, text: str, top_k: int) -> lm_lens.LogitLens:
     """Top-k per layer and position through the model's own output head."""
-    return lm_lens.logit_lens(model(name), text, top_k, max_tokens=PAGE_MAX_TOKENS)
+    return _infer().logit_lens(name, text, top_k, max_tokens=PAGE_MAX_TOKENS)
 
 
 @st.cache_data(max_entries=32, show_spinner=False)
@@ -58,22 +59,15 @@ def heads_off_models() -> list[str]:
 @st.cache_data(max_entries=32, show_spinner=False)
 def heads_off_ranking(name: str, text: str):
     """Every head switched off alone (layers x heads passes); Ranking.on_word picks the word."""
-    from lmcore.demos import heads_off
-    return heads_off.ranking(name, text)
+    return _infer().heads_off_ranking(name, text)
 
 
 @st.cache_data(max_entries=64, show_spinner=False)
 def heads_off_before_after(name: str, text: str, heads: tuple):
-    from lmcore.demos import heads_off
-    return heads_off.before_after(name, text, heads)
+    return _infer().heads_off_before_after(name, text, heads)
 
 
 @st.cache_data(max_entries=16, show_spinner=False)
 def kv_cache_steps(name: str, text: str, steps: int):
     """Decoding step by step with the key/value cache, checked and timed against no cache."""
-    from lmcore.demos import heads_off
-    if heads_off.is_translator(name):
-        from lmcore.demos.kv_cache_steps import translator_steps
-        return translator_steps(name, text)
-    from lmcore.pretrained.cache_steps import gpt_steps
-    return gpt_steps(name, text, steps)
+    return _infer().kv_cache_steps(name, text, steps)

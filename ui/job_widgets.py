@@ -4,7 +4,8 @@
     start(lambda: jobs.start_job(sid, data, config))           # then reruns, or warns "busy"
     job_section(jobs.REGISTRY, sid, view, running)             # live view, or the outcome once
 
-While the session's job runs, a fragment refreshes every second: it is the job's heartbeat,
+While the session's job runs (or waits queued for a training slot of a school's Ray cluster,
+which it then says), a fragment refreshes every second: it is the job's heartbeat,
 shows the progress bar, the live curves and a cancel button ("cancelling…" right after the
 click, until the job's current step ends), and reruns the whole page when the job ends. The finished job is then handed to the page's `view.keep` once (cancelled and
 failed jobs are reported here).
@@ -77,6 +78,8 @@ def live_job(registry: JobRegistry, sid: str, view: JobView) -> None:
     job = registry.job_for(sid)
     if job is None or not job.running:
         st.rerun()
+    if job.state == "queued":  # a Ray task waiting for one of the cluster's K training slots
+        st.info(t("school.jobs.queued"), icon=":material/schedule:")
     done, text = view.progress(job)
     st.progress(done, text=text)
     chart(view.figure(job), key=f"{view.key}_live_curves")

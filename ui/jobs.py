@@ -1,4 +1,5 @@
-"""Background training jobs: one `JobRegistry` per kind of job, one training slot per server.
+"""Background training jobs: one `JobRegistry` per kind of job, one training slot per server
+(embedded), or Ray tasks with at most K running across the cluster (ATTN_LAB_INFERENCE set).
 
     REGISTRY = JobRegistry("finetune", Job, run, busy_key="ft.busy")   # Job: a subclass of ui.jobs.Job
     job = REGISTRY.start(session_id(), data=data, config=config)  # UserFacingError("ft.busy")
@@ -15,6 +16,12 @@ A job runs `run(job)` in a daemon thread. `run` reports progress into the job an
 stopped refreshing the heartbeat (`beat`) for `stale_seconds` (the user left the page,
 closed the tab, or the session ended). A UserFacingError from `run` fails the job with that
 message; any other exception fails it with the exception's type name only.
+
+Where a job trains (`run_body`): with ATTN_LAB_INFERENCE unset, in its thread here; when it
+names a model server, as a Ray task (lmcore.inference.ray_training) that the thread follows,
+copying the task's reports into the same Job. Then the server's one slot does not apply:
+the cluster caps running jobs at K, a job beyond K is "queued" ("waiting for a free training
+slot"), and a session may have one job running or queued at a time.
 """
 from __future__ import annotations
 
@@ -27,12 +34,14 @@ from contextlib import contextmanager
 from dataclasses import KW_ONLY, dataclass, field
 from typing import Any, Callable, Generic, Iterator, TypeVar
 
+from lmcore import inference
 from lmcore.errors import UserFacingError
+from lmcore.inference.job_bodies import BODIES, AttributeReporter, Writer
 
 STALE_SECONDS = 30.0        # no heartbeat for this long: the page is gone, the job stops
 MAX_SAVED = 10              # model folders kept on disk per registry (oldest deleted)
 FORGET_AFTER = 3600.0       # finished jobs nobody picked up for this long are forgotten
-RUNNING_STATES = ("preparing", "training", "analysing")
+RUNNING_STATES = ("queued", "preparing", "training", "analysing")  # queued: waits for a Ray training slot
 
 
 @dataclass(eq=False)
@@ -43,7 +52,7 @@ class Job:
     session: str
     _: KW_ONLY
     stop: threading.Event = field(default_factory=threading.Event)
-    state: str = "preparing"          # preparing | training | analysing | done | cancelled | failed
+    state: str = "preparing"          # (queued |) preparing | training | analysing | done | cancelled | failed
     steps: list[dict] = field(default_factory=list)    # per training step, {"x": fractional epoch, ...}
     epochs: list[dict] = field(default_factory=list)   # per epoch, {"epoch", "val_loss", ...}
     last: Any = None                  # the latest progress report
@@ -76,9 +85,9 @@ class TrainingSlot:
         """Another session's job of `own` kind, or any job of another kind, is running."""
         return any(r.busy(session if r is own else None) for r in list(self._registries.values()))
 
-    def occupied(self) -> bool:
-        """Any live job in any registry. Call with `lock` held."""
-        return any(r._any_alive() for r in list(self._registries.values()))
+    def occupied(self, session: str | None = None) -> bool:
+        """Any live job in any registry (of `session` only, when given). Call with `lock` held."""
+        return any(r._any_alive(session) for r in list(self._registries.values()))
 
 
 SLOT = TrainingSlot()
@@ -103,10 +112,14 @@ class JobRegistry(Generic[J]):
     def start(self, session: str, **fields: Any) -> J:
         """Make `job_type(id, session, **fields)` and run it in a daemon thread.
 
-        UserFacingError(busy_key) while any job of the slot runs (this session's too).
+        UserFacingError(busy_key) while any job of the slot runs (this session's too); on Ray,
+        UserFacingError("school.jobs.one_per_session") while this session's own job runs.
         """
         with self.slot.lock:  # the check and the start, atomic across registries
-            if self.slot.occupied():
+            if remote_training():
+                if self.slot.occupied(session):
+                    raise UserFacingError("school.jobs.one_per_session")
+            elif self.slot.occupied():
                 raise UserFacingError(self.busy_key)
             with self._lock:
                 self._forget_unclaimed()
@@ -131,12 +144,12 @@ class JobRegistry(Generic[J]):
                 if job in self._running:
                     self._running.remove(job)
 
-    def _any_alive(self) -> bool:
-        """Drop jobs that ended (or whose thread died), then say whether any is left."""
+    def _any_alive(self, session: str | None = None) -> bool:
+        """Drop jobs that ended (or whose thread died), then say whether any (of `session`) is left."""
         with self._lock:
             self._running[:] = [j for j in self._running
                                 if j.running and j.thread is not None and j.thread.is_alive()]
-            return bool(self._running)
+            return any(session is None or j.session == session for j in self._running)
 
     def _forget_unclaimed(self) -> None:
         """Forget finished jobs nobody picked up for FORGET_AFTER (their sessions are gone)."""
@@ -152,8 +165,9 @@ class JobRegistry(Generic[J]):
             return any(j.running and j.session != session for j in self._running)
 
     def server_busy(self, session: str | None = None) -> bool:
-        """True when `session` cannot start a job: another session's, or any other kind's, runs."""
-        return self.slot.busy(session, self)
+        """True when `session` cannot start a job: another session's, or any other kind's, runs.
+        Never on Ray: a job beyond the cluster's K training slots waits queued instead."""
+        return not remote_training() and self.slot.busy(session, self)
 
     def job_for(self, session: str) -> J | None:
         with self._lock:
@@ -225,6 +239,23 @@ class JobRegistry(Generic[J]):
             with self._lock:
                 if job in self._running:
                     self._running.remove(job)
+
+
+def remote_training() -> bool:
+    """Whether jobs train as Ray tasks (ATTN_LAB_INFERENCE names a model server)."""
+    return inference.address() is not None
+
+
+def run_body(registry: JobRegistry, job: Job, progress: Callable[[Any], bool], **inputs: Any) -> Writer | None:
+    """Train `job` with lmcore.inference.job_bodies.BODIES[registry.kind]: in this thread, or as a
+    Ray task (remote_training()). Reports land in `job`; `progress(p)` records one progress report.
+    Returns what writes the trained model into a folder, or None (cancelled or failed)."""
+    report = AttributeReporter(job, lambda: registry.keep_going(job), job.stop, progress)
+    if remote_training():
+        from lmcore.inference import ray_training  # Ray: only on a school deployment
+
+        return ray_training.run(registry.kind, inputs, report)
+    return BODIES[registry.kind](report, **inputs)
 
 
 def session_id() -> str:

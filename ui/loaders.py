@@ -258,5 +258,4 @@ def batch_model(info: ModelInfo) -> batch.BatchModel:
 
 @st.cache_data(max_entries=32, show_spinner=False)
 def sentence_maps(name: str, sentence: str) -> AttentionMaps | None:
-    info = next(m for m in all_model_choices() if m.name == name)
-    return batch.sentence_maps(batch_model(info), sentence)
+    return _infer().sentence_maps(name, sentence)

@@ -22,9 +22,9 @@ def register(sub) -> None:
 
 
 def run(args) -> int:
-    from lmcore.pretrained.logit_lens import logit_lens
+    from lmcore.inference import backend
 
-    lens = logit_lens(args.model, args.text, top_k=args.top_k)
+    lens = backend().logit_lens(args.model, args.text, top_k=args.top_k)
     notices = [n.message(args.lang) for n in lens.notices]
     if args.json:
         print_json({"model": args.model} | lens.to_dict() | {"notices": notices})

@@ -5,6 +5,7 @@ probabilities are softmax(logits / temperature) over the top k (∩ the nucleus)
 With --top-p P it adds "nucleus": the smallest set of most likely tokens whose probabilities
 reach P, most likely first, each {token, display, probability} with the model's probability
 (at --temperature; 1.0 by default) before renormalising, and "nucleus_probability" (their sum).
+Both come from one model call (the last position's logits, through lmcore.inference.backend()).
 """
 from __future__ import annotations
 
@@ -32,13 +33,17 @@ def run(args) -> int:
 
     top_p = 1.0 if args.top_p is None else args.top_p
     check_sampling(args.top_k, args.temperature, top_p)
-    result = backend().next_token(args.model, args.text, top_k=args.top_k, temperature=args.temperature,
-                                  top_p=top_p)
-    notices = [n.message(args.lang) for n in result.notices]
-    out = {"model": args.model, "tokens": list(result.encoded.tokens),
-           "predictions": [p.to_dict() for p in result.predictions], "notices": notices}
+    if args.top_p is None:
+        result = backend().next_token(args.model, args.text, top_k=args.top_k, temperature=args.temperature)
+        tokens, predictions, found = result.encoded.tokens, result.predictions, result.notices
+    else:  # one model call: the logits; the top-k bars and the nucleus both come from them
+        cached = backend().next_token_logits(args.model, args.text)
+        view = nucleus.next_token_view(args.model, cached, args.top_k, args.temperature, top_p)
+        tokens, predictions, found = cached.encoded.tokens, view.predictions, cached.notices
+    notices = [n.message(args.lang) for n in found]
+    out = {"model": args.model, "tokens": list(tokens),
+           "predictions": [p.to_dict() for p in predictions], "notices": notices}
     if args.top_p is not None:  # the nucleus before renormalising, from the same logits
-        cached = nucleus.next_token_logits(args.model, args.text)
         listed, total = nucleus.nucleus_predictions(args.model, cached, args.temperature, top_p)
         out["nucleus"] = [{"token": p.token, "display": p.display, "probability": round(p.probability, 6)}
                           for p in listed]
@@ -46,7 +51,7 @@ def run(args) -> int:
     if args.json:
         print_json(out)
         return 0
-    for p in result.predictions:
+    for p in predictions:
         print(f"{p.probability:7.3f}  {p.token!r}")
     if args.top_p is not None:
         print(f"nucleus: {len(out['nucleus'])} tokens, probability {out['nucleus_probability']:.3f}")

@@ -12,4 +12,11 @@ CALLS: dict[str, tuple[str, ...]] = {
     "translate": ("name", "text", "beam", "top_k"),
     "transformer_view": ("name", "text", "beam"),
     "encoder_view": ("name", "text"),
+    # inside a generating model (GPT's top-p bars, logit lens, heads off, KV cache) and Your sentences
+    "next_token_logits": ("name", "text"),
+    "logit_lens": ("name", "text", "top_k", "max_tokens"),
+    "heads_off_ranking": ("name", "text", "word"),
+    "heads_off_before_after": ("name", "text", "heads"),
+    "kv_cache_steps": ("name", "text", "steps"),
+    "sentence_maps": ("name", "sentence"),
 }

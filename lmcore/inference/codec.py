@@ -2,7 +2,7 @@
 
 JSON with tags: numpy arrays travel as raw bytes (base64) with dtype and shape, so float32
 weights arrive bit for bit; Python floats use JSON's shortest round-trip repr (exact);
-tuples, dicts with any keys and lmcore dataclasses are tagged. Only dataclasses defined in
+tuples, dicts with any keys, lmcore dataclasses and NamedTuples are tagged. Only classes defined in
 `lmcore` modules are rebuilt, so a response can never name an arbitrary class.
 
     decode(encode(result)) == result   # number for number
@@ -31,6 +31,9 @@ def to_wire(value: object) -> object:
         cls = type(value)
         fields = {f.name: to_wire(getattr(value, f.name)) for f in dataclasses.fields(value)}
         return {"__dc__": f"{cls.__module__}:{cls.__qualname__}", "fields": fields}
+    if isinstance(value, tuple) and hasattr(type(value), "_fields"):  # a NamedTuple
+        cls = type(value)
+        return {"__nt__": f"{cls.__module__}:{cls.__qualname__}", "items": [to_wire(v) for v in value]}
     if isinstance(value, tuple):
         return {"__t__": [to_wire(v) for v in value]}
     if isinstance(value, list):
@@ -42,15 +45,29 @@ def to_wire(value: object) -> object:
     raise TypeError(f"cannot send a {type(value).__name__} over the inference wire")
 
 
-def _dataclass(path: str) -> type:
+def _lmcore_class(path: str) -> type:
     module, _, name = path.partition(":")
     if not module.startswith(ALLOWED_PREFIX):
-        raise ValueError(f"refusing to rebuild {path}: not an lmcore dataclass")
+        raise ValueError(f"refusing to rebuild {path}: not an lmcore class")
     cls = import_module(module)
     for part in name.split("."):
         cls = getattr(cls, part)
-    if not (isinstance(cls, type) and dataclasses.is_dataclass(cls)):
+    if not isinstance(cls, type):
+        raise ValueError(f"{path} is not a class")
+    return cls
+
+
+def _dataclass(path: str) -> type:
+    cls = _lmcore_class(path)
+    if not dataclasses.is_dataclass(cls):
         raise ValueError(f"{path} is not a dataclass")
+    return cls
+
+
+def _named_tuple(path: str) -> type:
+    cls = _lmcore_class(path)
+    if not (issubclass(cls, tuple) and hasattr(cls, "_fields")):
+        raise ValueError(f"{path} is not a NamedTuple")
     return cls
 
 
@@ -67,6 +84,8 @@ def from_wire(tree: object) -> object:
         return from_wire(tree["__np__"])[()]
     if "__t__" in tree:
         return tuple(from_wire(v) for v in tree["__t__"])
+    if "__nt__" in tree:
+        return _named_tuple(tree["__nt__"])(*(from_wire(v) for v in tree["items"]))
     if "__d__" in tree:
         return {from_wire(k): from_wire(v) for k, v in tree["__d__"]}
     if "__dc__" in tree:
