@@ -72,3 +72,13 @@ def page_visits(app_url, browser):
     visits = PageVisits(browser, app_url, artifacts=ARTIFACTS)
     yield visits
     visits.close()
+
+
+def pytest_collection_modifyitems(config, items):
+    """Browser tests run last: the session's Playwright (sync API) keeps an asyncio loop running
+    in the main thread until the session ends, and `asyncio.run` (the WebSocket client's tests)
+    or Ray Serve's synchronous handles cannot be used under a running loop."""
+    uses_browser = [i for i in items if {"browser", "page_visits"} & set(getattr(i, "fixturenames", ()))]
+    if uses_browser:
+        chosen = set(map(id, uses_browser))
+        items[:] = [i for i in items if id(i) not in chosen] + uses_browser
