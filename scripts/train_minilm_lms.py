@@ -89,11 +89,16 @@ def two_sentence_pairs(sentences: list[str]) -> list[tuple[str, str]]:
     return pairs
 
 
+def read_pairs(name: str) -> list[tuple[str, str]]:
+    """The (A, B) rows of scripts/data/<name> (A TAB B per line; "#" lines are comments)."""
+    rows = [ln.split("\t") for ln in (ROOT / "scripts" / "data" / name)
+            .read_text(encoding="utf-8").splitlines() if ln.strip() and not ln.startswith("#")]
+    return [(a.strip(), b.strip()) for a, b in rows]
+
+
 def everyday_pairs(test_sentences: list[str]) -> list[tuple[str, str, int]]:
     """Held-out NSP pairs: (A, B, 1 if B follows A). Half true, half a random B."""
-    rows = [ln.split("\t") for ln in (ROOT / "scripts" / "data" / "everyday_pairs.tsv")
-            .read_text(encoding="utf-8").splitlines() if ln.strip() and not ln.startswith("#")]
-    true = [(a.strip(), b.strip()) for a, b in rows] + two_sentence_pairs(test_sentences)
+    true = read_pairs("everyday_pairs.tsv") + two_sentence_pairs(test_sentences)
     rng = random.Random(SEED)
     out = []
     for i, (a, b) in enumerate(true):
@@ -296,14 +301,18 @@ def eval_fill_mask(model, tokenizer, sentences: list[str], seed: int = SEED) -> 
 
 
 @torch.inference_mode()
-def eval_nsp(model, tokenizer, pairs: list[tuple[str, str, int]]) -> dict:
+def nsp_margins(model, tokenizer, pairs: list[tuple[str, str, int]]) -> list[tuple[float, int]]:
+    """(logit of "B follows" minus logit of "random B", label) per pair: P(follows) > 0.5 iff > 0."""
     model.eval()
-    right = 0
+    out = []
     for a, b, y in pairs:
-        enc = tokenizer(a, b, return_tensors="pt")
-        out = model.bert(**enc)
-        p_next = model.cls.seq_relationship(out.pooler_output).softmax(-1)[0, 0].item()
-        right += (p_next > 0.5) == bool(y)
+        logits = model.cls.seq_relationship(model.bert(**tokenizer(a, b, return_tensors="pt")).pooler_output)[0]
+        out.append(((logits[0] - logits[1]).item(), y))
+    return out
+
+
+def eval_nsp(model, tokenizer, pairs: list[tuple[str, str, int]]) -> dict:
+    right = sum((margin > 0) == bool(y) for margin, y in nsp_margins(model, tokenizer, pairs))
     return {"accuracy": right / len(pairs), "pairs": len(pairs)}
 
 
@@ -341,6 +350,23 @@ def learning_rate(peak: float, step: int, spent: float, warmup: int = 200) -> fl
     return peak * min(1.0, (step + 1) / warmup) * max(0.05, 0.5 * (1 + math.cos(math.pi * min(spent, 1.0))))
 
 
+def optimizer_step(opt, params: list, loss: torch.Tensor, lr: float) -> float:
+    """One AdamW step at learning rate `lr`: back-propagate `loss`, clip the gradient norm to 1.0;
+    the loss as a float."""
+    for g in opt.param_groups:
+        g["lr"] = lr
+    opt.zero_grad(set_to_none=True)
+    loss.backward()
+    torch.nn.utils.clip_grad_norm_(params, 1.0)
+    opt.step()
+    return loss.item()
+
+
+def smoothed(running: float | None, value: float) -> float:
+    """The logged running loss: an exponential average (0.98) started at the first value."""
+    return value if running is None else 0.98 * running + 0.02 * value
+
+
 def train(kind: str, cpu_minutes: float, batch_size: int, peak_lr: float, out: Path) -> None:
     from transformers import AutoTokenizer
     torch.manual_seed(SEED)
@@ -369,15 +395,10 @@ def train(kind: str, cpu_minutes: float, batch_size: int, peak_lr: float, out: P
         spent = spent_before + time.process_time() - t0
         if spent >= budget:
             break
-        for g in opt.param_groups:
-            g["lr"] = learning_rate(peak_lr, step, spent / budget)
-        loss = loss_fn(model, data.batch(batch_size))
-        opt.zero_grad(set_to_none=True)
-        loss.backward()
-        torch.nn.utils.clip_grad_norm_(params, 1.0)
-        opt.step()
+        loss = optimizer_step(opt, params, loss_fn(model, data.batch(batch_size)),
+                              learning_rate(peak_lr, step, spent / budget))
         step += 1
-        running = loss.item() if running is None else 0.98 * running + 0.02 * loss.item()
+        running = smoothed(running, loss)
         if step % 50 == 0:
             log(f"step {step} loss {running:.3f} lr {opt.param_groups[0]['lr']:.2e} cpu {spent / 60:.1f}/{cpu_minutes} min")
         if time.time() - last_ckpt > 180:

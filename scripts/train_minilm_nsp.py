@@ -46,9 +46,7 @@ CLAUSES = re.compile(r"^(.{8,}?)(?:, (?:so|but|or)| because| when| if) (.{8,})$"
 
 def dev_pairs() -> list[tuple[str, str, int]]:
     """The development pairs, every other one with a random B (fixed seed), like the test set."""
-    rows = [ln.split("\t") for ln in (base.ROOT / "scripts" / "data" / "everyday_pairs_dev.tsv")
-            .read_text(encoding="utf-8").splitlines() if ln.strip() and not ln.startswith("#")]
-    true = [(a.strip(), b.strip()) for a, b in rows]
+    true = base.read_pairs("everyday_pairs_dev.tsv")
     rng, out = random.Random(base.SEED + 1), []
     for i, (a, b) in enumerate(true):
         j = rng.choice([k for k in range(len(true)) if k != i])
@@ -58,8 +56,7 @@ def dev_pairs() -> list[tuple[str, str, int]]:
 
 def written_pairs() -> list[tuple[str, str]]:
     """The project's own everyday training pairs (none close in topic to a dev or test pair)."""
-    rows = (base.ROOT / "scripts" / "data" / "everyday_pairs_train.tsv").read_text(encoding="utf-8").splitlines()
-    return [tuple(ln.split("\t")) for ln in rows if ln.strip() and not ln.startswith("#")]
+    return base.read_pairs("everyday_pairs_train.tsv")
 
 
 def clause_pairs(sentences: list[str]) -> list[tuple[str, str]]:
@@ -125,17 +122,6 @@ class NSPData(base.MLMData):
         return a, b, 1
 
 
-@torch.inference_mode()
-def nsp_scores(model, tokenizer, pairs) -> list[tuple[float, int]]:
-    """(logit of "B follows" minus logit of "random", label) per pair."""
-    model.eval()
-    out = []
-    for a, b, y in pairs:
-        logits = model.cls.seq_relationship(model.bert(**tokenizer(a, b, return_tensors="pt")).pooler_output)[0]
-        out.append(((logits[0] - logits[1]).item(), y))
-    return out
-
-
 def best_threshold(scores: list[tuple[float, int]]) -> tuple[float, float]:
     """(threshold on the logit margin, accuracy there) that classifies `scores` best."""
     values = sorted(s for s, _ in scores)
@@ -171,19 +157,14 @@ def train(cpu_minutes: float, batch_size: int, peak_lr: float) -> None:
     budget, t0, last_ckpt, wall0, running = cpu_minutes * 60, time.process_time(), time.time(), time.time(), None
     model.train()
     while (spent := spent_before + time.process_time() - t0) < budget:
-        for g in opt.param_groups:
-            g["lr"] = base.learning_rate(peak_lr, step, spent / budget, warmup=100)
-        loss = base.mlm_loss(model, data.batch(batch_size))
-        opt.zero_grad(set_to_none=True)
-        loss.backward()
-        torch.nn.utils.clip_grad_norm_(params, 1.0)
-        opt.step()
+        loss = base.optimizer_step(opt, params, base.mlm_loss(model, data.batch(batch_size)),
+                                   base.learning_rate(peak_lr, step, spent / budget, warmup=100))
         step += 1
-        running = loss.item() if running is None else 0.98 * running + 0.02 * loss.item()
+        running = base.smoothed(running, loss)
         if step % 50 == 0:
             base.log(f"step {step} loss {running:.3f} cpu {spent / 60:.1f}/{cpu_minutes} min")
         if step % EVAL_EVERY == 0:
-            cut, acc = best_threshold(nsp_scores(model, tokenizer, dev))
+            cut, acc = best_threshold(base.nsp_margins(model, tokenizer, dev))
             base.log(f"dev next-sentence accuracy {acc:.3f} (threshold {cut:+.2f}) at step {step}")
             if acc > best["acc"]:
                 best = {"acc": acc, "step": step, "state": {k: v.detach().clone() for k, v in model.state_dict().items()}}
@@ -208,7 +189,7 @@ def save_ckpt(path: Path, model, opt, step: int, spent: float, best: dict) -> No
 def finish(model, tokenizer, best, step, spent, wall, start_metrics, dev, args) -> None:
     if "state" in best:
         model.load_state_dict(best["state"])
-    cut, dev_acc = best_threshold(nsp_scores(model, tokenizer, dev))
+    cut, dev_acc = best_threshold(base.nsp_margins(model, tokenizer, dev))
     with torch.no_grad():  # calibrate: P(follows) = 0.5 where the development pairs split best
         model.cls.seq_relationship.bias[0] -= cut / 2
         model.cls.seq_relationship.bias[1] += cut / 2
