@@ -28,7 +28,7 @@ from pathlib import Path
 import streamlit as st
 
 from lmcore.errors import UserFacingError
-from lmcore.inference.job_bodies import HEAD_CHANGE_SENTENCES, AttributeReporter, finetune_progress
+from lmcore.inference.job_bodies import HEAD_CHANGE_SENTENCES, finetune_progress
 from lmcore.pretrained.finetune import FinetuneConfig, Progress, is_finetuned_folder, zip_folder
 from lmcore.pretrained.classifier import (BeforeAfter, Classifier, HeadChange, before_after, build_classifier,
                                           load_classifier)
@@ -36,7 +36,7 @@ from lmcore.pretrained.preview import BeforeTraining
 from lmcore.pretrained.preview import before_training as _before_training
 from lmcore.pretrained.tasks import MAX_BYTES, LabelledSet, load_task, read_labelled_table, table_columns
 from ui.jobs import Job as BaseJob
-from ui.jobs import JobRegistry, run_body
+from ui.jobs import JobRegistry, job_reporter, run_body
 
 MAX_SAVED = 10           # fine-tuned folders kept on disk per server (oldest deleted)
 SESSIONS_ROOT = Path(tempfile.gettempdir()) / "attnlab-sessions"
@@ -77,11 +77,7 @@ def start_job(session: str, data: LabelledSet, config: FinetuneConfig) -> Job:
 
 def _on_progress(job: Job, p: Progress) -> bool:
     """One progress report into the job (embedded path): its steps, epochs and latest report."""
-    return finetune_progress(_reporter(job), p)
-
-
-def _reporter(job: Job) -> AttributeReporter:
-    return AttributeReporter(job, lambda: REGISTRY.keep_going(job), job.stop, lambda p: _on_progress(job, p))
+    return finetune_progress(job_reporter(REGISTRY, job, lambda q: _on_progress(job, q)), p)
 
 
 def _run(job: Job) -> None:

@@ -246,11 +246,16 @@ def remote_training() -> bool:
     return inference.address() is not None
 
 
+def job_reporter(registry: JobRegistry, job: Job, progress: Callable[[Any], bool]) -> AttributeReporter:
+    """What a job body reports to here: `job`'s attributes, `registry.keep_going(job)`, `progress(p)`."""
+    return AttributeReporter(job, lambda: registry.keep_going(job), job.stop, progress)
+
+
 def run_body(registry: JobRegistry, job: Job, progress: Callable[[Any], bool], **inputs: Any) -> Writer | None:
     """Train `job` with lmcore.inference.job_bodies.BODIES[registry.kind]: in this thread, or as a
     Ray task (remote_training()). Reports land in `job`; `progress(p)` records one progress report.
     Returns what writes the trained model into a folder, or None (cancelled or failed)."""
-    report = AttributeReporter(job, lambda: registry.keep_going(job), job.stop, progress)
+    report = job_reporter(registry, job, progress)
     if remote_training():
         from lmcore.inference import ray_training  # Ray: only on a school deployment
 

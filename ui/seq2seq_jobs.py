@@ -17,12 +17,12 @@ from pathlib import Path
 import streamlit as st
 import torch
 
-from lmcore.inference.job_bodies import (MAX_MINUTES, TRAIN_THREADS, AttributeReporter, Settings,  # noqa: F401
+from lmcore.inference.job_bodies import (MAX_MINUTES, TRAIN_THREADS, Settings,  # noqa: F401
                                          prepare, seq2seq_progress, snapshot)
 from lmcore.translation.checkpoints import zip_folder  # noqa: F401  (the page's download)
 from lmcore.translation.training import Progress
 from ui.jobs import Job as BaseJob
-from ui.jobs import JobRegistry, run_body
+from ui.jobs import JobRegistry, job_reporter, run_body
 
 SAMPLE = Path(__file__).resolve().parent.parent / "lmcore" / "assets" / "pairs" / "en-fr-sample.tsv"
 MAX_SAVED = 10         # trained folders kept on disk per server (oldest deleted)
@@ -45,8 +45,7 @@ def start_job(session: str, pairs: list, settings: Settings) -> Job:
 
 def _on_progress(job: Job, p: Progress) -> bool:
     """One progress report into the job (embedded path): its steps, epochs and latest report."""
-    report = AttributeReporter(job, lambda: REGISTRY.keep_going(job), job.stop, lambda q: _on_progress(job, q))
-    return seq2seq_progress(report, p)
+    return seq2seq_progress(job_reporter(REGISTRY, job, lambda q: _on_progress(job, q)), p)
 
 
 def _run(job: Job) -> None:
