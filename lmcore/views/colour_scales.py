@@ -12,21 +12,18 @@ from __future__ import annotations
 
 import plotly.graph_objects as go
 
-SCALES: dict[str, object] = {
+from lmcore.views.plots import resolved_scale
+
+SCALES: dict[str, str | tuple] = {
     "viridis": "Viridis",
     "cividis": "Cividis",
-    "contrast": [[0.0, "#ffffff"], [0.5, "#737373"], [1.0, "#000000"]],
+    "contrast": ((0.0, "#ffffff"), (0.5, "#737373"), (1.0, "#000000")),
 }
 DEFAULT = "viridis"
 SEQUENTIAL = ("Viridis", "Blues", "Reds")
 
 
-def _resolved(scale: object) -> tuple:
-    """Plotly's own normalised form of a scale (names become colour lists)."""
-    return tuple(tuple(step) for step in go.Heatmap(colorscale=scale).colorscale)
-
-
-_SEQUENTIAL = {_resolved(scale) for scale in (*SEQUENTIAL, *SCALES.values())}  # switch back and forth
+_SEQUENTIAL = {resolved_scale(scale) for scale in (*SEQUENTIAL, *SCALES.values())}  # switch back and forth
 
 
 def _is_sequential(scale: object) -> bool:
@@ -40,7 +37,7 @@ def recolor(fig: go.Figure, name: str) -> go.Figure:
     """
     if name not in SCALES or name == DEFAULT:
         return fig
-    scale = _resolved(SCALES[name])  # resolved: figures built without validation keep what they get
+    scale = resolved_scale(SCALES[name])  # resolved: figures built without validation keep what they get
     for trace in fig.data:
         if trace.type == "heatmap" and _is_sequential(trace.colorscale):
             trace.colorscale = scale

@@ -101,8 +101,9 @@ def attention_heatmap(maps: AttentionMaps, layer: int = 0, head: int = 0,
 
 
 @functools.lru_cache(maxsize=32)
-def resolved_scale(scale: str) -> tuple:
-    """A named colour scale as plotly's validation writes it: ((0.0, "#440154"), ...)."""
+def resolved_scale(scale: str | tuple) -> tuple:
+    """A colour scale (a name, or ((0.0, colour), ...)) as plotly's validation writes it:
+    ((0.0, "#440154"), ...)."""
     return tuple(tuple(step) for step in go.Heatmap(colorscale=scale).colorscale)
 
 
