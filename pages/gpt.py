@@ -15,7 +15,7 @@ from lmcore.catalog import CAUSAL_KINDS
 from lmcore.pretrained.predict import new_token_maps
 from lmcore.views import lens as inside, plots
 from ui import inside_loaders, lesson, lm_logic, loaders, url_state
-from ui.export_widgets import chart, table
+from ui.export_widgets import chart, table, view_fragment
 from ui.i18n import map_labels, t, t_plain
 from ui.lm_widgets import call_or_stop, load_or_stop, model_label, model_picker
 from ui.notices import show_notices
@@ -47,7 +47,7 @@ def _settings_changed(settings: lm_logic.GenSettings) -> None:
             st.rerun(scope="app")
 
 
-@st.fragment
+@view_fragment("lmp_gpt_sampling_view")
 def sampling_view(name: str, prompt: str) -> None:
     """Temperature, top-k, top-p, seed and the next-token bars (from cached logits)."""
     cols = st.columns(4)
@@ -73,7 +73,7 @@ def sampling_view(name: str, prompt: str) -> None:
     st.caption(t("inside.gpt.bars_help"))
 
 
-@st.fragment
+@view_fragment("lmp_gpt_step_view")
 def generation_view() -> None:
     """Step / play / reset, the generated text, its table, and one step's rivals and attention."""
     s: lm_logic.GenSettings = st.session_state[SETTINGS]
@@ -122,7 +122,7 @@ def generation_view() -> None:
                                   weight_label=t("common.weight")), key="lmp_gpt_new_attn", width="stretch")
 
 
-@st.fragment
+@view_fragment("lmp_gpt_causal_view")
 def causal_view() -> None:
     """The causal map of the prompt and the tokens generated so far, one layer and head."""
     s: lm_logic.GenSettings = st.session_state[SETTINGS]
@@ -130,11 +130,11 @@ def causal_view() -> None:
     trace = call_or_stop(loaders.generation, s.model, s.prompt, st.session_state[STEPS], s.top_k,
                          s.temperature, s.seed, s.top_p)
     final = trace.final.maps
-    pick = st.columns(2)
-    layer = pick[0].selectbox(t("common.layer"), range(final.n_layers),
-                              key=url_state.field("lmp_gpt_layer", "layer", 0, choices=range(final.n_layers)))
-    head = pick[1].selectbox(t("common.head"), range(final.n_heads),
-                             key=url_state.field("lmp_gpt_head", "head", 0, choices=range(final.n_heads)))
+    pick = st.container(horizontal=True)  # one block, not three: a pick resends them all
+    layer = pick.selectbox(t("common.layer"), range(final.n_layers),
+                           key=url_state.field("lmp_gpt_layer", "layer", 0, choices=range(final.n_layers)))
+    head = pick.selectbox(t("common.head"), range(final.n_heads),
+                          key=url_state.field("lmp_gpt_head", "head", 0, choices=range(final.n_heads)))
     chart(plots.attention_heatmap(final, layer, head, **map_labels(),
                                   title=t_plain("lmp.head.figure_title", layer=layer, head=head)),
           key="lmp_gpt_causal", width="stretch")

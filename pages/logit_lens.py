@@ -12,7 +12,7 @@ from lmcore.pretrained.logit_lens import LENS_KINDS, first_layer_agreeing
 from lmcore.views import lens as inside, plots
 from lmcore.views.matrices import matrix_heatmap
 from ui import inputs, inside_loaders, lesson, lm_logic, loaders, url_state
-from ui.export_widgets import chart
+from ui.export_widgets import chart, view_fragment
 from ui.i18n import map_labels, t, t_plain
 from ui.lm_widgets import call_or_stop, load_or_stop, model_label, model_picker
 from ui.notices import show_notices
@@ -31,7 +31,7 @@ def layer_names(n_layers: int) -> list[str]:
     return [t("inside.lens.embeddings")] + middle + [t("inside.lens.output", n=n_layers)]
 
 
-@st.fragment
+@view_fragment("lens_view")
 def lens_view(name: str, text: str) -> None:
     """The layers x positions grid of top-1 tokens; hover shows the top-k."""
     top_k = st.session_state[url_state.field("inside_topk", "top_k", 5, choices=TOP_KS)]
@@ -51,7 +51,7 @@ def lens_view(name: str, text: str) -> None:
                  layer=first_layer_agreeing(lens), layers=len(lens.layers) - 1))
 
 
-@st.fragment
+@view_fragment("sinks_view")
 def sinks_view(name: str, text: str) -> None:
     """The layer x head grid of weight on the first token, and one head with it hidden or not."""
     mass = call_or_stop(inside_loaders.sink_mass, name, text)

@@ -22,7 +22,7 @@ from ui.i18n import error_text, map_labels, t, t_plain
 from ui.notices import show_notices
 from ui.safe_text import md_escape
 from ui import loaders, presentation, url_state
-from ui.export_widgets import chart
+from ui.export_widgets import chart, view_fragment
 from ui.file_names import export_stem
 from ui.steps import stepper
 from ui import lesson
@@ -88,7 +88,7 @@ def show_maps(view: TransformerView, name: str) -> tuple[str, int, int]:
     return kind, layer, head
 
 
-@st.fragment
+@view_fragment("tf_step_view")
 def show_steps(view: TransformerView, layer: int, head: int, name: str) -> None:
     """Decoding step by step; a step reruns only this fragment (the translation is cached)."""
     st.subheader(t("tf.page.h.steps"))
@@ -101,13 +101,13 @@ def show_steps(view: TransformerView, layer: int, head: int, name: str) -> None:
     chosen = steps[step - 1]
     st.markdown(t("tf.page.step_text", step=step, prefix=md_escape(" ".join(view.decoder_inputs[:step])),
                   token=md_escape(chosen.token), prob=f"{chosen.prob:.2f}"))
-    c1, c2 = st.columns(2)
+    row = st.container(horizontal=True)  # one block, not three: every step resends them
     top = chosen.top_k
-    chart(container=c1, fig=plots.weights_bar([w for w, _ in top], [p for _, p in top],
+    chart(container=row, fig=plots.weights_bar([w for w, _ in top], [p for _, p in top],
                                       title=t("tf.page.fig.topk"), token_label=t("tf.page.word"),
                                       weight_label=t("tf.page.prob")), key="tf_topk",
           filename=export_stem("transformer", name, f"step{step}", "top-k"))
-    chart(container=c2, fig=plots.weights_bar(cross.key_tokens, cross.head(layer, head)[step - 1],
+    chart(container=row, fig=plots.weights_bar(cross.key_tokens, cross.head(layer, head)[step - 1],
                                       title=t("tf.page.fig.step_cross", layer=layer, head=head),
                                       token_label=t("common.key"), weight_label=t("common.weight")),
                     key="tf_step_cross",

@@ -15,7 +15,7 @@ from ui import seq2seq_widgets as w
 from ui.notices import show_notices
 from ui.safe_text import md_escape
 from ui import url_state
-from ui.export_widgets import chart, table
+from ui.export_widgets import chart, table, view_fragment
 from ui.i18n import error_text, t
 from ui.file_names import export_stem
 from ui.steps import autoplay, stepper
@@ -68,7 +68,7 @@ def step_detail(result, step: int, stem: str) -> None:
               key="s2sp_beams", hide_index=True, stem=f"{stem}-beams")
 
 
-@st.fragment
+@view_fragment("s2sp_step_view")
 def step_view(result, name: str, signature: tuple) -> None:
     """One decoding step: the step control, its figures and the growing alignment. A step
     (button, key, slider, play) reruns only this fragment; the translation is cached outside."""

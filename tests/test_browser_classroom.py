@@ -128,6 +128,11 @@ def test_a_shared_link_reopens_the_same_view(app_url, browser, lang):
         for _ in range(2):
             tab.page.keyboard.press("ArrowRight")
             tab.wait_until_idle()
+        # the click focused the main area: no frame drawn round it (an inset shadow on ::before)
+        frame = tab.page.evaluate("""() => { const m = document.querySelector('[data-testid="stMain"]');
+            const b = getComputedStyle(m, '::before'), s = getComputedStyle(m);
+            return [b.boxShadow, s.boxShadow, s.outlineStyle]; }""")
+        assert frame == ["none", "none", "none"]
         shared = tab.page.url
         query = parse_qs(urlparse(shared).query)
         assert query["step"] == ["3"] and query["text"] == ["The dog is sleeping on the bed."]

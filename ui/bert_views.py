@@ -17,7 +17,7 @@ from lmcore.record import AttentionMaps
 from lmcore.views import plots
 from lmcore.views.matrices import grid_pick, head_grid
 from ui import lm_logic, loaders, presentation, url_state
-from ui.export_widgets import chart, download_maps, table
+from ui.export_widgets import chart, download_maps, table, view_fragment
 from ui.file_names import export_stem
 from ui.i18n import current_language, map_labels, t, t_plain
 from ui.lm_widgets import call_or_error, load_or_stop, model_label
@@ -68,15 +68,15 @@ def grid_view(inp: BertInput, maps: AttentionMaps) -> None:
     download_maps(maps, export_stem("bert", inp.name, "all-heads"), key="lmp_bert_all")
 
 
-@st.fragment
+@view_fragment("lmp_bert_head_view")
 def head_view(inp: BertInput, n_layers: int, n_heads: int) -> None:
     """One head's map large; its layer and head pickers rerun only this view."""
     maps, _ = loaders.display_maps(*inp.args)
-    pick = st.columns(2)
-    layer = pick[0].selectbox(t("common.layer"), range(n_layers),
-                              key=url_state.field(LAYER, "layer", 0, choices=range(n_layers)))
-    head = pick[1].selectbox(t("common.head"), range(n_heads),
-                             key=url_state.field(HEAD, "head", 0, choices=range(n_heads)))
+    pick = st.container(horizontal=True)  # one block, not three: a pick resends them all
+    layer = pick.selectbox(t("common.layer"), range(n_layers),
+                           key=url_state.field(LAYER, "layer", 0, choices=range(n_layers)))
+    head = pick.selectbox(t("common.head"), range(n_heads),
+                          key=url_state.field(HEAD, "head", 0, choices=range(n_heads)))
     chart(plots.attention_heatmap(maps, layer, head, **map_labels(),
                                   title=t_plain("lmp.head.figure_title", layer=layer, head=head)),
           key="lmp_bert_heatmap", width="stretch",

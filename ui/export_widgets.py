@@ -13,7 +13,10 @@ numbers are the figure's own (lmcore.views.figure_data), built only when clicked
 """
 from __future__ import annotations
 
-from typing import Any, Callable, Mapping, Sequence
+import contextlib
+import functools
+from contextvars import ContextVar
+from typing import Any, Callable, Iterator, Mapping, Sequence
 
 import plotly.graph_objects as go
 import plotly.io as pio
@@ -23,7 +26,7 @@ from lmcore.views import export
 from lmcore.views.colour_scales import recolor
 from lmcore.views.figure_data import figure_columns, figure_rows
 from lmcore.record import AttentionMaps
-from ui import presentation
+from ui import presentation, wire
 from ui.i18n import t
 
 
@@ -33,22 +36,15 @@ def plotly_config(image_format: str = "png", filename: str = "attention-lab") ->
             "displaylogo": False}
 
 
-def lean_template() -> go.layout.Template:
-    """What the browser needs of Streamlit's plotly template: its colour cycle only.
-
-    Streamlit sets its "streamlit" template as plotly's default (~3.7 kB in every figure: colour
-    scales for trace types we never draw, placeholder colours). With theme="streamlit" the front
-    end (1.67, PlotlyChart's applyStreamlitTheme) builds the template's layout itself (fonts,
-    colours, axes, hover labels) and swaps the placeholder colours for the theme's, so a figure
-    needs only the colour cycle: ~150 bytes.
-    """
+def streamlit_colorway() -> tuple | None:
+    """The colour cycle of Streamlit's plotly template: placeholder colours the front end (1.67,
+    PlotlyChart) swaps for the theme's. The rest of that template (~3.7 kB per figure: scales for
+    trace types we never draw) the front end builds itself with theme="streamlit" (ui.wire)."""
     base = pio.templates[pio.templates.default] if pio.templates.default else None
-    colorway = base.layout.colorway if base is not None and base.layout.colorway else None
-    return go.layout.Template(layout=dict(colorway=colorway),
-                              data=dict(scatter=[go.Scatter(marker_line_width=0)]))
+    return tuple(base.layout.colorway) if base is not None and base.layout.colorway else None
 
 
-LEAN_TEMPLATE = lean_template()
+COLORWAY = streamlit_colorway()
 
 
 def _figure_csv(fig: go.Figure) -> bytes:
@@ -88,6 +84,75 @@ def numbers_menu(fig: go.Figure, key: str, stem: str, container: Any = None) -> 
                      footer=t("export.picture_hint", fmt=presentation.picture_format().upper()))
 
 
+# figures drawn inside `one_numbers_menu`: (key, file stem, figure), for one shared menu
+_GATHERED: ContextVar[list | None] = ContextVar("attention_lab_numbers", default=None)
+
+
+@contextlib.contextmanager
+def one_numbers_menu(key: str, container: Any = None) -> Iterator[None]:
+    """The charts drawn inside share one "Numbers" popover, drawn after them.
+
+    Wrap the *call* of a fragment in it (and the fragment's body in `in_outer_menu`): the popover
+    then sits outside the fragment, so a step or a picker resends neither it nor one popover per
+    figure (issue 12, bytes per step). It stays current: it is lazy, and opening it reruns the
+    whole page, which draws the figures of the step shown and offers each one's CSV and JSON.
+    """
+    gathered: list = []
+    token = _GATHERED.set(gathered)
+    try:
+        yield
+    finally:
+        _GATHERED.reset(token)
+    if not gathered:
+        return
+    target = st if container is None else container
+    menu = target.popover(t("export.numbers"), icon=":material/download:", key=f"{key}_numbers",
+                          on_change="rerun")
+    if not menu.open:
+        return
+    with menu:
+        st.caption(t("export.numbers_help_many" if len(gathered) > 1 else "export.numbers_help"))
+        for fig_key, stem, fig in gathered:
+            st.caption(stem)
+            _button_pair((t("export.csv"), t("export.json")), lambda fig=fig: _figure_csv(fig),
+                         lambda fig=fig: export.rows_to_json(figure_rows(fig)), stem, fig_key)
+        st.caption(t("export.picture_hint", fmt=presentation.picture_format().upper()))
+
+
+@contextlib.contextmanager
+def in_outer_menu() -> Iterator[None]:
+    """Inside a fragment whose call sits in `one_numbers_menu`: its charts draw no menu of their
+    own. On the fragment's own reruns that menu is not running; its figures then go nowhere (the
+    menu, closed, shows no numbers, and opening it reruns the whole page)."""
+    if _GATHERED.get() is not None:
+        yield
+        return
+    token = _GATHERED.set([])
+    try:
+        yield
+    finally:
+        _GATHERED.reset(token)
+
+
+def view_fragment(key: str) -> Callable[[Callable], Callable]:
+    """@st.fragment for a view whose charts share one "Numbers" menu drawn after the fragment,
+    outside it (one_numbers_menu, in_outer_menu): the view's steps and pickers resend no menu."""
+    def decorate(body: Callable) -> Callable:
+        @functools.wraps(body)
+        def inside(*args: Any, **kwargs: Any) -> Any:
+            with in_outer_menu():
+                return body(*args, **kwargs)
+
+        fragment = st.fragment(inside)
+
+        @functools.wraps(body)
+        def call(*args: Any, **kwargs: Any) -> Any:
+            with one_numbers_menu(key):
+                return fragment(*args, **kwargs)
+        return call
+    return decorate
+
+
 def chart(fig: go.Figure, key: str, filename: str | None = None, container: Any = None,
           numbers: bool = True, **kwargs: Any) -> None:
     """st.plotly_chart in the session's colour scale and picture format, with a numbers menu.
@@ -99,10 +164,12 @@ def chart(fig: go.Figure, key: str, filename: str | None = None, container: Any 
     stem = filename or f"attention-lab-{key}"
     recolor(fig, presentation.colour_scale())
     presentation.enlarge(fig)
-    fig.layout.template = LEAN_TEMPLATE  # the front end applies the theme itself
-    target.plotly_chart(fig, config=plotly_config(presentation.picture_format(), stem), key=key,
+    target.plotly_chart(wire.for_browser(fig, COLORWAY), config=plotly_config(presentation.picture_format(), stem), key=key,
                         **kwargs)
-    if numbers:
+    gathered = _GATHERED.get()
+    if numbers and gathered is not None:
+        gathered.append((key, stem, fig))
+    elif numbers:
         numbers_menu(fig, key, stem, target)
 
 

@@ -45,7 +45,9 @@ ENLARGE = 1.25    # presentation mode: figure height and font sizes times this
 # - Streamlit's own table download writes =HYPERLINK(...) cells as live formulas; every table
 #   has a "Numbers" menu with a spreadsheet-safe CSV instead (ui.export_widgets.table).
 # - A compact page top (less padding, a smaller title), so the figure starts high.
-# - No focus frame around the whole main area ("Skip to content" focuses it); controls keep theirs.
+# - No focus frame around the whole main area ("Skip to content", or a click on the page before
+#   the arrow keys step, focuses it; Streamlit 1.67 draws that frame as an inset shadow on
+#   stMain::before); controls keep theirs.
 # - The sidebar's own settings (language, presentation) above the page links, not below 13 links.
 _BASE_CSS = """
 <style>
@@ -54,7 +56,9 @@ _BASE_CSS = """
   padding-top: 3.25rem !important; padding-bottom: 3rem !important; }
 [data-testid="stMain"] h1 { font-size: 2.1rem !important; padding: 0.2rem 0 0.4rem 0 !important; }
 [data-testid="stMain"]:focus, [data-testid="stMain"]:focus-visible,
-[data-testid="stAppViewContainer"]:focus, [data-testid="stMainBlockContainer"]:focus {
+[data-testid="stAppViewContainer"]:focus, [data-testid="stMainBlockContainer"]:focus,
+[data-testid="stMain"]::before, [data-testid="stMain"]:focus::before,
+[data-testid="stMain"]:focus-visible::before {
   outline: none !important; box-shadow: none !important; }
 [data-testid="stSidebarContent"] { display: flex !important; flex-direction: column !important; }
 [data-testid="stSidebarHeader"] { order: 0; }

@@ -23,8 +23,15 @@ from ui.i18n import t
 
 PLAY_SECONDS = 1.2
 SHORTCUTS = {"first": "Home", "back": "Left", "next": "Right", "last": "End"}
+KEY_NAMES = {"first": "Home", "back": "←", "next": "→", "last": "End"}  # as the keyboard labels them
 ICONS = {"first": ":material/first_page:", "back": ":material/chevron_left:",
          "next": ":material/chevron_right:", "last": ":material/last_page:"}
+
+
+def _tooltip(action: str) -> str:
+    """A compact button's tooltip: its name and key; "next" also explains the keyboard."""
+    text = f"{t(f'steps.{action}')} ({KEY_NAMES[action]})"
+    return f"{text}. {t('steps.keys')}" if action == "next" else text
 
 
 def advance(step: int, n: int, action: str) -> int:
@@ -71,25 +78,30 @@ def stepper(key: str, n: int, signature: Hashable | None = None, start: int = 1,
     start = min(max(start, 1), n)
     _prepare(key, n, start, signature, param)
     actions = ("first", "back", "next", "last")
-    widths = [1] * (len(actions) + int(play)) + ([4] if compact else [])
-    cols = st.columns(widths, vertical_alignment="center")
-    for col, action in zip(cols, actions):  # compact: icon buttons, the name in the tooltip
+    # one horizontal container, not st.columns: a fragment step resends every block it holds,
+    # and six columns are six more messages (~0.8 kB per step; issue 12)
+    row = st.container(horizontal=True, vertical_alignment="center", gap="small")
+    width = "content" if compact else "stretch"
+    for action in actions:  # compact: icon buttons, the name and key in the tooltip
         name = t(f"steps.{action}")
-        col.button(ICONS[action] if compact else name, key=f"{key}_{action}",
-                   icon=None if compact else ICONS[action], help=name if compact else None,
+        row.button(ICONS[action] if compact else name, key=f"{key}_{action}",
+                   icon=None if compact else ICONS[action], help=_tooltip(action) if compact else None,
                    shortcut=SHORTCUTS[action], on_click=_move, args=(key, n, action),
-                   width="stretch", disabled=(action in ("first", "back") and st.session_state[key] <= 1)
+                   width=width, disabled=(action in ("first", "back") and st.session_state[key] <= 1)
                    or (action in ("next", "last") and st.session_state[key] >= n))
     if play:
         playing = st.session_state.get(key + "_play", False)
         name, icon = (t("steps.pause"), ":material/pause:") if playing else \
             (t("steps.play"), ":material/play_arrow:")
-        cols[len(actions)].button(icon if compact else name, key=f"{key}_play_button",
-                                  icon=None if compact else icon, help=name if compact else None,
-                                  on_click=_toggle_play, args=(key, n), width="stretch")
+        row.button(icon if compact else name, key=f"{key}_play_button",
+                   icon=None if compact else icon, help=name if compact else None,
+                   on_click=_toggle_play, args=(key, n), width=width)
     if n > 1:
-        (cols[-1] if compact else st).slider(label or t("steps.slider"), 1, n, key=key, help=t("steps.keys"),
-                                             label_visibility="collapsed" if compact else "visible")
+        # the keyboard hint sits on the "next" button, which a step resends only when it is
+        # switched on or off, not on the slider, which every step resends
+        (row if compact else st).slider(label or t("steps.slider"), 1, n, key=key,
+                                        label_visibility="collapsed" if compact else "visible",
+                                        width="stretch")
     if not compact:
         st.caption(t("steps.keys"))
     return int(st.session_state[key])

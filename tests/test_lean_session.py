@@ -1,0 +1,57 @@
+"""ui.lean_session: a fragment rerun's new_session leaves out the page list; a full run keeps it."""
+from __future__ import annotations
+
+import streamlit
+from streamlit.proto.ForwardMsg_pb2 import ForwardMsg
+from streamlit.runtime.app_session import AppSession
+
+from ui import lean_session
+
+
+def new_session(fragment_ids: tuple[str, ...]) -> ForwardMsg:
+    msg = ForwardMsg()
+    msg.new_session.name = "app"
+    msg.new_session.initialize.environment_info.streamlit_version = streamlit.__version__
+    page = msg.new_session.app_pages.add()
+    page.page_script_hash, page.page_name = "abc", "Home"
+    msg.metadata.run.fragment_ids.extend(fragment_ids)
+    return msg
+
+
+def test_a_fragment_run_drops_the_page_list_and_keeps_the_rest():
+    msg = lean_session.trim(new_session(("frag",)))
+    assert len(msg.new_session.app_pages) == 0
+    assert msg.new_session.name == "app"  # the front end still reads these on a fragment run
+    assert msg.new_session.initialize.environment_info.streamlit_version == streamlit.__version__
+
+
+def test_a_full_run_keeps_the_page_list():
+    msg = lean_session.trim(new_session(()))
+    assert [p.page_name for p in msg.new_session.app_pages] == ["Home"]
+
+
+def test_install_patches_once_and_only_a_checked_version(monkeypatch):
+    original = AppSession._create_new_session_message
+    monkeypatch.setattr(AppSession, "_create_new_session_message", original)
+    monkeypatch.setattr(streamlit, "__version__", "9.0.0")
+    assert lean_session.install() is False
+    assert AppSession._create_new_session_message is original
+    monkeypatch.setattr(streamlit, "__version__", "1.67.0")
+    assert lean_session.install() is True
+    patched = AppSession._create_new_session_message
+    assert patched is not original and lean_session.install() is True
+    assert AppSession._create_new_session_message is patched  # not wrapped twice
+
+
+def test_the_checked_front_end_skips_the_page_list_on_fragment_runs():
+    """The reason the trim is safe: Streamlit 1.67's App.handleNewSession reads app pages only
+    when the run names no fragments (`if(u.length)…else{…appNavigation.handleNewSession(e)…}`)."""
+    from pathlib import Path
+    static = Path(streamlit.__file__).parent / "static" / "static" / "js"
+    bundle = next(p for p in static.glob("index.*.js") if "handleNewSession=" in p.read_text("utf-8"))
+    text = bundle.read_text("utf-8")
+    start = text.index("handleNewSession=(e,t)=>")
+    body = text[start:start + 1500]
+    fragment_branch = body.index("fragmentIds:u}")
+    assert body.index("if(u.length)this.setState({fragmentIdsThisRun:u", fragment_branch) < \
+        body.index("this.appNavigation.handleNewSession(e)")

@@ -1,0 +1,42 @@
+"""A fragment rerun's new_session message without the page list (issue 12, bytes per step).
+
+Streamlit starts every run, a fragment's too, with a new_session message that lists every page
+of the app (~1.7 kB of this app's ~1.9 kB message). The browser reads that list only after a
+full run: Streamlit 1.67's front end (App.handleNewSession) keeps the page list, theme and
+config as they are when the run names fragments, and uses only the version, session, script
+path and page hash. So a fragment's new_session can leave the page list out, and a keyboard step
+sends ~1.7 kB less. `install()` does that; it changes nothing for full runs, and nothing at all
+under a Streamlit version it was not checked against (the front end might then read the list).
+"""
+from __future__ import annotations
+
+import functools
+
+import streamlit
+from streamlit.runtime.app_session import AppSession
+
+CHECKED = ("1.67.",)  # Streamlit versions whose front end ignores a fragment run's page list
+
+
+def trim(msg):
+    """Drop a fragment run's page list from its new_session ForwardMsg (in place; returns it)."""
+    if msg.WhichOneof("type") == "new_session" and msg.metadata.run.fragment_ids:
+        msg.new_session.ClearField("app_pages")
+    return msg
+
+
+def install() -> bool:
+    """Patch AppSession once; False (and no patch) under an unchecked Streamlit version."""
+    original = AppSession._create_new_session_message
+    if getattr(original, "_lean", False):
+        return True
+    if not streamlit.__version__.startswith(CHECKED):
+        return False
+
+    @functools.wraps(original)
+    def lean(self, *args, **kwargs):
+        return trim(original(self, *args, **kwargs))
+
+    lean._lean = True
+    AppSession._create_new_session_message = lean
+    return True
