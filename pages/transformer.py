@@ -24,6 +24,7 @@ from ui.safe_text import md_escape
 from ui import loaders, presentation, url_state
 from ui.export_widgets import chart, view_fragment
 from ui.file_names import export_stem
+from ui.seq2seq_widgets import quality_caption
 from ui.steps import stepper
 from ui import lesson
 
@@ -150,6 +151,7 @@ def main() -> None:
         return
     _, layer, head = show_maps(view, name)
     show_translation(view)
+    quality_caption(name)
     show_tokens(view)
     show_steps(view, layer, head, name)
     show_causal_mask(view)

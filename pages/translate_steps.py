@@ -167,6 +167,7 @@ if not result.steps:
 
 # ---------------------------------------------------------------- the step, then the rest
 step_view(result, name, (text, name, mode, beam))
+w.quality_caption(name)
 if name.startswith("s2s-ko") or lang == "ko":
     st.caption(t("s2s.korean_tokens"))
 if mode == "beam":

@@ -187,6 +187,29 @@ def eval_report() -> dict | None:
         return None
 
 
+@st.cache_data(ttl=60, max_entries=32, show_spinner=False)
+def translator_quality(name: str) -> dict | None:
+    """A bundled translator's held-out scores: its seq2seq_eval.json entry, or for a Transformer
+    its own compare.json entry; {"held_out_pairs", "joined_pairs", "short", "joined",
+    "cpu_minutes"} or None when the model has none."""
+    report = eval_report() or {}
+    entry = report.get("models", {}).get(name)
+    if entry is None:
+        path = ASSETS / name / "compare.json"
+        try:
+            data = json.loads(path.read_text(encoding="utf-8")) if path.is_file() else {}
+        except (OSError, ValueError):
+            data = {}
+        entry = {**data.get("models", {}).get(name, {}), "held_out_pairs": data.get("held_out_pairs"),
+                 "joined_pairs": data.get("joined_pairs")} if name in data.get("models", {}) else None
+    if not entry or "short" not in entry:
+        return None
+    cpu = (entry.get("training") or {}).get("cpu_seconds")
+    return {"held_out_pairs": entry.get("held_out_pairs"), "joined_pairs": entry.get("joined_pairs"),
+            "short": entry["short"].get("bleu"), "joined": (entry.get("joined") or {}).get("bleu"),
+            "cpu_minutes": round(cpu / 60) if cpu else None}
+
+
 @st.cache_data(max_entries=4, show_spinner=False)
 def uploaded_pairs(raw: bytes, swap: bool) -> tuple[list[tuple[str, str]], list[Notice]]:
     """Sentence pairs from an uploaded TSV (encodings, binary and caps via lmcore.demos.uploads)."""

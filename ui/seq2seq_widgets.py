@@ -35,3 +35,17 @@ def model_select(label: str, infos: Sequence[ModelInfo], key: str, default: str 
         key = url_state.field(key, param, default, choices=names)
         return st.selectbox(label, names, key=key, format_func=labels.__getitem__)
     return st.selectbox(label, names, index=names.index(default), key=key, format_func=labels.__getitem__)
+
+
+def quality_caption(name: str) -> None:
+    """The translator's measured quality, read from its evaluation files (honest models)."""
+    import streamlit as st
+
+    from ui import loaders
+    from ui.i18n import t
+    q = loaders.translator_quality(name)
+    if q is None:
+        return
+    st.caption(t("s2s.quality_line", model=t(model_label(name)), pairs=q["held_out_pairs"],
+                 short=q["short"], joined=q["joined"], joined_pairs=q["joined_pairs"],
+                 minutes=q["cpu_minutes"] if q["cpu_minutes"] is not None else "?"))

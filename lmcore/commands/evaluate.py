@@ -124,7 +124,7 @@ def build_report(data_dir: Path, n_short: int, n_joined: int, models: list[str] 
             "training": {k: meta.get("result", {}).get(k) for k in
                          ("stopped", "epochs_run", "best_val_loss", "seconds", "cpu_seconds")},
             "train_examples": meta.get("train_examples"),
-            "weights_bytes": checkpoint_size(bundled_path(name)),
+            "weights_bytes": checkpoint_size(Path(name) if Path(name).is_dir() else bundled_path(name)),
             "short": corpus_scores(hyps[:n], refs[:n]), "joined": corpus_scores(hyps[n:], refs[n:]),
             **scores_by_bucket(lengths, hyps, refs)}
     return out

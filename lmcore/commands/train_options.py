@@ -8,10 +8,12 @@ from __future__ import annotations
 import argparse
 import sys
 import time
+from pathlib import Path
 from typing import Callable
 
 from lmcore.cli import print_json
 from lmcore.translation.data import DataConfig, load_pairs
+from lmcore.translation.monolingual import read_sentences
 from lmcore.translation.training import Progress, TrainConfig, train_translator
 
 
@@ -46,6 +48,12 @@ def add_options(p: argparse.ArgumentParser, model_options: Callable[[argparse.Ar
     p.add_argument("--test-fraction", type=float, default=0.0, help="held out for evaluation")
     p.add_argument("--joined-fraction", type=float, default=0.25)
     p.add_argument("--max-pairs", type=int, default=None, help="use only the first N pairs")
+    p.add_argument("--target-text", default=None,
+                   help="target-language sentences (text, or TSV with --target-text-column) added "
+                        "to training with a dummy source (Sennrich et al. 2016)")
+    p.add_argument("--target-text-column", type=int, default=0, help="the TSV column of --target-text")
+    p.add_argument("--target-text-ratio", type=float, default=1.0,
+                   help="dummy-source sentences per training pair (with --target-text)")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--threads", type=int, default=None, help="torch threads (default: torch's)")
     p.add_argument("--float32", action="store_true", help="store float32 weights (default float16)")
@@ -93,16 +101,20 @@ def train_and_save(args, build: Callable) -> int:
                           args.joined_fraction, src_min_freq=args.min_freq,
                           tgt_min_freq=args.tgt_min_freq or args.min_freq, max_vocab=args.max_vocab,
                           max_src_tokens=args.max_src_tokens, max_tgt_tokens=args.max_tgt_tokens,
-                          seed=args.seed)
+                          seed=args.seed,
+                          target_text_ratio=args.target_text_ratio if args.target_text else 0.0)
+    texts = read_sentences(args.target_text, args.target_text_column) if args.target_text else []
     train_cfg = TrainConfig(args.epochs, args.batch_size, args.lr, patience=args.patience,
                             seed=args.seed, max_minutes=args.max_minutes, eval_every=args.eval_every,
                             max_cpu_minutes=args.max_cpu_minutes, label_smoothing=args.label_smoothing,
                             warmup_steps=args.warmup_steps)
     dtype = torch.float32 if args.float32 else torch.float16
     keep = (lambda c: save_checkpoint(args.out, c, dtype)) if args.save_best else None
-    ckpt, result = train_translator(pairs, data_cfg, train_cfg, build, ProgressBar(), on_best=keep)
+    ckpt, result = train_translator(pairs, data_cfg, train_cfg, build, ProgressBar(), on_best=keep,
+                                    target_texts=texts)
     ckpt.meta.update({"dataset": args.dataset, "pairs": len(pairs), "swap": args.swap,
-                      "max_pairs": args.max_pairs})
+                      "max_pairs": args.max_pairs,
+                      "target_text": Path(args.target_text).name if args.target_text else None})
     save_checkpoint(args.out, ckpt, dtype)
     summary = {"out": str(args.out), "stopped": result.stopped, "epochs_run": result.epochs_run,
                "best_epoch": result.best_epoch, "best_val_loss": round(result.best_val_loss, 4),

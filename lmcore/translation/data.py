@@ -162,6 +162,7 @@ class DataConfig:
                                    # characters: use ~160)
     max_tgt_tokens: int = 80
     seed: int = 0
+    target_text_ratio: float = 0.0  # dummy-source target sentences per training pair (monolingual.py)
 
 
 @dataclass
@@ -182,18 +183,26 @@ def held_out_split(pairs: Sequence[Pair], cfg: DataConfig) -> tuple[list[Pair], 
     return train, val, test
 
 
-def prepare_translation_data(pairs: Sequence[Pair], cfg: DataConfig) -> PreparedData:
-    """Split, build vocabularies on the training part, add joined pairs, encode."""
+def prepare_translation_data(pairs: Sequence[Pair], cfg: DataConfig,
+                             target_texts: Sequence[str] = ()) -> PreparedData:
+    """Split, build vocabularies on the training part, add joined pairs, encode.
+
+    target_texts: target-language sentences; cfg.target_text_ratio x len(train) of them join the
+    training part with a dummy source (monolingual.py), never one equal to a held-out target.
+    """
+    from lmcore.translation.monolingual import dummy_source_pairs, targets_of
     from lmcore.translation.text import tokenizer_for
 
     train, val, test = held_out_split(pairs, cfg)
     if not train or not val:
         raise UserFacingError("s2s.err.too_few_pairs", count=len(pairs))
+    extra = dummy_source_pairs(target_texts, targets_of(val + test),
+                               round(cfg.target_text_ratio * len(train)), seed=cfg.seed + 3)
     src_tok, tgt_tok = tokenizer_for(cfg.src_lang), tokenizer_for(cfg.tgt_lang)
     src_vocab = Vocab.build((src_tok.tokenize(s) for s, _ in train), cfg.src_min_freq, cfg.max_vocab)
-    tgt_vocab = Vocab.build((tgt_tok.tokenize(t) for _, t in train), cfg.tgt_min_freq, cfg.max_vocab)
+    tgt_vocab = Vocab.build((tgt_tok.tokenize(t) for _, t in train + extra), cfg.tgt_min_freq, cfg.max_vocab)
     n_join = int(cfg.joined_fraction * len(train))
-    train = train + join_pairs(train, n_join, seed=cfg.seed + 1, max_source_words=cfg.max_joined_words)
+    train = train + join_pairs(train, n_join, seed=cfg.seed + 1, max_source_words=cfg.max_joined_words) + extra
     val = val + join_pairs(val, int(cfg.joined_fraction * len(val)), seed=cfg.seed + 2,
                            max_source_words=cfg.max_joined_words)
     args = (src_tok, tgt_tok, src_vocab, tgt_vocab, cfg.max_src_tokens, cfg.max_tgt_tokens)

@@ -209,16 +209,17 @@ def train_translator(pairs, data_cfg, train_cfg: TrainConfig,
                      build_model: Callable[[int, int], nn.Module],
                      progress: ProgressFn | None = None, stop: threading.Event | None = None,
                      on_epoch_end: Callable[[int, nn.Module], None] | None = None,
-                     on_best: Callable | None = None):
+                     on_best: Callable | None = None, target_texts: Sequence[str] = ()):
     """Pairs -> (Checkpoint, TrainResult). build_model(src_vocab_size, tgt_vocab_size).
 
     Works for any model family with forward(src, lengths, tgt_in) and a config.
     on_best(checkpoint) receives a Checkpoint of the model each time validation improves.
+    target_texts: target-language sentences for data_cfg.target_text_ratio (dummy sources).
     """
     from lmcore.translation.checkpoints import Checkpoint
     from lmcore.translation.data import prepare_translation_data
 
-    data = prepare_translation_data(pairs, data_cfg)
+    data = prepare_translation_data(pairs, data_cfg, target_texts)
     torch.manual_seed(train_cfg.seed)
     model = build_model(len(data.src_vocab), len(data.tgt_vocab))
     def best_so_far(m: nn.Module) -> None:

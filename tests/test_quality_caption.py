@@ -1,0 +1,31 @@
+"""Every translation page shows the chosen model's measured quality, read from its files (issue 11)."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from ui import loaders
+
+APP = str(Path(__file__).resolve().parent.parent / "app.py")
+
+
+@pytest.mark.parametrize("page, model", [("pages/translate_steps.py", "s2s-ko-en-bahdanau"),
+                                         ("pages/transformer.py", "tf-ko-en"),
+                                         ("pages/transformer.py", "tf-en-fr")])
+def test_the_page_says_how_good_its_model_is(page, model):
+    quality = loaders.translator_quality(model)
+    assert quality is not None and quality["short"] is not None
+    at = AppTest.from_file(APP, default_timeout=120)
+    at.query_params.update(lang="ko", model=model)
+    at.run()
+    at.switch_page(page).run()
+    assert not at.exception
+    shown = [c.value for c in at.caption if "BLEU" in c.value]
+    assert len(shown) == 1
+    assert f"BLEU {quality['short']}" in shown[0] and f"{quality['held_out_pairs']}개" in shown[0]
+
+
+def test_a_model_without_scores_has_no_quality_line():
+    assert loaders.translator_quality("no-such-model") is None
