@@ -32,6 +32,9 @@ def test_a_heatmap_goes_with_a_named_scale_no_template_and_no_counting_axes():
     assert "x" not in trace and "y" not in trace
     assert sent["layout"]["template"] == {}
     assert sent["layout"]["xaxis"]["ticktext"] == ["a", "b", "c"]  # the tokens still name the cells
+    assert "showticklabels" not in sent["layout"]["xaxis"]  # true is plotly.js's default
+    hidden = go.Figure(go.Heatmap(z=[[0, 1]]), layout={"xaxis": {"showticklabels": False}})
+    assert spec(wire.for_browser(hidden, CYCLE))["layout"]["xaxis"]["showticklabels"] is False
     assert len(json.dumps(sent)) < len(pio.to_json(fig, validate=False))
     # the same numbers, in the same cells
     z, original = trace["z"], spec(fig)["data"][0]["z"]

@@ -5,6 +5,7 @@
   (~350 bytes less than its ten stops), and
 - a heatmap's or a bar chart's x or y that only counts 0, 1, 2, … (the axes' tick text names
   the tokens) is left out: plotly.js counts the same way by itself, and
+- an axis's showticklabels=true, plotly.js's default, is left out, and
 - the template carries only the colour cycle, and only when a trace has no colour of its own
   (heatmaps, and bars or lines with explicit colours, need none): Streamlit's front end builds
   the rest of its theme itself (fonts, axes, hover labels) from theme="streamlit".
@@ -87,6 +88,9 @@ def for_browser(fig: go.Figure, colorway: tuple | list | None) -> go.Figure:
     _rename_scales(spec.get("data", []))
     layout = spec.setdefault("layout", {})
     _rename_scales({k: v for k, v in layout.items() if k.startswith("coloraxis")})
+    for key, axis in layout.items():
+        if key.startswith(("xaxis", "yaxis")) and isinstance(axis, dict) and axis.get("showticklabels") is True:
+            del axis["showticklabels"]  # plotly.js's default
     needs_cycle = any(not _has_colour(trace) for trace in spec.get("data", []))
     layout["template"] = {"layout": {"colorway": list(colorway)}} if needs_cycle and colorway else {}
     return go.Figure(spec, _validate=False)
