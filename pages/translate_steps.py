@@ -23,7 +23,7 @@ from ui import lesson
 from lmcore.demos.quiz import top_source_word
 
 MAX_CHARS = 5000
-EXAMPLES = {"en": "We are eating in the kitchen.", "ko": "나는 학교에 간다."}
+EXAMPLES = {"en": "We are eating in the kitchen.", "ko": "나는 영어를 공부한다."}
 
 
 def heatmap(maps, shown: int | None, key: str, title: str | None = None,

@@ -112,3 +112,12 @@ def test_compare_page_default_sentence_is_translated_whole_by_both_default_trans
     for model in consts["DEFAULTS"]["translate"]:
         out = Embedded().translate(model, consts["EXAMPLE"]).translation
         assert set(CONTENT.values()) <= set(re.findall(r"\w+", out)), (model, out)
+
+
+def test_translation_page_korean_default_comes_out_as_english():
+    """The Korean example of Translation step by step, on the Korean model (issue 11 item 6)."""
+    from lmcore.inference.embedded import Embedded
+    text = page_constants("translate_steps.py")["EXAMPLES"]["ko"]
+    out = Embedded().translate("s2s-ko-en-bahdanau", text).translation
+    assert out == "i study english.", (text, out)  # pinned: the committed weights' greedy output
+    assert {"study", "english"} <= set(re.findall(r"\w+", out))  # 공부한다, 영어를
