@@ -11,6 +11,7 @@ from ui.export_widgets import chart, table
 from ui.i18n import t, t_plain
 from ui.lm_widgets import call_or_stop
 from ui.safe_text import md_escape
+from ui.seq2seq_widgets import quality_caption
 
 EXAMPLES = {"masked-lm": "The animal didn't cross the street because [MASK] was too tired.",
             "causal-lm": "The animal didn't cross the street because",
@@ -108,6 +109,8 @@ else:
     chart(inside.before_after_bars(result.before, result.after, t("abl.bars_title", n=len(off)),
                                    t("abl.before"), t("abl.after", n=len(off)), t("lmp.token"),
                                    t("lmp.probability")), key="abl_bars", width="stretch")
+
+quality_caption(name)  # a translator's held-out BLEU (nothing for the language models)
 
 # ---------------------------------------------------------------- ranking vs attention
 st.header(t("abl.ranking"))

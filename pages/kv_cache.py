@@ -9,6 +9,7 @@ from ui.export_widgets import chart
 from ui.i18n import t, t_plain
 from ui.lm_widgets import call_or_stop
 from ui.safe_text import md_escape
+from ui.seq2seq_widgets import quality_caption
 from ui.steps import autoplay, stepper
 
 MODELS = ["tiny-gpt2", "minilm-gpt", "tf-en-fr", "tf-ko-en"]
@@ -49,6 +50,8 @@ elif length <= steps.prefill:
 else:
     st.caption(t("kv.step_note", k=length - steps.prefill, token=md_escape(maps_at.query_tokens[-1]),
                        t=length))
+
+quality_caption(name)  # a translator's held-out BLEU (nothing for the GPTs)
 
 # ---------------------------------------------------------------- live numbers
 measured = steps.measured_bytes[length - 1]

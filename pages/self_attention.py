@@ -18,6 +18,7 @@ from ui.i18n import error_text, t
 from ui.notices import show_notices
 from ui import loaders, url_state
 from ui.export_widgets import chart
+from ui.seq2seq_widgets import quality_caption
 from ui import lesson
 
 # MiniLM reads English only, so the example stays English in both languages.
@@ -128,6 +129,8 @@ def main() -> None:
         side.caption(t("tf.steps.minilm_caption"))
     else:
         side.caption(t("tf.steps.tf_caption"))
+        with side:
+            quality_caption(params["source"])
     try:
         steps = loaders.self_attention_steps(params["text"], params["source"], params["layer"], params["causal"])
     except UserFacingError as error:

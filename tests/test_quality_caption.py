@@ -13,7 +13,10 @@ APP = str(Path(__file__).resolve().parent.parent / "app.py")
 
 @pytest.mark.parametrize("page, model", [("pages/translate_steps.py", "s2s-ko-en-bahdanau"),
                                          ("pages/transformer.py", "tf-ko-en"),
-                                         ("pages/transformer.py", "tf-en-fr")])
+                                         ("pages/transformer.py", "tf-en-fr"),
+                                         ("pages/self_attention.py", "tf-ko-en"),
+                                         ("pages/kv_cache.py", "tf-ko-en"),
+                                         ("pages/ablation.py", "tf-ko-en")])
 def test_the_page_says_how_good_its_model_is(page, model):
     quality = loaders.translator_quality(model)
     assert quality is not None and quality["short"] is not None
@@ -25,6 +28,18 @@ def test_the_page_says_how_good_its_model_is(page, model):
     shown = [c.value for c in at.caption if "BLEU" in c.value]
     assert len(shown) == 1
     assert f"BLEU {quality['short']}" in shown[0] and f"{quality['held_out_pairs']}개" in shown[0]
+
+
+def test_the_compare_page_says_it_for_each_translator():
+    at = AppTest.from_file(APP, default_timeout=120)
+    at.query_params.update(lang="en", mode="translate", a="s2s-ko-en-bahdanau", b="tf-ko-en",
+                           text="나는 영어를 공부한다.")
+    at.run()
+    at.switch_page("pages/compare.py").run()
+    assert not at.exception
+    shown = [c.value for c in at.caption if "BLEU" in c.value]
+    assert len(shown) == 2
+    assert f"BLEU {loaders.translator_quality('s2s-ko-en-bahdanau')['short']}" in shown[0]
 
 
 def test_a_model_without_scores_has_no_quality_line():
