@@ -39,7 +39,8 @@ BUNDLED: dict[str, tuple[str, str]] = {
     "s2s-en-fr-luong": ("s2s-en-fr-luong", "English to French, LSTM with Luong (general) attention, "
                         "trained on Tatoeba pairs"),
     "s2s-ko-en-bahdanau": ("s2s-ko-en-bahdanau", "Korean to English, LSTM with Bahdanau attention over "
-                           "Korean syllables, trained on 3.5k Tatoeba pairs"),
+                           "Korean syllables, trained on 3.5k Tatoeba pairs plus English sentences "
+                           "with a dummy source"),
     # Transformers (TRANSFORMERS): the same loader, catalog kind "transformer"
     "tf-en-fr": ("tf-en-fr", "English to French, Transformer trained from scratch on Tatoeba pairs"),
     "tf-ko-en": ("tf-ko-en", "Korean to English, Transformer over Korean syllables, trained from "
