@@ -19,7 +19,7 @@ from ui.notices import show_notices
 from ui.safe_text import md_escape
 from ui.seq2seq_widgets import model_label, quality_caption
 
-EXAMPLE = "We are eating in the kitchen."
+EXAMPLE = "I am eating an apple."
 MODES = ("lm", "translate")
 SIDES = ("a", "b")
 DEFAULTS = {"lm": ("all-MiniLM-L6-v2", "tiny-bert"), "translate": ("s2s-en-fr-bahdanau", "tf-en-fr")}

@@ -23,7 +23,7 @@ from ui import lesson
 
 # MiniLM reads English only, so the example stays English in both languages.
 DEFAULT_TEXT = "The animal didn't cross the street because it was tired."
-EXAMPLES = {"tf-en-fr": "We are eating in the kitchen.", "tf-ko-en": "나는 어제 친구와 영화를 봤어요."}
+EXAMPLES = {"tf-en-fr": "The cat is sleeping on the bed.", "tf-ko-en": "나는 어제 친구와 영화를 봤어요."}
 
 
 def transformer_names() -> list[str]:

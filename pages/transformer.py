@@ -28,7 +28,7 @@ from ui.seq2seq_widgets import quality_caption
 from ui.steps import stepper
 from ui import lesson
 
-EXAMPLES = {"tf-en-fr": "We are eating in the kitchen.", "tf-ko-en": "나는 어제 친구와 영화를 봤어요."}
+EXAMPLES = {"tf-en-fr": "The cat is sleeping on the bed.", "tf-ko-en": "나는 어제 친구와 영화를 봤어요."}
 KINDS = ("encoder", "decoder", "cross")
 BEAMS = [1, 2, 3, 5]
 

@@ -55,7 +55,7 @@ def test_two_encoders_on_the_same_words(lang):
     assert at.selectbox(key="cmp_lm_b").value == "tiny-bert"
     assert len(charts(at)) == 3
     a, b, diff = chart(at, "cmp_map_a"), chart(at, "cmp_map_b"), chart(at, "cmp_diff")
-    words = ["We", "are", "eating", "in", "the", "kitchen", "."]
+    words = ["I", "am", "eating", "an", "apple", "."]  # the page's default sentence
     assert ticks(a) == ticks(b) == ticks(a, "yaxis") == ticks(diff) == words  # one word axis
     assert a["layout"]["title"]["text"] == translate(
         "cmp.map_title", lang, model="all-MiniLM-L6-v2", layer=0, head=translate("cmp.heads_mean", lang))
