@@ -33,8 +33,12 @@ train() {  # name, extra args...
 }
 
 train tf-en-fr "${COMMON[@]}" "${EN_FR[@]}" &
+# tf-ko-en (2026-12-01): 25 CPU minutes, warm-up and label smoothing, and three English sentences
+# with a dummy source per pair from the English side of fra-eng.tsv (lmcore/translation/monolingual.py;
+# log: scripts/logs/tf-ko-en-v2.json). tf-en-fr is now made by scripts/train_transformer_v2.sh.
 train tf-ko-en "${COMMON[@]}" "${KO_EN[@]}" --layers 2 --dropout 0.3 --batch-size 32 --epochs 80 \
-  --patience 4 --max-cpu-minutes 8 --max-minutes 25 &
+  --patience 4 --max-cpu-minutes 25 --max-minutes 70 --warmup-steps 800 --label-smoothing 0.1 \
+  --save-best --target-text "$DATA/fra-eng.tsv" --target-text-column 0 --target-text-ratio 3 &
 wait
 
 # BLEU/chrF by source-length bucket, Transformer vs seq2seq+Bahdanau, on the same sampled
