@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import random
 import sys
 from pathlib import Path
 
@@ -18,8 +17,8 @@ import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # the repository's lmcore
 
-from lmcore.translation.data import DataConfig, held_out_split, join_pairs, load_pairs
-from lmcore.translation.metrics import corpus_scores, translate_for_scoring
+from lmcore.translation.data import DataConfig, held_out_split, load_pairs
+from lmcore.translation.metrics import corpus_scores, scoring_inputs, translate_for_scoring
 from lmcore.translation.translators import load_translator
 
 
@@ -31,9 +30,7 @@ def val_scores(name: str, data_dir: Path, n_short: int = 400, n_joined: int = 15
     pairs, _ = load_pairs(data_dir / meta.get("dataset", dataset), swap=meta.get("swap", swap),
                           max_bytes=50_000_000, max_lines=500_000)
     _, val, _ = held_out_split(pairs, DataConfig(**meta["data"]))
-    short = random.Random(0).sample(val, min(n_short, len(val)))
-    joined = [p for p in join_pairs(val, n_joined, 2, 4, seed=7, max_source_words=30)
-              if len(p[0].split()) >= 10]
+    short, joined = scoring_inputs(val, n_short, n_joined)
     _, hyps, refs = translate_for_scoring(translator, short + joined)
     n = len(short)
     return {"val_pairs": n, "joined": len(joined), "short": corpus_scores(hyps[:n], refs[:n]),

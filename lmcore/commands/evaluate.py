@@ -12,13 +12,13 @@ bits_per_character, token_perplexity, characters, tokens (lmcore.pretrained.eval
 from __future__ import annotations
 
 import json
-import random
 from pathlib import Path
 
 from lmcore.cli import print_json
-from lmcore.translation.data import DataConfig, held_out_split, join_pairs, load_pairs
+from lmcore.translation.data import DataConfig, held_out_split, load_pairs
 from lmcore.errors import UserFacingError
-from lmcore.translation.metrics import BUCKETS, corpus_scores, scores_by_bucket, translate_for_scoring
+from lmcore.translation.metrics import (BUCKETS, corpus_scores, scores_by_bucket, scoring_inputs,
+                                        translate_for_scoring)
 from lmcore.translation.checkpoints import checkpoint_size
 from lmcore.translation.translators import ASSETS, BUNDLED, bundled_path, load_translator
 
@@ -113,9 +113,7 @@ def build_report(data_dir: Path, n_short: int, n_joined: int, models: list[str] 
         if meta.get("max_pairs"):
             pairs = pairs[: meta["max_pairs"]]
         _, _, test = held_out_split(pairs, cfg)
-        short = random.Random(0).sample(test, min(n_short, len(test)))
-        joined = join_pairs(test, n_joined, 2, 4, seed=7, max_source_words=30)
-        joined = [p for p in joined if len(p[0].split()) >= 10]
+        short, joined = scoring_inputs(test, n_short, n_joined)
         lengths, hyps, refs = translate_for_scoring(translator, short + joined)
         n = len(short)
         out["models"][name] = {

@@ -68,6 +68,16 @@ def evaluate_pairs(translator, pairs: Sequence[tuple[str, str]], batch_size: int
     return scores_by_bucket(*translate_for_scoring(translator, pairs, batch_size))
 
 
+def scoring_inputs(held_out: Sequence[tuple[str, str]], n_short: int,
+                   n_joined: int) -> tuple[list[tuple[str, str]], list[tuple[str, str]]]:
+    """(short, joined): `n_short` pairs sampled from held-out pairs (seed 0), and the 10-30 word
+    inputs among `n_joined` joins of 2-4 of them (seed 7): what every evaluation here scores."""
+    short = random.Random(0).sample(list(held_out), min(n_short, len(held_out)))
+    joined = [p for p in join_pairs(held_out, n_joined, 2, 4, seed=7, max_source_words=30)
+              if len(p[0].split()) >= 10]
+    return short, joined
+
+
 def compare_on_held_out(names: list[str], data_dir: str | Path, n_short: int = 400,
                         n_joined: int = 150, progress=None) -> dict:
     """BLEU and chrF by source-length bucket of several translators on the SAME pairs.
@@ -83,9 +93,7 @@ def compare_on_held_out(names: list[str], data_dir: str | Path, n_short: int = 4
     pairs, _ = load_pairs(Path(data_dir) / first["dataset"], swap=first.get("swap", False),
                           max_bytes=50_000_000, max_lines=500_000)
     _, _, test = held_out_split(pairs, cfg)
-    short = random.Random(0).sample(test, min(n_short, len(test)))
-    joined = [p for p in join_pairs(test, n_joined, 2, 4, seed=7, max_source_words=30)
-              if len(p[0].split()) >= 10]
+    short, joined = scoring_inputs(test, n_short, n_joined)
     out = {"split": {"dataset": first["dataset"], **{k: first["data"][k] for k in
                                                      ("val_fraction", "test_fraction", "seed")}},
            "held_out_pairs": len(short), "joined_pairs": len(joined), "models": {}}
