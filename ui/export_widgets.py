@@ -55,16 +55,27 @@ def _figure_csv(fig: go.Figure) -> bytes:
 Bytes = Callable[[], bytes]
 
 
-def _numbers_popover(target: Any, key: str, stem: str, help_text: str, labels: tuple[str, str],
-                     make_csv: Bytes, make_json: Bytes, footer: str | None = None) -> None:
-    """A "Numbers" popover with a CSV and a JSON download, each made only when clicked.
+def _open_menu(target: Any, key: str) -> Any:
+    """A lazy "Numbers" popover (on_change="rerun"): the popover while it is open, else None.
 
-    The popover is lazy (on_change="rerun"): its buttons are drawn only while it is open, so a
-    step or a picker that redraws the chart sends no export widgets (issue 12, bytes per step).
+    Its contents are drawn only while it is open, so a step or a picker that redraws a chart
+    sends no export widgets (issue 12, bytes per step).
     """
     menu = target.popover(t("export.numbers"), icon=":material/download:", key=f"{key}_numbers",
                           on_change="rerun")
-    if not menu.open:
+    return menu if menu.open else None
+
+
+def _figure_files(fig: go.Figure) -> tuple[Bytes, Bytes]:
+    """The figure's numbers as CSV and as JSON, each made only when its button is clicked."""
+    return (lambda: _figure_csv(fig)), (lambda: export.rows_to_json(figure_rows(fig)))
+
+
+def _numbers_popover(target: Any, key: str, stem: str, help_text: str, labels: tuple[str, str],
+                     make_csv: Bytes, make_json: Bytes, footer: str | None = None) -> None:
+    """A "Numbers" popover with a CSV and a JSON download, each made only when clicked."""
+    menu = _open_menu(target, key)
+    if menu is None:
         return
     with menu:
         st.caption(help_text)
@@ -79,8 +90,7 @@ def _numbers_popover(target: Any, key: str, stem: str, help_text: str, labels: t
 def numbers_menu(fig: go.Figure, key: str, stem: str, container: Any = None) -> None:
     """The figure's data as CSV and JSON, in a "Numbers" popover."""
     _numbers_popover(st if container is None else container, key, stem, t("export.numbers_help"),
-                     (t("export.csv"), t("export.json")), lambda: _figure_csv(fig),
-                     lambda: export.rows_to_json(figure_rows(fig)),
+                     (t("export.csv"), t("export.json")), *_figure_files(fig),
                      footer=t("export.picture_hint", fmt=presentation.picture_format().upper()))
 
 
@@ -89,7 +99,7 @@ _GATHERED: ContextVar[list | None] = ContextVar("attention_lab_numbers", default
 
 
 @contextlib.contextmanager
-def one_numbers_menu(key: str, container: Any = None) -> Iterator[None]:
+def one_numbers_menu(key: str) -> Iterator[None]:
     """The charts drawn inside share one "Numbers" popover, drawn after them.
 
     Wrap the *call* of a fragment in it (and the fragment's body in `in_outer_menu`): the popover
@@ -103,19 +113,14 @@ def one_numbers_menu(key: str, container: Any = None) -> Iterator[None]:
         yield
     finally:
         _GATHERED.reset(token)
-    if not gathered:
-        return
-    target = st if container is None else container
-    menu = target.popover(t("export.numbers"), icon=":material/download:", key=f"{key}_numbers",
-                          on_change="rerun")
-    if not menu.open:
+    menu = _open_menu(st, key) if gathered else None
+    if menu is None:
         return
     with menu:
         st.caption(t("export.numbers_help_many" if len(gathered) > 1 else "export.numbers_help"))
         for fig_key, stem, fig in gathered:
             st.caption(stem)
-            _button_pair((t("export.csv"), t("export.json")), lambda fig=fig: _figure_csv(fig),
-                         lambda fig=fig: export.rows_to_json(figure_rows(fig)), stem, fig_key)
+            _button_pair((t("export.csv"), t("export.json")), *_figure_files(fig), stem, fig_key)
         st.caption(t("export.picture_hint", fmt=presentation.picture_format().upper()))
 
 

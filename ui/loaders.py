@@ -189,19 +189,10 @@ def eval_report() -> dict | None:
 
 @st.cache_data(ttl=60, max_entries=32, show_spinner=False)
 def translator_quality(name: str) -> dict | None:
-    """A bundled translator's held-out scores: its seq2seq_eval.json entry, or for a Transformer
-    its own compare.json entry; {"held_out_pairs", "joined_pairs", "short", "joined",
-    "cpu_minutes"} or None when the model has none."""
-    report = eval_report() or {}
-    entry = report.get("models", {}).get(name)
-    if entry is None:
-        path = ASSETS / name / "compare.json"
-        try:
-            data = json.loads(path.read_text(encoding="utf-8")) if path.is_file() else {}
-        except (OSError, ValueError):
-            data = {}
-        entry = {**data.get("models", {}).get(name, {}), "held_out_pairs": data.get("held_out_pairs"),
-                 "joined_pairs": data.get("joined_pairs")} if name in data.get("models", {}) else None
+    """A bundled translator's held-out scores from seq2seq_eval.json (every bundled translator,
+    Transformers included, has an entry): {"held_out_pairs", "joined_pairs", "short", "joined",
+    "cpu_minutes"}, or None when the model has none."""
+    entry = (eval_report() or {}).get("models", {}).get(name)
     if not entry or "short" not in entry:
         return None
     cpu = (entry.get("training") or {}).get("cpu_seconds")

@@ -22,7 +22,6 @@ from lmcore.views.plots import resolved_scale
 # plotly.js's own named scales that draw what plotly.py's same-named stops draw (plotly.js's
 # "Blues", "Reds" and "Greys" are other scales than plotly.py's, so they stay as stops)
 NAMED = {resolved_scale(name): name for name in ("Viridis", "Cividis")}
-_SCALE_KEYS = ("colorscale",)
 _SELF_COLOURED = {"heatmap", "contour", "surface", "histogram2d", "histogram2dcontour", "image"}
 
 
@@ -39,7 +38,7 @@ def _rename_scales(node: Any) -> None:
     """Named scales wherever a colorscale sits (traces, colour axes, markers), in place."""
     if isinstance(node, dict):
         for key, value in node.items():
-            if key in _SCALE_KEYS:
+            if key == "colorscale":
                 node[key] = _named(value)
             else:
                 _rename_scales(value)
@@ -87,10 +86,11 @@ def for_browser(fig: go.Figure, colorway: tuple | list | None) -> go.Figure:
         _drop_counting(trace)
     _rename_scales(spec.get("data", []))
     layout = spec.setdefault("layout", {})
-    _rename_scales({k: v for k, v in layout.items() if k.startswith("coloraxis")})
-    for key, axis in layout.items():
-        if key.startswith(("xaxis", "yaxis")) and isinstance(axis, dict) and axis.get("showticklabels") is True:
-            del axis["showticklabels"]  # plotly.js's default
+    for key, value in layout.items():
+        if key.startswith("coloraxis"):
+            _rename_scales(value)
+        elif key.startswith(("xaxis", "yaxis")) and isinstance(value, dict) and value.get("showticklabels") is True:
+            del value["showticklabels"]  # plotly.js's default
     needs_cycle = any(not _has_colour(trace) for trace in spec.get("data", []))
     layout["template"] = {"layout": {"colorway": list(colorway)}} if needs_cycle and colorway else {}
     return go.Figure(spec, _validate=False)

@@ -3,7 +3,7 @@
 Sennrich, Haddow and Birch (2016, "Improving Neural Machine Translation Models with Monolingual
 Data") add target-side sentences paired with an empty ("dummy") source: the decoder then learns
 the target language from far more text than the parallel pairs hold, while the real pairs teach
-it to translate. Korean→English has ~3,100 training pairs; the English side of the French pairs
+it to translate. Korean→English has 2,955 training pairs; the English side of the French pairs
 has ~70,000 sentences, which is what `dummy_source_pairs` draws from.
 
     extra = dummy_source_pairs(english, exclude=targets_of(val + test), count=2 * len(train))
@@ -43,8 +43,8 @@ def read_sentences(path: str, column: int = 0) -> list[str]:
     from lmcore.demos.uploads import read_text_file
 
     decoded = read_text_file(path, max_bytes=50_000_000, max_lines=500_000)
-    return [line.split("\t")[column] for line in decoded.lines
-            if line.strip() and len(line.split("\t")) > column]
+    rows = (line.split("\t") for line in decoded.lines if line.strip())
+    return [row[column] for row in rows if len(row) > column]
 
 
 def targets_of(pairs: Sequence[tuple[str, str]]) -> list[str]:
