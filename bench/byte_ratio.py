@@ -9,12 +9,12 @@ then does one action and counts the ForwardMsg bytes until script_finished:
   bert   BERT: the head picker, head 0 -> 1
   gpt    GPT (?tokens=5): one keyboard step back in the generated-steps picker, and the "Step" button
   tf     Transformer: one keyboard step (→)
-Target: <= 20 % each. What every rerun costs, fragment or not: Streamlit's new_session message
-(~1.9 kB with this app's page list on a full run; ~0.36 kB on a fragment run, whose page list
-ui/lean_session.py leaves out), script_finished and page_info (~0.2 kB), and ~75 bytes of
-hashes and path in every message, so each block a fragment holds costs ~130 bytes; then the
-view's own controls and figures (ui/wire.py sends those lighter). A page whose first run is
-itself light (BERT ?show=head: ~14 kB, one 2.3 kB map) cannot get a redrawn map under 20 % of it.
+Target: <= 20 % each (tests/test_ws_client.py checks the cases that meet it). What every rerun
+costs, fragment or not: Streamlit's new_session message (~1.9 kB with this app's page list on a
+full run; ~0.26 kB on a fragment run, whose page list and installation ids ui/lean_session.py
+leaves out), script_finished and page_info (~0.2 kB), and ~75 bytes of hashes and path in every
+message, so each block a fragment holds costs ~130 bytes; then the view's own controls and
+figures (ui/wire.py sends those lighter: attention maps as whole percents, one byte a cell).
 Bytes are the uncompressed payloads (the WebSocket may deflate them).
 --dump lists each step's messages (element kind, widget key, bytes), largest first.
 Elements of 10 kB and more that the client already holds cost a few bytes (ref_hash); --no-cache

@@ -15,7 +15,7 @@ from lmcore.catalog import CAUSAL_KINDS
 from lmcore.pretrained.predict import new_token_maps
 from lmcore.views import lens as inside, plots
 from ui import inside_loaders, lesson, lm_logic, loaders, url_state
-from ui.export_widgets import chart, table, view_fragment
+from ui.export_widgets import chart, part_fragment, table, view_fragment
 from ui.i18n import map_labels, t, t_plain
 from ui.lm_widgets import call_or_stop, load_or_stop, model_label, model_picker
 from ui.notices import show_notices
@@ -106,6 +106,13 @@ def generation_view() -> None:
            t("lmp.probability"): [round(x.chosen.probability, 3) for x in trace.steps],
            t("lmp.gpt.col.rivals"): [lm_logic.rivals_text(x.rivals) for x in trace.steps]},
           key="lmp_gpt_table", stem="generation", hide_index=True, width="stretch")
+    step_view(trace, s)
+
+
+@part_fragment
+def step_view(trace, s: lm_logic.GenSettings) -> None:
+    """The step picker and that step's rivals and attention: a fragment inside the generation
+    view, so picking a step resends neither the buttons, the text nor the table (issue 12)."""
     shown = len(trace.steps)
     if shown > 1:
         shown = stepper("lmp_gpt_step_pick", len(trace.steps), signature=(s, len(trace.steps)),

@@ -137,6 +137,13 @@ def values(array: Any) -> np.ndarray:
     return np.asarray(array, dtype=float)
 
 
+def weights(trace: dict) -> np.ndarray:
+    """A heatmap trace's cells as weights 0-1: ui.wire sends attention maps as whole percents
+    (zmax 100, hover and colour bar in %), other maps as they are."""
+    z = values(trace["z"])
+    return z / 100 if trace.get("zmax") == 100 and (trace.get("colorbar") or {}).get("ticksuffix") == "%" else z
+
+
 def strings(node: Any) -> list[str]:
     """Every string inside a decoded figure spec."""
     if isinstance(node, str):
@@ -149,5 +156,10 @@ def strings(node: Any) -> list[str]:
 
 
 def ticks(figure: dict, axis: str = "xaxis") -> list[str]:
-    """A figure spec's tick labels on one axis."""
-    return figure["layout"][axis]["ticktext"]
+    """A figure spec's tick labels on one axis: its ticktext, or, where ui.wire made the axis a
+    category axis (unique labels), the categories of the trace on it."""
+    spec_axis = figure["layout"][axis]
+    if spec_axis.get("type") != "category":
+        return spec_axis["ticktext"]
+    field, ref = axis[0], axis.replace("axis", "")
+    return next(t[field] for t in figure["data"] if t.get(f"{field}axis", field) == ref and field in t)

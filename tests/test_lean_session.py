@@ -12,6 +12,7 @@ def new_session(fragment_ids: tuple[str, ...]) -> ForwardMsg:
     msg = ForwardMsg()
     msg.new_session.name = "app"
     msg.new_session.initialize.environment_info.streamlit_version = streamlit.__version__
+    msg.new_session.initialize.user_info.installation_id_v3 = "49209834-c7df-5114-af5a-c55a61d4fc2c"
     page = msg.new_session.app_pages.add()
     page.page_script_hash, page.page_name = "abc", "Home"
     msg.metadata.run.fragment_ids.extend(fragment_ids)
@@ -23,11 +24,14 @@ def test_a_fragment_run_drops_the_page_list_and_keeps_the_rest():
     assert len(msg.new_session.app_pages) == 0
     assert msg.new_session.name == "app"  # the front end still reads these on a fragment run
     assert msg.new_session.initialize.environment_info.streamlit_version == streamlit.__version__
+    assert msg.new_session.initialize.HasField("user_info")  # present (read there: "", not a crash)
+    assert msg.new_session.initialize.user_info.installation_id_v3 == ""
 
 
-def test_a_full_run_keeps_the_page_list():
+def test_a_full_run_keeps_the_page_list_and_the_ids():
     msg = lean_session.trim(new_session(()))
     assert [p.page_name for p in msg.new_session.app_pages] == ["Home"]
+    assert msg.new_session.initialize.user_info.installation_id_v3.startswith("4920")
 
 
 def test_install_patches_once_and_only_a_checked_version(monkeypatch):
@@ -55,3 +59,17 @@ def test_the_checked_front_end_skips_the_page_list_on_fragment_runs():
     fragment_branch = body.index("fragmentIds:u}")
     assert body.index("if(u.length)this.setState({fragmentIdsThisRun:u", fragment_branch) < \
         body.index("this.appNavigation.handleNewSession(e)")
+
+
+def test_the_checked_front_end_reads_the_ids_only_when_it_initialises():
+    """Why the ids may go empty on fragment runs: userInfo is read in one place,
+    propsFromNewSessionMessage, called by handleInitialization, which handleNewSession calls only
+    before the session is set up or after a lost connection."""
+    from pathlib import Path
+    static = Path(streamlit.__file__).parent / "static" / "static" / "js"
+    bundle = next(p for p in static.glob("index.*.js") if "handleNewSession=" in p.read_text("utf-8"))
+    text = bundle.read_text("utf-8")
+    assert text.count("userInfo") == 1
+    assert text.index("userInfo") > text.index("static propsFromNewSessionMessage(e)")
+    assert text.count("propsFromNewSessionMessage(") == 2  # its definition and handleInitialization
+    assert "(!this.sessionInfo.isSet||!this.sessionInfo.current.isConnected)&&this.handleInitialization(e)" in text

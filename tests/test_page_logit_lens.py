@@ -11,7 +11,7 @@ from lmcore.i18n import translate
 from lmcore.pretrained.logit_lens import logit_lens
 from lmcore.pretrained import sinks
 from lmcore.pretrained.encoding import attention
-from tests.page_support import assert_clean, chart, chart_keys, run_page, values
+from tests.page_support import assert_clean, chart, chart_keys, run_page, ticks, values, weights
 
 PAGE = str(Path(__file__).resolve().parent.parent / "pages" / "logit_lens.py")
 HOSTILE = "</script><img src=x onerror=alert(1)>"
@@ -34,7 +34,7 @@ def test_lens_grid_shows_every_layer_and_position_with_the_models_own_top_row(la
     assert z.shape == lens.top_probability.shape == (5, len(lens.tokens))  # tiny-gpt2: 4 layers + embeddings
     assert np.allclose(z, np.round(lens.top_probability, 3), atol=1e-3)
     assert fig["data"][0]["text"][-1] == [top[0].display for top in lens.layers[-1]]
-    assert fig["layout"]["yaxis"]["ticktext"][0] == translate("inside.lens.embeddings", lang)
+    assert ticks(fig, "yaxis")[0] == translate("inside.lens.embeddings", lang)
 
 
 def test_sinks_view_from_the_url_and_the_hide_switch():
@@ -42,13 +42,13 @@ def test_sinks_view_from_the_url_and_the_hide_switch():
     assert_clean(at)
     assert chart_keys(at) == ["inside_sinks", "inside_sink_map"]
     maps = attention("tiny-gpt2", at.text_input(key="inside_text").value).maps
-    grid = values(chart(at, "inside_sinks")["data"][0]["z"])
-    assert np.allclose(grid, np.round(sinks.first_token_mass(maps), 3), atol=1e-3)
-    full = values(chart(at, "inside_sink_map")["data"][0]["z"])
+    grid = weights(chart(at, "inside_sinks")["data"][0])  # whole percents on the wire
+    assert np.allclose(grid, sinks.first_token_mass(maps), atol=0.006)  # 3 decimals, then whole percents
+    full = weights(chart(at, "inside_sink_map")["data"][0])
     assert full.shape == (len(maps.key_tokens),) * 2
     at.toggle(key="inside_hide").set_value(True).run()
     assert_clean(at)
-    hidden = values(chart(at, "inside_sink_map")["data"][0]["z"])
+    hidden = weights(chart(at, "inside_sink_map")["data"][0])
     assert hidden.shape == (len(maps.key_tokens) - 1,) * 2
     assert np.allclose(np.nansum(hidden, axis=1), 1, atol=0.01)  # rows renormalised
     assert at.query_params["hide"] in ("1", ["1"]) and at.query_params["view"] in ("sinks", ["sinks"])
@@ -58,7 +58,7 @@ def test_masked_lm_reads_the_blank_and_the_question_is_live():
     at = open_page("en", model="tiny-bert", text="the king spoke to the [MASK] .")
     assert_clean(at)
     fig = chart(at, "inside_lens")
-    assert "[MASK]" in fig["layout"]["xaxis"]["ticktext"]
+    assert "[MASK]" in ticks(fig)
     (question,) = at.radio  # the live question: which layer first gets the blank right
     assert question.options[1:] == [translate("inside.lens.layer_option", "en", n=i) for i in (1, 2, 3, 4)]
     word = translate("lesson.logit-lens.live_q", "en", word="[MASK]", token="")

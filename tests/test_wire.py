@@ -1,6 +1,7 @@
 """ui.wire: what st.plotly_chart sends is the same picture in fewer bytes (issue 12)."""
 from __future__ import annotations
 
+import base64
 import json
 
 import numpy as np
@@ -19,26 +20,55 @@ def spec(fig: go.Figure) -> dict:
     return json.loads(pio.to_json(fig, validate=False))
 
 
-def maps(n: int = 3) -> AttentionMaps:
+def maps(n: int = 3, tokens: str = "abcdefghijklmnopqrstuvwxyz") -> AttentionMaps:
     w = np.random.default_rng(0).dirichlet(np.ones(n), size=(1, 2, n)).astype(np.float32)
-    return AttentionMaps(w, tuple("abc"[:n]), tuple("abc"[:n]), "self")
+    return AttentionMaps(w, tuple(tokens[:n]), tuple(tokens[:n]), "self")
 
 
 def test_a_heatmap_goes_with_a_named_scale_no_template_and_no_counting_axes():
-    fig = plots.attention_heatmap(maps(), 0, 1)
+    fig = plots.attention_heatmap(maps(3, "aba"), 0, 1)  # a repeated token: the axes keep their ticks
     sent = spec(wire.for_browser(fig, CYCLE))
     trace = sent["data"][0]
     assert trace["colorscale"] == "Viridis"
     assert "x" not in trace and "y" not in trace
     assert sent["layout"]["template"] == {}
-    assert sent["layout"]["xaxis"]["ticktext"] == ["a", "b", "c"]  # the tokens still name the cells
+    assert sent["layout"]["xaxis"]["ticktext"] == ["a", "b", "a"]  # the tokens still name the cells
     assert "showticklabels" not in sent["layout"]["xaxis"]  # true is plotly.js's default
     hidden = go.Figure(go.Heatmap(z=[[0, 1]]), layout={"xaxis": {"showticklabels": False}})
     assert spec(wire.for_browser(hidden, CYCLE))["layout"]["xaxis"]["showticklabels"] is False
     assert len(json.dumps(sent)) < len(pio.to_json(fig, validate=False))
-    # the same numbers, in the same cells
-    z, original = trace["z"], spec(fig)["data"][0]["z"]
-    assert z == original  # the same typed array: dtype, bytes and shape
+
+
+def decoded(array: dict) -> np.ndarray:
+    flat = np.frombuffer(base64.b64decode(array["bdata"]), dtype=np.dtype(array["dtype"]))
+    return flat.reshape([int(n) for n in array["shape"].split(",")])
+
+
+def test_an_attention_map_goes_as_whole_percents_one_byte_a_cell():
+    fig = plots.attention_heatmap(maps(16), 0, 1, weight_label="Weight")
+    trace, original = spec(wire.for_browser(fig, CYCLE))["data"][0], spec(fig)["data"][0]
+    assert trace["z"]["dtype"] == "u1" and original["z"]["dtype"] == "f4"
+    np.testing.assert_array_equal(decoded(trace["z"]), np.rint(decoded(original["z"]).astype(np.float64) * 100))
+    assert (trace["zmin"], trace["zmax"]) == (0, 100)  # the same colours for the same weights
+    assert trace["hovertemplate"].endswith("Weight: %{z}%<extra></extra>")
+    assert trace["colorbar"] == {"title": {"text": "Weight"}, "ticksuffix": "%"}
+    assert len(trace["z"]["bdata"]) < len(original["z"]["bdata"]) / 3.5
+
+
+def test_maps_that_percents_would_change_keep_their_floats():
+    masked = plots.attention_heatmap(maps(4), 0, 0, mask=np.triu(np.ones((4, 4), bool), 1))  # NaN gaps
+    sent = spec(wire.for_browser(masked, CYCLE))["data"][0]
+    assert sent["z"] == spec(masked)["data"][0]["z"] and sent["zmax"] == 1
+    assert sent["hovertemplate"].endswith("%{z:.0%}<extra></extra>") and sent["colorbar"]["tickformat"] == ".0%"
+    grid = spec(wire.for_browser(plots.attention_grid(maps(4)), CYCLE))
+    axis = next(v for k, v in grid["layout"].items() if k.startswith("coloraxis"))
+    assert axis["colorbar"]["tickformat"] == ".0%"  # the grid's colour bar reads like the maps' 
+    signed = go.Figure(go.Heatmap(z=[[-0.5, 0.5]], zmin=-1, zmax=1, hovertemplate="%{z:.2f}"))
+    labelled = go.Figure(go.Heatmap(z=[[0.2, 0.8]], zmin=0, zmax=1, hovertemplate="%{z}",
+                                    text=[["a", "b"]], texttemplate="%{text}"))
+    no_hover = go.Figure(go.Heatmap(z=[[0.2, 0.8]], zmin=0, zmax=1, hovertemplate="%{customdata}"))
+    for fig in (signed, labelled, no_hover):
+        assert spec(wire.for_browser(fig, CYCLE))["data"][0]["z"] == spec(fig)["data"][0]["z"]
 
 
 def test_the_original_figure_is_untouched():
@@ -77,3 +107,36 @@ def test_positions_that_do_not_just_count_are_kept():
     assert "y" not in sent and sent["x"] == [0.5, 0.2]
     named = go.Figure(go.Heatmap(z=[[0, 1]], x=["a", "b"]))
     assert spec(wire.for_browser(named, CYCLE))["data"][0]["x"] == ["a", "b"]
+
+
+def test_unique_labels_at_counting_positions_become_the_axis_categories():
+    fig = plots.attention_heatmap(maps(3), 0, 0)  # tokens a, b, c: each names one position
+    sent = spec(wire.for_browser(fig, CYCLE))
+    trace, axis = sent["data"][0], sent["layout"]["xaxis"]
+    assert trace["x"] == trace["y"] == ["a", "b", "c"]
+    assert axis["type"] == "category" and not {"tickmode", "tickvals", "ticktext"} & set(axis)
+    assert axis["dtick"] == 1 and "zeroline" not in axis  # every name shows; no zero line on categories
+    assert sent["layout"]["yaxis"]["autorange"] == "reversed"  # the rest of the axis stays
+    assert "showgrid" not in axis and "hoverongaps" not in trace  # a gapless map hides the grid
+    bars = spec(wire.for_browser(plots.weights_bar(["x", "y"], [0.7, 0.3]), CYCLE))
+    assert bars["data"][0]["x"] == ["x", "y"] and bars["layout"]["xaxis"]["type"] == "category"
+    assert bars["layout"]["xaxis"]["showgrid"] is False  # bars do not cover the grid
+    assert "showlegend" not in bars["layout"]  # one trace: plotly.js draws no legend anyway
+    rows = [f"L{i // 12} H{i % 12}" for i in range(72)]
+    many = spec(wire.for_browser(go.Figure(go.Heatmap(z=np.full((72, 2), 0.5), zmin=0, zmax=1, hovertemplate="%{z}"),
+                                           layout={"yaxis": {"tickmode": "array", "tickvals": list(range(72)),
+                                                             "ticktext": rows}}), CYCLE))
+    assert many["data"][0]["y"] == rows and "dtick" not in many["layout"]["yaxis"]  # 72 rows: thinned
+    digits = spec(wire.for_browser(plots.attention_heatmap(maps(2, "12"), 0, 0), CYCLE))
+    assert digits["data"][0]["x"] == ["1", "2"] and digits["layout"]["xaxis"]["type"] == "category"
+
+
+def test_shared_or_matched_axes_keep_their_ticks():
+    from plotly.subplots import make_subplots
+    fig = make_subplots(rows=2, cols=1, shared_xaxes=True)
+    for row in (1, 2):
+        fig.add_trace(go.Bar(y=[1, 2]), row=row, col=1)
+    fig.update_xaxes(tickmode="array", tickvals=[0, 1], ticktext=["p", "q"])
+    sent = spec(wire.for_browser(fig, CYCLE))
+    assert all("x" not in t or t["x"] != ["p", "q"] for t in sent["data"])
+    assert sent["layout"]["xaxis2"]["ticktext"] == ["p", "q"]

@@ -31,9 +31,10 @@ from ui.i18n import t
 
 
 def plotly_config(image_format: str = "png", filename: str = "attention-lab") -> dict:
-    """A plotly config whose modebar camera button downloads `image_format` (offline)."""
-    return {"toImageButtonOptions": {"format": image_format, "scale": 2, "filename": filename},
-            "displaylogo": False}
+    """A plotly config whose modebar camera button downloads `image_format` (offline); png,
+    plotly.js's default, goes unnamed (every chart of every step sends this config)."""
+    picture = {"format": image_format} if image_format != "png" else {}
+    return {"toImageButtonOptions": picture | {"scale": 2, "filename": filename}, "displaylogo": False}
 
 
 def streamlit_colorway() -> tuple | None:
@@ -143,12 +144,7 @@ def view_fragment(key: str) -> Callable[[Callable], Callable]:
     """@st.fragment for a view whose charts share one "Numbers" menu drawn after the fragment,
     outside it (one_numbers_menu, in_outer_menu): the view's steps and pickers resend no menu."""
     def decorate(body: Callable) -> Callable:
-        @functools.wraps(body)
-        def inside(*args: Any, **kwargs: Any) -> Any:
-            with in_outer_menu():
-                return body(*args, **kwargs)
-
-        fragment = st.fragment(inside)
+        fragment = part_fragment(body)
 
         @functools.wraps(body)
         def call(*args: Any, **kwargs: Any) -> Any:
@@ -156,6 +152,16 @@ def view_fragment(key: str) -> Callable[[Callable], Callable]:
                 return fragment(*args, **kwargs)
         return call
     return decorate
+
+
+def part_fragment(body: Callable) -> Callable:
+    """@st.fragment for a part of a view_fragment's view (a fragment inside it: a picker there
+    reruns only this part). Its charts join the view's one "Numbers" menu."""
+    @functools.wraps(body)
+    def inside(*args: Any, **kwargs: Any) -> Any:
+        with in_outer_menu():
+            return body(*args, **kwargs)
+    return st.fragment(inside)
 
 
 def chart(fig: go.Figure, key: str, filename: str | None = None, container: Any = None,

@@ -5,7 +5,10 @@ of the app (~1.7 kB of this app's ~1.9 kB message). The browser reads that list 
 full run: Streamlit 1.67's front end (App.handleNewSession) keeps the page list, theme and
 config as they are when the run names fragments, and uses only the version, session, script
 path and page hash. So a fragment's new_session can leave the page list out, and a keyboard step
-sends ~1.7 kB less. `install()` does that; it changes nothing for full runs, and nothing at all
+sends ~1.7 kB less. It also sends the installation ids (user_info, ~125 bytes) empty: the front
+end reads them only in handleInitialization, which runs on a session's first new_session (or the
+first after a lost connection, and that run is a full one); the submessage stays, so even a
+read there finds empty strings, not a missing field. `install()` does that; it changes nothing for full runs, and nothing at all
 under a Streamlit version it was not checked against (the front end might then read the list).
 """
 from __future__ import annotations
@@ -19,9 +22,12 @@ CHECKED = ("1.67.",)  # Streamlit versions whose front end ignores a fragment ru
 
 
 def trim(msg):
-    """Drop a fragment run's page list from its new_session ForwardMsg (in place; returns it)."""
+    """Drop a fragment run's page list and installation ids from its new_session ForwardMsg
+    (in place; returns it)."""
     if msg.WhichOneof("type") == "new_session" and msg.metadata.run.fragment_ids:
         msg.new_session.ClearField("app_pages")
+        msg.new_session.initialize.user_info.Clear()
+        msg.new_session.initialize.user_info.SetInParent()  # present, empty
     return msg
 
 

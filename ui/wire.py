@@ -5,7 +5,17 @@
   (~350 bytes less than its ten stops), and
 - a heatmap's or a bar chart's x or y that only counts 0, 1, 2, … (the axes' tick text names
   the tokens) is left out: plotly.js counts the same way by itself, and
+- an axis whose ticks name each position 0, 1, 2, … once (unique labels: the 72 "layer · head"
+  rows, a bar chart's candidates) becomes a category axis holding those names, without the
+  counting tickvals (`_categories`; token axes, where a word can repeat, keep their ticks); up
+  to 60 names all show, as their ticks did, more (72 rows of 4 px) are thinned by plotly.js, and
+- a one-trace figure's showlegend=false is left out (plotly.js shows no legend for one trace), and
 - an axis's showticklabels=true, plotly.js's default, is left out, and
+- an attention map (a heatmap on the fixed 0-1 scale, every cell a weight, hover showing %{z})
+  goes as whole percents, one byte a cell instead of four (`_as_percent`); its hover and colour
+  bar say "%", and the Numbers menu still offers the exact weights; a map with masked cells
+  (NaN, which uint8 cannot hold) keeps its floats and says "%" too, as does a shared 0-1 colour
+  axis (the 72-head grid), so every attention picture reads the same way, and
 - the template carries only the colour cycle, and only when a trace has no colour of its own
   (heatmaps, and bars or lines with explicit colours, need none): Streamlit's front end builds
   the rest of its theme itself (fonts, axes, hover labels) from theme="streamlit".
@@ -13,8 +23,11 @@ Pure plotly: no Streamlit import, so tests/test_wire.py runs without a page.
 """
 from __future__ import annotations
 
+import base64
+import re
 from typing import Any
 
+import numpy as np
 import plotly.graph_objects as go
 
 from lmcore.views.plots import resolved_scale
@@ -22,6 +35,7 @@ from lmcore.views.plots import resolved_scale
 # plotly.js's own named scales that draw what plotly.py's same-named stops draw (plotly.js's
 # "Blues", "Reds" and "Greys" are other scales than plotly.py's, so they stay as stops)
 NAMED = {resolved_scale(name): name for name in ("Viridis", "Cividis")}
+EVERY_LABEL = 60  # a category axis with more names (the 72 "layer · head" rows) lets plotly.js thin them
 _SELF_COLOURED = {"heatmap", "contour", "surface", "histogram2d", "histogram2dcontour", "image"}
 
 
@@ -79,18 +93,118 @@ def _drop_counting(trace: dict) -> None:
             del trace[axis]
 
 
+_Z_FIELD = re.compile(r"%\{z(?::[^}]*)?\}")
+
+
+def _array(value: Any) -> np.ndarray | None:
+    """A plotly array (a list, a numpy array, or to_dict()'s base64 typed-array spec) as float64."""
+    try:
+        if isinstance(value, dict) and "bdata" in value:
+            flat = np.frombuffer(base64.b64decode(value["bdata"]), dtype=np.dtype(value["dtype"]))
+            shape = [int(n) for n in str(value.get("shape", flat.size)).split(",")]
+            return flat.astype(np.float64).reshape(shape)
+        return np.asarray(value, dtype=np.float64)
+    except (TypeError, ValueError, KeyError):
+        return None
+
+
+def _as_percent(trace: dict) -> None:
+    """An attention map's weights as whole percents in uint8 (plotly.js reads typed arrays), in
+    place: 1 % steps are finer than the colour scale shows, and each cell costs a quarter of a
+    float32. Only heatmaps on zmin=0 / zmax=1 with every weight in [0, 1] (no gaps: uint8 has no
+    NaN) and a hover that shows %{z} and no cell text, so nothing shows the old 0-1 numbers."""
+    if trace.get("type") != "heatmap" or trace.get("zmin") != 0 or trace.get("zmax") != 1:
+        return
+    hover = trace.get("hovertemplate")
+    if not isinstance(hover, str) or not _Z_FIELD.search(hover) or "texttemplate" in trace or "text" in trace:
+        return
+    z = _array(trace.get("z"))
+    if z is None:
+        return
+    if z.ndim != 2 or not z.size or np.isnan(z).all() or np.nanmin(z) < 0 or np.nanmax(z) > 1:
+        return
+    if not np.isfinite(z).all():  # masked cells: the floats stay, shown in % like the rest
+        trace["hovertemplate"] = _Z_FIELD.sub("%{z:.0%}", hover)
+        trace["colorbar"] = dict(trace.get("colorbar") or {}, tickformat=".0%")
+        return
+    trace["z"] = np.rint(z * 100).astype(np.uint8)
+    trace["zmin"], trace["zmax"] = 0, 100
+    trace["hovertemplate"] = _Z_FIELD.sub("%{z}%", hover)
+    trace["colorbar"] = dict(trace.get("colorbar") or {}, ticksuffix="%")
+    trace.pop("hoverongaps", None)  # no gaps left to hover on
+
+
+def _axis_names(trace: dict) -> tuple[tuple[str, str], ...]:
+    """(trace field, layout axis key) of a trace's category-capable axes: x / y of heatmaps,
+    the category axis of bars."""
+    kind = trace.get("type")
+    ref = {"x": trace.get("xaxis", "x"), "y": trace.get("yaxis", "y")}
+    axes = {"heatmap": ("x", "y"), "bar": ("y",) if trace.get("orientation") == "h" else ("x",)}.get(kind, ())
+    return tuple((a, ref[a].replace("x", "xaxis", 1) if a == "x" else ref[a].replace("y", "yaxis", 1)) for a in axes)
+
+
+def _one_unlisted_trace(traces: list) -> bool:
+    """One trace that plotly.js would not list in a legend by default (not a pie, not forced)."""
+    return len(traces) == 1 and traces[0].get("type") not in ("pie", "funnelarea", "sunburst") \
+        and traces[0].get("showlegend") is not True
+
+
+def _gapless_map(trace: dict) -> bool:
+    """A heatmap sent as percents: every cell filled (`_as_percent` takes none with gaps)."""
+    z = trace.get("z")
+    return trace.get("type") == "heatmap" and isinstance(z, np.ndarray) and z.dtype == np.uint8
+
+
+def _categories(spec: dict) -> None:
+    """Unique tick labels at 0..n-1 as the axis's categories, in place (see the module docstring).
+    Only for an axis one trace uses, that nothing matches, whose positions the trace leaves out."""
+    layout, traces = spec.get("layout", {}), spec.get("data", [])
+    users: dict[str, list] = {}
+    for trace in traces:
+        for field, axis in _axis_names(trace):
+            users.setdefault(axis, []).append((trace, field))
+    for key in ("xaxis", "yaxis"):
+        users.setdefault(key, [])
+    matched = {str(a.get("matches", "")) for a in layout.values() if isinstance(a, dict)}
+    for axis, used in users.items():
+        spec_axis = layout.get(axis)
+        if len(used) != 1 or not isinstance(spec_axis, dict) or "matches" in spec_axis:
+            continue
+        trace, field = used[0]
+        text, ticks = spec_axis.get("ticktext"), spec_axis.get("tickvals")
+        if (axis.replace("axis", "") in matched or field in trace or spec_axis.get("tickmode") != "array"
+                or not isinstance(text, list) or not _counts(ticks) or len(text) != len(ticks)
+                or len(set(map(str, text))) != len(text) or not all(isinstance(x, str) for x in text)):
+            continue
+        trace[field] = text
+        for name in ("tickmode", "tickvals", "ticktext"):
+            del spec_axis[name]
+        spec_axis["type"] = "category"
+        if len(text) <= EVERY_LABEL:
+            spec_axis["dtick"] = 1  # every name, as the ticks showed them (plotly.js would thin them)
+        spec_axis.pop("zeroline", None)  # plotly.js draws zero lines on linear axes only
+        if _gapless_map(trace):  # the map covers every grid line
+            spec_axis.pop("showgrid", None)
+
+
 def for_browser(fig: go.Figure, colorway: tuple | list | None) -> go.Figure:
     """An unvalidated copy of `fig` for st.plotly_chart (see the module docstring)."""
     spec = fig.to_dict()
     for trace in spec.get("data", []):
         _drop_counting(trace)
+        _as_percent(trace)
+    _categories(spec)
     _rename_scales(spec.get("data", []))
     layout = spec.setdefault("layout", {})
     for key, value in layout.items():
         if key.startswith("coloraxis"):
             _rename_scales(value)
+            if isinstance(value, dict) and value.get("cmin") == 0 and value.get("cmax") == 1:
+                value["colorbar"] = dict(value.get("colorbar") or {}, tickformat=".0%")  # as the maps
         elif key.startswith(("xaxis", "yaxis")) and isinstance(value, dict) and value.get("showticklabels") is True:
             del value["showticklabels"]  # plotly.js's default
+    if layout.get("showlegend") is False and _one_unlisted_trace(spec.get("data", [])):
+        del layout["showlegend"]
     needs_cycle = any(not _has_colour(trace) for trace in spec.get("data", []))
     layout["template"] = {"layout": {"colorway": list(colorway)}} if needs_cycle and colorway else {}
     return go.Figure(spec, _validate=False)
