@@ -196,7 +196,10 @@ class MLMData:
         return a, b, 1
 
     def batch(self, size: int) -> dict[str, torch.Tensor]:
-        rows = [self.example() for _ in range(size)]
+        return self.encode([self.example() for _ in range(size)])
+
+    def encode(self, rows: list[tuple]) -> dict[str, torch.Tensor]:
+        """(A, B or None, NSP label or -100) rows -> a masked, padded batch."""
         enc = [self.tok(a, b, truncation=True, max_length=64) if b is not None
                else self.tok(a, truncation=True, max_length=64) for a, b, _ in rows]
         masked = [self.masker(e["input_ids"], e.word_ids()) for e in enc]

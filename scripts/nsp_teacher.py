@@ -1,0 +1,69 @@
+"""A teacher for minilm-mlm's next-sentence head: the untouched all-MiniLM-L6-v2's similarity.
+
+all-MiniLM-L6-v2 was trained on about a billion related sentence pairs, so the cosine of its
+mean-pooled embeddings of A and of B says well whether the two belong together. The bundled
+minilm-mlm keeps BERT's own next-sentence head (one pass over "[CLS] A [SEP] B [SEP]", so its
+attention between A and B can be shown); this teacher only softens that head's training targets:
+
+    target = (1 - w) * label + w * sigmoid(k * (cos(A, B) - c))
+
+with c and k fitted by logistic regression on training pairs (never on development or test
+pairs). Used by scripts/train_minilm_nsp.py --distill w.
+"""
+from __future__ import annotations
+
+import torch
+
+import train_minilm_lms as base
+
+
+class Teacher:
+    def __init__(self):
+        from transformers import AutoModel, AutoTokenizer
+        self.tok = AutoTokenizer.from_pretrained(base.minilm_dir())
+        self.model = AutoModel.from_pretrained(base.minilm_dir()).eval()
+        self.c, self.k = 0.2, 10.0
+
+    @torch.inference_mode()
+    def cosine(self, a: list[str], b: list[str]) -> torch.Tensor:
+        enc = self.tok(a + b, padding=True, truncation=True, max_length=64, return_tensors="pt")
+        h = self.model(**enc).last_hidden_state
+        m = enc["attention_mask"].unsqueeze(-1).float()
+        v = torch.nn.functional.normalize((h * m).sum(1) / m.sum(1), dim=-1)
+        return (v[:len(a)] * v[len(a):]).sum(-1)
+
+    def fit(self, rows: list[tuple[str, str, int]]) -> None:
+        """Fit c and k (P(follows) = sigmoid(k (cos - c))) to labelled training pairs."""
+        cos = torch.cat([self.cosine([a for a, _, _ in rows[i:i + 64]], [b for _, b, _ in rows[i:i + 64]])
+                         for i in range(0, len(rows), 64)])
+        y = torch.tensor([float(r[2]) for r in rows])
+        c, k = torch.tensor(0.2, requires_grad=True), torch.tensor(10.0, requires_grad=True)
+        opt = torch.optim.LBFGS([c, k], max_iter=200)
+
+        def closure():
+            opt.zero_grad()
+            loss = torch.nn.functional.binary_cross_entropy_with_logits(k * (cos - c), y)
+            loss.backward()
+            return loss
+        opt.step(closure)
+        self.c, self.k = float(c.detach()), float(k.detach())
+        acc = ((cos > self.c).float() == y).float().mean().item()
+        base.log(f"teacher: P(follows) = sigmoid({self.k:.2f} (cos - {self.c:.3f})), "
+                 f"{acc:.3f} on {len(rows)} training pairs")
+
+    def follows(self, a: list[str], b: list[str]) -> torch.Tensor:
+        return torch.sigmoid(self.k * (self.cosine(a, b) - self.c))
+
+
+def soft_loss(model, batch: dict, target: torch.Tensor) -> torch.Tensor:
+    """MLM loss + next-sentence cross-entropy against soft P(follows) targets (NSP rows only)."""
+    out = model.bert(input_ids=batch["input_ids"], token_type_ids=batch["token_type_ids"],
+                     attention_mask=batch["attention_mask"])
+    where = batch["labels"] != -100
+    logits = model.cls.predictions(out.last_hidden_state[where])
+    loss = torch.nn.functional.cross_entropy(logits, batch["labels"][where])
+    rows = batch["next_sentence_label"] != -100
+    if rows.any():
+        logp = torch.log_softmax(model.cls.seq_relationship(out.pooler_output[rows]), dim=-1)
+        loss = loss - (target * logp[:, 0] + (1 - target) * logp[:, 1]).mean()  # index 0 = follows
+    return loss
