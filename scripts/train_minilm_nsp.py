@@ -13,7 +13,7 @@ positive, so style gives nothing away. True pairs:
   - consecutive Tiny Shakespeare lines (first 90 % of lines);
   - two-sentence Tatoeba entries and the two clauses of Tatoeba sentences joined by
     ", so / , but / , or / because / when / if" (training split only);
-  - 134 everyday pairs written for the project (scripts/data/everyday_pairs_train.tsv; pairs
+  - the everyday pairs written for the project (scripts/data/everyday_pairs_train.tsv; pairs
     close in topic to a development or test pair were left out);
   - related Tatoeba sentences: for a sample of training sentences, the nearest other training
     sentence by the untouched all-MiniLM-L6-v2's sentence similarity (cosine 0.45-0.85, few
@@ -233,7 +233,7 @@ def finish(model, tokenizer, best, step, spent, wall, start_metrics, dev, args) 
                      "next-sentence prediction with same-source negatives",
         "data": start_metrics["data"] + "; second stage: also the two clauses of Tatoeba sentences joined by "
                 "so/but/or/because/when/if, and pairs of related Tatoeba sentences (nearest neighbours by the "
-                "untouched all-MiniLM-L6-v2's similarity), and 134 everyday pairs written for the project "
+                f"untouched all-MiniLM-L6-v2's similarity), and {len(written_pairs())} everyday pairs written for the project "
                 "(scripts/data/everyday_pairs_train.tsv)" + taught,
         "held_out": start_metrics["held_out"] + "; checkpoint and threshold chosen on scripts/data/everyday_pairs_dev.tsv",
         "train_cpu_seconds": round(stage1["train_cpu_seconds"] + spent, 1),

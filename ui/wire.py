@@ -163,8 +163,6 @@ def _categories(spec: dict) -> None:
     for trace in traces:
         for field, axis in _axis_names(trace):
             users.setdefault(axis, []).append((trace, field))
-    for key in ("xaxis", "yaxis"):
-        users.setdefault(key, [])
     matched = {str(a.get("matches", "")) for a in layout.values() if isinstance(a, dict)}
     for axis, used in users.items():
         spec_axis = layout.get(axis)
