@@ -27,6 +27,10 @@ of A and B (scripts/nsp_teacher.py; that similarity alone scores 80 % on the dev
 Tried from the same stage-1 model with 30 CPU minutes each (scripts/logs/minilm-nsp-distill-*.log):
 W = 0.5 reached 0.80 and W = 0.9 0.775 on the development pairs, against 0.85 without it, so
 the bundled model was trained without (the default, W = 0).
+--written everyday_pairs_train.tsv everyday_pairs_train_more.tsv adds 168 more written pairs
+(302 in all). Tried the same way (25 CPU minutes; scripts/logs/minilm-nsp-more-pairs.log): 0.838
+on the development pairs against 0.85, so not bundled either (its test figure, 0.797, was read
+after that choice and is not a reason to change it; it is also under the 80 % target).
 """
 from __future__ import annotations
 
@@ -61,9 +65,12 @@ def dev_pairs() -> list[tuple[str, str, int]]:
     return out
 
 
+WRITTEN = ["everyday_pairs_train.tsv"]  # scripts/data files of written training pairs (--written)
+
+
 def written_pairs() -> list[tuple[str, str]]:
     """The project's own everyday training pairs (none close in topic to a dev or test pair)."""
-    return base.read_pairs("everyday_pairs_train.tsv")
+    return [pair for name in WRITTEN for pair in base.read_pairs(name)]
 
 
 def clause_pairs(sentences: list[str]) -> list[tuple[str, str]]:
@@ -223,7 +230,8 @@ def finish(model, tokenizer, best, step, spent, wall, start_metrics, dev, args) 
     stage1 = {k: start_metrics.get(k) for k in ("train_cpu_seconds", "train_wall_seconds", "steps", "batch",
                                                   "learning_rate", "command")}
     command = (f"python scripts/train_minilm_nsp.py --cpu-minutes {args['cpu_minutes']} --batch {args['batch']} "
-               f"--lr {args['lr']}" + (f" --distill {args['distill']}" if args["distill"] else ""))
+               f"--lr {args['lr']}" + (f" --distill {args['distill']}" if args["distill"] else "")
+               + ("" if WRITTEN == ["everyday_pairs_train.tsv"] else " --written " + " ".join(WRITTEN)))
     taught = (f"; next-sentence targets softened towards the untouched all-MiniLM-L6-v2's similarity of A and B "
               f"(weight {args['distill']}, scripts/nsp_teacher.py)" if args["distill"] else "")
     metrics = dict(start_metrics)
@@ -253,7 +261,7 @@ def finish(model, tokenizer, best, step, spent, wall, start_metrics, dev, args) 
 
 
 def main() -> None:
-    global OUT, RUN, EVAL_EVERY
+    global OUT, RUN, EVAL_EVERY, WRITTEN
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--cpu-minutes", type=float, default=30)
     parser.add_argument("--batch", type=int, default=32)
@@ -265,8 +273,9 @@ def main() -> None:
     parser.add_argument("--out", type=Path, default=OUT, help="where the model is written (default: in place)")
     parser.add_argument("--run", type=Path, default=RUN, help="checkpoints and the related-pairs cache")
     parser.add_argument("--eval-every", type=int, default=EVAL_EVERY)
+    parser.add_argument("--written", nargs="+", default=WRITTEN, help="files of written pairs in scripts/data")
     args = parser.parse_args()
-    OUT, RUN, EVAL_EVERY = args.out, args.run, args.eval_every
+    OUT, RUN, EVAL_EVERY, WRITTEN = args.out, args.run, args.eval_every, args.written
     torch.set_num_threads(args.threads)
     sys.path.insert(0, str(base.ROOT))
     train(args.cpu_minutes, args.batch, args.lr, args.start, args.distill)
