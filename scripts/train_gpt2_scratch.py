@@ -9,6 +9,12 @@ MiniLM's WordPiece tokenizer (so both read the same tokens), on the same data st
 25 %), the same one-thread CPU budget clock, warm-up and cosine schedule, and the same held-out
 measure (bits per character on short held-out Tatoeba sentences, train_minilm_lms.evaluate).
 A checkpoint goes to <out>/../ckpt.pt every 3 minutes and training resumes from it.
+
+Measured (50 CPU minutes, 1,437 steps of 32; scripts/logs/gpt2-scratch.log and
+gpt2-scratch-metrics.json): 1.98 bits per character on the validation and test sentences,
+against minilm-gpt's 1.47 / 1.48 after 100 CPU minutes (1.51 after 60), so minilm-gpt is the
+bundled GPT. At 2.1 s a step, most of it the 30,522-word output layer, 50 minutes is a third of
+one pass over the English sentences.
 """
 from __future__ import annotations
 
