@@ -140,3 +140,12 @@ def test_shared_or_matched_axes_keep_their_ticks():
     sent = spec(wire.for_browser(fig, CYCLE))
     assert all("x" not in t or t["x"] != ["p", "q"] for t in sent["data"])
     assert sent["layout"]["xaxis2"]["ticktext"] == ["p", "q"]
+
+
+def test_an_axis_shared_with_a_line_keeps_its_ticks():
+    """The GPT page's bars and their cumulative line share x: categories would move the line."""
+    fig = go.Figure([go.Bar(y=[0.5, 0.3], marker_color="red"), go.Scatter(x=[0, 1], y=[0.5, 0.8], mode="lines")],
+                    layout={"xaxis": {"tickmode": "array", "tickvals": [0, 1], "ticktext": ["door", "table"]}})
+    sent = spec(wire.for_browser(fig, CYCLE))
+    assert sent["layout"]["xaxis"]["ticktext"] == ["door", "table"] and "type" not in sent["layout"]["xaxis"]
+    assert "x" not in sent["data"][0] and sent["data"][1]["x"] == [0, 1]

@@ -163,10 +163,16 @@ def _categories(spec: dict) -> None:
     for trace in traces:
         for field, axis in _axis_names(trace):
             users.setdefault(axis, []).append((trace, field))
+    on_axis = {}  # every trace on an axis, of any kind (a line over bars shares their x)
+    for trace in traces:
+        for a in ("x", "y"):
+            ref = trace.get(f"{a}axis", a)
+            name = ref.replace(a, f"{a}axis", 1)
+            on_axis[name] = on_axis.get(name, 0) + 1
     matched = {str(a.get("matches", "")) for a in layout.values() if isinstance(a, dict)}
     for axis, used in users.items():
         spec_axis = layout.get(axis)
-        if len(used) != 1 or not isinstance(spec_axis, dict) or "matches" in spec_axis:
+        if len(used) != 1 or on_axis.get(axis, 0) != 1 or not isinstance(spec_axis, dict) or "matches" in spec_axis:
             continue
         trace, field = used[0]
         text, ticks = spec_axis.get("ticktext"), spec_axis.get("tickvals")
