@@ -222,18 +222,35 @@ def _replica_pids() -> list[int]:
     return pids
 
 
+def _two_replicas(timeout: float = 90.0) -> list[int]:
+    """The two replicas' pids, once Serve has both running again (it restarts a killed one)."""
+    deadline = time.monotonic() + timeout
+    while len(pids := _replica_pids()) != 2 and time.monotonic() < deadline:
+        time.sleep(0.5)
+    return pids
+
+
 def test_killing_a_serve_replica_during_requests_fails_none(serve_app, caplog):
+    """Kill a replica while requests run: none fails, every answer is the embedded one. Whether
+    the kill lands on a request in flight is timing (on a quick machine the queue may drain
+    first), so a round whose kill hit nothing is repeated, up to three rounds."""
     case = ("tiny-gpt2", "the cat", 24, 5, 1.0, 3)  # long enough that the kill lands mid-request
     expected = Embedded().generation(*case)
-    pids = _replica_pids()
-    assert len(pids) == 2
-    with ThreadPoolExecutor(4) as pool, caplog.at_level("WARNING", "lmcore.inference.serve_client"):
-        futures = [pool.submit(serve_app.generation, *case) for _ in range(12)]
-        futures[0].result()  # both replicas busy now, requests queued behind them
-        os.kill(pids[0], signal.SIGKILL)
-        results = [f.result() for f in futures]  # raises if any request failed
-    assert all(_same(r, expected) for r in results)
-    assert any("attempt 1" in r.getMessage() for r in caplog.records), "the kill hit a request"
+    hit = False
+    with caplog.at_level("WARNING", "lmcore.inference.serve_client"):
+        for _ in range(3):
+            pids = _two_replicas()
+            assert len(pids) == 2
+            with ThreadPoolExecutor(4) as pool:
+                futures = [pool.submit(serve_app.generation, *case) for _ in range(16)]
+                futures[0].result()  # both replicas busy now, requests queued behind them
+                os.kill(pids[0], signal.SIGKILL)
+                results = [f.result() for f in futures]  # raises if any request failed
+            assert all(_same(r, expected) for r in results)
+            hit = any("attempt 1" in r.getMessage() for r in caplog.records)
+            if hit:
+                break
+    assert hit, "in three rounds no kill landed on a request in flight"
 
 
 # ---------------------------------------------------------------- training jobs on this cluster
