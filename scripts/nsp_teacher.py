@@ -17,6 +17,15 @@ import torch
 import train_minilm_lms as base
 
 
+@torch.inference_mode()
+def embed(tok, model, sentences: list[str], max_length: int) -> torch.Tensor:
+    """all-MiniLM-L6-v2's sentence embeddings: mean-pooled last layer, unit length (n, 384)."""
+    enc = tok(sentences, padding=True, truncation=True, max_length=max_length, return_tensors="pt")
+    h = model(**enc).last_hidden_state
+    m = enc["attention_mask"].unsqueeze(-1).float()
+    return torch.nn.functional.normalize((h * m).sum(1) / m.sum(1), dim=-1)
+
+
 class Teacher:
     def __init__(self):
         from transformers import AutoModel, AutoTokenizer
@@ -24,12 +33,8 @@ class Teacher:
         self.model = AutoModel.from_pretrained(base.minilm_dir()).eval()
         self.c, self.k = 0.2, 10.0
 
-    @torch.inference_mode()
     def cosine(self, a: list[str], b: list[str]) -> torch.Tensor:
-        enc = self.tok(a + b, padding=True, truncation=True, max_length=64, return_tensors="pt")
-        h = self.model(**enc).last_hidden_state
-        m = enc["attention_mask"].unsqueeze(-1).float()
-        v = torch.nn.functional.normalize((h * m).sum(1) / m.sum(1), dim=-1)
+        v = embed(self.tok, self.model, a + b, max_length=64)
         return (v[:len(a)] * v[len(a):]).sum(-1)
 
     def fit(self, rows: list[tuple[str, str, int]]) -> None:
@@ -54,16 +59,3 @@ class Teacher:
     def follows(self, a: list[str], b: list[str]) -> torch.Tensor:
         return torch.sigmoid(self.k * (self.cosine(a, b) - self.c))
 
-
-def soft_loss(model, batch: dict, target: torch.Tensor) -> torch.Tensor:
-    """MLM loss + next-sentence cross-entropy against soft P(follows) targets (NSP rows only)."""
-    out = model.bert(input_ids=batch["input_ids"], token_type_ids=batch["token_type_ids"],
-                     attention_mask=batch["attention_mask"])
-    where = batch["labels"] != -100
-    logits = model.cls.predictions(out.last_hidden_state[where])
-    loss = torch.nn.functional.cross_entropy(logits, batch["labels"][where])
-    rows = batch["next_sentence_label"] != -100
-    if rows.any():
-        logp = torch.log_softmax(model.cls.seq_relationship(out.pooler_output[rows]), dim=-1)
-        loss = loss - (target * logp[:, 0] + (1 - target) * logp[:, 1]).mean()  # index 0 = follows
-    return loss

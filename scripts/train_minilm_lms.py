@@ -233,8 +233,11 @@ class CausalData:
         return {"input_ids": ids, "attention_mask": mask, "labels": labels}
 
 
-def mlm_loss(model, batch) -> torch.Tensor:
-    """MLM + NSP loss; the 30k-way output layer runs only on the masked positions."""
+def mlm_loss(model, batch, follows: torch.Tensor | None = None) -> torch.Tensor:
+    """MLM + NSP loss; the 30k-way output layer runs only on the masked positions.
+
+    follows: soft next-sentence targets, P(B follows A) per NSP row (scripts/nsp_teacher.py);
+    default: the batch's labels."""
     out = model.bert(input_ids=batch["input_ids"], token_type_ids=batch["token_type_ids"],
                      attention_mask=batch["attention_mask"])
     where = batch["labels"] != -100
@@ -242,8 +245,12 @@ def mlm_loss(model, batch) -> torch.Tensor:
     loss = torch.nn.functional.cross_entropy(logits, batch["labels"][where])
     nsp = batch["next_sentence_label"]
     if (nsp != -100).any():
-        nsp_logits = model.cls.seq_relationship(out.pooler_output)
-        loss = loss + torch.nn.functional.cross_entropy(nsp_logits[nsp != -100], nsp[nsp != -100])
+        nsp_logits = model.cls.seq_relationship(out.pooler_output)[nsp != -100]
+        if follows is None:
+            loss = loss + torch.nn.functional.cross_entropy(nsp_logits, nsp[nsp != -100])
+        else:  # index 0 = B follows A
+            logp = torch.log_softmax(nsp_logits, dim=-1)
+            loss = loss - (follows * logp[:, 0] + (1 - follows) * logp[:, 1]).mean()
     return loss
 
 

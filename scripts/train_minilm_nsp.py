@@ -85,13 +85,8 @@ def related_pairs(sentences: list[str], anchors: int = 12000) -> list[tuple[str,
         return [tuple(p) for p in json.loads(cache.read_text())]
     from transformers import AutoModel, AutoTokenizer
     tok, model = AutoTokenizer.from_pretrained(base.minilm_dir()), AutoModel.from_pretrained(base.minilm_dir()).eval()
-    vecs = []
-    for i in range(0, len(sentences), 128):
-        enc = tok(sentences[i:i + 128], padding=True, truncation=True, max_length=48, return_tensors="pt")
-        h = model(**enc).last_hidden_state
-        m = enc["attention_mask"].unsqueeze(-1).float()
-        vecs.append(torch.nn.functional.normalize((h * m).sum(1) / m.sum(1), dim=-1))
-    emb = torch.cat(vecs)
+    emb = torch.cat([nsp_teacher.embed(tok, model, sentences[i:i + 128], max_length=48)
+                     for i in range(0, len(sentences), 128)])
     rng = random.Random(base.SEED)
     picked = rng.sample(range(len(sentences)), min(anchors, len(sentences)))
     out = []
@@ -206,7 +201,7 @@ def batch_loss(model, data: NSPData, size: int, teacher, distill: float) -> torc
     rows = [data.example() for _ in range(size)]
     hard = torch.tensor([float(y) for _, _, y in rows])
     soft = teacher.follows([a for a, _, _ in rows], [b for _, b, _ in rows])
-    return nsp_teacher.soft_loss(model, data.encode(rows), (1 - distill) * hard + distill * soft)
+    return base.mlm_loss(model, data.encode(rows), follows=(1 - distill) * hard + distill * soft)
 
 
 def save_ckpt(path: Path, model, opt, step: int, spent: float, best: dict) -> None:

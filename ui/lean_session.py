@@ -8,8 +8,9 @@ path and page hash. So a fragment's new_session can leave the page list out, and
 sends ~1.7 kB less. It also sends the installation ids (user_info, ~125 bytes) empty: the front
 end reads them only in handleInitialization, which runs on a session's first new_session (or the
 first after a lost connection, and that run is a full one); the submessage stays, so even a
-read there finds empty strings, not a missing field. `install()` does that; it changes nothing for full runs, and nothing at all
-under a Streamlit version it was not checked against (the front end might then read the list).
+read there finds empty strings, not a missing field. `install()` does both; it changes nothing
+for full runs, and nothing at all under a Streamlit version it was not checked against (the
+front end might then read the list).
 """
 from __future__ import annotations
 

@@ -24,6 +24,7 @@ Pure plotly: no Streamlit import, so tests/test_wire.py runs without a page.
 from __future__ import annotations
 
 import base64
+import collections
 import re
 from typing import Any
 
@@ -134,13 +135,17 @@ def _as_percent(trace: dict) -> None:
     trace.pop("hoverongaps", None)  # no gaps left to hover on
 
 
+def _layout_axis(trace: dict, a: str) -> str:
+    """The layout key of a trace's x or y axis: "x2" -> "xaxis2"."""
+    return trace.get(f"{a}axis", a).replace(a, f"{a}axis", 1)
+
+
 def _axis_names(trace: dict) -> tuple[tuple[str, str], ...]:
     """(trace field, layout axis key) of a trace's category-capable axes: x / y of heatmaps,
     the category axis of bars."""
     kind = trace.get("type")
-    ref = {"x": trace.get("xaxis", "x"), "y": trace.get("yaxis", "y")}
     axes = {"heatmap": ("x", "y"), "bar": ("y",) if trace.get("orientation") == "h" else ("x",)}.get(kind, ())
-    return tuple((a, ref[a].replace("x", "xaxis", 1) if a == "x" else ref[a].replace("y", "yaxis", 1)) for a in axes)
+    return tuple((a, _layout_axis(trace, a)) for a in axes)
 
 
 def _one_unlisted_trace(traces: list) -> bool:
@@ -163,16 +168,12 @@ def _categories(spec: dict) -> None:
     for trace in traces:
         for field, axis in _axis_names(trace):
             users.setdefault(axis, []).append((trace, field))
-    on_axis = {}  # every trace on an axis, of any kind (a line over bars shares their x)
-    for trace in traces:
-        for a in ("x", "y"):
-            ref = trace.get(f"{a}axis", a)
-            name = ref.replace(a, f"{a}axis", 1)
-            on_axis[name] = on_axis.get(name, 0) + 1
+    # every trace on an axis, of any kind (a line over bars shares their x)
+    on_axis = collections.Counter(_layout_axis(trace, a) for trace in traces for a in ("x", "y"))
     matched = {str(a.get("matches", "")) for a in layout.values() if isinstance(a, dict)}
     for axis, used in users.items():
         spec_axis = layout.get(axis)
-        if len(used) != 1 or on_axis.get(axis, 0) != 1 or not isinstance(spec_axis, dict) or "matches" in spec_axis:
+        if on_axis[axis] != 1 or not isinstance(spec_axis, dict) or "matches" in spec_axis:  # so len(used) == 1
             continue
         trace, field = used[0]
         text, ticks = spec_axis.get("ticktext"), spec_axis.get("tickvals")
