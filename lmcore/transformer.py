@@ -57,6 +57,12 @@ class Embedder(nn.Module):
         super().__init__()
         self.scale = math.sqrt(cfg.d_model)
         self.tokens = nn.Embedding(vocab_size, cfg.d_model, padding_idx=cfg.pad_id)
+        # std d_model^-0.5, so that after the sqrt(d_model) scale a token vector is about as
+        # large as the positional code (entries in [-1, 1]). nn.Embedding's N(0, 1) would make
+        # it ~14x larger at d_model 192 and drown word order (fairseq initialises the same way).
+        nn.init.normal_(self.tokens.weight, std=cfg.d_model ** -0.5)
+        with torch.no_grad():
+            self.tokens.weight[cfg.pad_id].zero_()
         self.positions = make_positional(cfg.positional, cfg.d_model, cfg.max_len)
         self.dropout = nn.Dropout(cfg.dropout)
 
