@@ -16,6 +16,7 @@ from lmcore.pretrained.predict import new_token_maps
 from lmcore.views import lens as inside, plots
 from ui import inside_loaders, lesson, lm_logic, loaders, url_state
 from ui.export_widgets import chart, part_fragment, table, view_fragment
+from ui.file_names import export_stem
 from ui.i18n import map_labels, t, t_plain
 from ui.lm_widgets import call_or_stop, load_or_stop, model_label, model_picker
 from ui.notices import show_notices
@@ -69,7 +70,8 @@ def sampling_view(name: str, prompt: str) -> None:
                               [x.in_nucleus for x in c], [x.sampled_probability for x in c], top_p,
                               title=t_plain("inside.gpt.bars_title", n=view.nucleus_size, top_p=f"{top_p:.2f}",
                                       p=f"{view.nucleus_probability:.1%}"), labels=labels),
-          key="lmp_gpt_next", width="stretch", height=340)
+          key="lmp_gpt_next", width="stretch", height=340,
+          filename=export_stem("gpt", name, "next-token", f"top-p{top_p:.2f}", f"temperature{temperature:.1f}"))
     st.caption(t("inside.gpt.bars_help"))
 
 
@@ -105,7 +107,7 @@ def generation_view() -> None:
            t("lmp.gpt.col.chosen"): [x.chosen.display for x in trace.steps],
            t("lmp.probability"): [round(x.chosen.probability, 3) for x in trace.steps],
            t("lmp.gpt.col.rivals"): [lm_logic.rivals_text(x.rivals) for x in trace.steps]},
-          key="lmp_gpt_table", stem="generation", hide_index=True, width="stretch")
+          key="lmp_gpt_table", stem=export_stem("gpt", s.model, "generation"), hide_index=True, width="stretch")
     step_view(trace, s)
 
 
@@ -121,12 +123,13 @@ def step_view(trace, s: lm_logic.GenSettings) -> None:
     chart(plots.weights_bar([r.display for r in step.rivals], [r.probability for r in step.rivals],
                             title=t_plain("lmp.gpt.rivals_title", n=shown, token=step.chosen.display),
                             token_label=t("lmp.token"), weight_label=t("lmp.probability")),
-          key="lmp_gpt_rivals", width="stretch")
+          key="lmp_gpt_rivals", width="stretch", filename=export_stem("gpt", s.model, f"step{shown}", "rivals"))
     row_maps = new_token_maps(step.attention, trace.final.maps.key_tokens,
                               lambda layer, head: t("lmp.gpt.row_label", layer=layer, head=head))
     chart(plots.attention_heatmap(row_maps, 0, 0, title=t_plain("lmp.gpt.new_attn_title", n=shown, token=step.chosen.display),
                                   query_label=t("lmp.gpt.heads_axis"), key_label=t("common.key"),
-                                  weight_label=t("common.weight")), key="lmp_gpt_new_attn", width="stretch")
+                                  weight_label=t("common.weight")), key="lmp_gpt_new_attn", width="stretch",
+          filename=export_stem("gpt", s.model, f"step{shown}", "attention", "all-heads"))
 
 
 @view_fragment("lmp_gpt_causal_view")
@@ -144,7 +147,8 @@ def causal_view() -> None:
                           key=url_state.field("lmp_gpt_head", "head", 0, choices=range(final.n_heads)))
     chart(plots.attention_heatmap(final, layer, head, **map_labels(),
                                   title=t_plain("lmp.head.figure_title", layer=layer, head=head)),
-          key="lmp_gpt_causal", width="stretch")
+          key="lmp_gpt_causal", width="stretch",
+          filename=export_stem("gpt", s.model, "causal", f"layer{layer}", f"head{head}"))
 
 
 # ---------------------------------------------------------------- first screen

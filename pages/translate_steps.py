@@ -16,7 +16,7 @@ from ui.notices import show_notices
 from ui.safe_text import md_escape
 from ui import url_state
 from ui.export_widgets import chart, table, view_fragment
-from ui.i18n import error_text, t
+from ui.i18n import error_text, t, t_plain
 from ui.file_names import export_stem
 from ui.steps import autoplay, stepper
 from ui import lesson
@@ -35,30 +35,27 @@ def heatmap(maps, shown: int | None, key: str, title: str | None = None,
     chart(fig, key=key, filename=filename)
 
 
+def step_labels(view, step: int, n: int) -> dict[str, str]:
+    """The step figure's translated labels (plain text; lmcore.views escapes them)."""
+    return dict(title=t_plain("s2sp.steps.figure_title", step=step, total=n, word=view.token, p=f"{view.prob:.3f}"),
+                scores=t("s2sp.steps.scores"), weights=t("s2sp.steps.weights"), source=t("s2sp.steps.source"),
+                topk=t("s2sp.steps.topk_axis"))
+
+
 def step_detail(result, step: int, stem: str) -> None:
-    """The step's attention over the source (scores, weights) beside its top-k next words."""
-    view = result.steps[step - 1]
-    left, right = st.columns([3, 2])
-    with left:
-        st.markdown(f"**{t('s2sp.steps.attention_title', word=md_escape(view.token))}**")
-        if view.weights is None:
-            st.info(t("s2s.no_attention_trace"))
-        else:
-            chart(views.scores_and_weights(result.source_tokens, view.scores, view.weights,
-                                           t("s2sp.steps.scores"), t("s2sp.steps.weights"),
-                                           t("s2sp.steps.source")), key="s2sp_step_bars",
-                  filename=f"{stem}-attention")
-            if view.scores is None:
-                st.caption(t("s2sp.steps.transformer_note"))
-    with right:
-        st.markdown(f"**{t('s2sp.steps.topk_title')}**")
-        chart(views.topk_bar(view.top_k, view.token, t("s2sp.steps.probability")), key="s2sp_topk",
-              filename=f"{stem}-top-k")
-        st.caption(t("s2sp.steps.chosen", word=md_escape(view.token), p=f"{view.prob:.3f}"))
-        if result.beam > 1:
-            st.caption(t("s2sp.steps.beam_note"))
-    so_far = [s.token for s in result.steps[:step]]
-    st.markdown(t("s2sp.steps.so_far", words=md_escape(" ".join(so_far))))
+    """One figure for the step: its scores and weights over the source beside the word chosen
+    and its rivals (a step resends one chart; issue 12). The alignment is drawn once, outside."""
+    n, view = len(result.steps), result.steps[step - 1]
+    if view.weights is None:
+        st.info(t("s2s.no_attention_trace"))
+    chart(views.step_figure(result.source_tokens, view.scores, view.weights, view.top_k, view.token,
+                            step_labels(view, step, n)), key="s2sp_step_figure", filename=stem)
+    if view.weights is not None and view.scores is None:
+        st.caption(t("s2sp.steps.transformer_note"))
+    if step_maps(result.steps, result.source_tokens) is None:  # no alignment to read the words from
+        st.markdown(t("s2sp.steps.so_far", words=md_escape(" ".join(s.token for s in result.steps[:step]))))
+    if result.beam > 1:
+        st.caption(t("s2sp.steps.beam_note"))
     if result.beams and step <= len(result.beams):
         beams = result.beams[step - 1]
         st.markdown(f"**{t('s2sp.steps.beams_title', k=result.beam)}**")
@@ -70,17 +67,11 @@ def step_detail(result, step: int, stem: str) -> None:
 
 @view_fragment("s2sp_step_view")
 def step_view(result, name: str, signature: tuple) -> None:
-    """One decoding step: the step control, its figures and the growing alignment. A step
-    (button, key, slider, play) reruns only this fragment; the translation is cached outside."""
+    """One decoding step: the step control and its one figure (the step count is in its title).
+    A step (button, key, slider, play) reruns only this fragment; the translation is cached outside."""
     n = len(result.steps)
     step = stepper("s2sp_step", n, signature=signature, play=True, compact=True)
-    stem = export_stem("translate-steps", name, f"step{step}")
-    step_detail(result, step, stem)
-    st.progress(step / n, text=t("s2sp.steps.step_of", step=step, total=n))
-    maps = step_maps(result.steps, result.source_tokens)
-    st.subheader(t("s2sp.steps.full_title") if step == n else t("s2sp.steps.growing_title"))
-    if maps is not None:
-        heatmap(maps, step, "s2sp_alignment", filename=f"{stem}-alignment")
+    step_detail(result, step, export_stem("translate-steps", name, f"step{step}"))
     if step == n:
         st.success(t("s2sp.steps.final", text=md_escape(result.translation) or "—"))
     autoplay("s2sp_step", n, fragment=True)
@@ -165,8 +156,13 @@ if not result.steps:
     st.warning(t("s2sp.steps.nothing"))
     st.stop()
 
-# ---------------------------------------------------------------- the step, then the rest
+# ---------------------------------------------------------------- the step, its alignment, the rest
 step_view(result, name, (text, name, mode, beam))
+alignment = step_maps(result.steps, result.source_tokens)
+if alignment is not None:  # every step's row at once: a step changes nothing here
+    st.subheader(t("s2sp.steps.full_title"))
+    heatmap(alignment, None, "s2sp_alignment",
+            filename=export_stem("translate-steps", name, f"beam{beam}" if beam > 1 else None, "alignment"))
 w.quality_caption(name)
 if name.startswith("s2s-ko") or lang == "ko":
     st.caption(t("s2s.korean_tokens"))

@@ -1,6 +1,11 @@
-"""ui.lean_session: a fragment rerun's new_session leaves out the page list; a full run keeps it."""
+"""ui.lean_session: a fragment rerun's new_session leaves out the page list; a full run keeps it;
+plotly specs go as compact JSON."""
 from __future__ import annotations
 
+import json
+
+import plotly.graph_objects as go
+import plotly.io as pio
 import streamlit
 from streamlit.proto.ForwardMsg_pb2 import ForwardMsg
 from streamlit.runtime.app_session import AppSession
@@ -37,6 +42,7 @@ def test_a_full_run_keeps_the_page_list_and_the_ids():
 def test_install_patches_once_and_only_a_checked_version(monkeypatch):
     original = AppSession._create_new_session_message
     monkeypatch.setattr(AppSession, "_create_new_session_message", original)
+    monkeypatch.setattr(AppSession, "_enqueue_forward_msg", AppSession._enqueue_forward_msg)
     monkeypatch.setattr(streamlit, "__version__", "9.0.0")
     assert lean_session.install() is False
     assert AppSession._create_new_session_message is original
@@ -45,6 +51,32 @@ def test_install_patches_once_and_only_a_checked_version(monkeypatch):
     patched = AppSession._create_new_session_message
     assert patched is not original and lean_session.install() is True
     assert AppSession._create_new_session_message is patched  # not wrapped twice
+
+
+def chart_message(spec: str) -> ForwardMsg:
+    msg = ForwardMsg()
+    msg.delta.new_element.plotly_chart.spec = spec
+    return msg
+
+
+def test_a_chart_spec_goes_as_compact_utf8_json_that_parses_to_the_same_figure():
+    fig = go.Figure(go.Bar(x=["고양이", "&lt;b&gt;"], y=[0.5, 0.25], hovertemplate="%{x}<br>%{y}<extra></extra>"),
+                    layout=dict(title="단계 2: “sommes” → 0.636"))
+    spec = pio.to_json(fig, validate=False)
+    assert "\\u003c" in spec and "\\ub2e8" in spec  # plotly's escapes
+    msg = lean_session.compact(chart_message(spec))
+    out = msg.delta.new_element.plotly_chart.spec
+    assert json.loads(out) == json.loads(spec)
+    assert "<extra></extra>" in out and "단계" in out
+    assert len(out.encode()) < len(spec.encode()) - 40
+
+
+def test_compact_leaves_other_messages_and_a_broken_spec_alone():
+    broken = chart_message('{"data": [')
+    assert lean_session.compact(broken).delta.new_element.plotly_chart.spec == '{"data": ['
+    text = ForwardMsg()
+    text.delta.new_element.markdown.body = "\\u003c"
+    assert lean_session.compact(text).delta.new_element.markdown.body == "\\u003c"
 
 
 def test_the_checked_front_end_skips_the_page_list_on_fragment_runs():

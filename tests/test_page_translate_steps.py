@@ -58,7 +58,14 @@ def open_page(lang: str = "en", text: str | None = None) -> AppTest:
 
 
 def shown_step(at: AppTest) -> str:
-    return at.get("progress")[0].proto.text
+    """The step count in the step figure's title ("Step 2 of 5: ...")."""
+    import json
+    chart = next(c for c in at.get("plotly_chart") if c.proto.id.endswith("s2sp_step_figure"))
+    return json.loads(chart.proto.spec)["layout"]["title"]["text"].split(":")[0]
+
+
+def step_of(lang: str, step: int, total: int) -> str:
+    return translate("s2sp.steps.figure_title", lang, step=step, total=total, word="w", p="0").split(":")[0]
 
 
 @pytest.mark.parametrize("lang", ["en", "ko"])
@@ -70,24 +77,24 @@ def test_steps_advance_back_reset_and_play_in_both_languages(monkeypatch, lang):
     assert not at.error
     n = len(loaders.translate("s2s-en-fr-bahdanau", "i am cold .").steps)
     assert n >= 2
-    assert shown_step(at) == translate("s2sp.steps.step_of", lang, step=1, total=n)
+    assert shown_step(at) == step_of(lang, step=1, total=n)
     at.button(key="s2sp_step_next").click().run()
-    assert shown_step(at) == translate("s2sp.steps.step_of", lang, step=2, total=n)
+    assert shown_step(at) == step_of(lang, step=2, total=n)
     assert at.query_params["step"] == "2"  # a shared link opens at this step
     at.button(key="s2sp_step_back").click().run()
-    assert shown_step(at) == translate("s2sp.steps.step_of", lang, step=1, total=n)
+    assert shown_step(at) == step_of(lang, step=1, total=n)
     at.button(key="s2sp_step_last").click().run()
-    assert shown_step(at) == translate("s2sp.steps.step_of", lang, step=n, total=n)
+    assert shown_step(at) == step_of(lang, step=n, total=n)
     at.button(key="s2sp_step_first").click().run()
     at.button(key="s2sp_step_play_button").click().run()  # reruns itself to the end
     assert not at.exception
-    assert shown_step(at) == translate("s2sp.steps.step_of", lang, step=n, total=n)
-    assert translate("s2sp.steps.full_title", lang) in texts(at.subheader)
+    assert shown_step(at) == step_of(lang, step=n, total=n)
+    assert translate("s2sp.steps.full_title", lang) in texts(at.subheader)  # drawn once, outside the step
     assert at.success  # the final translation
     at.button(key="s2sp_step_first").click().run()
-    assert shown_step(at) == translate("s2sp.steps.step_of", lang, step=1, total=n)
-    # bars (scores, weights), top-5, growing alignment, two side-by-side alignments
-    assert len(at.get("plotly_chart")) == 5
+    assert shown_step(at) == step_of(lang, step=1, total=n)
+    # the step (scores, weights, top-5), the full alignment, two side-by-side alignments
+    assert len(at.get("plotly_chart")) == 4
 
 
 def test_beam_mode_shows_kept_beams_and_greedy_vs_beam(monkeypatch):
@@ -152,7 +159,7 @@ def test_a_shared_link_opens_at_its_step_and_a_new_sentence_starts_again(monkeyp
     n = len(loaders.translate("s2s-en-fr-bahdanau", "i am cold .", 4).steps)
     assert at.text_area(key="s2sp_text_en").value == "i am cold ."
     assert at.segmented_control(key="s2sp_mode").value == "beam" and at.slider(key="s2sp_beam").value == 4
-    assert shown_step(at) == translate("s2sp.steps.step_of", "ko", step=min(3, n), total=n)
+    assert shown_step(at) == step_of("ko", step=min(3, n), total=n)
     at.text_area(key="s2sp_text_en").set_value("the cat is on the bed .").run()
     assert at.slider(key="s2sp_step").value == 1 and "step" not in at.query_params
 
@@ -209,5 +216,6 @@ def test_bahdanau_vs_luong_keeps_its_title_and_exports_are_named_by_model_and_st
     at.button(key="s2sp_step_next").click().run()
     names = {c.proto.id.rsplit("-", 1)[-1]: json.loads(c.proto.config)["toImageButtonOptions"]["filename"]
              for c in at.get("plotly_chart")}
-    assert names["s2sp_alignment"] == "attention-lab-translate-steps-s2s-en-fr-bahdanau-step2-alignment"
+    assert names["s2sp_step_figure"] == "attention-lab-translate-steps-s2s-en-fr-bahdanau-step2"
+    assert names["s2sp_alignment"] == "attention-lab-translate-steps-s2s-en-fr-bahdanau-alignment"
     assert names["s2sp_cmp_map_1"] == "attention-lab-translate-steps-s2s-en-fr-luong-alignment"

@@ -16,6 +16,10 @@
   bar say "%", and the Numbers menu still offers the exact weights; a map with masked cells
   (NaN, which uint8 cannot hold) keeps its floats and says "%" too, as does a shared 0-1 colour
   axis (the 72-head grid), so every attention picture reads the same way, and
+- a trace's name that nothing shows (no legend, and a hover template that ends in an empty
+  <extra></extra>) is left out; the Numbers menu still names each series from the figure, and
+- layout positions that plotly.py's make_subplots computes (axis domains, subplot-title and
+  colour-bar places: 0.7639910457307324) go with 4 decimals, well under a pixel, and
 - the template carries only the colour cycle, and only when a trace has no colour of its own
   (heatmaps, and bars or lines with explicit colours, need none): Streamlit's front end builds
   the rest of its theme itself (fonts, axes, hover labels) from theme="streamlit".
@@ -192,12 +196,43 @@ def _categories(spec: dict) -> None:
             spec_axis.pop("showgrid", None)
 
 
+def _unseen_names(spec: dict) -> None:
+    """Drop each trace name that neither a legend nor a hover label shows (in place)."""
+    traces, layout = spec.get("data", []), spec.get("layout", {})
+    legend = layout.get("showlegend") is not False and not _one_unlisted_trace(traces)
+    for trace in traces:
+        if "name" in trace and not (legend and trace.get("showlegend") is not False) \
+                and str(trace.get("hovertemplate", "")).endswith("<extra></extra>"):
+            del trace["name"]
+
+
+PLACES = ("domain", "x", "y", "len")  # layout numbers make_subplots writes with 16 digits
+
+
+def _rounded_places(node: Any, key: str = "") -> Any:
+    """Layout floats under PLACES keys rounded to 4 decimals (in place where it can)."""
+    if isinstance(node, dict):
+        for k, v in node.items():
+            node[k] = _rounded_places(v, k)
+    elif isinstance(node, (list, tuple)) and key in PLACES:
+        return [round(v, 4) if isinstance(v, float) else v for v in node]
+    elif isinstance(node, list):
+        return [_rounded_places(v, key) for v in node]
+    elif isinstance(node, float) and key in PLACES:
+        return round(node, 4)
+    return node
+
+
 def for_browser(fig: go.Figure, colorway: tuple | list | None) -> go.Figure:
     """An unvalidated copy of `fig` for st.plotly_chart (see the module docstring)."""
     spec = fig.to_dict()
+    _unseen_names(spec)
+    _rounded_places(spec.get("layout", {}))
     for trace in spec.get("data", []):
         _drop_counting(trace)
         _as_percent(trace)
+        if isinstance(trace.get("colorbar"), dict):
+            _rounded_places(trace["colorbar"])
     _categories(spec)
     _rename_scales(spec.get("data", []))
     layout = spec.setdefault("layout", {})

@@ -100,3 +100,58 @@ def topk_bar(top_k: Sequence[tuple[str, float]], chosen: str, prob_label: str) -
                       xaxis=dict(range=[0, 1.15], title=html.escape(prob_label), gridcolor="#eeeeee"),
                       yaxis=token_axis(words) | dict(autorange="reversed"))
     return fig
+
+
+def step_figure(tokens: Sequence[str], scores: np.ndarray | None, weights: np.ndarray | None,
+                top_k: Sequence[tuple[str, float]], chosen: str, labels: dict[str, str]) -> go.Figure:
+    """One decoding step as ONE figure (a step resends one chart, not two; issue 12): the
+    scores e_tj over the weights a_tj on the source (left; a Transformer has no scores) and the
+    chosen word with its rivals (right). Panels are named by their axis titles, not subplot
+    titles (an annotation each, ~150 bytes a step).
+
+    labels: title, scores, weights, source, topk (translated plain text, escaped here).
+    No weights (a model without attention): the rivals only.
+    """
+    title = dict(text=html.escape(labels["title"]), x=0, xanchor="left")
+    if weights is None:
+        fig = topk_bar(top_k, chosen, labels["topk"])
+        fig.update_layout(title=title, margin=dict(t=60), height=fig.layout.height + 40)
+        return fig
+    has_scores = scores is not None
+    specs = [[{}, {"rowspan": 2}], [{}, None]] if has_scores else [[{"rowspan": 2}, {"rowspan": 2}], [None, None]]
+    fig = make_subplots(rows=2, cols=2, specs=specs, column_widths=[0.6, 0.4], horizontal_spacing=0.14,
+                        vertical_spacing=0.06)
+    _source_bars(fig, escape_tokens(tokens), scores, weights, labels)
+    _rival_bars(fig, top_k, chosen, labels["topk"])
+    fig.update_layout(title=title, plot_bgcolor="white", showlegend=False, height=480,
+                      margin=dict(l=10, r=10, t=50, b=10))
+    return fig
+
+
+def _source_bars(fig: go.Figure, tokens: list[str], scores, weights, labels: dict[str, str]) -> None:
+    """Scores (row 1, when given) over weights, one bar per source token at the same places
+    (both axes list every token, so neither needs to match the other)."""
+    x, row = list(range(len(tokens))), 1 + (scores is not None)
+    if scores is not None:
+        s = np.round(np.asarray(scores, dtype=np.float64), DECIMALS).astype(np.float32)
+        fig.add_trace(go.Bar(x=x, y=s, marker_color="#8c8c8c", name=html.escape(labels["scores"]),
+                             hovertemplate="%{x}: %{y:.3f}<extra></extra>"), row=1, col=1)
+        fig.update_xaxes(token_axis(tokens, show=False), row=1, col=1)
+        fig.update_yaxes(title=html.escape(labels["scores"]), row=1, col=1)
+    w = np.round(np.asarray(weights, dtype=np.float64), DECIMALS).astype(np.float32)
+    fig.add_trace(go.Bar(x=x, y=w, marker_color="#3b528b", texttemplate="%{y:.2f}", textposition="outside",
+                         name=html.escape(labels["weights"]), hovertemplate="%{x}: %{y:.3f}<extra></extra>"),
+                  row=row, col=1)
+    fig.update_yaxes(range=[0, 1.15], title=html.escape(labels["weights"]), gridcolor="#eeeeee", row=row, col=1)
+    fig.update_xaxes(token_axis(tokens, labels["source"]), row=row, col=1)
+
+
+def _rival_bars(fig: go.Figure, top_k: Sequence[tuple[str, float]], chosen: str, title: str) -> None:
+    words = escape_tokens([w for w, _ in top_k])
+    colors = ["#d62728" if w == chosen else "#9ecae1" for w, _ in top_k]
+    fig.add_trace(go.Bar(x=[round(float(p), DECIMALS) for _, p in top_k], y=list(range(len(words))),
+                         orientation="h", name=html.escape(title), marker_color=colors,
+                         texttemplate="%{x:.3f}", textposition="outside",
+                         hovertemplate="%{y}: %{x:.3f}<extra></extra>"), row=1, col=2)
+    fig.update_xaxes(range=[0, 1.15], title=html.escape(title), gridcolor="#eeeeee", row=1, col=2)
+    fig.update_yaxes(token_axis(words) | dict(autorange="reversed"), row=1, col=2)
