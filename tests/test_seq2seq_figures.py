@@ -36,15 +36,28 @@ def test_bleu_chart_has_one_line_per_model_in_bucket_order():
     assert list(w.bleu_by_length(report, "chrf", {"s2s-en-fr-plain": "p"}, "w", "c").data[0].y)[0] == 60
 
 
-def test_figures_escape_tokens_and_fix_the_weight_axis():
-    fig = w.scores_and_weights([HOSTILE, "cat"], np.array([1.0, -1.0]), np.array([0.88, 0.12]),
-                               "Scores", "Weights", "Source")
-    assert len(fig.data) == 2 and list(fig.layout.yaxis2.range) == [0, 1.15]
-    assert HOSTILE not in fig.to_json() and "&lt;/script&gt;" in fig.layout.xaxis2.ticktext[0]
-    assert len(w.scores_and_weights(["a"], None, np.array([1.0]), "S", "W", "T").data) == 1
-    bar = w.topk_bar([("<b>x</b>", 0.6), ("y", 0.3)], "<b>x</b>", "P")
-    assert bar.data[0].marker.color[0] != bar.data[0].marker.color[1]
-    assert "<b>" not in "".join(bar.layout.yaxis.ticktext)
+LABELS = dict(title="Step 2 of 5: <b>x</b>", scores="Scores", weights="Weights", source="Source", topk="P")
+
+
+def test_the_step_figure_escapes_tokens_and_fixes_the_weight_axis():
+    fig = w.step_figure([HOSTILE, "cat"], np.array([1.0, -1.0]), np.array([0.88, 0.12]),
+                        [("<b>x</b>", 0.6), ("y", 0.3)], "<b>x</b>", LABELS)
+    scores, weights, rivals = fig.data
+    assert (scores.xaxis, weights.xaxis, rivals.xaxis) == ("x", "x3", "x2")  # weights under scores
+    assert list(fig.layout.yaxis3.range) == [0, 1.15] and list(fig.layout.xaxis2.range) == [0, 1.15]
+    assert HOSTILE not in fig.to_json() and "&lt;/script&gt;" in fig.layout.xaxis3.ticktext[0]
+    assert fig.layout.xaxis.showticklabels is False  # the scores sit over the weights' labels
+    assert rivals.marker.color[0] != rivals.marker.color[1]  # the chosen word stands out
+    assert "<b>" not in "".join(fig.layout.yaxis2.ticktext) and "<b>" not in fig.layout.title.text
+    assert not fig.layout.annotations  # panels are named by their axes: no subplot titles
+
+
+def test_a_transformer_step_has_weights_only_and_no_attention_has_the_rivals_only():
+    fig = w.step_figure(["a", "b"], None, np.array([0.5, 0.5]), [("x", 0.6)], "x", LABELS)
+    assert [d.type for d in fig.data] == ["bar", "bar"] and fig.layout.yaxis.title.text == "Weights"
+    bare = w.step_figure(["a"], None, None, [("x", 0.6), ("y", 0.3)], "y", LABELS)
+    assert len(bare.data) == 1 and bare.data[0].orientation == "h"
+    assert bare.layout.title.text == "Step 2 of 5: &lt;b&gt;x&lt;/b&gt;"
 
 
 def test_loss_curve_has_a_training_and_a_validation_line_with_escaped_names():

@@ -149,3 +149,28 @@ def test_an_axis_shared_with_a_line_keeps_its_ticks():
     sent = spec(wire.for_browser(fig, CYCLE))
     assert sent["layout"]["xaxis"]["ticktext"] == ["door", "table"] and "type" not in sent["layout"]["xaxis"]
     assert "x" not in sent["data"][0] and sent["data"][1]["x"] == [0, 1]
+
+
+def test_a_trace_name_goes_only_where_a_legend_or_a_hover_shows_it():
+    fig = go.Figure([go.Bar(y=[1, 2], name="scores", hovertemplate="%{y}<extra></extra>"),
+                     go.Bar(y=[3, 4], name="weights", hovertemplate="%{y}")])  # this hover shows it
+    fig.update_layout(showlegend=False)
+    sent = spec(wire.for_browser(fig, CYCLE))["data"]
+    assert "name" not in sent[0] and sent[1]["name"] == "weights"
+    fig.update_layout(showlegend=True)  # a legend lists both
+    assert [t.get("name") for t in spec(wire.for_browser(fig, CYCLE))["data"]] == ["scores", "weights"]
+    assert fig.data[0].name == "scores"  # the figure itself (its Numbers) keeps the names
+
+
+def test_subplot_places_go_with_four_decimals_and_data_is_not_rounded():
+    from plotly.subplots import make_subplots
+    fig = make_subplots(rows=3, cols=1, subplot_titles=["a", "b", "c"])
+    for row in (1, 2, 3):
+        fig.add_trace(go.Scatter(x=[0.123456789, 1.0], y=[2.0, 0.987654321]), row=row, col=1)
+    fig.add_trace(go.Heatmap(z=[[0.5]], colorbar=dict(len=1 / 3, y=1 / 7)), row=3, col=1)
+    sent = spec(wire.for_browser(fig, CYCLE))
+    layout = sent["layout"]
+    assert layout["yaxis"]["domain"] == [round(fig.layout.yaxis.domain[0], 4), 1.0]
+    assert all(len(str(a["y"])) <= 6 for a in layout["annotations"])
+    assert sent["data"][3]["colorbar"]["len"] == 0.3333 and sent["data"][3]["colorbar"]["y"] == 0.1429
+    assert sent["data"][0]["x"] == [0.123456789, 1.0] and sent["data"][0]["y"] == [2.0, 0.987654321]

@@ -1,5 +1,5 @@
 """Figures of the seq2seq pages (10.1, 10.2): context-vector strips, BLEU by sentence length,
-scores and weights of one step, the top-k next words (training curves: lmcore.views.curves).
+one decoding step (scores, weights, the top-k next words) as one figure (training curves: lmcore.views.curves).
 
 Builders take (translated) label strings from the caller; every token reaching a plotly
 label is html.escape'd and plotted at integer positions (repeated tokens keep their place).
@@ -57,33 +57,6 @@ def bleu_by_length(report: dict, metric: str, names: dict[str, str], x_label: st
                       xaxis=dict(title=html.escape(x_label), categoryorder="array", categoryarray=order),
                       yaxis=dict(title=html.escape(y_label), rangemode="tozero", gridcolor="#eeeeee"),
                       legend=dict(orientation="h", y=-0.25))
-    return fig
-
-
-def scores_and_weights(tokens: Sequence[str], scores: np.ndarray | None, weights: np.ndarray,
-                       score_label: str, weight_label: str, token_label: str) -> go.Figure:
-    """Raw scores e_tj (top, when the model gives them) and softmax weights a_tj (bottom)."""
-    labels = escape_tokens(tokens)
-    x = list(range(len(labels)))
-    w = np.round(np.asarray(weights, dtype=np.float64), DECIMALS).astype(np.float32)
-    n_rows = 1 if scores is None else 2
-    fig = make_subplots(rows=n_rows, cols=1, shared_xaxes=True, vertical_spacing=0.08,
-                        subplot_titles=[html.escape(s) for s in
-                                        ([score_label] if n_rows == 2 else []) + [weight_label]])
-    if scores is not None:
-        s = np.round(np.asarray(scores, dtype=np.float64), DECIMALS).astype(np.float32)
-        fig.add_trace(go.Bar(x=x, y=s, marker_color="#8c8c8c",
-                             hovertemplate="%{x}: %{y:.3f}<extra></extra>"), row=1, col=1)
-    fig.add_trace(go.Bar(x=x, y=w, marker_color="#3b528b", texttemplate="%{y:.2f}",
-                         textposition="outside", hovertemplate="%{x}: %{y:.3f}<extra></extra>"),
-                  row=n_rows, col=1)
-    fig.update_yaxes(range=[0, 1.15], row=n_rows, col=1, gridcolor="#eeeeee")
-    fig.update_xaxes(token_axis(labels), row=n_rows, col=1)  # both rows: %{x} hovers the token
-    if n_rows == 2:
-        fig.update_xaxes(token_axis(labels, show=False), row=1, col=1)
-    fig.update_xaxes(title=html.escape(token_label), row=n_rows, col=1)
-    fig.update_layout(plot_bgcolor="white", showlegend=False, height=220 * n_rows + 60,
-                      margin=dict(l=10, r=10, t=40, b=10))
     return fig
 
 
