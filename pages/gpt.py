@@ -14,6 +14,7 @@ import streamlit as st
 from lmcore.catalog import CAUSAL_KINDS
 from lmcore.pretrained.predict import new_token_maps
 from lmcore.views import lens as inside, plots
+from lmcore.views.combine import stacked
 from ui import inside_loaders, lesson, lm_logic, loaders, url_state
 from ui.export_widgets import chart, part_fragment, table, view_fragment
 from ui.file_names import export_stem
@@ -120,16 +121,17 @@ def step_view(trace, s: lm_logic.GenSettings) -> None:
         shown = stepper("lmp_gpt_step_pick", len(trace.steps), signature=(s, len(trace.steps)),
                         start=len(trace.steps), label=t("lmp.gpt.step_pick"))
     step = trace.steps[shown - 1]
-    chart(plots.weights_bar([r.display for r in step.rivals], [r.probability for r in step.rivals],
-                            title=t_plain("lmp.gpt.rivals_title", n=shown, token=step.chosen.display),
-                            token_label=t("lmp.token"), weight_label=t("lmp.probability")),
-          key="lmp_gpt_rivals", width="stretch", filename=export_stem("gpt", s.model, f"step{shown}", "rivals"))
+    rivals = plots.weights_bar([r.display for r in step.rivals], [r.probability for r in step.rivals],
+                               token_label=t("lmp.token"), weight_label=t("lmp.probability"))
     row_maps = new_token_maps(step.attention, trace.final.maps.key_tokens,
                               lambda layer, head: t("lmp.gpt.row_label", layer=layer, head=head))
-    chart(plots.attention_heatmap(row_maps, 0, 0, title=t_plain("lmp.gpt.new_attn_title", n=shown, token=step.chosen.display),
-                                  query_label=t("lmp.gpt.heads_axis"), key_label=t("common.key"),
-                                  weight_label=t("common.weight")), key="lmp_gpt_new_attn", width="stretch",
-          filename=export_stem("gpt", s.model, f"step{shown}", "attention", "all-heads"))
+    looked = plots.attention_heatmap(row_maps, 0, 0, query_label=t("lmp.gpt.heads_axis"), key_label=t("common.key"),
+                                     weight_label=t("common.weight"))
+    # one chart, not two: a pick resends one plotly message (issue 12)
+    chart(stacked([rivals, looked], heights=[220, max(300, 7 * len(row_maps.query_tokens))],
+                  title=t_plain("lmp.gpt.step_title", n=shown, token=step.chosen.display)),
+          key="lmp_gpt_step_figure", width="stretch",
+          filename=export_stem("gpt", s.model, f"step{shown}", "rivals-and-attention"))
 
 
 @view_fragment("lmp_gpt_causal_view")

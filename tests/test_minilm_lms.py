@@ -232,3 +232,14 @@ def test_wordpiece_surface_joins_like_text():
     assert surface("go", "to") == " go" and surface("##ing", "go") == "ing"
     assert surface(".", "go") == "." and surface("t", "'") == "t" and surface("'", "don") == "'"
     assert "".join(surface(p, q) for q, p in zip(["[CLS]", "i", "don", "'", "t"], ["i", "don", "'", "t", "go"])) == " i don't go"
+
+
+def test_the_bundled_causal_lm_never_offers_a_reserved_unused_piece():
+    """BERT's [unusedN] slots appear in no text; in a peaked step they tied at ~0 with real words
+    among the rivals ("[unused80]" was drawn on the GPT page)."""
+    from lmcore.pretrained import predict as LP
+    lm = lm_loading.load_model("minilm-gpt")
+    reserved = {i for piece, i in lm.tokenizer.get_vocab().items() if piece.startswith("[unused")}
+    assert len(reserved) > 900 and reserved <= set(LP._not_offered(lm))
+    trace = LP.generate_trace(lm, "The cat sat on the mat.", steps=2, top_k=10, seed=0)
+    assert not any(r.token_id in reserved for s in trace.steps for r in s.rivals)

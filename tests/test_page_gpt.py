@@ -97,10 +97,11 @@ def test_step_adds_one_token_and_reset_clears(lang):
     assert at.text[0].value.startswith(text_before)
     table = at.dataframe[0].value
     assert len(table) == 1
-    rivals = chart(at, "lmp_gpt_rivals")  # the candidates at this step
-    new_attention = chart(at, "lmp_gpt_new_attn")  # the new token's row per (layer, head)
-    assert len(values(rivals["data"][0]["y"])) == 10
-    z = weights(new_attention["data"][0])  # whole percents on the wire: each cell within 0.005
+    step = chart(at, "lmp_gpt_step_figure")  # one figure: the candidates over the new token's row per head
+    rivals, new_attention = step["data"]
+    assert rivals["type"] == "bar" and new_attention["type"] == "heatmap"
+    assert len(values(rivals["y"])) == 10
+    z = weights(new_attention)  # whole percents on the wire: each cell within 0.005
     config = json.loads((Path(PAGE).parents[1] / "lmcore/assets/tiny-gpt2/config.json").read_text())
     heads = config.get("n_layer", 0) * config.get("n_head", 0)
     assert z.shape[0] == heads and np.allclose(np.nansum(z, axis=1), 1, atol=0.005 * z.shape[1])

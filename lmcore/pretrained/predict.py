@@ -110,11 +110,20 @@ def wordpiece_surface(piece: str, previous: str | None) -> str:
 
 
 def _not_offered(lm: LoadedModel) -> list[int]:
-    """Tokens a WordPiece causal LM never offers as the next token ([PAD], [UNK], [CLS], [MASK])."""
+    """Tokens a WordPiece causal LM never offers as the next token ([PAD], [UNK], [CLS], [MASK],
+    and BERT's ~1,000 reserved [unusedN] slots, which no text contains: in a peaked
+    distribution they would tie at ~0 with real words among the top-k)."""
     if not wordpiece_causal(lm):
         return []
     tok = lm.tokenizer
-    return [i for i in (tok.pad_token_id, tok.unk_token_id, tok.cls_token_id, tok.mask_token_id) if i is not None]
+    special = [i for i in (tok.pad_token_id, tok.unk_token_id, tok.cls_token_id, tok.mask_token_id) if i is not None]
+    return special + list(_reserved_ids(tok))
+
+
+@lru_cache(maxsize=8)
+def _reserved_ids(tokenizer) -> tuple[int, ...]:
+    """Ids of a WordPiece vocabulary's [unusedN] placeholders (scanned once per tokenizer)."""
+    return tuple(i for token, i in tokenizer.get_vocab().items() if token.startswith("[unused"))
 
 
 def _top(lm: LoadedModel, logits: torch.Tensor, top_k: int, temperature: float = 1.0,
