@@ -37,7 +37,9 @@ def heatmap(maps, shown: int | None, key: str, title: str | None = None,
 
 def step_labels(view, step: int, n: int) -> dict[str, str]:
     """The step figure's translated labels (plain text; lmcore.views escapes them)."""
-    return dict(title=t_plain("s2sp.steps.figure_title", step=step, total=n, word=view.token, p=f"{view.prob:.3f}"),
+    kind = "" if view.scores is not None else "_cross" if view.weights is not None else "_plain"
+    return dict(title=t_plain(f"s2sp.steps.figure_title{kind}", step=step, total=n, word=view.token,
+                              p=f"{view.prob:.3f}"),
                 scores=t("s2sp.steps.scores"), weights=t("s2sp.steps.weights"), source=t("s2sp.steps.source"),
                 topk=t("s2sp.steps.topk_axis"))
 
