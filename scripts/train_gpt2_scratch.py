@@ -21,7 +21,6 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-import time
 from pathlib import Path
 
 import torch
@@ -58,37 +57,20 @@ def train(args) -> None:
     data = base.CausalData(tokenizer)
     params = list(model.parameters())
     opt = torch.optim.AdamW(params, lr=args.lr, weight_decay=0.01)
-    ckpt_path = args.out.parent / "ckpt.pt"
-    step, spent_before = 0, 0.0
-    if ckpt_path.is_file():
-        ckpt = torch.load(ckpt_path, weights_only=True)
-        model.load_state_dict(ckpt["model"]), opt.load_state_dict(ckpt["opt"])
-        step, spent_before = int(ckpt["step"]), float(ckpt["cpu_seconds"])
-        data.rng.seed(base.SEED + step)
-        base.log(f"resumed at step {step}, {spent_before / 60:.1f} CPU min spent")
-    budget, t0, last, wall0, running = args.cpu_minutes * 60, time.process_time(), time.time(), time.time(), None
-    model.train()
-    while (spent := spent_before + time.process_time() - t0) < budget:
-        loss = base.optimizer_step(opt, params, base.causal_loss(model, data.batch(args.batch)),
-                                   base.learning_rate(args.lr, step, spent / budget))
-        step += 1
-        running = base.smoothed(running, loss)
-        if step % 100 == 0:
-            base.log(f"step {step} loss {running:.3f} cpu {spent / 60:.1f}/{args.cpu_minutes} min")
-        if time.time() - last > 180:
-            ckpt_path.parent.mkdir(parents=True, exist_ok=True)
-            torch.save({"model": model.state_dict(), "opt": opt.state_dict(), "step": step, "cpu_seconds": spent},
-                       ckpt_path)
-            last = time.time()
-        if step % 2000 == 0:
-            base.log(f"validation: {json.dumps(base.evaluate('causal', model, tokenizer, 'val'))}")
-            model.train()
-    spent = spent_before + time.process_time() - t0
+    run = base.Budgeted(model, opt, params, args.out.parent / "ckpt.pt", args.cpu_minutes, log_every=100)
+    run.resume(data.rng, base.SEED)
+
+    def validate(step: int) -> None:
+        base.log(f"validation: {json.dumps(base.evaluate('causal', model, tokenizer, 'val'))}")
+
+    spent = run.loop(lambda: base.causal_loss(model, data.batch(args.batch)),
+                     lambda step, done: base.learning_rate(args.lr, step, done), hooks={2000: validate})
+    step = run.step
     val = base.evaluate("causal", model, tokenizer, "val")
     base.log(f"validation at the end: {json.dumps(val)}")
     metrics = {"base": "none: GPT2LMHeadModel from random weights, all-MiniLM-L6-v2's WordPiece tokenizer",
                "architecture": f"{args.layers} layers x {args.heads} heads, width {args.width}",
-               "train_cpu_seconds": round(spent, 1), "train_wall_seconds": round(time.time() - wall0, 1),
+               "train_cpu_seconds": round(spent, 1), "train_wall_seconds": round(run.wall_seconds, 1),
                "steps": step, "batch": args.batch, "learning_rate": args.lr, "threads": 1, "seed": base.SEED,
                "validation": val,
                "command": f"python scripts/train_gpt2_scratch.py --cpu-minutes {args.cpu_minutes} --width "

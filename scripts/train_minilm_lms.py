@@ -31,7 +31,6 @@ import math
 import random
 import re
 import shutil
-import time
 import zlib
 from pathlib import Path
 
@@ -46,8 +45,7 @@ TIED = "cls.predictions.decoder.weight"
 TWO_SENTENCES = re.compile(r'^(.+?[.!?]"?)\s+(\S.*)$')
 
 
-def log(msg: str) -> None:
-    print(time.strftime("%H:%M:%S"), msg, flush=True)
+from cpu_budget import Budgeted, log, optimizer_step, smoothed  # noqa: E402,F401 (the other scripts use base.*)
 
 
 def minilm_dir() -> Path:
@@ -360,23 +358,6 @@ def learning_rate(peak: float, step: int, spent: float, warmup: int = 200) -> fl
     return peak * min(1.0, (step + 1) / warmup) * max(0.05, 0.5 * (1 + math.cos(math.pi * min(spent, 1.0))))
 
 
-def optimizer_step(opt, params: list, loss: torch.Tensor, lr: float) -> float:
-    """One AdamW step at learning rate `lr`: back-propagate `loss`, clip the gradient norm to 1.0;
-    the loss as a float."""
-    for g in opt.param_groups:
-        g["lr"] = lr
-    opt.zero_grad(set_to_none=True)
-    loss.backward()
-    torch.nn.utils.clip_grad_norm_(params, 1.0)
-    opt.step()
-    return loss.item()
-
-
-def smoothed(running: float | None, value: float) -> float:
-    """The logged running loss: an exponential average (0.98) started at the first value."""
-    return value if running is None else 0.98 * running + 0.02 * value
-
-
 def train(kind: str, cpu_minutes: float, batch_size: int, peak_lr: float, out: Path) -> None:
     from transformers import AutoTokenizer
     torch.manual_seed(SEED)
@@ -386,43 +367,16 @@ def train(kind: str, cpu_minutes: float, batch_size: int, peak_lr: float, out: P
     loss_fn = mlm_loss if kind == "mlm" else causal_loss
     params = [p for p in model.parameters() if p.requires_grad]
     opt = torch.optim.AdamW(params, lr=peak_lr, weight_decay=0.01)
-    run_dir = ROOT / "runs" / out.name
-    run_dir.mkdir(parents=True, exist_ok=True)
-    ckpt_path = run_dir / "ckpt.pt"
-    step, spent_before = 0, 0.0
-    if ckpt_path.is_file():
-        ckpt = torch.load(ckpt_path, weights_only=True)
-        model.load_state_dict(ckpt["model"])
-        opt.load_state_dict(ckpt["opt"])
-        step, spent_before = int(ckpt["step"]), float(ckpt["cpu_seconds"])
-        data.rng.seed(SEED + step)
-        log(f"resumed at step {step}, {spent_before / 60:.1f} CPU min spent")
-    budget = cpu_minutes * 60
-    t0, last_ckpt, wall0 = time.process_time(), time.time(), time.time()
-    running = None
-    model.train()
-    while True:
-        spent = spent_before + time.process_time() - t0
-        if spent >= budget:
-            break
-        loss = optimizer_step(opt, params, loss_fn(model, data.batch(batch_size)),
-                              learning_rate(peak_lr, step, spent / budget))
-        step += 1
-        running = smoothed(running, loss)
-        if step % 50 == 0:
-            log(f"step {step} loss {running:.3f} lr {opt.param_groups[0]['lr']:.2e} cpu {spent / 60:.1f}/{cpu_minutes} min")
-        if time.time() - last_ckpt > 180:
-            torch.save({"model": model.state_dict(), "opt": opt.state_dict(), "step": step,
-                        "cpu_seconds": spent}, ckpt_path)
-            last_ckpt = time.time()
-            log(f"checkpoint at step {step}")
-        if step % 1000 == 0:
-            log(f"validation: {json.dumps(evaluate(kind, model, tokenizer, 'val'))}")
-            model.train()
-    spent = spent_before + time.process_time() - t0
-    torch.save({"model": model.state_dict(), "opt": opt.state_dict(), "step": step,
-                "cpu_seconds": spent}, ckpt_path)
-    finish(kind, model, tokenizer, out, step, spent, time.time() - wall0, batch_size, peak_lr, cpu_minutes)
+    run = Budgeted(model, opt, params, ROOT / "runs" / out.name / "ckpt.pt", cpu_minutes)
+    run.resume(data.rng, SEED)
+
+    def validate(step: int) -> None:
+        log(f"validation: {json.dumps(evaluate(kind, model, tokenizer, 'val'))}")
+
+    spent = run.loop(lambda: loss_fn(model, data.batch(batch_size)),
+                     lambda step, done: learning_rate(peak_lr, step, done), hooks={1000: validate})
+    run.save()
+    finish(kind, model, tokenizer, out, run.step, spent, run.wall_seconds, batch_size, peak_lr, cpu_minutes)
 
 
 def finish(kind, model, tokenizer, out, step, spent, wall, batch_size, peak_lr, cpu_minutes) -> None:

@@ -40,7 +40,6 @@ import json
 import random
 import re
 import sys
-import time
 from pathlib import Path
 
 import torch
@@ -161,36 +160,23 @@ def train(cpu_minutes: float, batch_size: int, peak_lr: float, start: str = "min
         data.rng.seed(base.SEED)
     params = [p for p in model.parameters() if p.requires_grad]
     opt = torch.optim.AdamW(params, lr=peak_lr, weight_decay=0.01)
-    ckpt_path = RUN / "ckpt.pt"
-    step, spent_before, best = 0, 0.0, {"acc": -1.0}
-    if ckpt_path.is_file():
-        ckpt = torch.load(ckpt_path, weights_only=True)
-        model.load_state_dict(ckpt["model"]), opt.load_state_dict(ckpt["opt"])
-        step, spent_before = int(ckpt["step"]), float(ckpt["cpu_seconds"])
+    best = {"acc": -1.0}
+    run = base.Budgeted(model, opt, params, RUN / "ckpt.pt", cpu_minutes, extra=lambda: best_fields(best, model))
+    ckpt = run.resume(data.rng, base.SEED)
+    if ckpt is not None:
         best = {"acc": float(ckpt["best_acc"]), "step": int(ckpt["best_step"]), "state": ckpt["best_state"]}
-        data.rng.seed(base.SEED + step)
-        base.log(f"resumed at step {step}, {spent_before / 60:.1f} CPU min spent")
-    budget, t0, last_ckpt, wall0, running = cpu_minutes * 60, time.process_time(), time.time(), time.time(), None
-    model.train()
-    while (spent := spent_before + time.process_time() - t0) < budget:
-        loss = base.optimizer_step(opt, params, batch_loss(model, data, batch_size, teacher, distill),
-                                   base.learning_rate(peak_lr, step, spent / budget, warmup=100))
-        step += 1
-        running = base.smoothed(running, loss)
-        if step % 50 == 0:
-            base.log(f"step {step} loss {running:.3f} cpu {spent / 60:.1f}/{cpu_minutes} min")
-        if step % EVAL_EVERY == 0:
-            cut, acc = best_threshold(base.nsp_margins(model, tokenizer, dev))
-            base.log(f"dev next-sentence accuracy {acc:.3f} (threshold {cut:+.2f}) at step {step}")
-            if acc > best["acc"]:
-                best = {"acc": acc, "step": step, "state": {k: v.detach().clone() for k, v in model.state_dict().items()}}
-            model.train()
-        if time.time() - last_ckpt > 180:
-            save_ckpt(ckpt_path, model, opt, step, spent, best)
-            last_ckpt = time.time()
-    spent = spent_before + time.process_time() - t0
-    save_ckpt(ckpt_path, model, opt, step, spent, best)
-    finish(model, tokenizer, best, step, spent, time.time() - wall0, start_metrics, dev,
+
+    def on_dev(step: int) -> None:
+        nonlocal best
+        cut, acc = best_threshold(base.nsp_margins(model, tokenizer, dev))
+        base.log(f"dev next-sentence accuracy {acc:.3f} (threshold {cut:+.2f}) at step {step}")
+        if acc > best["acc"]:
+            best = {"acc": acc, "step": step, "state": {k: v.detach().clone() for k, v in model.state_dict().items()}}
+
+    spent = run.loop(lambda: batch_loss(model, data, batch_size, teacher, distill),
+                     lambda step, done: base.learning_rate(peak_lr, step, done, warmup=100), hooks={EVAL_EVERY: on_dev})
+    run.save()
+    finish(model, tokenizer, best, run.step, spent, run.wall_seconds, start_metrics, dev,
            dict(cpu_minutes=cpu_minutes, batch=batch_size, lr=peak_lr, distill=distill))
 
 
@@ -204,12 +190,9 @@ def batch_loss(model, data: NSPData, size: int, teacher, distill: float) -> torc
     return base.mlm_loss(model, data.encode(rows), follows=(1 - distill) * hard + distill * soft)
 
 
-def save_ckpt(path: Path, model, opt, step: int, spent: float, best: dict) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    torch.save({"model": model.state_dict(), "opt": opt.state_dict(), "step": step, "cpu_seconds": spent,
-                "best_acc": best["acc"], "best_step": best.get("step", 0),
-                "best_state": best.get("state", model.state_dict())}, path)
-    base.log(f"checkpoint at step {step}")
+def best_fields(best: dict, model) -> dict:
+    """What a checkpoint adds so a resumed run keeps its best development model so far."""
+    return {"best_acc": best["acc"], "best_step": best.get("step", 0), "best_state": best.get("state", model.state_dict())}
 
 
 def finish(model, tokenizer, best, step, spent, wall, start_metrics, dev, args) -> None:
