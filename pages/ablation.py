@@ -12,6 +12,7 @@ from ui.i18n import t, t_plain
 from ui.lm_widgets import call_or_stop
 from ui.safe_text import md_escape
 from ui.seq2seq_widgets import quality_caption
+from ui.file_names import export_stem
 
 EXAMPLES = {"masked-lm": "The animal didn't cross the street because [MASK] was too tired.",
             "causal-lm": "The animal didn't cross the street because",
@@ -77,7 +78,8 @@ except UserFacingError as error:  # the item is the user's text: escaped for Mar
 
 chart(inside.head_grid(shown.attention, off, t_plain("abl.grid_title", word=shown.keys[shown.word]),
                        t("common.layer"), t("common.head"), t("abl.attention_on"), t("abl.off")),
-      key=GRID, on_select=lambda: _clicked(size), selection_mode="points", width="stretch")
+      key=GRID, on_select=lambda: _clicked(size), selection_mode="points", width="stretch",
+      filename=export_stem("heads-off", name, "attention-on-word"))
 st.caption(t("abl.grid_help"))
 
 cols = st.columns([2, 2, 1, 1])
@@ -108,7 +110,8 @@ if result.translation:
 else:
     chart(inside.before_after_bars(result.before, result.after, t("abl.bars_title", n=len(off)),
                                    t("abl.before"), t("abl.after", n=len(off)), t("lmp.token"),
-                                   t("lmp.probability")), key="abl_bars", width="stretch")
+                                   t("lmp.probability")), key="abl_bars", width="stretch",
+          filename=export_stem("heads-off", name, "before-after", f"{len(off)}-heads-off"))
 
 quality_caption(name)  # a translator's held-out BLEU (nothing for the language models)
 
@@ -124,6 +127,7 @@ left, right = st.columns(2)
 chart(inside.effect_vs_attention(shown.effect, shown.attention, t("abl.scatter_title"),
                                  t("abl.effect"), t("abl.attention_on"), t("common.layer"),
                                  t("common.head")), key="abl_scatter", container=left,
+      filename=export_stem("heads-off", name, "effect-vs-attention"),
       width="stretch")
 order = shown.order()[:12]
 table({t("abl.col.head"): [f"{la}:{h}" for la, h in order],

@@ -16,6 +16,7 @@ from ui import loaders, url_state
 from ui.export_widgets import chart
 from ui.export_widgets import table as export_table
 from ui import lesson
+from ui.file_names import export_stem
 
 MIN_STATES, MAX_STATES = 2, 6
 SCORE_LATEX = {
@@ -98,14 +99,16 @@ def show_figures(result: score_demo.ScoreDemoResult, box) -> None:
     chart(container=left, fig=plots.vector_plot(
         result.labels, result.encoder_states, result.weights, result.decoder_state,
         result.context, title=t("attn.fig.vectors"), query_label=t("attn.decoder_short"),
-        context_label=t("attn.context_short"), masked=masked), key="attn_vectors")
+        context_label=t("attn.context_short"), masked=masked), key="attn_vectors",
+              filename=export_stem("attention", None, "vectors"))
     left.caption(t("attn.fig.vectors_note"))
     if result.encoder_states.shape[1] > 2:
         left.caption(t("attn.first_two_dims", d=result.encoder_states.shape[1]))
     chart(container=right, fig=plots.weights_bar(
         result.labels, result.weights, title=t("attn.fig.weights"),
         token_label=t("attn.col.word"), weight_label=t("attn.col.weight"), masked=masked,
-        masked_label=t("attn.masked")), key="attn_weights")
+        masked_label=t("attn.masked")), key="attn_weights",
+              filename=export_stem("attention", None, "weights"))
 
 
 def show_numbers(result: score_demo.ScoreDemoResult) -> None:

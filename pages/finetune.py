@@ -23,6 +23,7 @@ from ui import url_state
 from ui.export_widgets import chart, table
 from ui import lesson
 from ui.safe_text import SafeMarkdown, md_escape as md
+from ui.file_names import export_stem
 
 PREVIEW_ROWS = 12   # validation sentences in the before-training table
 LRS = [1e-5, 2e-5, 3e-5, 5e-5, 1e-4, 2e-4, 3e-4]
@@ -80,7 +81,8 @@ def data_summary(data) -> None:
     with st.expander(t("ft.data.preview")):
         table(pd.DataFrame({t("ft.col.text"): data.validation.texts[:8],
                             t("ft.col.gold"): [label_text(data.label_names[y]) for y in data.validation.labels[:8]]}),
-              key="ft_preview", hide_index=True)
+              key="ft_preview", hide_index=True,
+              stem=export_stem("fine-tuning", None, data.name, "preview"))
 
 
 def offline_encoders() -> list[str]:
@@ -101,7 +103,8 @@ def before_training_view(data, model: str, figure, side) -> None:
         figure.error(error_text(error))
         return
     chart(cls_attention_figure(view.maps, None, (t("ft.preview.cls_title"),), t("common.layer")),
-          key="ft_cls_before", container=figure)
+          key="ft_cls_before", container=figure,
+          filename=export_stem("fine-tuning", model, "cls-attention-before-training"))
     figure.caption(t("ft.preview.cls_caption", text=md(view.example)))
     with figure:
         show_notices(view.notices)
@@ -153,7 +156,7 @@ def progress(job) -> tuple[float, str]:
 
 
 def job_view() -> JobView:
-    return JobView(key="ft", progress=progress,
+    return JobView(key="ft", page="fine-tuning", progress=progress,
                    figure=lambda job: training_curves(job.steps, job.epochs, curve_labels(), ("loss", "accuracy")),
                    cancel=t("ft.cancel"), leave_note=t("ft.leave_note"), cancelled=t("ft.cancelled"),
                    failed=lambda kind: t("ft.failed", kind=kind), keep=keep_finished)
@@ -176,12 +179,14 @@ def show_results(last: dict) -> None:
                 delta=f"{res.val_accuracy - res.before['val_accuracy']:+.1%}")
     c[3].metric(t("ft.metric.seconds"), t("ft.metric.seconds_value", seconds=round(res.seconds)))
     st.subheader(t("ft.curves.title"))
-    chart(training_curves(last["steps"], res.history, curve_labels(), ("loss", "accuracy")), key="ft_curves")
+    chart(training_curves(last["steps"], res.history, curve_labels(), ("loss", "accuracy")), key="ft_curves",
+          filename=export_stem("fine-tuning", last["name"], "curves"))
     left, right = st.columns([2, 3])
     with left:
         st.subheader(t("ft.confusion.title"))
         chart(confusion_figure(res.confusion(data.validation.labels), [label_text(n) for n in res.label_names],
-                                         t("ft.confusion.true"), t("ft.confusion.pred")), key="ft_confusion")
+                                         t("ft.confusion.true"), t("ft.confusion.pred")), key="ft_confusion",
+              filename=export_stem("fine-tuning", last["name"], "confusion"))
     with right:
         examples_table(res, data)
     heads_section(last)
@@ -234,7 +239,7 @@ def compare_section(last: dict, data, example: str) -> None:
     st.markdown(f"**{t('ft.cls.title')}**")
     chart(cls_attention_figure(out.before_maps, out.after_maps,
                                          (t("ft.col.before"), t("ft.col.after")), t("common.layer")),
-                    key="ft_cls")
+                    key="ft_cls", filename=export_stem("fine-tuning", last["name"], "cls-attention-before-after"))
     st.caption(t("ft.cls.caption"))
 
 
@@ -246,7 +251,7 @@ def heads_section(last: dict) -> None:
                      format_func=rows.__getitem__)
     values = change.cls_row if which == "cls" else change.all_rows
     chart(head_change_figure(values, t("common.layer"), t("common.head"), t("ft.heads.colorbar")),
-                    key="ft_heads")
+                    key="ft_heads", filename=export_stem("fine-tuning", last["name"], "head-change", which))
     top = SafeMarkdown(", ".join(t("ft.heads.item", layer=l, head=h, value=f"{v:.2f}")  # from 0, like every page
                                  for l, h, v in change.top(3, cls=which == "cls")))  # already escaped
     st.caption(t("ft.heads.caption", n=change.sentences) + " " + t("ft.heads.top", heads=top))

@@ -108,7 +108,8 @@ def generation_view() -> None:
            t("lmp.gpt.col.chosen"): [x.chosen.display for x in trace.steps],
            t("lmp.probability"): [round(x.chosen.probability, 3) for x in trace.steps],
            t("lmp.gpt.col.rivals"): [lm_logic.rivals_text(x.rivals) for x in trace.steps]},
-          key="lmp_gpt_table", stem=export_stem("gpt", s.model, "generation"), hide_index=True, width="stretch")
+          key="lmp_gpt_table", stem=export_stem("gpt", s.model, "generation"), hide_index=True,
+          width="stretch")
     step_view(trace, s)
 
 

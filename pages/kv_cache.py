@@ -11,6 +11,7 @@ from ui.lm_widgets import call_or_stop
 from ui.safe_text import md_escape
 from ui.seq2seq_widgets import quality_caption
 from ui.steps import autoplay, stepper
+from ui.file_names import export_stem
 
 MODELS = ["tiny-gpt2", "minilm-gpt", "tf-en-fr", "tf-ko-en"]
 EXAMPLES = {"tiny-gpt2": "ROMEO: But soft, what light", "minilm-gpt": "The cat sat on the",
@@ -42,7 +43,8 @@ chart(plots.attention_grid(maps_at := steps.maps_at(length), layers=[layer],
                            title=t_plain("kv.grid_title", layer=layer, t=length), layer_label=t("common.layer"),
                            head_label=t("common.head"), query_label=t("common.query"),
                            key_label=t("common.key"), weight_label=t("common.weight")),
-      key="kv_grid", width="stretch")
+      key="kv_grid", width="stretch",
+      filename=export_stem("kv-cache", name, f"layer{layer}", f"step{length}"))
 if length <= steps.prefill and steps.fixed_bytes:  # a translator: the source is the prefill
     st.caption(t("kv.prefill_note_tr", kib=f"{steps.fixed_bytes / 1024:.1f}"))
 elif length <= steps.prefill:
@@ -72,6 +74,6 @@ series = {t("kv.series.this", layers=maps.n_layers, heads=maps.n_heads): [steps.
           t("kv.series.layers"): [steps.bytes_at(n, layers=2 * maps.n_layers) for n in lengths],
           t("kv.series.gpt2"): [steps.bytes_at(n, layers=12, heads=12, d_head=64) for n in lengths]}
 chart(inside.cache_growth(lengths, series, length, t("kv.growth_title"), t("kv.length"), t("kv.kib")),
-      key="kv_growth", width="stretch")
+      key="kv_growth", width="stretch", filename=export_stem("kv-cache", name, "growth"))
 lesson.after_figure("kv-cache", t("kv.intro"))
 autoplay("kv_step", total)

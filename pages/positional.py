@@ -18,6 +18,7 @@ from ui.i18n import error_text, map_labels, t, t_plain
 from ui import loaders, url_state
 from ui.export_widgets import chart
 from ui import lesson
+from ui.file_names import export_stem
 
 DEFAULT_SENTENCE = "the small cat chased a big dog"
 
@@ -32,7 +33,8 @@ def sinusoid_section() -> None:
     pe = loaders.sinusoid(length, d_model)
     chart(matrix_heatmap(pe, title=t("tf.pos.fig.sin"), row_title=t("tf.pos.position"),
                                    col_title=t("tf.pos.dimension"), value_label=t("tf.steps.value"),
-                                   zmin=-1.0, zmax=1.0, height=420), key="pos_sin")
+                                   zmin=-1.0, zmax=1.0, height=420), key="pos_sin",
+          filename=export_stem("positional", None, "sinusoidal", f"d{d_model}"))
     st.caption(t("tf.pos.sin_note"))
     lesson.after_figure("positional", t("tf.pos.intro"))
     st.header(t("tf.pos.h.sin"))
@@ -44,7 +46,8 @@ def sinusoid_section() -> None:
                           key=f"pos_dims_{d_model}")
     chart(waves_figure(pe, dims, title=t("tf.pos.fig.waves"),
                                  position_label=t("tf.pos.position"), value_label=t("tf.steps.value"),
-                                 dim_label=t("tf.pos.dimension")), key="pos_waves")
+                                 dim_label=t("tf.pos.dimension")), key="pos_waves",
+          filename=export_stem("positional", None, "sinusoidal-waves"))
     wl = P.wavelengths(d_model)
     st.caption(t("tf.pos.waves_note", short=f"{wl[0]:.1f}", long=f"{wl[-1]:,.0f}"))
     st.subheader(t("tf.pos.h.similarity"))
@@ -52,12 +55,12 @@ def sinusoid_section() -> None:
     chart(container=c3, fig=matrix_heatmap(P.position_similarity(pe), title=t("tf.pos.fig.sim_sin"),
                                    row_title=t("tf.pos.position"), col_title=t("tf.pos.position"),
                                    value_label=t("tf.pos.cosine"), zmin=-1.0, zmax=1.0),
-                    key="pos_sim_sin")
+                    key="pos_sim_sin", filename=export_stem("positional", None, "sinusoidal-similarity"))
     c3.caption(t("tf.pos.sim_note"))
     rope = P.rotary_similarity(length, min(d_model, 64))
     chart(container=c4, fig=matrix_heatmap(rope, title=t("tf.pos.fig.rope_short"), row_title=t("tf.pos.position"),
                                    col_title=t("tf.pos.position"), value_label=t("tf.pos.dot")),
-                    key="pos_rope")
+                    key="pos_rope", filename=export_stem("positional", None, "rope"))
     c4.caption(t("tf.pos.rope_note"))
 
 
@@ -82,11 +85,12 @@ def learned_section() -> None:
     c1, c2 = st.columns(2)
     chart(container=c1, fig=matrix_heatmap(part, title=t_plain("tf.pos.fig.learned", name=name),
                                    row_title=t("tf.pos.position"), col_title=t("tf.pos.dimension"),
-                                   value_label=t("tf.steps.value"), height=420), key="pos_learned")
+                                   value_label=t("tf.steps.value"), height=420), key="pos_learned",
+          filename=export_stem("positional", name, "learned"))
     chart(container=c2, fig=matrix_heatmap(P.position_similarity(part), title=t("tf.pos.fig.sim_learned"),
                                    row_title=t("tf.pos.position"), col_title=t("tf.pos.position"),
                                    value_label=t("tf.pos.cosine"), zmin=-1.0, zmax=1.0, height=420),
-                    key="pos_learned_sim")
+                    key="pos_learned_sim", filename=export_stem("positional", name, "learned-similarity"))
     st.caption(t("tf.pos.learned_note"))
 
 
@@ -112,9 +116,9 @@ def order_section() -> None:
     labels = map_labels()
     left, right = st.columns(2)
     chart(container=left, fig=plots.attention_heatmap(demo.original, title=t("tf.pos.fig.original"), **labels),
-                      key="pos_order_a")
+                      key="pos_order_a", filename=export_stem("positional", None, "order-original"))
     chart(container=right, fig=plots.attention_heatmap(demo.shuffled, title=t("tf.pos.fig.shuffled"), **labels),
-                       key="pos_order_b")
+                       key="pos_order_b", filename=export_stem("positional", None, "order-shuffled"))
     st.metric(t("tf.pos.difference"), f"{demo.difference:.6f}")
     if demo.difference < 1e-3:
         st.success(t("tf.pos.blind"))

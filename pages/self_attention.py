@@ -20,6 +20,7 @@ from ui import loaders, url_state
 from ui.export_widgets import chart
 from ui.seq2seq_widgets import quality_caption
 from ui import lesson
+from ui.file_names import export_stem
 
 # MiniLM reads English only, so the example stays English in both languages.
 DEFAULT_TEXT = "The animal didn't cross the street because it was tired."
@@ -65,7 +66,8 @@ def controls(text_box) -> dict:
 def matrix(col, values, rows, cols, title_key: str, value_key: str = "tf.steps.value",
            **kw) -> None:
     chart(container=col, fig=matrix_heatmap(values, rows, cols, title=t(title_key),
-                                    value_label=t(value_key), **kw), key=f"sa_{title_key}")
+                                    value_label=t(value_key), **kw), key=f"sa_{title_key}",
+          filename=export_stem("self-attention", None, title_key.rsplit(".", 1)[-1]))
 
 
 def show_head(steps: S.LayerSteps, head: int) -> None:
@@ -98,7 +100,8 @@ def show_multihead(steps: S.LayerSteps) -> None:
     chart(plots.attention_grid(
         steps.maps(), title=t("tf.steps.all_heads"), layer_label=t("common.layer"),
         head_label=t("common.head"), query_label=t("common.query"), key_label=t("common.key"),
-        weight_label=t("common.weight")), key="sa_grid")
+        weight_label=t("common.weight")), key="sa_grid",
+        filename=export_stem("self-attention", None, "all-heads"))
     toks = list(steps.tokens)
     c1, c2 = st.columns(2)
     matrix(c1, steps.concat, toks, None, "tf.steps.concat")
@@ -111,7 +114,8 @@ def show_result(steps: S.LayerSteps, head: int, figure, side) -> None:
     """The head's attention weights A (the page's figure) and, beside it, the formula."""
     chart(container=figure, fig=plots.attention_heatmap(
         steps.maps(), 0, head, title=t("tf.steps.softmax"), query_label=t("common.query"),
-        key_label=t("common.key"), weight_label=t("common.weight")), key="sa_softmax")
+        key_label=t("common.key"), weight_label=t("common.weight")), key="sa_softmax",
+        filename=export_stem("self-attention", None, "softmax", f"head{head}"))
     side.latex(r"\mathrm{Attention}(Q, K, V) = \mathrm{softmax}\!\left(\frac{Q K^\top}{\sqrt{d_k}}\right) V")
     with side:
         show_notices(steps.notices, "info")

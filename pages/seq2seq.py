@@ -16,6 +16,7 @@ from ui.seq2seq_widgets import model_label, model_select, quality_caption
 from ui import url_state
 from ui.export_widgets import chart
 from ui import lesson
+from ui.file_names import export_stem
 
 PLAIN = "s2s-en-fr-plain"
 MAX_CHARS = 5000
@@ -34,7 +35,8 @@ def translate_plain(text: str) -> None:
     quality_caption(PLAIN)
     chart(vector_strip(view["context"][None, :], [t("s2sp.s2s.context_row")],
                                  t("s2sp.s2s.context_title", n=len(view["context"])),
-                                 t("s2sp.dimension"), t("s2sp.value")), key="s2sp_context")
+                                 t("s2sp.dimension"), t("s2sp.value")), key="s2sp_context",
+          filename=export_stem("seq2seq", PLAIN, "context-vector"))
     st.caption(t("s2sp.s2s.context_caption", words=len(view["source_tokens"]), n=len(view["context"])))
 
 
@@ -61,7 +63,8 @@ def compare_attention(text: str) -> None:
         return
     words = [s.token for s in result.steps]
     chart(vector_strip(contexts, words, t("s2sp.s2s.contexts_title"),
-                                 t("s2sp.dimension"), t("s2sp.value")), key="s2sp_contexts")
+                                 t("s2sp.dimension"), t("s2sp.value")), key="s2sp_contexts",
+          filename=export_stem("seq2seq", name, "context-vectors"))
     st.caption(t("s2sp.s2s.contexts_caption"))
 
 
@@ -78,7 +81,8 @@ def quality_chart() -> None:
                       key=url_state.field("s2sp_metric", "metric", "bleu", choices=metrics))
     en_fr = {n: t(model_label(n)) for n, m in report["models"].items() if m.get("source_lang") == "en"}
     names = en_fr or {n: t(model_label(n)) for n in report["models"]}
-    chart(bleu_by_length(report, metric, names, t("s2s.bucket"), metrics[metric]), key="s2sp_bleu")
+    chart(bleu_by_length(report, metric, names, t("s2s.bucket"), metrics[metric]), key="s2sp_bleu",
+          filename=export_stem("seq2seq", None, metric, "by-length"))
     st.caption(t("s2sp.s2s.quality_caption"))
     st.code("python -m lmcore evaluate --report", language="bash")
 

@@ -22,6 +22,7 @@ from ui.safe_text import md_escape
 from ui.i18n import error_text, t
 from ui.export_widgets import chart, table
 from ui import lesson
+from ui.file_names import export_stem
 
 LANGS = ("en", "fr", "ko", "de", "es", "ja", "zh")
 SIZES = (32, 64, 128, 256)
@@ -67,7 +68,8 @@ def current_settings(pairs) -> jobs.Settings:
 def untrained_view(pairs, figure, side) -> None:
     """The opening view: the pairs beside what an untrained model's alignment looks like."""
     table(pd.DataFrame(pairs[:8], columns=[t("s2sp.train.source"), t("s2sp.train.target")]),
-          key="s2sp_pairs", container=side, hide_index=True, height=320)
+          key="s2sp_pairs", stem=export_stem("train-seq2seq", None, "pairs"), container=side, hide_index=True,
+          height=320)
     settings = current_settings(pairs)
     try:
         snap = jobs.untrained(tuple(pairs), settings)
@@ -126,7 +128,8 @@ def progress(job) -> tuple[float, str]:
 
 
 def job_view() -> JobView:
-    return JobView(key="s2sp", progress=progress, figure=lambda job: curve(list(job.steps), list(job.epochs)),
+    return JobView(key="s2sp", page="train-seq2seq", progress=progress,
+                   figure=lambda job: curve(list(job.steps), list(job.epochs)),
                    cancel=t("s2sp.train.cancel"), leave_note=t("s2sp.train.leave_note"),
                    cancelled=t("s2s.train.cancelled"), failed=lambda kind: t("common.error_prefix", kind=kind),
                    keep=keep_finished)
@@ -162,13 +165,14 @@ def alignment(last: dict, snap: dict, key: str, title: str | None = None) -> Non
     fig = attention_heatmap(maps, title=title, query_label=t("s2sp.steps.output"),
                             key_label=t("s2sp.steps.source"), weight_label=t("common.weight"))
     fig.update_layout(height=min(900, max(260, 150 + 30 * len(snap["output"]))))
-    chart(fig, key=key)
+    chart(fig, key=key, filename=export_stem("train-seq2seq", None, f"epoch{snap['epoch']}", "alignment"))
 
 
 def show_results(last: dict) -> None:
     st.success(t(f"s2s.train.{last['stopped']}") + " " +
                t("s2sp.train.done_facts", seconds=round(last["seconds"]), best=last["best_epoch"]))
-    chart(curve(last["steps"], last["epochs"]), key="s2sp_curve")
+    chart(curve(last["steps"], last["epochs"]), key="s2sp_curve",
+          filename=export_stem("train-seq2seq", None, "curves"))
     snapshot_view(last)
     st.download_button(t("s2sp.train.download"), jobs.zip_folder(last["folder"]), file_name="seq2seq-model.zip",
                        mime="application/zip", key="s2sp_download")

@@ -70,7 +70,8 @@ def show_maps(view: TransformerView, name: str) -> tuple[str, int, int]:
     left, right = st.columns([3, 2])
     chart(container=left, fig=plots.attention_heatmap(
         maps, layer, head, title=t_plain("tf.page.fig.one", kind=names[kind], layer=layer, head=head),
-        **map_labels()), key="tf_one", filename=export_stem("transformer", name, kind, f"layer{layer}", f"head{head}"))
+        **map_labels()), key="tf_one",
+        filename=export_stem("transformer", name, kind, f"layer{layer}", f"head{head}"))
     entropy, distance = head_statistics(maps)
     chart(container=right, fig=head_summary_figure(
         entropy, distance, layer, head_label=t("common.head"), entropy_label=t("tf.page.entropy"),
@@ -126,7 +127,8 @@ def show_causal_mask(view: TransformerView) -> None:
     chart(container=left, fig=matrix_heatmap(mask, toks, toks, title=t("tf.page.fig.mask"),
                                      row_title=t("common.query"), col_title=t("common.key"),
                                      value_label=t("tf.page.may_attend"), zmin=0.0, zmax=1.0,
-                                     colorscale="Greys", symmetric=False), key="tf_mask")
+                                     colorscale="Greys", symmetric=False), key="tf_mask",
+          filename=export_stem("transformer", None, "causal-mask"))
     right.markdown(t("tf.page.mask_text"))
 
 

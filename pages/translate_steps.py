@@ -126,6 +126,7 @@ def greedy_vs_beam(name: str, text: str, k: int) -> None:
         t("s2sp.steps.mode"): [t("s2sp.steps.greedy"), t("s2sp.steps.beam_k", k=k)],
         t("s2sp.steps.translation"): [greedy.translation, beam.translation],
         t("s2sp.steps.logprob"): [round(greedy.score, 3), round(beam.score, 3)]}), key="s2sp_greedy_beam",
+              stem=export_stem("translate-steps", name, f"greedy-vs-beam{k}"),
           hide_index=True)
 
 

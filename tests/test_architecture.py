@@ -210,3 +210,19 @@ def test_no_module_over_300_lines():
     counts = {_rel(p): len(p.read_text(encoding="utf-8").splitlines()) for p in APP_SOURCES}
     offenders = {name: n for name, n in counts.items() if n > MAX_MODULE_LINES}
     assert offenders == {}, f"modules over {MAX_MODULE_LINES} lines: {offenders}"
+
+
+def _unnamed_exports(path: Path) -> list[str]:
+    """chart()/table() calls in a page or ui module that name no export file (filename=/stem=)."""
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    return [f"{_rel(path)}:{node.lineno}" for node in ast.walk(tree)
+            if isinstance(node, ast.Call) and getattr(node.func, "id", None) in ("chart", "table", "export_table")
+            and not {"filename", "stem"} & {k.arg for k in node.keywords}]
+
+
+def test_every_chart_and_table_names_its_export_files():
+    """Issue 12: exports are named by what they hold (page, model, layer, head, step), never by
+    an internal widget key ("attention-lab-pos_sin.csv")."""
+    pages = [p for p in APP_SOURCES if p.parent.name in ("pages", "ui")]
+    offenders = [hit for p in pages for hit in _unnamed_exports(p)]
+    assert pages and offenders == [], "no filename=/stem=:\n" + "\n".join(offenders)

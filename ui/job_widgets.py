@@ -22,6 +22,7 @@ from lmcore.errors import UserFacingError
 from ui.export_widgets import chart
 from ui.i18n import error_text, t
 from ui.jobs import JobRegistry
+from ui.file_names import export_stem
 
 
 @dataclass(frozen=True)
@@ -37,6 +38,7 @@ class JobView:
     failed: Callable[[str | None], str]              # exception type name -> message of a failed job
     keep: Callable[[Any], None]                      # called once with a finished ("done") job
     cancelling: str = ""                             # shown at once after Cancel (default: jobs.cancelling)
+    page: str = ""                                   # the page, in export file names (default: key)
 
 
 def fraction_done(progress: Any, epochs: int) -> float:
@@ -82,7 +84,8 @@ def live_job(registry: JobRegistry, sid: str, view: JobView) -> None:
         st.info(t("school.jobs.queued"), icon=":material/schedule:")
     done, text = view.progress(job)
     st.progress(done, text=text)
-    chart(view.figure(job), key=f"{view.key}_live_curves")
+    chart(view.figure(job), key=f"{view.key}_live_curves",
+          filename=export_stem(view.page or view.key, None, "live-curves"))
     # The click's callback sets the stop flag before this rerun of the fragment, so the notice
     # shows at once; the job stops at the end of its current step.
     st.button(view.cancel, key=f"{view.key}_cancel", on_click=registry.cancel, args=(sid,),
