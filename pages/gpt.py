@@ -132,7 +132,7 @@ def step_view(trace, s: lm_logic.GenSettings) -> None:
     chart(stacked([rivals, looked], heights=[220, max(300, 7 * len(row_maps.query_tokens))],
                   title=t_plain("lmp.gpt.step_title", n=shown, token=step.chosen.display)),
           key="lmp_gpt_step_figure", width="stretch",
-          filename=export_stem("gpt", s.model, f"step{shown}", "rivals-and-attention"))
+          filename=export_stem("gpt", s.model, f"step{shown}"))
 
 
 @view_fragment("lmp_gpt_causal_view")
