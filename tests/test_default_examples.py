@@ -129,3 +129,13 @@ def test_translation_page_korean_default_comes_out_as_english():
     out = Embedded().translate("s2s-ko-en-bahdanau", text).translation
     assert out == "i study english.", (text, out)  # pinned: the committed weights' greedy output
     assert {"study", "english"} <= set(re.findall(r"\w+", out))  # 공부한다, 영어를
+
+
+def test_transformer_pages_korean_default_comes_out_as_english():
+    """The Korean example of the Transformer and Self-attention pages, on tf-ko-en."""
+    from lmcore.inference.embedded import Embedded
+    for page in ("transformer.py", "self_attention.py"):
+        text = page_constants(page)["EXAMPLES"]["tf-ko-en"]
+        out = Embedded().translate("tf-ko-en", text).translation
+        assert out == "i watched a movie.", (page, text, out)  # pinned: the committed weights' greedy output
+        assert {"watched", "movie"} <= set(re.findall(r"\w+", out))  # 봤어요, 영화를 ("어제 친구와" is lost)
