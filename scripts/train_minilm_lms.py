@@ -31,6 +31,7 @@ import math
 import random
 import re
 import shutil
+import sys
 import zlib
 from pathlib import Path
 
@@ -211,22 +212,37 @@ class MLMData:
 
 
 class CausalData:
-    def __init__(self, tokenizer, seed: int = SEED):
+    """Next-token batches: a Tatoeba English sentence, or (share `shakespeare`) a run of 1-3
+    consecutive Shakespeare lines. With `bucket`, 64 batches' worth of texts are drawn at once
+    and batched by length, so a batch pads to its own longest text, not the pool's."""
+
+    def __init__(self, tokenizer, seed: int = SEED, shakespeare: float = 0.25, bucket: bool = False):
         self.tok, self.rng = tokenizer, random.Random(seed)
+        self.shakespeare, self.bucket, self.queue = shakespeare, bucket, []
         eng = english_sentences()
         shake, _ = shakespeare_lines()
         self.english, self.shake = eng["train"], shake
 
     def text(self) -> str:
-        if self.rng.random() < 0.75:
+        if self.rng.random() >= self.shakespeare:
             return self.rng.choice(self.english)
         i = self.rng.randrange(len(self.shake) - 4)  # a short run of consecutive lines
         return " ".join(self.shake[i:i + self.rng.randint(1, 3)])
 
+    def _rows(self, size: int) -> list[list[int]]:
+        if not self.bucket:
+            return [self.tok(self.text(), truncation=True, max_length=64)["input_ids"] for _ in range(size)]
+        if not self.queue:
+            pool = sorted((self.tok(self.text(), truncation=True, max_length=64)["input_ids"]
+                           for _ in range(size * 64)), key=len)
+            self.queue = [pool[i:i + size] for i in range(0, len(pool), size)]
+            self.rng.shuffle(self.queue)
+        return self.queue.pop()
+
     def batch(self, size: int) -> dict[str, torch.Tensor]:
-        enc = [self.tok(self.text(), truncation=True, max_length=64) for _ in range(size)]
-        ids = _pad([e["input_ids"] for e in enc], 0)
-        mask = _pad([e["attention_mask"] for e in enc], 0)
+        rows = self._rows(size)
+        ids = _pad(rows, 0)
+        mask = _pad([[1] * len(r) for r in rows], 0)
         labels = ids.masked_fill(mask == 0, -100)
         return {"input_ids": ids, "attention_mask": mask, "labels": labels}
 
@@ -358,12 +374,14 @@ def learning_rate(peak: float, step: int, spent: float, warmup: int = 200) -> fl
     return peak * min(1.0, (step + 1) / warmup) * max(0.05, 0.5 * (1 + math.cos(math.pi * min(spent, 1.0))))
 
 
-def train(kind: str, cpu_minutes: float, batch_size: int, peak_lr: float, out: Path) -> None:
+def train(kind: str, cpu_minutes: float, batch_size: int, peak_lr: float, out: Path,
+          start: str | None = None, shakespeare: float = 0.25, bucket: bool = False) -> None:
     from transformers import AutoTokenizer
     torch.manual_seed(SEED)
     tokenizer = AutoTokenizer.from_pretrained(minilm_dir())
-    model = build(kind)
-    data = (MLMData if kind == "mlm" else CausalData)(tokenizer)
+    model = build(kind) if start is None else continued(start)
+    before = None if start is None else json.loads((_folder(start) / "metrics.json").read_text())
+    data = MLMData(tokenizer) if kind == "mlm" else CausalData(tokenizer, shakespeare=shakespeare, bucket=bucket)
     loss_fn = mlm_loss if kind == "mlm" else causal_loss
     params = [p for p in model.parameters() if p.requires_grad]
     opt = torch.optim.AdamW(params, lr=peak_lr, weight_decay=0.01)
@@ -376,10 +394,48 @@ def train(kind: str, cpu_minutes: float, batch_size: int, peak_lr: float, out: P
     spent = run.loop(lambda: loss_fn(model, data.batch(batch_size)),
                      lambda step, done: learning_rate(peak_lr, step, done), hooks={1000: validate})
     run.save()
-    finish(kind, model, tokenizer, out, run.step, spent, run.wall_seconds, batch_size, peak_lr, cpu_minutes)
+    command = (f"python scripts/train_minilm_lms.py {kind} --cpu-minutes {cpu_minutes} --batch {batch_size} "
+               f"--lr {peak_lr}" + (f" --start {start}" if start else "")
+               + (f" --shakespeare {shakespeare}" if shakespeare != 0.25 else "") + (" --bucket" if bucket else "")
+               + (f" --threads {torch.get_num_threads()}" if torch.get_num_threads() != 1 else ""))
+    finish(kind, model, tokenizer, out, run.step, spent, run.wall_seconds, batch_size, peak_lr, cpu_minutes, command)
+    if start is not None:
+        record_stages(before, start, out, command, shakespeare)
 
 
-def finish(kind, model, tokenizer, out, step, spent, wall, batch_size, peak_lr, cpu_minutes) -> None:
+def continued(start: str):
+    """A bundled model (catalog name or folder) to train further: float32, all but the word
+    embeddings trainable."""
+    import copy
+    sys.path.insert(0, str(ROOT))
+    from lmcore.pretrained.loading import load_model
+    model = copy.deepcopy(load_model(start).model).float()
+    for p in model.parameters():
+        p.requires_grad_(True)
+    model.get_input_embeddings().weight.requires_grad_(False)  # tied: the output matrix too
+    return model
+
+
+def _folder(start: str) -> Path:
+    return Path(start) if Path(start).is_dir() else ASSETS / start
+
+
+def record_stages(before: dict, start: str, out: Path, command: str, shakespeare: float) -> None:
+    """metrics.json of a continued model: the earlier stages, then this one, budgets summed."""
+    now = json.loads((out / "metrics.json").read_text())
+    this = {"command": command, "train_cpu_seconds": now["train_cpu_seconds"],
+            "train_wall_seconds": now["train_wall_seconds"], "steps": now["steps"],
+            "learning_rate": now["learning_rate"], "shakespeare_share": shakespeare,
+            "what": f"continued from {start}"}
+    now.update(stages=before.get("stages", []) + [this],
+               train_cpu_seconds=round(before["train_cpu_seconds"] + now["train_cpu_seconds"], 1),
+               train_cpu_minutes_budget=before["train_cpu_minutes_budget"] + now["train_cpu_minutes_budget"],
+               steps=before["steps"] + now["steps"],
+               command=before["command"] + " && " + command)
+    (out / "metrics.json").write_text(json.dumps(now, indent=2) + "\n")
+
+
+def finish(kind, model, tokenizer, out, step, spent, wall, batch_size, peak_lr, cpu_minutes, command) -> None:
     val = evaluate(kind, model, tokenizer, "val")
     test = evaluate(kind, model, tokenizer, "test")
     arch = "BertForPreTraining" if kind == "mlm" else "BertLMHeadModel"
@@ -397,10 +453,10 @@ def finish(kind, model, tokenizer, out, step, spent, wall, batch_size, peak_lr, 
         "train_cpu_seconds": round(spent, 1), "train_cpu_minutes_budget": cpu_minutes,
         "train_wall_seconds": round(wall, 1), "steps": step, "batch": batch_size,
         "learning_rate": peak_lr, "threads": torch.get_num_threads(), "seed": SEED,
-        "trained_on": "CPU, one thread (2-core development machine)",
+        "trained_on": f"CPU, {torch.get_num_threads()} thread(s) (2-core development machine)",
         "parameters_trained": sum(p.numel() for p in model.parameters() if p.requires_grad),
         "size_bytes_on_disk": size, "validation": val, "test": test,
-        "command": f"python scripts/train_minilm_lms.py {kind} --cpu-minutes {cpu_minutes} --batch {batch_size} --lr {peak_lr}",
+        "command": command,
     }
     (out / "metrics.json").write_text(json.dumps(metrics, indent=2) + "\n")
     log(f"saved {out} ({size / 1e6:.1f} MB): test {json.dumps(test)}")
@@ -414,10 +470,13 @@ def main() -> None:
     parser.add_argument("--lr", type=float, default=1e-4)
     parser.add_argument("--threads", type=int, default=1)
     parser.add_argument("--out", type=Path, default=None)
+    parser.add_argument("--start", default=None, help="continue a bundled model (catalog name or folder)")
+    parser.add_argument("--shakespeare", type=float, default=0.25, help="causal: share of Shakespeare texts")
+    parser.add_argument("--bucket", action="store_true", help="causal: batch texts of similar length")
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
     out = args.out or ASSETS / ("minilm-mlm" if args.kind == "mlm" else "minilm-gpt")
-    train(args.kind, args.cpu_minutes, args.batch, args.lr, out)
+    train(args.kind, args.cpu_minutes, args.batch, args.lr, out, args.start, args.shakespeare, args.bucket)
 
 
 if __name__ == "__main__":

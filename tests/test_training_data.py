@@ -1,0 +1,91 @@
+"""The data side of the MiniLM training scripts, on tiny made-up text (never ../shared):
+length-bucketed causal batches, held-out pairs with random second sentences, the filter that
+keeps near-copies of held-out sentences out of training, and a continued model's stages."""
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+import pytest
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "scripts"))
+import train_minilm_lms as base  # noqa: E402
+import train_minilm_nsp as nsp  # noqa: E402
+
+WORDS = "the cat sat on a mat and then it ran to see what the dog in the big red house was doing".split()
+
+
+@pytest.fixture
+def tokenizer():
+    from transformers import AutoTokenizer
+    return AutoTokenizer.from_pretrained(base.minilm_dir())
+
+
+@pytest.fixture
+def tiny_corpus(monkeypatch):
+    english = [" ".join(WORDS[: 2 + i % 17]) + "." for i in range(300)]
+    shake = [" ".join(WORDS[i % 5: i % 5 + 6]) for i in range(40)]
+    monkeypatch.setattr(base, "english_sentences", lambda: {"train": english, "val": [], "test": []})
+    monkeypatch.setattr(base, "shakespeare_lines", lambda: (shake, shake[:4]))
+
+
+def padding_share(data, batches: int) -> float:
+    pad = total = 0
+    for _ in range(batches):
+        b = data.batch(8)
+        assert b["input_ids"].shape == b["attention_mask"].shape == b["labels"].shape
+        assert (b["labels"][b["attention_mask"] == 0] == -100).all()  # padding is never a target
+        assert (b["attention_mask"].sum(1) > 0).all()
+        assert b["attention_mask"][:, -1].any()  # as wide as its longest row, no wider
+        pad += int((b["attention_mask"] == 0).sum())
+        total += b["attention_mask"].numel()
+    return pad / total
+
+
+def test_bucketed_causal_batches_pad_far_less_than_random_ones(tokenizer, tiny_corpus):
+    plain = padding_share(base.CausalData(tokenizer, seed=1, shakespeare=0.0), 40)
+    bucketed = padding_share(base.CausalData(tokenizer, seed=1, shakespeare=0.0, bucket=True), 40)
+    assert plain > 0.2
+    assert bucketed < plain / 4, (plain, bucketed)
+
+
+def test_the_shakespeare_share_is_respected(tokenizer, tiny_corpus):
+    data = base.CausalData(tokenizer, seed=3, shakespeare=0.0)
+    assert all(t.endswith(".") for t in (data.text() for _ in range(200)))  # only the Tatoeba stand-ins
+    data = base.CausalData(tokenizer, seed=3, shakespeare=1.0)
+    assert not any(t.endswith(".") for t in (data.text() for _ in range(200)))
+
+
+def test_held_out_pairs_alternate_true_and_a_random_other_b():
+    true = [(f"A{i}.", f"B{i}.") for i in range(10)]
+    rows = nsp.with_random_b(true, seed=5)
+    assert [y for _, _, y in rows] == [1, 0] * 5
+    for i, (a, b, y) in enumerate(rows):
+        assert a == f"A{i}."
+        assert (b == f"B{i}.") == bool(y)
+        assert b in {pb for _, pb in true}
+    assert rows == nsp.with_random_b(true, seed=5)  # fixed by the seed
+
+
+def test_training_pairs_close_to_a_held_out_sentence_are_dropped():
+    held = ["The kettle is boiling.", "Shall I make some tea?"]
+    pairs = [("The kettle is boiling!", "I'll switch it off."),       # a near-copy of a held-out A
+             ("My bike has a flat tyre.", "You can borrow mine."),     # unrelated: kept
+             ("Our train was cancelled.", "Shall I make some tea?")]   # a held-out B, copied
+    assert nsp.drop_close(pairs, held) == [pairs[1]]
+    assert nsp.drop_close(pairs, []) == pairs
+
+
+def test_a_continued_model_records_every_stage_and_sums_its_budget(tmp_path):
+    before = {"train_cpu_seconds": 600.0, "train_cpu_minutes_budget": 10.0, "steps": 100,
+              "command": "python first", "stages": [{"command": "python first"}]}
+    (tmp_path / "metrics.json").write_text(json.dumps(
+        {"train_cpu_seconds": 300.0, "train_cpu_minutes_budget": 5.0, "steps": 40, "train_wall_seconds": 320.0,
+         "learning_rate": 1e-4, "command": "python second"}))
+    base.record_stages(before, "minilm-gpt", tmp_path, "python second", 0.15)
+    now = json.loads((tmp_path / "metrics.json").read_text())
+    assert now["train_cpu_seconds"] == 900.0 and now["train_cpu_minutes_budget"] == 15.0 and now["steps"] == 140
+    assert [s["command"] for s in now["stages"]] == ["python first", "python second"]
+    assert now["stages"][-1]["shakespeare_share"] == 0.15
+    assert now["command"] == "python first && python second"
