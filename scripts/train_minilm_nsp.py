@@ -31,6 +31,12 @@ the bundled model was trained without (the default, W = 0).
 (302 in all). Tried the same way (25 CPU minutes; scripts/logs/minilm-nsp-more-pairs.log): 0.838
 on the development pairs against 0.85, so not bundled either (its test figure, 0.797, was read
 after that choice and is not a reason to change it; it is also under the 80 % target).
+800 more (everyday_pairs_train_extra_a.tsv, _b.tsv; 940 of all 1,102 written pairs kept once every
+pair with a sentence close to a held-out one is dropped) with --weights 0.15,0.15,0.3,0.4 and 35
+CPU minutes (scripts/logs/minilm-nsp-extra-pairs.log): 0.89 on all 200 development pairs against
+the bundled 0.885, but lower fill-mask on validation, so not bundled.
+--remeasure writes the bundled model's next-sentence figures on every held-out file into its
+metrics.json without training (the second dev and test files were written after it was trained).
 """
 from __future__ import annotations
 
@@ -54,22 +60,68 @@ EVAL_EVERY = 150  # steps between development evaluations
 CLAUSES = re.compile(r"^(.{8,}?)(?:, (?:so|but|or)| because| when| if) (.{8,})$")
 
 
-def dev_pairs() -> list[tuple[str, str, int]]:
-    """The development pairs, every other one with a random B (fixed seed), like the test set."""
-    true = base.read_pairs("everyday_pairs_dev.tsv")
-    rng, out = random.Random(base.SEED + 1), []
+def with_random_b(true: list[tuple[str, str]], seed: int) -> list[tuple[str, str, int]]:
+    """Every other pair keeps its B; the others get the B of another pair (fixed seed)."""
+    rng, out = random.Random(seed), []
     for i, (a, b) in enumerate(true):
         j = rng.choice([k for k in range(len(true)) if k != i])
         out.append((a, b, 1) if i % 2 == 0 else (a, true[j][1], 0))
     return out
 
 
+HELD_OUT = {"dev": ["everyday_pairs_dev.tsv", "everyday_pairs_dev2.tsv"],
+            "test": ["everyday_pairs.tsv", "everyday_pairs_test2.tsv"]}
+
+
+def dev_pairs() -> list[tuple[str, str, int]]:
+    """The development pairs of every dev file, each file's own random Bs, like the test set."""
+    return [row for k, name in enumerate(HELD_OUT["dev"]) if (base.ROOT / "scripts" / "data" / name).is_file()
+            for row in with_random_b(base.read_pairs(name), base.SEED + 1 + k)]
+
+
+def test_parts(test_sentences: list[str]) -> dict[str, list[tuple[str, str, int]]]:
+    """The held-out test pairs by file: the first test set (with Tatoeba's two-sentence test
+    entries, as scripts/train_minilm_lms.py builds it) and the larger second one."""
+    return {"everyday_pairs.tsv + Tatoeba test": base.everyday_pairs(test_sentences),
+            "everyday_pairs_test2.tsv": with_random_b(base.read_pairs("everyday_pairs_test2.tsv"), base.SEED + 7)}
+
+
 WRITTEN = ["everyday_pairs_train.tsv"]  # scripts/data files of written training pairs (--written)
+WEIGHTS = (0.2, 0.15, 0.45, 0.2)  # Shakespeare, Tatoeba two-part, related Tatoeba, written (--weights)
+
+
+_WRITTEN_CACHE: dict[tuple, list] = {}
 
 
 def written_pairs() -> list[tuple[str, str]]:
-    """The project's own everyday training pairs (none close in topic to a dev or test pair)."""
-    return [pair for name in WRITTEN for pair in base.read_pairs(name)]
+    """The project's own everyday training pairs, less any with a sentence close to a held-out one."""
+    if tuple(WRITTEN) in _WRITTEN_CACHE:
+        return _WRITTEN_CACHE[tuple(WRITTEN)]
+    pairs = [pair for name in WRITTEN for pair in base.read_pairs(name)]
+    held = [s for names in HELD_OUT.values() for name in names if (base.ROOT / "scripts" / "data" / name).is_file()
+            for pair in base.read_pairs(name) for s in pair]
+    return _WRITTEN_CACHE.setdefault(tuple(WRITTEN), drop_close(pairs, held))
+
+
+@torch.inference_mode()
+def drop_close(pairs: list[tuple[str, str]], held: list[str], limit: float = 0.8) -> list[tuple[str, str]]:
+    """Pairs whose A and B are both under `limit` cosine (untouched all-MiniLM-L6-v2) to every
+    held-out sentence: no near-copy of a development or test sentence is trained on."""
+    from transformers import AutoModel, AutoTokenizer
+    tok, model = AutoTokenizer.from_pretrained(base.minilm_dir()), AutoModel.from_pretrained(base.minilm_dir()).eval()
+
+    def emb(sentences):
+        return torch.cat([nsp_teacher.embed(tok, model, sentences[i:i + 256], 48) for i in range(0, len(sentences), 256)])
+    if not pairs or not held:
+        return pairs
+    held_v = emb(held)
+    near_a = (emb([a for a, _ in pairs]) @ held_v.T).max(dim=-1).values
+    near_b = (emb([b for _, b in pairs]) @ held_v.T).max(dim=-1).values
+    close = (torch.maximum(near_a, near_b) >= limit).tolist()
+    kept = [pair for pair, c in zip(pairs, close) if not c]
+    base.log(f"written pairs: {len(kept)} kept, {len(pairs) - len(kept)} dropped (a sentence >= {limit} "
+             f"similar to one of {len(held)} held-out sentences)")
+    return kept
 
 
 def clause_pairs(sentences: list[str]) -> list[tuple[str, str]]:
@@ -114,8 +166,9 @@ class NSPData(base.MLMData):
         eng = base.english_sentences()["train"]
         shake, _ = base.shakespeare_lines()
         short = base.two_sentence_pairs(eng) + clause_pairs(eng)
-        self.sources = [(0.2, list(zip(shake, shake[1:]))), (0.15, short), (0.45, related_pairs(eng)),
-                        (0.2, written_pairs())]
+        w = WEIGHTS
+        self.sources = [(w[0], list(zip(shake, shake[1:]))), (w[1], short), (w[2], related_pairs(eng)),
+                        (w[3], written_pairs())]
         base.log("nsp sources: " + ", ".join(f"{len(p)} pairs (weight {w})" for w, p in self.sources))
 
     def example(self):
@@ -204,12 +257,14 @@ def finish(model, tokenizer, best, step, spent, wall, start_metrics, dev, args) 
         model.cls.seq_relationship.bias[1] += cut / 2
     val, test = base.evaluate("mlm", model, tokenizer, "val"), base.evaluate("mlm", model, tokenizer, "test")
     val["next_sentence"] = base.eval_nsp(model, tokenizer, dev)
+    test["next_sentence"] = held_out_nsp(model, tokenizer)
     size = base.save_trained(model, OUT, "BertForPreTraining", {"is_decoder": False})
     stage1 = {k: start_metrics.get(k) for k in ("train_cpu_seconds", "train_wall_seconds", "steps", "batch",
                                                   "learning_rate", "command")}
     command = (f"python scripts/train_minilm_nsp.py --cpu-minutes {args['cpu_minutes']} --batch {args['batch']} "
                f"--lr {args['lr']}" + (f" --distill {args['distill']}" if args["distill"] else "")
-               + ("" if WRITTEN == ["everyday_pairs_train.tsv"] else " --written " + " ".join(WRITTEN)))
+               + ("" if WRITTEN == ["everyday_pairs_train.tsv"] else " --written " + " ".join(WRITTEN))
+               + ("" if WEIGHTS == (0.2, 0.15, 0.45, 0.2) else " --weights " + ",".join(map(str, WEIGHTS))))
     taught = (f"; next-sentence targets softened towards the untouched all-MiniLM-L6-v2's similarity of A and B "
               f"(weight {args['distill']}, scripts/nsp_teacher.py)" if args["distill"] else "")
     metrics = dict(start_metrics)
@@ -220,8 +275,10 @@ def finish(model, tokenizer, best, step, spent, wall, start_metrics, dev, args) 
         "data": start_metrics["data"] + "; second stage: also the two clauses of Tatoeba sentences joined by "
                 "so/but/or/because/when/if, and pairs of related Tatoeba sentences (nearest neighbours by the "
                 f"untouched all-MiniLM-L6-v2's similarity), and {len(written_pairs())} everyday pairs written for the project "
-                "(scripts/data/everyday_pairs_train.tsv)" + taught,
-        "held_out": start_metrics["held_out"] + "; checkpoint and threshold chosen on scripts/data/everyday_pairs_dev.tsv",
+                f"(scripts/data/{', '.join(WRITTEN)})" + taught,
+        "held_out": start_metrics["held_out"].replace("scripts/data/everyday_pairs.tsv", "scripts/data/everyday_pairs.tsv and "
+                    "everyday_pairs_test2.tsv") + "; checkpoint and threshold chosen on scripts/data/"
+                    + " and ".join(HELD_OUT["dev"]),
         "train_cpu_seconds": round(stage1["train_cpu_seconds"] + spent, 1),
         "train_cpu_minutes_budget": start_metrics.get("train_cpu_minutes_budget", 0) + args["cpu_minutes"],
         "train_wall_seconds": round(stage1["train_wall_seconds"] + wall, 1),
@@ -238,8 +295,36 @@ def finish(model, tokenizer, best, step, spent, wall, start_metrics, dev, args) 
     base.log(f"saved {OUT} ({size / 1e6:.1f} MB): dev nsp {dev_acc:.3f}; test {json.dumps(test)}")
 
 
+def held_out_nsp(model, tokenizer) -> dict:
+    """Accuracy on every test pair, and on each test file alone."""
+    parts = {name: base.eval_nsp(model, tokenizer, pairs)
+             for name, pairs in test_parts(base.english_sentences()["test"]).items()}
+    n = sum(p["pairs"] for p in parts.values())
+    return {"accuracy": sum(p["accuracy"] * p["pairs"] for p in parts.values()) / n, "pairs": n, "parts": parts}
+
+
+def remeasure(folder: Path) -> None:
+    """Next-sentence figures of a trained model on every held-out file, written into its
+    metrics.json (the weights are not touched): for held-out sets written after the model."""
+    from transformers import AutoTokenizer
+    from lmcore.pretrained.loading import load_model
+    tokenizer = AutoTokenizer.from_pretrained(base.minilm_dir())
+    model = load_model(str(folder)).model.float()
+    metrics = json.loads((folder / "metrics.json").read_text())
+    metrics["test"]["next_sentence"] = held_out_nsp(model, tokenizer)
+    metrics["validation"]["next_sentence_every_dev_file"] = base.eval_nsp(model, tokenizer, dev_pairs())
+    if "everyday_pairs_test2.tsv" not in metrics["held_out"]:
+        metrics["held_out"] = metrics["held_out"].replace(
+            "scripts/data/everyday_pairs.tsv;", "scripts/data/everyday_pairs.tsv and everyday_pairs_test2.tsv;")
+    metrics["remeasured"] = ("next-sentence figures re-measured on every held-out file, the weights unchanged: "
+                             "test also on everyday_pairs_test2.tsv and development also on everyday_pairs_dev2.tsv, "
+                             "both written after this model was trained (python scripts/train_minilm_nsp.py --remeasure)")
+    (folder / "metrics.json").write_text(json.dumps(metrics, indent=2) + "\n")
+    base.log(f"re-measured {folder}: test {json.dumps(metrics['test']['next_sentence'])}")
+
+
 def main() -> None:
-    global OUT, RUN, EVAL_EVERY, WRITTEN
+    global OUT, RUN, EVAL_EVERY, WRITTEN, WEIGHTS
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--cpu-minutes", type=float, default=30)
     parser.add_argument("--batch", type=int, default=32)
@@ -252,10 +337,17 @@ def main() -> None:
     parser.add_argument("--run", type=Path, default=RUN, help="checkpoints and the related-pairs cache")
     parser.add_argument("--eval-every", type=int, default=EVAL_EVERY)
     parser.add_argument("--written", nargs="+", default=WRITTEN, help="files of written pairs in scripts/data")
+    parser.add_argument("--weights", default=",".join(map(str, WEIGHTS)),
+                        help="shares of Shakespeare, Tatoeba two-part, related Tatoeba and written pairs")
+    parser.add_argument("--remeasure", action="store_true",
+                        help="only re-measure the next-sentence figures of --out on every held-out file")
     args = parser.parse_args()
     OUT, RUN, EVAL_EVERY, WRITTEN = args.out, args.run, args.eval_every, args.written
+    WEIGHTS = tuple(float(x) for x in args.weights.split(","))
     torch.set_num_threads(args.threads)
     sys.path.insert(0, str(base.ROOT))
+    if args.remeasure:
+        return remeasure(OUT)
     train(args.cpu_minutes, args.batch, args.lr, args.start, args.distill)
 
 

@@ -157,6 +157,12 @@ def test_minilm_entries_are_described_from_their_metrics(monkeypatch, tmp_path):
     assert "70.5" in lm_loading.describe("minilm-mlm", "ko") and "41.2%" in lm_loading.describe("minilm-mlm", "ko")
     gpt = lm_loading.describe("minilm-gpt", "en")
     assert "60.0 CPU minutes" in gpt and "1.31 bits per character" in gpt and "Rothe" in gpt
+    (tmp_path / "minilm-mlm" / "metrics.json").write_text(json.dumps({"test": {"next_sentence": {
+        "accuracy": 0.8333, "pairs": 264, "parts": {"first": {"accuracy": 0.75, "pairs": 64},
+                                                    "second": {"accuracy": 0.86, "pairs": 200}}}}}))
+    for lang in ("en", "ko"):  # every test file's figure is shown beside the total
+        text = lm_loading.describe("minilm-mlm", lang)
+        assert "264" in text and "83.3%" in text and "75.0% (64), 86.0% (200)" in text, text
     (tmp_path / "minilm-gpt" / "config.json").unlink()
     assert "minilm-gpt" not in {m.name for m in lm_loading.catalog_entries()}
 

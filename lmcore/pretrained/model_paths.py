@@ -162,7 +162,10 @@ def measured(m: dict) -> dict[str, str]:
         return f"{v:.{digits}f}" if isinstance(v, (int, float)) else "?"
 
     seconds = m.get("train_cpu_seconds")
+    parts = [v for v in nsp.get("parts", {}).values() if isinstance(v, dict)] or [nsp]
+    nsp_parts = ", ".join(f"{pct(p.get('accuracy'))} ({p.get('pairs', '?')})" for p in parts)
     return {"minutes": num(seconds / 60 if isinstance(seconds, (int, float)) else None, 1),
             "steps": f"{m['steps']:,}" if isinstance(m.get("steps"), int) else "?",
             "top1": pct(fill.get("top1")), "top5": pct(fill.get("top5")), "nsp": pct(nsp.get("accuracy")),
+            "nsp_pairs": str(nsp.get("pairs", "?")), "nsp_parts": nsp_parts,
             "bpc": num(every.get("bits_per_character"), 2), "perplexity": num(every.get("token_perplexity"), 1)}
