@@ -385,7 +385,8 @@ def train(kind: str, cpu_minutes: float, batch_size: int, peak_lr: float, out: P
     loss_fn = mlm_loss if kind == "mlm" else causal_loss
     params = [p for p in model.parameters() if p.requires_grad]
     opt = torch.optim.AdamW(params, lr=peak_lr, weight_decay=0.01)
-    run = Budgeted(model, opt, params, ROOT / "runs" / out.name / "ckpt.pt", cpu_minutes)
+    run_dir = out.name if start is None else f"{out.name}-from-{Path(start).name}"  # not the first run's checkpoint
+    run = Budgeted(model, opt, params, ROOT / "runs" / run_dir / "ckpt.pt", cpu_minutes)
     run.resume(data.rng, SEED)
 
     def validate(step: int) -> None:

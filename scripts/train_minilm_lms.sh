@@ -9,7 +9,10 @@
 #   minilm-mlm: started with --cpu-minutes 70, resumed from its checkpoint at 43.7 CPU minutes with
 #               --cpu-minutes 85 (the cosine learning rate follows the new budget from there).
 #   minilm-gpt: --cpu-minutes 60 --lr 2e-4, then resumed from its checkpoint at 60 CPU minutes with
-#               --cpu-minutes 100 (2026-12-01; log: scripts/logs/minilm-gpt-stage2.log).
+#               --cpu-minutes 100 (2026-12-01; log: scripts/logs/minilm-gpt-stage2.log), then (2026-12-02;
+#               log: scripts/logs/minilm-gpt-stage3.log) continued from that bundled model:
+#                 train_minilm_lms.py causal --cpu-minutes 150 --lr 1.5e-4 --start minilm-gpt \
+#                   --shakespeare 0.15 --bucket   (one thread to 44 CPU minutes, resumed with --threads 2)
 #   minilm-mlm, second stage (next-sentence head that works on everyday pairs; in place, after the
 #               first stage): scripts/train_minilm_nsp.py --cpu-minutes 25 (one thread).
 set -euo pipefail
@@ -18,5 +21,7 @@ PY=.venv/bin/python
 mkdir -p runs/logs
 ( nice -n 10 "$PY" scripts/train_minilm_lms.py mlm --cpu-minutes 85 --lr 1.5e-4 >> runs/logs/minilm-mlm.log 2>&1 &&
   nice -n 10 "$PY" scripts/train_minilm_nsp.py --cpu-minutes 25 >> runs/logs/minilm-nsp.log 2>&1 ) &
-nice -n 10 "$PY" scripts/train_minilm_lms.py causal --cpu-minutes 100 --lr 2e-4 >> runs/logs/minilm-gpt.log 2>&1 &
+( nice -n 10 "$PY" scripts/train_minilm_lms.py causal --cpu-minutes 100 --lr 2e-4 >> runs/logs/minilm-gpt.log 2>&1 &&
+  nice -n 10 "$PY" scripts/train_minilm_lms.py causal --cpu-minutes 150 --lr 1.5e-4 --start minilm-gpt \
+    --shakespeare 0.15 --bucket >> runs/logs/minilm-gpt.log 2>&1 ) &
 wait

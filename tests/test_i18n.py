@@ -61,3 +61,19 @@ def test_normalize_language(raw, expected):
 def test_user_facing_error_translates():
     error = UserFacingError("errors.unknown_model", name="<b>")
     assert "<b>" in error.message("en") and error.message("ko") != error.message("en")
+
+
+def test_translated_metrics_fields_say_what_the_models_metrics_json_says():
+    """`inside.<field>.<model>` translates a text field of that model's metrics.json: its English
+    must be the file's own words, so a retrained model's page never shows a stale description."""
+    import json
+    checked = 0
+    for key, entry in catalog().items():
+        parts = key.split(".", 2)
+        if parts[0] != "inside" or parts[1] not in ("data", "held_out", "trained_on"):
+            continue
+        metrics = ROOT / "lmcore" / "assets" / parts[2] / "metrics.json"
+        if metrics.is_file():
+            assert entry["en"] == json.loads(metrics.read_text())[parts[1]], key
+            checked += 1
+    assert checked >= 3
