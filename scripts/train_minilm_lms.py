@@ -229,12 +229,14 @@ class CausalData:
         i = self.rng.randrange(len(self.shake) - 4)  # a short run of consecutive lines
         return " ".join(self.shake[i:i + self.rng.randint(1, 3)])
 
+    def _ids(self) -> list[int]:
+        return self.tok(self.text(), truncation=True, max_length=64)["input_ids"]
+
     def _rows(self, size: int) -> list[list[int]]:
         if not self.bucket:
-            return [self.tok(self.text(), truncation=True, max_length=64)["input_ids"] for _ in range(size)]
+            return [self._ids() for _ in range(size)]
         if not self.queue:
-            pool = sorted((self.tok(self.text(), truncation=True, max_length=64)["input_ids"]
-                           for _ in range(size * 64)), key=len)
+            pool = sorted((self._ids() for _ in range(size * 64)), key=len)
             self.queue = [pool[i:i + size] for i in range(0, len(pool), size)]
             self.rng.shuffle(self.queue)
         return self.queue.pop()
@@ -380,7 +382,7 @@ def train(kind: str, cpu_minutes: float, batch_size: int, peak_lr: float, out: P
     torch.manual_seed(SEED)
     tokenizer = AutoTokenizer.from_pretrained(minilm_dir())
     model = build(kind) if start is None else continued(start)
-    before = None if start is None else json.loads((_folder(start) / "metrics.json").read_text())
+    before = None if start is None else json.loads((model_folder(start) / "metrics.json").read_text())
     data = MLMData(tokenizer) if kind == "mlm" else CausalData(tokenizer, shakespeare=shakespeare, bucket=bucket)
     loss_fn = mlm_loss if kind == "mlm" else causal_loss
     params = [p for p in model.parameters() if p.requires_grad]
@@ -399,9 +401,8 @@ def train(kind: str, cpu_minutes: float, batch_size: int, peak_lr: float, out: P
                f"--lr {peak_lr}" + (f" --start {start}" if start else "")
                + (f" --shakespeare {shakespeare}" if shakespeare != 0.25 else "") + (" --bucket" if bucket else "")
                + (f" --threads {torch.get_num_threads()}" if torch.get_num_threads() != 1 else ""))
-    finish(kind, model, tokenizer, out, run.step, spent, run.wall_seconds, batch_size, peak_lr, cpu_minutes, command)
-    if start is not None:
-        record_stages(before, start, out, command, shakespeare)
+    finish(kind, model, tokenizer, out, run.step, spent, run.wall_seconds, batch_size, peak_lr, cpu_minutes, command,
+           continues=None if start is None else (before, start, shakespeare))
 
 
 def continued(start: str):
@@ -417,13 +418,14 @@ def continued(start: str):
     return model
 
 
-def _folder(start: str) -> Path:
+def model_folder(start: str) -> Path:
+    """A model named by folder or by bundled catalog name -> its folder."""
     return Path(start) if Path(start).is_dir() else ASSETS / start
 
 
-def record_stages(before: dict, start: str, out: Path, command: str, shakespeare: float) -> None:
-    """metrics.json of a continued model: the earlier stages, then this one, budgets summed."""
-    now = json.loads((out / "metrics.json").read_text())
+def with_stages(before: dict, now: dict, start: str, command: str, shakespeare: float) -> dict:
+    """The metrics of a continued model: the earlier stages, then this one, budgets summed."""
+    now = dict(now)
     this = {"command": command, "train_cpu_seconds": now["train_cpu_seconds"],
             "train_wall_seconds": now["train_wall_seconds"], "steps": now["steps"],
             "learning_rate": now["learning_rate"], "shakespeare_share": shakespeare,
@@ -433,10 +435,13 @@ def record_stages(before: dict, start: str, out: Path, command: str, shakespeare
                train_cpu_minutes_budget=before["train_cpu_minutes_budget"] + now["train_cpu_minutes_budget"],
                steps=before["steps"] + now["steps"],
                command=before["command"] + " && " + command)
-    (out / "metrics.json").write_text(json.dumps(now, indent=2) + "\n")
+    return now
 
 
-def finish(kind, model, tokenizer, out, step, spent, wall, batch_size, peak_lr, cpu_minutes, command) -> None:
+def finish(kind, model, tokenizer, out, step, spent, wall, batch_size, peak_lr, cpu_minutes, command,
+           continues: tuple | None = None) -> None:
+    """Measure, save the trained tensors and write metrics.json; `continues`: (the started-from
+    model's metrics, its name, the Shakespeare share) when this run continued a model."""
     val = evaluate(kind, model, tokenizer, "val")
     test = evaluate(kind, model, tokenizer, "test")
     arch = "BertForPreTraining" if kind == "mlm" else "BertLMHeadModel"
@@ -459,6 +464,9 @@ def finish(kind, model, tokenizer, out, step, spent, wall, batch_size, peak_lr, 
         "size_bytes_on_disk": size, "validation": val, "test": test,
         "command": command,
     }
+    if continues is not None:
+        before, start, shakespeare = continues
+        metrics = with_stages(before, metrics, start, command, shakespeare)
     (out / "metrics.json").write_text(json.dumps(metrics, indent=2) + "\n")
     log(f"saved {out} ({size / 1e6:.1f} MB): test {json.dumps(test)}")
 

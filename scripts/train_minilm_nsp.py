@@ -41,7 +41,7 @@ metrics.json without training (the second dev and test files were written after 
 from __future__ import annotations
 
 import argparse
-import copy
+import functools
 import json
 import random
 import re
@@ -73,9 +73,14 @@ HELD_OUT = {"dev": ["everyday_pairs_dev.tsv", "everyday_pairs_dev2.tsv"],
             "test": ["everyday_pairs.tsv", "everyday_pairs_test2.tsv"]}
 
 
+def present(names: list[str]) -> list[tuple[int, str]]:
+    """(position in `names`, name) of the scripts/data files that exist."""
+    return [(k, name) for k, name in enumerate(names) if (base.ROOT / "scripts" / "data" / name).is_file()]
+
+
 def dev_pairs() -> list[tuple[str, str, int]]:
     """The development pairs of every dev file, each file's own random Bs, like the test set."""
-    return [row for k, name in enumerate(HELD_OUT["dev"]) if (base.ROOT / "scripts" / "data" / name).is_file()
+    return [row for k, name in present(HELD_OUT["dev"])
             for row in with_random_b(base.read_pairs(name), base.SEED + 1 + k)]
 
 
@@ -90,30 +95,30 @@ WRITTEN = ["everyday_pairs_train.tsv"]  # scripts/data files of written training
 WEIGHTS = (0.2, 0.15, 0.45, 0.2)  # Shakespeare, Tatoeba two-part, related Tatoeba, written (--weights)
 
 
-_WRITTEN_CACHE: dict[tuple, list] = {}
-
-
 def written_pairs() -> list[tuple[str, str]]:
     """The project's own everyday training pairs, less any with a sentence close to a held-out one."""
-    if tuple(WRITTEN) in _WRITTEN_CACHE:
-        return _WRITTEN_CACHE[tuple(WRITTEN)]
-    pairs = [pair for name in WRITTEN for pair in base.read_pairs(name)]
-    held = [s for names in HELD_OUT.values() for name in names if (base.ROOT / "scripts" / "data" / name).is_file()
+    return _written(tuple(WRITTEN))
+
+
+@functools.lru_cache(maxsize=None)
+def _written(names: tuple[str, ...]) -> list[tuple[str, str]]:
+    pairs = [pair for name in names for pair in base.read_pairs(name)]
+    held = [s for files in HELD_OUT.values() for _, name in present(files)
             for pair in base.read_pairs(name) for s in pair]
-    return _WRITTEN_CACHE.setdefault(tuple(WRITTEN), drop_close(pairs, held))
+    return drop_close(pairs, held)
 
 
 @torch.inference_mode()
 def drop_close(pairs: list[tuple[str, str]], held: list[str], limit: float = 0.8) -> list[tuple[str, str]]:
     """Pairs whose A and B are both under `limit` cosine (untouched all-MiniLM-L6-v2) to every
     held-out sentence: no near-copy of a development or test sentence is trained on."""
+    if not pairs or not held:
+        return pairs
     from transformers import AutoModel, AutoTokenizer
     tok, model = AutoTokenizer.from_pretrained(base.minilm_dir()), AutoModel.from_pretrained(base.minilm_dir()).eval()
 
     def emb(sentences):
         return torch.cat([nsp_teacher.embed(tok, model, sentences[i:i + 256], 48) for i in range(0, len(sentences), 256)])
-    if not pairs or not held:
-        return pairs
     held_v = emb(held)
     near_a = (emb([a for a, _ in pairs]) @ held_v.T).max(dim=-1).values
     near_b = (emb([b for _, b in pairs]) @ held_v.T).max(dim=-1).values
@@ -196,15 +201,10 @@ def best_threshold(scores: list[tuple[float, int]]) -> tuple[float, float]:
 def train(cpu_minutes: float, batch_size: int, peak_lr: float, start: str = "minilm-mlm",
           distill: float = 0.0) -> None:
     from transformers import AutoTokenizer
-    from lmcore.pretrained.loading import load_model
     torch.manual_seed(base.SEED)
     tokenizer = AutoTokenizer.from_pretrained(base.minilm_dir())
-    folder = Path(start) if Path(start).is_dir() else base.ASSETS / start
-    start_metrics = json.loads((folder / "metrics.json").read_text())
-    model = copy.deepcopy(load_model(start).model).float()
-    for p in model.parameters():
-        p.requires_grad_(True)
-    model.get_input_embeddings().weight.requires_grad_(False)  # tied: the output matrix too
+    start_metrics = json.loads((base.model_folder(start) / "metrics.json").read_text())
+    model = base.continued(start)
     data, dev = NSPData(tokenizer), dev_pairs()
     teacher = None
     if distill > 0:
@@ -276,9 +276,8 @@ def finish(model, tokenizer, best, step, spent, wall, start_metrics, dev, args) 
                 "so/but/or/because/when/if, and pairs of related Tatoeba sentences (nearest neighbours by the "
                 f"untouched all-MiniLM-L6-v2's similarity), and {len(written_pairs())} everyday pairs written for the project "
                 f"(scripts/data/{', '.join(WRITTEN)})" + taught,
-        "held_out": start_metrics["held_out"].replace("scripts/data/everyday_pairs.tsv", "scripts/data/everyday_pairs.tsv and "
-                    "everyday_pairs_test2.tsv") + "; checkpoint and threshold chosen on scripts/data/"
-                    + " and ".join(HELD_OUT["dev"]),
+        "held_out": with_every_test_file(start_metrics["held_out"]) + "; checkpoint and threshold chosen on "
+                    "scripts/data/" + " and ".join(HELD_OUT["dev"]),
         "train_cpu_seconds": round(stage1["train_cpu_seconds"] + spent, 1),
         "train_cpu_minutes_budget": start_metrics.get("train_cpu_minutes_budget", 0) + args["cpu_minutes"],
         "train_wall_seconds": round(stage1["train_wall_seconds"] + wall, 1),
@@ -293,6 +292,13 @@ def finish(model, tokenizer, best, step, spent, wall, start_metrics, dev, args) 
     })
     (OUT / "metrics.json").write_text(json.dumps(metrics, indent=2) + "\n")
     base.log(f"saved {OUT} ({size / 1e6:.1f} MB): dev nsp {dev_acc:.3f}; test {json.dumps(test)}")
+
+
+def with_every_test_file(held_out: str) -> str:
+    """A metrics "held_out" text naming the second test file beside the first (once)."""
+    if "everyday_pairs_test2.tsv" in held_out:
+        return held_out
+    return held_out.replace("scripts/data/everyday_pairs.tsv", "scripts/data/everyday_pairs.tsv and everyday_pairs_test2.tsv", 1)
 
 
 def held_out_nsp(model, tokenizer) -> dict:
@@ -313,9 +319,7 @@ def remeasure(folder: Path) -> None:
     metrics = json.loads((folder / "metrics.json").read_text())
     metrics["test"]["next_sentence"] = held_out_nsp(model, tokenizer)
     metrics["validation"]["next_sentence_every_dev_file"] = base.eval_nsp(model, tokenizer, dev_pairs())
-    if "everyday_pairs_test2.tsv" not in metrics["held_out"]:
-        metrics["held_out"] = metrics["held_out"].replace(
-            "scripts/data/everyday_pairs.tsv;", "scripts/data/everyday_pairs.tsv and everyday_pairs_test2.tsv;")
+    metrics["held_out"] = with_every_test_file(metrics["held_out"])
     metrics["remeasured"] = ("next-sentence figures re-measured on every held-out file, the weights unchanged: "
                              "test also on everyday_pairs_test2.tsv and development also on everyday_pairs_dev2.tsv, "
                              "both written after this model was trained (python scripts/train_minilm_nsp.py --remeasure)")

@@ -3,7 +3,6 @@ length-bucketed causal batches, held-out pairs with random second sentences, the
 keeps near-copies of held-out sentences out of training, and a continued model's stages."""
 from __future__ import annotations
 
-import json
 import sys
 from pathlib import Path
 
@@ -77,14 +76,13 @@ def test_training_pairs_close_to_a_held_out_sentence_are_dropped():
     assert nsp.drop_close(pairs, []) == pairs
 
 
-def test_a_continued_model_records_every_stage_and_sums_its_budget(tmp_path):
+def test_a_continued_model_records_every_stage_and_sums_its_budget():
     before = {"train_cpu_seconds": 600.0, "train_cpu_minutes_budget": 10.0, "steps": 100,
               "command": "python first", "stages": [{"command": "python first"}]}
-    (tmp_path / "metrics.json").write_text(json.dumps(
-        {"train_cpu_seconds": 300.0, "train_cpu_minutes_budget": 5.0, "steps": 40, "train_wall_seconds": 320.0,
-         "learning_rate": 1e-4, "command": "python second"}))
-    base.record_stages(before, "minilm-gpt", tmp_path, "python second", 0.15)
-    now = json.loads((tmp_path / "metrics.json").read_text())
+    this_run = {"train_cpu_seconds": 300.0, "train_cpu_minutes_budget": 5.0, "steps": 40, "train_wall_seconds": 320.0,
+                "learning_rate": 1e-4, "command": "python second"}
+    now = base.with_stages(before, this_run, "minilm-gpt", "python second", 0.15)
+    assert this_run["steps"] == 40  # the run's own figures are not changed in place
     assert now["train_cpu_seconds"] == 900.0 and now["train_cpu_minutes_budget"] == 15.0 and now["steps"] == 140
     assert [s["command"] for s in now["stages"]] == ["python first", "python second"]
     assert now["stages"][-1]["shakespeare_share"] == 0.15
