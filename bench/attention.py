@@ -36,7 +36,7 @@ from torch import Tensor, nn
 
 from bench.common import format_ratio, interleaved_samples, medians, paired_ratio, pick_clock
 from lmcore.attention import causal_mask, scaled_dot_product_attention
-from lmcore.multi_head import MultiHeadAttention
+from lmcore.transformer import MultiHeadAttention
 
 B, T, D_MODEL, N_HEADS = 8, 128, 256, 8
 TARGETS = {"mha_weights": 1.2, "sdpa_fast": 1.1, "mha_fast": 1.1}

@@ -29,7 +29,7 @@ import torch
 from torch import nn
 
 from bench.common import format_ratio, median_times, ratio
-from lmcore.transformer_layers import EncoderLayer
+from lmcore.transformer import EncoderLayer
 
 B, T, D_MODEL, N_HEADS, D_FF = 8, 64, 256, 8, 1024
 TARGET = 1.3

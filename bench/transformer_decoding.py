@@ -34,7 +34,8 @@ import torch
 from bench.common import format_ratio, interleaved_samples, medians, paired_ratio, pick_clock
 from bench.decoding import SENTENCES
 from lmcore.translation.decoding import decode, greedy_batch, greedy_decode
-from lmcore.transformer import PrefixDecoder, Transformer, TransformerConfig
+from lmcore.transformer import Transformer, TransformerConfig
+from lmcore.demos.kv_cache_steps import PrefixDecoder
 
 TARGET = 0.5  # the cache must at least halve evaluate's decoding time at 30 tokens
 KINDS = ("evaluate", "greedy", "traced", "beam3")

@@ -1,4 +1,4 @@
-"""Attention from scratch: score -> weight -> context vector (multi-head: lmcore.multi_head).
+"""Attention from scratch: score -> weight -> context vector (multi-head: lmcore.transformer).
 
 The chapter's three steps, each one small function:
 
@@ -6,8 +6,8 @@ The chapter's three steps, each one small function:
     weight  a_ij  = softmax_j(e_ij)  over the keys q_i may see   (masked_softmax)
     context c_i   = sum_j a_ij v_j                       (context_vector)
 
-`scaled_dot_product_attention` (Vaswani et al. 2017, eq. 1) is what lmcore.multi_head's
-`MultiHeadAttention` runs per head.
+`scaled_dot_product_attention` (Vaswani et al. 2017, eq. 1) is what
+lmcore.transformer's `MultiHeadAttention` runs per head.
 
 Masks are boolean everywhere: True = "may attend". Masked weights are exactly 0
 and a query that may see no key at all gets a row of zeros (never NaN).

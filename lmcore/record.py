@@ -9,11 +9,14 @@ masked decoder self-attention, cross-attention, ...) for every layer and head:
 Views take this record and never ask which model made it. A model's forward or
 decode returns an `AttentionTrace`: named records ("encoder", "decoder",
 "cross" or "self").
+
+`CacheSteps` is the key/value cache page's record: a causal map built one row per decoding
+step, with the cache's bytes and the timings measured beside it.
 """
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Literal, Mapping
+from typing import Literal, Mapping, NamedTuple
 
 import numpy as np
 
@@ -118,3 +121,46 @@ class AttentionTrace:
 
     def names(self) -> list[str]:
         return list(self.maps)
+
+
+# ---------------------------------------------------------------- what the cache costs (the KV cache page)
+def cache_bytes(layers: int, heads: int, length: int, d_head: int, bytes_per_value: int = 4) -> int:
+    """Bytes of a self-attention key/value cache holding `length` positions:
+    2 (K and V) x layers x heads x length x d_head x bytes per value (float32: 4)."""
+    return 2 * layers * heads * length * d_head * bytes_per_value
+
+
+def tensors_bytes(kvs) -> int:
+    """Bytes the tensors of a cache really hold: per layer (keys, values) of (B, H, t, d_head)."""
+    return sum(k.nbytes + v.nbytes for k, v in kvs)
+
+
+class CacheSteps(NamedTuple):
+    """Decoding one token at a time with a key/value cache, kept for the step view.
+
+    maps (layers, H, T, T): the causal self-attention of the T positions, row t computed at the
+    step that added position t (its query against the t + 1 cached keys); rows before
+    `prefill` came from the prefill pass over the whole prompt at once."""
+
+    maps: AttentionMaps                # kind "causal"
+    prefill: int                       # positions computed by the prefill pass (GPT: the prompt)
+    d_head: int
+    bytes_per_value: int
+    measured_bytes: tuple[int, ...]    # cache tensors' nbytes once position t is in (t = 1..T)
+    fixed_bytes: int                   # keys/values computed once (translator: the source's, cross-attention)
+    max_difference: float              # largest |cached - uncached| over every map entry
+    cached_seconds: float              # decoding the same tokens with the cache...
+    uncached_seconds: float            # ...and re-running the whole prefix at every step
+    generated: int                     # tokens decoded step by step
+
+    def maps_at(self, length: int) -> AttentionMaps:
+        """The map as far as the cache holds `length` positions: (layers, H, length, length)."""
+        m = self.maps
+        return AttentionMaps(m.weights[:, :, :length, :length], m.query_tokens[:length],
+                             m.key_tokens[:length], "causal")
+
+    def bytes_at(self, length: int, layers: int | None = None, heads: int | None = None,
+                 d_head: int | None = None) -> int:
+        """The formula at this length (for this model, or another shape)."""
+        return cache_bytes(layers or self.maps.n_layers, heads or self.maps.n_heads, length,
+                           d_head or self.d_head, self.bytes_per_value)

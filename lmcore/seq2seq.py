@@ -30,7 +30,7 @@ from torch import Tensor, nn
 from torch.nn.utils.rnn import pack_padded_sequence, pad_packed_sequence
 
 from lmcore.attention import AdditiveScore, GeneralScore, context_vector, dot_score, masked_softmax
-from lmcore.translation.text import BOS_ID, EOS_ID, PAD_ID
+from lmcore.special_ids import BOS_ID, EOS_ID, PAD_ID
 
 ATTENTIONS: tuple[str, ...] = ("none", "bahdanau", "luong-dot", "luong-general")
 CELLS: tuple[str, ...] = ("lstm", "gru")
@@ -62,7 +62,7 @@ class Seq2SeqConfig:
 class RNNMemory(NamedTuple):
     """What the RNN encoder hands the decoder: its states, and the final state that starts
     the decoder (the chapter's one context vector). The Transformer's encoder hands over
-    something else (lmcore.kv_cache.TransformerMemory): no final state, its source ids."""
+    something else (lmcore.transformer.TransformerMemory): no final state, its source ids."""
 
     states: Tensor  # (B, S, H) encoder outputs h_j, zeros at padding
     mask: Tensor    # (B, S) bool, True at real source tokens

@@ -8,6 +8,7 @@ import pandas as pd
 import streamlit as st
 
 from lmcore.errors import UserFacingError
+from lmcore.files import zip_folder
 from lmcore.record import AttentionMaps
 from lmcore.seq2seq import ATTENTIONS
 from lmcore.views.plots import attention_heatmap
@@ -174,7 +175,7 @@ def show_results(last: dict) -> None:
     chart(curve(last["steps"], last["epochs"]), key="s2sp_curve",
           filename=export_stem("train-seq2seq", None, "curves"))
     snapshot_view(last)
-    st.download_button(t("s2sp.train.download"), jobs.zip_folder(last["folder"]), file_name="seq2seq-model.zip",
+    st.download_button(t("s2sp.train.download"), zip_folder(last["folder"]), file_name="seq2seq-model.zip",
                        mime="application/zip", key="s2sp_download")
     st.caption(t("s2sp.train.download_note"))
 

@@ -79,6 +79,10 @@ def test_streamlit_config_is_private_and_protected():
 APP_SOURCES = sorted([p for d in ("lmcore", "ui", "pages") for p in (ROOT / d).rglob("*.py")]
                      + [ROOT / "app.py"])
 MAX_MODULE_LINES = 300
+# The Transformer reads top-down in one file, like nanoGPT's model.py: multi-head attention,
+# the layers, the cache and the model are one idea, and splitting them to fit the cap spread
+# it over five rooms (issue 31).
+LONG_MODULES = {"lmcore/transformer.py"}
 
 
 def _rel(path: Path) -> str:
@@ -208,7 +212,7 @@ def test_no_streamlit_caches_outside_ui():
 
 def test_no_module_over_300_lines():
     counts = {_rel(p): len(p.read_text(encoding="utf-8").splitlines()) for p in APP_SOURCES}
-    offenders = {name: n for name, n in counts.items() if n > MAX_MODULE_LINES}
+    offenders = {name: n for name, n in counts.items() if n > MAX_MODULE_LINES and name not in LONG_MODULES}
     assert offenders == {}, f"modules over {MAX_MODULE_LINES} lines: {offenders}"
 
 

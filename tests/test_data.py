@@ -6,7 +6,7 @@ import pytest
 from lmcore.translation.data import (DataConfig, join_pairs, make_batch, pairs_from_bytes, parse_pairs,
                          prepare_translation_data, split_by_source)
 from lmcore.errors import UserFacingError
-from lmcore.translation.text import BOS_ID, EOS_ID, PAD_ID
+from lmcore.special_ids import BOS_ID, EOS_ID, PAD_ID
 
 
 def test_parse_pairs_ignores_extra_columns_and_swaps():

@@ -10,7 +10,8 @@ import torch
 from lmcore.translation.checkpoints import Checkpoint
 from lmcore.translation.decoding import beam_search, decode, greedy_batch, greedy_decode
 from lmcore.seq2seq import Seq2Seq, Seq2SeqConfig
-from lmcore.translation.text import EOS_ID, Tokenizer, Vocab
+from lmcore.translation.text import Tokenizer, Vocab
+from lmcore.special_ids import EOS_ID
 from lmcore.translation.training import TrainConfig, train_model
 from lmcore.translation.translators import Translator
 
@@ -146,7 +147,7 @@ def assert_same_decoding(cached, uncached) -> None:
 @pytest.mark.parametrize("beam", [1, 3])
 @pytest.mark.parametrize("norm_first,positional", [(True, "sinusoidal"), (False, "learned")])
 def test_cached_transformer_decoding_equals_the_uncached_path(beam, norm_first, positional):
-    from lmcore.transformer import PrefixDecoder
+    from lmcore.demos.kv_cache_steps import PrefixDecoder
 
     model = tiny_transformer(norm_first, positional)
     for src in ([5, 6, 7, 8, 9], [11, 12]):
@@ -191,7 +192,7 @@ def test_cached_step_rows_are_the_full_forward_record(beam):
 
 
 def test_cached_greedy_batch_equals_uncached_and_one_by_one():
-    from lmcore.transformer import PrefixDecoder
+    from lmcore.demos.kv_cache_steps import PrefixDecoder
 
     model = tiny_transformer()
     sources = [[5, 6], [7, 8, 9, 10, 11], [12], [13, 14, 15]]  # padded to 5 in the batch

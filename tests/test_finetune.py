@@ -14,8 +14,9 @@ import torch
 from lmcore.pretrained import encoding as pretrained
 from lmcore.pretrained import loading as lm_loading
 from lmcore.errors import UserFacingError
-from lmcore.pretrained.finetune import (FinetuneConfig, confusion_matrix, finetune, majority_accuracy, save_classifier,
-                             zip_folder)
+from lmcore.pretrained.finetune import (FinetuneConfig, confusion_matrix, finetune,
+                                        majority_accuracy, save_classifier)
+from lmcore.files import zip_folder
 from lmcore.pretrained.classifier import (_attentions, as_loaded, build_classifier, encode_batch, head_change,
                                    js_distance, load_classifier, predict)
 from lmcore.pretrained.tasks import Split, make_set

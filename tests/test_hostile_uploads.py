@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from lmcore.demos.uploads import ENCODINGS, decode_upload, detect_encoding, recode
+from lmcore.files import ENCODINGS, decode_upload, detect_encoding, recode
 from lmcore.i18n import translate
 from tests.page_support import charts, ran_cleanly, run_page, texts
 from tests.page_support import upload as upload_file

@@ -7,7 +7,7 @@ import pytest
 import torch
 
 from lmcore.demos.kv_cache_steps import translator_steps
-from lmcore.kv_cache import cache_bytes, tensors_bytes
+from lmcore.record import cache_bytes, tensors_bytes
 from lmcore.pretrained.cache_steps import gpt_steps
 from lmcore.pretrained.encoding import encode
 from tests.test_decoding import tiny_transformer

@@ -6,7 +6,7 @@ import torch
 from torch import nn
 
 from lmcore import attention as A
-from lmcore.multi_head import MultiHeadAttention
+from lmcore.transformer import MultiHeadAttention
 
 D_MODEL, N_HEADS = 32, 4
 TOL = 1e-5

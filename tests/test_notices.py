@@ -13,11 +13,12 @@ HOSTILE = ["[x](http://e.x)", "![x](http://e.x/p.png)", "<b>x</b>"]
 
 
 def test_one_notice_class_everywhere():
-    from lmcore.demos import batch, compare, self_attention_steps, uploads
+    from lmcore import files
+    from lmcore.demos import batch, compare, self_attention_steps
     from lmcore.pretrained import encoding, predict, tasks
     from lmcore.translation import text, translators
 
-    for module in (text, translators, encoding, predict, tasks, compare, batch, uploads):
+    for module in (text, translators, encoding, predict, tasks, compare, batch, files):
         assert module.Notice is Notice, module.__name__
     assert self_attention_steps.LayerSteps.__dataclass_fields__["notices"].type == "tuple[Notice, ...]"
 

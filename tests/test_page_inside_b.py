@@ -10,7 +10,7 @@ from lmcore.i18n import translate
 from tests.page_support import assert_clean, chart, click, run_page, values
 
 ROOT = Path(__file__).resolve().parent.parent
-ABLATION, KV = str(ROOT / "pages" / "ablation.py"), str(ROOT / "pages" / "kv_cache.py")
+ABLATION, KV = str(ROOT / "pages" / "heads_off.py"), str(ROOT / "pages" / "kv_cache.py")
 MLM_TEXT = "the cat sat on the [MASK] ."
 pytestmark = pytest.mark.usefixtures("one_thread")
 

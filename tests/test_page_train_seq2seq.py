@@ -11,6 +11,7 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from lmcore.errors import UserFacingError
+from lmcore.files import zip_folder
 from lmcore.i18n import translate
 from ui import seq2seq_jobs as jobs
 from tests.page_support import button_labelled, ran_cleanly, run_page, texts, wait_for_state
@@ -129,7 +130,7 @@ def test_a_tiny_training_run_goes_from_upload_to_download():
     assert not at.exception and len(at.get("plotly_chart")) == 3  # untrained preview, loss curve, epoch-0 alignment
     data = [b for b in at.get("download_button") if b.proto.label == translate("s2sp.train.download", "en")][0].proto
     assert data is not None
-    files = set(zipfile.ZipFile(io.BytesIO(jobs.zip_folder(last["folder"]))).namelist())
+    files = set(zipfile.ZipFile(io.BytesIO(zip_folder(last["folder"]))).namelist())
     assert files == {"model.safetensors", "config.json", "vocab.src.json", "vocab.tgt.json"}
     from lmcore.translation.translators import load_translator
     assert load_translator(last["folder"]).translate("one two .").steps  # the download loads back

@@ -72,29 +72,6 @@ def test_position_similarity():
         P.position_similarity(pe, "euclid")
 
 
-def test_learned_positions_from_model_and_safetensors(tmp_path):
-    from safetensors.torch import save_file
-
-    class Tiny(torch.nn.Module):
-        def __init__(self):
-            super().__init__()
-            self.wpe = torch.nn.Embedding(12, 4)
-            self.wte = torch.nn.Embedding(30, 4)
-
-    model = Tiny()
-    assert np.array_equal(P.learned_positions_from_model(model), model.wpe.weight.detach().numpy())
-    with pytest.raises(UserFacingError):
-        P.learned_positions_from_model(torch.nn.Linear(2, 2))
-    path = tmp_path / "model.safetensors"
-    table = torch.randn(12, 4)
-    save_file({"embeddings.token_type_embeddings.weight": torch.randn(2, 4),
-               "embeddings.position_embeddings.weight": table}, str(path))
-    assert np.array_equal(P.learned_positions_from_safetensors(path), table.numpy())
-    save_file({"x.weight": table}, str(path))
-    with pytest.raises(UserFacingError):
-        P.learned_positions_from_safetensors(path)
-
-
 def test_error_keys_are_translated():
     for key in ("tf.err.positions_too_long", "tf.err.unknown_positional",
                 "tf.err.no_learned_positions"):

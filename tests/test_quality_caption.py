@@ -16,7 +16,7 @@ APP = str(Path(__file__).resolve().parent.parent / "app.py")
                                          ("pages/transformer.py", "tf-en-fr"),
                                          ("pages/self_attention.py", "tf-ko-en"),
                                          ("pages/kv_cache.py", "tf-ko-en"),
-                                         ("pages/ablation.py", "tf-ko-en")])
+                                         ("pages/heads_off.py", "tf-ko-en")])
 def test_the_page_says_how_good_its_model_is(page, model):
     quality = loaders.translator_quality(model)
     assert quality is not None and quality["short"] is not None

@@ -3,12 +3,12 @@ import numpy as np
 import pytest
 import torch
 
-from lmcore.multi_head import AttentionWeights
+from lmcore.transformer import AttentionWeights
 from lmcore.demos import self_attention_steps as S
 from lmcore.errors import UserFacingError
-from lmcore.positional import minilm_weights_file
+from lmcore.catalog import minilm_folder
 
-needs_minilm = pytest.mark.skipif(minilm_weights_file() is None, reason="MiniLM package missing")
+needs_minilm = pytest.mark.skipif(minilm_folder() is None, reason="MiniLM package missing")
 
 
 def tiny_weights(d=8, heads=2, seed=0):
@@ -18,7 +18,7 @@ def tiny_weights(d=8, heads=2, seed=0):
 
 
 def test_steps_chain_and_match_multihead_attention():
-    from lmcore.multi_head import MultiHeadAttention
+    from lmcore.transformer import MultiHeadAttention
 
     w = tiny_weights()
     x = torch.randn(5, 8)
@@ -74,7 +74,7 @@ def test_long_text_is_truncated_with_a_notice():
 def test_minilm_steps_match_transformers_bert():
     from transformers import BertModel
 
-    path = minilm_weights_file().parent
+    path = minilm_folder()
     model = BertModel.from_pretrained(str(path), attn_implementation="eager").eval()
     text = "The animal didn't cross the street because it was tired."
     steps = S.compute_steps(text, S.MINILM, layer=3)

@@ -4,8 +4,8 @@ from __future__ import annotations
 import pytest
 
 from lmcore.errors import UserFacingError
-from lmcore.translation.text import (BOS_ID, EOS_ID, PAD_ID, SPACE, UNK_ID, Tokenizer, Vocab, encode_text,
-                         tokenizer_for)
+from lmcore.translation.text import SPACE, Tokenizer, Vocab, encode_text, tokenizer_for
+from lmcore.special_ids import BOS_ID, EOS_ID, PAD_ID, UNK_ID
 
 EN, KO = tokenizer_for("en"), tokenizer_for("ko")
 

@@ -6,7 +6,7 @@ from torch import nn
 
 from lmcore.record import AttentionMaps
 from lmcore.transformer import Transformer, TransformerConfig, attention_trace
-from lmcore.transformer_layers import DecoderLayer, EncoderLayer, target_mask
+from lmcore.transformer import DecoderLayer, EncoderLayer, target_mask
 
 D, H, FF = 32, 4, 64
 
@@ -135,7 +135,7 @@ def test_dropout_changes_training_output_only():
 
 
 def test_step_decoding_equals_teacher_forcing_and_reorders():
-    from lmcore.transformer import PrefixDecoder
+    from lmcore.demos.kv_cache_steps import PrefixDecoder
 
     model = tiny()
     src, tgt = batch()  # row 0 feeds a padding token last: masked as a key, like the full pass

@@ -29,7 +29,8 @@ import streamlit as st
 
 from lmcore.errors import UserFacingError
 from lmcore.inference.job_bodies import HEAD_CHANGE_SENTENCES, finetune_progress
-from lmcore.pretrained.finetune import FinetuneConfig, Progress, is_finetuned_folder, zip_folder
+from lmcore.pretrained.finetune import FinetuneConfig, Progress, is_finetuned_folder
+from lmcore.files import zip_folder
 from lmcore.pretrained.classifier import (BeforeAfter, Classifier, HeadChange, before_after, build_classifier,
                                           load_classifier)
 from lmcore.pretrained.preview import BeforeTraining

@@ -15,6 +15,8 @@ from typing import Any, Callable
 
 import streamlit as st
 
+from lmcore import files
+from lmcore.errors import UserFacingError
 from ui import url_state
 from ui.i18n import t, t_plain
 
@@ -64,19 +66,17 @@ ENCODING_NAMES = {"utf-8": "UTF-8", "utf-8-sig": "UTF-8 (BOM)", "utf-16": "UTF-1
 def upload_encoding(raw: bytes, key: str) -> bytes:
     """Say which encoding an upload is read as and offer to override it; the bytes to parse.
 
-    "auto" keeps lmcore.demos.uploads' guess (the bytes as they are); another choice hands
+    "auto" keeps lmcore.files' guess (the bytes as they are); another choice hands
     on the text re-encoded as UTF-8. Binary data is left to the parser, which says so.
     """
-    from lmcore.demos import uploads
-    from lmcore.errors import UserFacingError
     try:
-        guessed = uploads.detect_encoding(raw)
+        guessed = files.detect_encoding(raw)
     except UserFacingError:
         return raw
     names = {"auto": t_plain("upload.encoding.auto", encoding=ENCODING_NAMES[guessed])}
-    names |= {e: ENCODING_NAMES[e] for e in uploads.ENCODINGS}
+    names |= {e: ENCODING_NAMES[e] for e in files.ENCODINGS}
     choice = st.selectbox(t("upload.encoding.label"), list(names), format_func=names.__getitem__,
                           key=key, help=t("upload.encoding.help"))
     used = guessed if choice == "auto" else choice
     st.caption(t("upload.encoding.used", encoding=ENCODING_NAMES[used]))
-    return raw if choice == "auto" else uploads.recode(raw, choice)
+    return raw if choice == "auto" else files.recode(raw, choice)

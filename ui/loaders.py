@@ -25,11 +25,11 @@ from lmcore.pretrained import analysis as lm_analysis
 from lmcore.pretrained import bertviz as bertviz_offline
 from lmcore.pretrained import encoding as pretrained
 from lmcore.pretrained import loading as lm_loading
-from lmcore.pretrained import model_paths
+from lmcore.pretrained import model_paths, positions
 from lmcore.pretrained import predict as lm_predict
 from lmcore.record import AttentionMaps
 from lmcore.translation.data import pairs_from_bytes
-from lmcore.translation.translators import ASSETS, TranslationResult, Translator, load_translator
+from lmcore.translation.translators import TranslationResult, Translator, load_translator
 from ui.finetune_jobs import session_model_roots
 
 
@@ -67,7 +67,7 @@ def _shared_model(name: str) -> lm_loading.LoadedModel:
 @st.cache_data(max_entries=64, show_spinner=False)
 def metrics_status(name: str) -> tuple[dict, str | None]:
     """(the model folder's metrics.json or {}, None or why it could not be read)."""
-    path = lm_loading.ASSETS / name / "metrics.json"  # a local folder's own path when `name` is one
+    path = catalog.ASSETS / name / "metrics.json"  # a local folder's own path when `name` is one
     try:
         data = json.loads(path.read_text(encoding="utf-8")) if path.is_file() else {}
     except (OSError, UnicodeDecodeError, ValueError) as error:
@@ -146,7 +146,7 @@ def generation(name: str, prompt: str, steps: int, top_k: int, temperature: floa
 
 
 # ================================================================ translators (10.1-10.3)
-EVAL_FILE = ASSETS / "seq2seq_eval.json"
+EVAL_FILE = catalog.ASSETS / "seq2seq_eval.json"
 UPLOAD_MAX_BYTES = 2_000_000   # uploads: the first 2 MB are read (with a notice)
 UPLOAD_MAX_LINES = 20_000      # and the first 20k lines: a few minutes of CPU training at most
 
@@ -203,7 +203,7 @@ def translator_quality(name: str) -> dict | None:
 
 @st.cache_data(max_entries=4, show_spinner=False)
 def uploaded_pairs(raw: bytes, swap: bool) -> tuple[list[tuple[str, str]], list[Notice]]:
-    """Sentence pairs from an uploaded TSV (encodings, binary and caps via lmcore.demos.uploads)."""
+    """Sentence pairs from an uploaded TSV (encodings, binary and caps via lmcore.files)."""
     return pairs_from_bytes(raw, swap=swap, max_bytes=UPLOAD_MAX_BYTES, max_lines=UPLOAD_MAX_LINES)
 
 
@@ -234,7 +234,7 @@ def sinusoid(length: int, d_model: int) -> np.ndarray:
 
 @st.cache_data(max_entries=1, show_spinner=False)
 def learned_position_tables() -> dict[str, np.ndarray]:
-    return positional.bundled_position_tables()
+    return positions.position_tables(catalog.position_table_files())
 
 
 @st.cache_data(max_entries=32, show_spinner=False)

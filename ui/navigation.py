@@ -41,7 +41,7 @@ PAGES: list[tuple[str, list[PageSpec]]] = [
         PageSpec("pages/gpt.py", "lmp.gpt.nav", ":material/edit_note:", "gpt"),
         PageSpec("pages/logit_lens.py", "inside.nav", ":material/layers:", "logit-lens"),
         PageSpec("pages/kv_cache.py", "kv.nav", ":material/memory:", "kv-cache"),
-        PageSpec("pages/ablation.py", "abl.nav", ":material/toggle_off:", "heads-off"),
+        PageSpec("pages/heads_off.py", "abl.nav", ":material/toggle_off:", "heads-off"),
         PageSpec("pages/finetune.py", "ft.nav", ":material/tune:", "fine-tuning"),
         PageSpec("pages/compare.py", "cmp.nav", ":material/compare:", "compare"),
     ]),

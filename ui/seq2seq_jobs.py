@@ -7,7 +7,7 @@
 A job trains a fresh model in a daemon thread (never a cached shared translator), records
 progress and, after every epoch, the watched sentence's translation and alignment. ui.jobs
 does the rest: the one slot shared with fine-tuning, cancelling, and stopping the job once
-its page stops refreshing the heartbeat. `zip_folder` packs a trained model for download.
+its page stops refreshing the heartbeat.
 """
 from __future__ import annotations
 
@@ -19,7 +19,6 @@ import torch
 
 from lmcore.inference.job_bodies import (MAX_MINUTES, TRAIN_THREADS, Settings,  # noqa: F401
                                          prepare, seq2seq_progress, snapshot)
-from lmcore.translation.checkpoints import zip_folder  # noqa: F401  (the page's download)
 from lmcore.translation.training import Progress
 from ui.jobs import Job as BaseJob
 from ui.jobs import JobRegistry, job_reporter, run_body

@@ -42,27 +42,27 @@ def is_translator(name: str) -> bool:
 
 
 def _translator(args) -> dict:
-    from lmcore.head_choice import parse_heads
-    from lmcore.translation import ablation
+    from lmcore.heads_off import parse_heads
+    from lmcore.translation import heads_off
 
-    tr = ablation.as_transformer(args.model)
-    heads = parse_heads(args.heads, *ablation.size(tr, args.part))
-    before = ablation.translate_heads_off(tr, args.text, (), args.part)
-    after = ablation.translate_heads_off(tr, args.text, heads, args.part)
+    tr = heads_off.as_transformer(args.model)
+    heads = parse_heads(args.heads, *heads_off.size(tr, args.part))
+    before = heads_off.translate_heads_off(tr, args.text, (), args.part)
+    after = heads_off.translate_heads_off(tr, args.text, heads, args.part)
     out = lambda r: {"translation": r.translation, "output_tokens": r.output_tokens}  # noqa: E731
     return {"model": args.model, "part": args.part, "heads": heads, "before": out(before),
             "after": out(after), "notices": before.notices}
 
 
 def _language_model(args) -> dict:
-    from lmcore.head_choice import parse_heads
-    from lmcore.pretrained import ablation
+    from lmcore.heads_off import parse_heads
+    from lmcore.pretrained import heads_off
     from lmcore.pretrained.loading import load_model
 
     lm = load_model(args.model)
     heads = parse_heads(args.heads, lm.n_layers, lm.n_heads)
-    before = ablation.predictions(lm, args.text, (), args.top_k)
-    after = ablation.predictions(lm, args.text, heads, args.top_k)
+    before = heads_off.predictions(lm, args.text, (), args.top_k)
+    after = heads_off.predictions(lm, args.text, heads, args.top_k)
     out = lambda r: {"predictions": [p.to_dict() for p in r.predictions]}  # noqa: E731
     return {"model": args.model, "tokens": list(before.encoded.tokens), "heads": heads,
             "before": out(before), "after": out(after), "notices": list(before.notices)}

@@ -75,7 +75,7 @@ def run(args) -> int:
 
 def _language_model(args) -> int:
     """`evaluate --model LM --text F`: bits per character and token perplexity, line by line."""
-    from lmcore.demos.uploads import read_text_file
+    from lmcore.files import read_text_file
     from lmcore.pretrained.evaluation import text_bits
 
     decoded = read_text_file(args.text, max_bytes=20_000_000, max_line_chars=10_000_000)

@@ -38,7 +38,7 @@ def texts_of(args) -> list[str]:
         raise UserFacingError("lm.err.text_or_file")
     if args.file is None:
         return [args.text]
-    from lmcore.demos.uploads import read_text_file
+    from lmcore.files import read_text_file
     return read_text_file(args.file, max_line_chars=20_000).lines
 
 

@@ -28,7 +28,7 @@ def pairs_of(args) -> list[tuple[str, str]]:
     elif args.texts:
         raise UserFacingError("lm.err.two_sentences")
     else:
-        from lmcore.demos.uploads import read_text_file
+        from lmcore.files import read_text_file
         rows = [tuple(line.split("\t")) for line in read_text_file(args.pairs, max_line_chars=20_000).lines]
     for i, row in enumerate(rows, 1):
         if len(row) < 2 or not row[0].strip() or not row[1].strip():

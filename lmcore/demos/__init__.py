@@ -1,1 +1,1 @@
-"""The worked examples behind the lesson pages: score demo, self-attention steps, Transformer view, compare, batch, uploads."""
+"""The worked examples behind the lesson pages: score demo, self-attention steps, Transformer view, compare, batch."""

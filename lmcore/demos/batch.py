@@ -24,7 +24,7 @@ from lmcore.catalog import LM_KINDS, TRANSLATOR_KINDS, get_model_info
 from lmcore.errors import UserFacingError
 from lmcore.record import AttentionMaps
 from lmcore.notices import Notice
-from lmcore.demos.uploads import decode_upload
+from lmcore.files import decode_upload
 
 MAX_BYTES = 2_000_000        # uploads: the first 2 MB are read
 REFUSE_BYTES = 20_000_000    # larger uploads are refused before reading
@@ -103,7 +103,7 @@ def parse_sentences(data: bytes, filename: str = "upload.txt", column: int | Non
                     max_sentences: int = MAX_SENTENCES) -> ParsedSentences:
     """An uploaded .txt (one sentence a line) or .csv/.tsv (one column) -> sentences.
 
-    Encoding, binary rejection and the size cap come from lmcore.demos.uploads; a header
+    Encoding, binary rejection and the size cap come from lmcore.files; a header
     row is detected unless `has_header` is given; without `column` the column with
     the longest cells is used. Raises UserFacingError.
     """

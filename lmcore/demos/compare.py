@@ -29,7 +29,8 @@ import numpy as np
 
 from lmcore.record import AttentionMaps
 from lmcore.notices import Notice
-from lmcore.translation.text import SPACE, UNK, WORD_RE
+from lmcore.translation.text import SPACE, WORD_RE
+from lmcore.special_ids import UNK
 
 MEAN = -1  # "head" value meaning: the average of the layer's heads
 Span = tuple[int, int] | None

@@ -6,7 +6,7 @@
 
 Masked LM: the first [MASK]'s top words; GPT: the next token's; translator: the greedy
 translation, its heads being the decoder's cross-attention heads. Built on
-lmcore.pretrained.ablation and lmcore.translation.ablation.
+lmcore.pretrained.heads_off and lmcore.translation.heads_off.
 """
 from __future__ import annotations
 
@@ -15,10 +15,10 @@ from dataclasses import dataclass, replace
 import numpy as np
 
 from lmcore.catalog import TRANSLATOR_KINDS, list_models
-from lmcore.head_choice import Head, rank_correlation
+from lmcore.heads_off import Head, rank_correlation
 from lmcore.notices import Notice
-from lmcore.pretrained import ablation as lm_ablation
-from lmcore.translation import ablation as tr_ablation
+import lmcore.pretrained.heads_off
+import lmcore.translation.heads_off
 
 TOP_K = 5
 
@@ -74,13 +74,13 @@ def _pairs(preds) -> tuple[tuple[str, float], ...]:
 def before_after(name: str, text: str, heads: tuple[Head, ...]) -> BeforeAfter:
     """The prediction with every head on and with `heads` switched off."""
     if is_translator(name):
-        tr = tr_ablation.as_transformer(name)
-        base = tr_ablation.translate_heads_off(tr, text, ())
-        off = tr_ablation.translate_heads_off(tr, text, heads)
+        tr = lmcore.translation.heads_off.as_transformer(name)
+        base = lmcore.translation.heads_off.translate_heads_off(tr, text, ())
+        off = lmcore.translation.heads_off.translate_heads_off(tr, text, heads)
         return BeforeAfter(True, ((base.translation, 1.0),), ((off.translation, 1.0),), tuple(heads),
                            tuple(base.notices))
-    base = lm_ablation.predictions(name, text, (), TOP_K)
-    off = lm_ablation.predictions(name, text, heads, TOP_K)
+    base = lmcore.pretrained.heads_off.predictions(name, text, (), TOP_K)
+    off = lmcore.pretrained.heads_off.predictions(name, text, heads, TOP_K)
     return BeforeAfter(False, _pairs(base.predictions), _pairs(off.predictions), off.heads,
                        tuple(base.notices))
 
@@ -88,11 +88,11 @@ def before_after(name: str, text: str, heads: tuple[Head, ...]) -> BeforeAfter:
 def ranking(name: str, text: str, word: int | None = None) -> Ranking:
     """Each head switched off alone, ranked by how much the prediction's probability drops."""
     if is_translator(name):
-        r = tr_ablation.head_ranking(name, text, word)
-        target = tr_ablation.as_transformer(name).detokenize(list(r.output_tokens))
+        r = lmcore.translation.heads_off.head_ranking(name, text, word)
+        target = lmcore.translation.heads_off.as_transformer(name).detokenize(list(r.output_tokens))
         return Ranking(r.effect, r.attention, r.word, r.rows, r.source_tokens, target, r.probability,
                        r.forward_passes, True)
-    r = lm_ablation.head_ranking(name, text, word)
+    r = lmcore.pretrained.heads_off.head_ranking(name, text, word)
     return Ranking(r.effect, r.attention, r.word, r.rows, r.tokens, r.token.display, r.probability,
                    r.forward_passes, False)
 
@@ -100,7 +100,7 @@ def ranking(name: str, text: str, word: int | None = None) -> Ranking:
 def size(name: str) -> tuple[int, int]:
     """(layers, heads) of the heads that can be switched off on the page."""
     if is_translator(name):
-        return tr_ablation.size(tr_ablation.as_transformer(name), "cross")
+        return lmcore.translation.heads_off.size(lmcore.translation.heads_off.as_transformer(name), "cross")
     from lmcore.pretrained.loading import load_model
     lm = load_model(name)
     return lm.n_layers, lm.n_heads

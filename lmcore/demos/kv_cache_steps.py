@@ -3,23 +3,55 @@
 Prefill: the encoder runs once over the source and every decoder layer's cross-attention keys
 and values are computed from its output once (the cache's fixed part). Then each step feeds
 one new target position: one query row per layer and head attends to the cached keys of the
-positions so far, and the position's own key and value are appended (lmcore.kv_cache).
-The uncached reference (lmcore.transformer.PrefixDecoder) re-runs the whole prefix each step;
+positions so far, and the position's own key and value are appended (lmcore.transformer's DecoderCache).
+The uncached reference (PrefixDecoder, below) re-runs the whole prefix each step;
 its rows are compared with the cached ones, and both are timed here, on the spot.
 
-    translator_steps(translator, text) -> lmcore.kv_cache.CacheSteps
+    translator_steps(translator, text) -> lmcore.record.CacheSteps
 """
 from __future__ import annotations
 
 import numpy as np
 import torch
 
-from lmcore.kv_cache import CacheSteps, best_seconds, tensors_bytes
-from lmcore.record import AttentionMaps
-from lmcore.transformer import PrefixDecoder, Transformer
-from lmcore.translation.ablation import as_transformer
+from torch import Tensor
+
+from lmcore.record import AttentionMaps, CacheSteps, tensors_bytes
+from lmcore.timing import best_seconds
+from lmcore.transformer import Transformer, TransformerMemory, TransformerStep
+from lmcore.translation.heads_off import as_transformer
 from lmcore.translation.decoding import allowed_logits, default_max_len, greedy_decode
 from lmcore.translation.translators import Translator
+
+
+class PrefixDecoder:
+    """The uncached reference (how Transformer.step worked before its cache): the state is
+    the target prefix (B, t) ids, re-run through the whole decoder at every step: this page's
+    "without the cache", the tests and bench/transformer_decoding.py. layer_maps=True also
+    returns every layer's rows of the new position (all layers take the explicit path; by
+    default only the last does)."""
+
+    def __init__(self, model: Transformer, layer_maps: bool = False) -> None:
+        self.model, self.layer_maps = model, layer_maps
+        self.bos_id, self.eos_id = model.bos_id, model.eos_id
+        self.encode, self.reorder_memory = model.encode, model.reorder_memory
+
+    def init_state(self, memory: TransformerMemory) -> Tensor:
+        return memory.src.new_zeros((memory.src.size(0), 0))  # (B, 0): nothing written yet
+
+    def step(self, memory: TransformerMemory, state: Tensor, prev: Tensor) -> TransformerStep:
+        prefix = torch.cat([state, prev[:, None]], dim=1)  # (B, t)
+        logits, self_w, cross_w = self.model.run_decoder(prefix, memory.states, memory.src,
+                                                         last_only=not self.layer_maps)
+        logits = self.model.end_at_table(logits[:, -1], prefix.size(1))  # (B, V)
+        rows = (None, None)
+        if self.layer_maps:
+            rows = tuple(torch.stack([w[:, :, -1] for w in ws], dim=1) for ws in (self_w, cross_w))
+        return TransformerStep(logits, prefix, cross_w[-1][:, :, -1].mean(dim=1), None, None, None,
+                               *rows)
+
+    def reorder_state(self, state: Tensor, index: Tensor) -> Tensor:
+        return state.index_select(0, index)
 
 
 @torch.inference_mode()

@@ -21,13 +21,16 @@ from functools import lru_cache
 import numpy as np
 import torch
 import torch.nn.functional as F
+from safetensors.torch import load_file
+from tokenizers import Tokenizer
 from torch import Tensor
 
-from lmcore.multi_head import AttentionWeights
+from lmcore.transformer import AttentionWeights
 from lmcore.demos.transformer_view import encoder_layer_input
 from lmcore.errors import UserFacingError
 from lmcore.notices import Notice
-from lmcore.positional import minilm_weights_file, sinusoidal_encoding
+from lmcore.catalog import minilm_folder
+from lmcore.positional import sinusoidal_encoding
 from lmcore.record import AttentionMaps
 
 MINILM = "all-MiniLM-L6-v2"
@@ -106,20 +109,16 @@ def layer_steps(x: Tensor, w: AttentionWeights, causal: bool = False
 
 @lru_cache(maxsize=1)
 def _minilm_tensors() -> dict[str, Tensor]:
-    from safetensors.torch import load_file
-
-    path = minilm_weights_file()
-    if path is None:
+    folder = minilm_folder()
+    if folder is None:
         raise UserFacingError("tf.err.minilm_missing")
-    return load_file(str(path))
+    return load_file(str(folder / "model.safetensors"))
 
 
 def _minilm_tokenize(text: str) -> tuple[list[str], list[int], list[Notice]]:
     """WordPiece with [CLS]/[SEP], capped at MAX_TOKENS; returns tokens, ids, notices."""
-    from tokenizers import Tokenizer  # a fresh tokenizer per call: no "Already borrowed"
-
-    path = minilm_weights_file()
-    tok = Tokenizer.from_file(str(path.parent / "tokenizer.json"))
+    # a fresh tokenizer per call: no "Already borrowed" between sessions
+    tok = Tokenizer.from_file(str(minilm_folder() / "tokenizer.json"))
     tok.no_padding()
     tok.no_truncation()
     enc = tok.encode(text)

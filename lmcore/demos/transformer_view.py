@@ -16,12 +16,12 @@ from dataclasses import dataclass, replace
 import numpy as np
 import torch
 
-from lmcore.multi_head import AttentionWeights
+from lmcore.transformer import AttentionWeights
 from lmcore.errors import UserFacingError
 from lmcore.notices import Notice
 from lmcore.pretrained.analysis import head_entropy
 from lmcore.record import AttentionMaps, AttentionTrace
-from lmcore.translation.text import BOS, BOS_ID, EOS
+from lmcore.special_ids import BOS, BOS_ID, EOS
 from lmcore.transformer import Transformer, attention_trace
 from lmcore.translation.translators import Translator, TranslationResult, load_translator
 

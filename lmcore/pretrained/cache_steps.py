@@ -7,14 +7,15 @@ value are appended. The uncached reference is one forward pass over the final te
 rows are compared with the cached ones, and greedy decoding with and without the cache is
 timed here, on the spot.
 
-    gpt_steps(model, prompt, steps=8) -> lmcore.kv_cache.CacheSteps
+    gpt_steps(model, prompt, steps=8) -> lmcore.record.CacheSteps
 """
 from __future__ import annotations
 
 import numpy as np
 import torch
 
-from lmcore.kv_cache import CacheSteps, best_seconds
+from lmcore.timing import best_seconds
+from lmcore.record import CacheSteps
 from lmcore.pretrained.encoding import encode, stack_attentions, wordpiece_causal
 from lmcore.pretrained.loading import LoadedModel, as_loaded, require_kind
 from lmcore.pretrained.predict import _not_offered, _prediction

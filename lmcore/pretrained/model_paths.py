@@ -24,10 +24,10 @@ import re
 from pathlib import Path
 from typing import Iterable
 
+from lmcore.catalog import ASSETS
 from lmcore.errors import UserFacingError
 
 ENV_DIRS = "ATTN_LAB_MODEL_DIRS"
-ASSETS = Path(__file__).parents[1] / "assets"
 HUB_ID = re.compile(r"^[A-Za-z0-9][\w.-]*(/[A-Za-z0-9][\w.-]*)?$")
 MAX_CONFIG_BYTES = 1_000_000
 MAX_PARAMETERS = 1_500_000_000   # ~6 GB of float32: more does not fit a classroom server

@@ -5,7 +5,7 @@
     data = read_labelled_table(raw_bytes, "text", "label", "mine.csv")
     train, val = data.train, data.validation
 
-Uploads are decoded by `lmcore.demos.uploads` (encodings, binary rejection); on top of that a
+Uploads are decoded by `lmcore.files` (encodings, binary rejection); on top of that a
 labelled table must fit in MAX_BYTES, have both named columns, a label on every row and
 at least two classes with MIN_PER_CLASS sentences each. Problems raise
 `UserFacingError("ft.err.*")`; dropped or capped rows give `Notice`s.
@@ -19,7 +19,7 @@ from pathlib import Path
 
 from lmcore.errors import UserFacingError
 from lmcore.notices import Notice
-from lmcore.demos.uploads import decode_upload
+from lmcore.files import decode_upload
 
 TASK_DIR = Path(__file__).parents[1] / "assets" / "tasks"
 MAX_BYTES = 5_000_000   # a labelled upload larger than this is refused

@@ -14,9 +14,7 @@ itself with one line here. Nothing is unpickled: safetensors and JSON only.
 """
 from __future__ import annotations
 
-import io
 import json
-import zipfile
 from dataclasses import dataclass, field
 from importlib import import_module
 from pathlib import Path
@@ -97,13 +95,3 @@ def checkpoint_size(directory: str | Path) -> int:
 
 def _write_json(path: Path, data: object) -> None:
     path.write_text(json.dumps(data, ensure_ascii=False, indent=1) + "\n", encoding="utf-8")
-
-
-def zip_folder(folder: str | Path) -> bytes:
-    """A model folder's files (weights, config, vocabularies) as zip bytes, for a download."""
-    buffer = io.BytesIO()
-    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
-        for path in sorted(Path(folder).iterdir()):
-            if path.is_file():
-                archive.write(path, path.name)
-    return buffer.getvalue()

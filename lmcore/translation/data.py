@@ -21,8 +21,9 @@ from torch import Tensor
 
 from lmcore.errors import UserFacingError
 from lmcore.notices import Notice
-from lmcore.translation.text import BOS_ID, EOS_ID, PAD_ID, Tokenizer, Vocab
-from lmcore.demos.uploads import decode_upload, read_text_file, split_rows
+from lmcore.translation.text import Tokenizer, Vocab
+from lmcore.special_ids import BOS_ID, EOS_ID, PAD_ID
+from lmcore.files import decode_upload, read_text_file, split_rows
 
 Pair = tuple[str, str]
 
@@ -35,7 +36,7 @@ def parse_pairs(lines: Sequence[str], swap: bool = False) -> tuple[list[Pair], l
 
 
 def load_pairs(path: str | Path, swap: bool = False, **caps: int) -> tuple[list[Pair], list[Notice]]:
-    """Read a TSV file of pairs (any encoding uploads.py recognises)."""
+    """Read a TSV file of pairs (any encoding lmcore.files recognises)."""
     decoded = read_text_file(path, **caps)
     pairs, notices = parse_pairs(decoded.lines, swap)
     return pairs, decoded.notices + notices

@@ -35,7 +35,7 @@ from typing import Any, Protocol, Sequence
 import numpy as np
 import torch
 
-from lmcore.translation.text import BOS_ID, PAD_ID, UNK_ID
+from lmcore.special_ids import BOS_ID, PAD_ID, UNK_ID
 
 
 class StepModel(Protocol):

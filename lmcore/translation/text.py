@@ -25,10 +25,8 @@ from typing import Iterable, Sequence
 
 from lmcore.errors import UserFacingError
 from lmcore.notices import Notice
+from lmcore.special_ids import BOS, EOS, PAD, SPECIALS, UNK, UNK_ID
 
-PAD, UNK, BOS, EOS = "<pad>", "<unk>", "<bos>", "<eos>"
-SPECIALS: tuple[str, ...] = (PAD, UNK, BOS, EOS)
-PAD_ID, UNK_ID, BOS_ID, EOS_ID = 0, 1, 2, 3
 SPACE = "▁"
 CHAR_LANGS = {"ko", "ja", "zh"}
 # The one definition of "a word" in lmcore (imported, never copied):

@@ -26,7 +26,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from lmcore.translation.data import Batch, iterate_batches
-from lmcore.translation.text import PAD_ID
+from lmcore.special_ids import PAD_ID
 
 Example = tuple[list[int], list[int]]
 

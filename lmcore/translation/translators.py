@@ -21,15 +21,15 @@ from typing import Sequence
 
 import numpy as np
 
-from lmcore.catalog import ModelInfo
+from lmcore.catalog import ASSETS, ModelInfo
 from lmcore.translation.checkpoints import Checkpoint, checkpoint_size, load_checkpoint
 from lmcore.translation.decoding import DecodeResult, decode, greedy_batch, greedy_decode
 from lmcore.errors import UserFacingError
 from lmcore.record import AttentionMaps
 from lmcore.notices import Notice
-from lmcore.translation.text import EOS, encode_text
+from lmcore.translation.text import encode_text
+from lmcore.special_ids import EOS
 
-ASSETS = Path(__file__).parents[1] / "assets"
 # catalog name -> (asset directory, one-line English description)
 BUNDLED: dict[str, tuple[str, str]] = {
     "s2s-en-fr-plain": ("s2s-en-fr-plain", "English to French, LSTM encoder-decoder without attention "

@@ -1,6 +1,6 @@
-"""Benchmark: switching heads off (lmcore.pretrained.ablation) on the bundled masked LM.
+"""Benchmark: switching heads off (lmcore.pretrained.heads_off) on the bundled masked LM.
 
-    nice -n 10 python -m bench.ablation [--repeats 20] [--threads 1] [--model minilm-mlm]
+    nice -n 10 python -m bench.heads_off [--repeats 20] [--threads 1] [--model minilm-mlm]
 
 One process, interleaved rounds, medians of per-round ratios, at 16 tokens:
   the model's forward with one head switched off (the masked-attention twin, lab_head_mask)
@@ -42,27 +42,27 @@ def main(argv: list[str] | None = None) -> dict:
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args(argv)
     torch.set_num_threads(args.threads)
-    from lmcore.pretrained import ablation
+    from lmcore.pretrained import heads_off
     from lmcore.pretrained.encoding import encode, model_inputs
     from lmcore.pretrained.loading import load_model
-    from lmcore.head_choice import keep_mask
+    from lmcore.heads_off import keep_mask
 
     lm = load_model(args.model)
     text = masked_text(lm, args.tokens)
-    enc, _ = ablation._encode(lm, text)
+    enc, _ = heads_off._encode(lm, text)
     inputs = model_inputs(enc)
     one_off = keep_mask([(lm.n_layers // 2, 0)], lm.n_layers, lm.n_heads)
     clock = pick_clock(args.threads)
-    samples = interleaved_samples({"one_head_off": lambda: ablation.run(lm, inputs, one_off),
-                                   "plain": lambda: ablation.run(lm, inputs, None)},
+    samples = interleaved_samples({"one_head_off": lambda: heads_off.run(lm, inputs, one_off),
+                                   "plain": lambda: heads_off.run(lm, inputs, None)},
                                   repeats=args.repeats, warmup=3, clock=clock)
     ratio = paired_ratio(samples, "one_head_off", "plain")
     plain_s = medians(samples)["plain"]
-    ablation.head_ranking(lm, text)  # warm-up
+    heads_off.head_ranking(lm, text)  # warm-up
     runs = []
     for _ in range(max(3, args.repeats // 5)):
         start = clock()
-        ranking = ablation.head_ranking(lm, text)
+        ranking = heads_off.head_ranking(lm, text)
         runs.append(clock() - start)
     seconds = statistics.median(runs)
     result = {"model": args.model, "tokens": len(encode(lm, text).input_ids),

@@ -6,7 +6,7 @@ import codecs
 import pytest
 
 from lmcore.errors import UserFacingError
-from lmcore.demos.uploads import decode_upload, detect_encoding, read_text_file, split_rows
+from lmcore.files import decode_upload, detect_encoding, read_text_file, split_rows
 
 TEXT = "I am cold.\t나는 춥다.\nGo.\t가.\n"
 

@@ -27,7 +27,7 @@ from functools import lru_cache
 import numpy as np
 import torch
 
-from lmcore.head_choice import Head, check_heads, keep_mask, one_off_masks, rank_correlation
+from lmcore.heads_off import Head, check_heads, keep_mask, one_off_masks, rank_correlation
 from lmcore.notices import Notice
 from lmcore.errors import UserFacingError
 from lmcore.pretrained.encoding import Encoded, check_text, encode, model_inputs, stack_attentions

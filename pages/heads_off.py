@@ -4,7 +4,7 @@ from __future__ import annotations
 import streamlit as st
 
 from lmcore.errors import UserFacingError
-from lmcore.head_choice import format_heads, parse_heads
+from lmcore.heads_off import format_heads, parse_heads
 from lmcore.views import inside
 from ui import inputs, inside_loaders, lesson, url_state
 from ui.export_widgets import chart, table

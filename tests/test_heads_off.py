@@ -13,13 +13,13 @@ import torch
 
 from lmcore.cli import main
 from lmcore.errors import UserFacingError
-from lmcore.head_choice import (check_heads, format_heads, keep_mask, one_off_masks, parse_heads,
-                                rank_correlation)
-from lmcore.pretrained import ablation
+from lmcore.heads_off import (check_heads, format_heads, keep_mask, one_off_masks, parse_heads,
+                              rank_correlation)
+from lmcore.pretrained import heads_off
 from lmcore.pretrained.encoding import model_inputs
 from lmcore.pretrained.loading import load_model
 from lmcore.pretrained.predict import fill_mask, next_token
-from lmcore.transformer_layers import HeadMask
+from lmcore.transformer import HeadMask
 from tests.test_decoding import tiny_transformer
 from tests.test_minilm_lms import _causal_folder
 
@@ -61,20 +61,20 @@ def lm_and_text(request, tmp_path_factory):
 
 
 def _logits(lm, text, mask):
-    enc, position = ablation._encode(lm, text)
-    return ablation._logits(ablation.run(lm, model_inputs(enc), mask), lm)[0]
+    enc, position = heads_off._encode(lm, text)
+    return heads_off._logits(heads_off.run(lm, model_inputs(enc), mask), lm)[0]
 
 
 def test_no_head_off_changes_nothing_bit_for_bit(lm_and_text):
     lm, text = lm_and_text
-    enc, _ = ablation._encode(lm, text)
+    enc, _ = heads_off._encode(lm, text)
     with torch.inference_mode():
-        plain = ablation._logits(lm.model(**model_inputs(enc)), lm)[0]
+        plain = heads_off._logits(lm.model(**model_inputs(enc)), lm)[0]
     ones = torch.ones(lm.n_layers, lm.n_heads)
     assert torch.equal(_logits(lm, text, None), plain)
     assert torch.equal(_logits(lm, text, ones), plain)  # the twin with every head kept, too
     usual = fill_mask(lm, text, 5).masks[0] if lm.kind == "masked-lm" else next_token(lm, text, 5).predictions
-    assert ablation.predictions(lm, text, (), 5).predictions == usual
+    assert heads_off.predictions(lm, text, (), 5).predictions == usual
 
 
 def test_a_whole_layer_off_changes_the_output_and_leaves_the_shared_model_alone(lm_and_text):
@@ -89,34 +89,34 @@ def test_a_whole_layer_off_changes_the_output_and_leaves_the_shared_model_alone(
 def test_batched_masks_match_one_by_one(lm_and_text):
     lm, text = lm_and_text
     masks = one_off_masks(lm.n_layers, lm.n_heads)[:3]
-    enc, position = ablation._encode(lm, text)
+    enc, position = heads_off._encode(lm, text)
     batch = {k: v.expand(3, -1) for k, v in model_inputs(enc).items()}
-    together = ablation._logits(ablation.run(lm, batch, masks), lm)
+    together = heads_off._logits(heads_off.run(lm, batch, masks), lm)
     for r in range(3):
         torch.testing.assert_close(together[r], _logits(lm, text, masks[r]), atol=1e-4, rtol=1e-4)
 
 
 def test_ranking_has_one_entry_per_head_and_matches_single_runs(lm_and_text):
     lm, text = lm_and_text
-    r = ablation.head_ranking(lm, text)
+    r = heads_off.head_ranking(lm, text)
     assert r.effect.shape == r.attention.shape == (lm.n_layers, lm.n_heads)
     assert len(r.order()) == lm.n_layers * lm.n_heads and r.forward_passes == lm.n_layers * lm.n_heads + 1
     layer, head = r.order()[0]
-    off = ablation.predictions(lm, text, [(layer, head)], 50).predictions
+    off = heads_off.predictions(lm, text, [(layer, head)], 50).predictions
     assert r.effect[layer, head] == max(r.effect.ravel())
     assert 0 <= r.attention.min() and r.attention.max() <= 1
     assert r.word != r.position and -1.0 <= r.correlation() <= 1.0
-    again = ablation.head_ranking(lm, text, word=0)
+    again = heads_off.head_ranking(lm, text, word=0)
     assert again.word == 0 and np.array_equal(again.effect, r.effect)
     assert off  # the ablated prediction is there
 
 
 def test_wrong_model_kind_is_a_message():
     with pytest.raises(UserFacingError) as err:
-        ablation.predictions("tiny-gpt2", "hello", [(9, 9)])
+        heads_off.predictions("tiny-gpt2", "hello", [(9, 9)])
     assert err.value.key == "abl.err.heads"
     with pytest.raises(UserFacingError):
-        ablation.predictions("tiny-bert", "no blank here", ())
+        heads_off.predictions("tiny-bert", "no blank here", ())
 
 
 # ---------------------------------------------------------------- the from-scratch Transformer
@@ -135,7 +135,7 @@ def test_transformer_head_mask_none_or_ones_is_bit_identical_and_zeros_change():
 
 
 def test_transformer_cached_steps_honour_the_mask():
-    from lmcore.translation.ablation import HeadsOff
+    from lmcore.translation.heads_off import HeadsOff
     from lmcore.translation.decoding import allowed_logits, decode
 
     model = tiny_transformer()
@@ -150,19 +150,19 @@ def test_transformer_cached_steps_honour_the_mask():
 
 
 def test_translator_before_after_and_ranking():
-    from lmcore.translation import ablation as ta
+    from lmcore.translation import heads_off as translator_heads_off
 
-    tr = ta.as_transformer("tf-en-fr")
+    tr = translator_heads_off.as_transformer("tf-en-fr")
     text = "the cat is on the table ."
-    assert ta.translate_heads_off(tr, text, ()).to_dict() == tr.translate(text).to_dict()
-    layers, heads = ta.size(tr)
+    assert translator_heads_off.translate_heads_off(tr, text, ()).to_dict() == tr.translate(text).to_dict()
+    layers, heads = translator_heads_off.size(tr)
     everything = [(l, h) for l in range(layers) for h in range(heads)]
-    assert ta.translate_heads_off(tr, text, everything).translation != tr.translate(text).translation
-    ranking = ta.head_ranking(tr, text)
+    assert translator_heads_off.translate_heads_off(tr, text, everything).translation != tr.translate(text).translation
+    ranking = translator_heads_off.head_ranking(tr, text)
     assert ranking.effect.shape == (layers, heads) and len(ranking.order()) == layers * heads
     assert ranking.source_tokens[ranking.word] in text.split()
     with pytest.raises(UserFacingError) as err:
-        ta.as_transformer("s2s-en-fr-bahdanau")
+        translator_heads_off.as_transformer("s2s-en-fr-bahdanau")
     assert err.value.key == "abl.err.not_transformer"
 
 

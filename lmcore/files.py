@@ -1,6 +1,7 @@
-"""Uploaded or loaded text files: bytes -> lines (or rows), with caps and a report.
+"""Files in and out: uploaded or loaded text (bytes -> lines or rows, with caps and a report)
+and a model folder zipped for a download. Every package of lmcore may use it.
 
-Generic on purpose (sentence-pair uploads, one-sentence-per-line files, labelled
+Text is generic on purpose (sentence-pair uploads, one-sentence-per-line files, labelled
 rows all use it):
 
     decoded = decode_upload(data)            # DecodedText(lines, encoding, notices, ...)
@@ -18,6 +19,8 @@ keep the first part and add a notice naming what was dropped; nothing fails sile
 from __future__ import annotations
 
 import codecs
+import io
+import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -178,3 +181,13 @@ def split_rows(lines: list[str], sep: str = "\t", min_columns: int = 1,
     notices = [Notice("upload.notice.rows_skipped", {"count": skipped, "columns": min_columns})] \
         if skipped else []
     return rows, notices
+
+
+def zip_folder(folder: str | Path) -> bytes:
+    """A model folder's files (weights, config, vocabularies) as zip bytes, for a download."""
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+        for path in sorted(Path(folder).iterdir()):
+            if path.is_file():
+                archive.write(path, path.name)
+    return buffer.getvalue()

@@ -7,7 +7,7 @@ decoding protocol of lmcore.translation.decoding around the model with a fixed m
 API (translator: a Translator or a bundled name):
     translate_heads_off(translator, text, heads, part="cross") -> TranslationResult
     head_ranking(translator, text, word=None) -> TranslationRanking   (cross-attention heads)
-Heads are (layer, head) pairs from 0 (lmcore.head_choice); seq2seq translators have no heads to
+Heads are (layer, head) pairs from 0 (lmcore.heads_off); seq2seq translators have no heads to
 switch off and raise UserFacingError("abl.err.not_transformer").
 """
 from __future__ import annotations
@@ -19,10 +19,10 @@ import torch
 from torch import Tensor
 
 from lmcore.errors import UserFacingError
-from lmcore.head_choice import Head, check_heads, keep_mask, one_off_masks, rank_correlation
-from lmcore.kv_cache import DecoderCache, TransformerMemory, TransformerStep
+from lmcore.heads_off import Head, check_heads, keep_mask, one_off_masks, rank_correlation
+from lmcore.transformer import DecoderCache, TransformerMemory, TransformerStep
 from lmcore.transformer import Transformer
-from lmcore.transformer_layers import HeadMask
+from lmcore.transformer import HeadMask
 from lmcore.translation.decoding import decode
 from lmcore.translation.translators import TranslationResult, Translator, load_translator
 
