@@ -6,6 +6,8 @@ English (or `--lang ko`).
 """
 from __future__ import annotations
 
+from lmcore.i18n import translate
+
 
 class UserFacingError(Exception):
     """Bad input or an unavailable resource, explained by a locale key."""
@@ -16,6 +18,4 @@ class UserFacingError(Exception):
         super().__init__(f"{key} {params}" if params else key)
 
     def message(self, lang: str = "en") -> str:
-        from lmcore.i18n import translate
-
         return translate(self.key, lang, **self.params)

@@ -13,7 +13,6 @@ the caller truncates and tells the user, it never crashes.
 """
 from __future__ import annotations
 
-
 import numpy as np
 import torch
 from torch import Tensor, nn

@@ -230,3 +230,82 @@ def test_every_chart_and_table_names_its_export_files():
     pages = [p for p in APP_SOURCES if p.parent.name in ("pages", "ui")]
     offenders = [hit for p in pages for hit in _unnamed_exports(p)]
     assert pages and offenders == [], "no filename=/stem=:\n" + "\n".join(offenders)
+
+
+# ---------------------------------------------------------------- lmcore's floors (issue 31)
+# Each floor may import its own floor and the floors below it, never one above. The chain:
+# models <- shared <- translation / pretrained <- demos <- views <- inference <- commands.
+FLOORS: list[tuple[str, set[str]]] = [
+    ("base", {"lmcore.i18n", "lmcore.errors"}),   # standard library and the locale table only
+    ("models", {"lmcore.record", "lmcore.special_ids", "lmcore.attention", "lmcore.positional",
+                "lmcore.seq2seq", "lmcore.transformer"}),
+    ("shared", {"lmcore", "lmcore.notices", "lmcore.catalog", "lmcore.files", "lmcore.heads_off",
+                "lmcore.timing"}),
+    ("families", {"lmcore.translation", "lmcore.pretrained"}),   # peers: neither imports the other
+    ("demos", {"lmcore.demos"}),
+    ("views", {"lmcore.views"}),
+    ("inference", {"lmcore.inference"}),
+    ("commands", {"lmcore.commands", "lmcore.cli", "lmcore.__main__"}),
+]
+MODEL_FILES = FLOORS[1][1]
+
+
+def _floor(module: str) -> int:
+    """The floor of a module: listed by name, or by its package (lmcore.translation.text)."""
+    for number, (_, names) in enumerate(FLOORS):
+        if module in names or (module != "lmcore" and ".".join(module.split(".")[:2]) in names):
+            return number
+    raise AssertionError(f"{module} is on no floor: add it to FLOORS")
+
+
+def _family(module: str) -> str:
+    return ".".join(module.split(".")[:2])
+
+
+def test_floor_finder_places_modules():
+    assert _floor("lmcore.translation.text") == _floor("lmcore.pretrained.loading") == 3
+    assert _floor("lmcore") == 2 and _floor("lmcore.transformer") == 1 and _floor("lmcore.cli") == 7
+
+
+def test_no_import_climbs_a_floor_inside_lmcore():
+    graph = lmcore_import_graph()
+    climbs = [f"{m} -> {t}" for m, targets in sorted(graph.items()) for t in sorted(targets)
+              if _floor(t) > _floor(m)]
+    assert climbs == [], "imports from a lower floor to a higher one:\n" + "\n".join(climbs)
+
+
+def test_translation_and_pretrained_do_not_import_each_other():
+    graph = lmcore_import_graph()
+    families = {"lmcore.translation", "lmcore.pretrained"}
+    crossings = [f"{m} -> {t}" for m, targets in sorted(graph.items()) for t in sorted(targets)
+                 if _family(m) in families and _family(t) in families and _family(m) != _family(t)]
+    assert crossings == []
+
+
+def test_model_files_import_only_torch_numpy_the_standard_library_and_each_other():
+    """The chapter's networks stand alone: errors (a translated message for bad input) is the
+    one lmcore module below them."""
+    allowed = set(sys.stdlib_module_names) | {"torch", "numpy", "lmcore"}
+    graph = lmcore_import_graph()
+    for module in MODEL_FILES:
+        path = ROOT / (module.replace(".", "/") + ".py")
+        assert _imports(path) <= allowed, f"{module}: {_imports(path) - allowed}"
+        assert graph[module] <= MODEL_FILES | {"lmcore.errors"}, f"{module}: {graph[module]}"
+
+
+def _inner_imports(path: Path) -> list[int]:
+    """Line numbers of import statements inside functions (each hides an edge of the graph)."""
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    return sorted({node.lineno for f in ast.walk(tree) if isinstance(f, (ast.FunctionDef, ast.AsyncFunctionDef))
+                   for node in ast.walk(f) if isinstance(node, (ast.Import, ast.ImportFrom))})
+
+
+def test_imports_inside_functions_are_few_and_say_why():
+    """At most 25 in lmcore, each heavy and optional, with a comment on the line or just above
+    the first import of its group saying why."""
+    hits = [(p, n) for p in sorted((ROOT / "lmcore").rglob("*.py")) for n in _inner_imports(p)]
+    assert len(hits) <= 25, f"{len(hits)} imports inside functions"
+    for path, line in hits:
+        lines = path.read_text(encoding="utf-8").splitlines()
+        above = lines[max(0, line - 4):line]
+        assert any("#" in text for text in above), f"{_rel(path)}:{line} imports inside a function without saying why"

@@ -13,7 +13,13 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import lmcore.pretrained.heads_off
+import lmcore.translation.heads_off
 from lmcore.cli import print_json
+from lmcore.errors import UserFacingError
+from lmcore.heads_off import parse_heads
+from lmcore.pretrained.loading import load_model
+from lmcore.translation.translators import BUNDLED
 
 
 def register(sub) -> None:
@@ -30,8 +36,6 @@ def register(sub) -> None:
 
 def is_translator(name: str) -> bool:
     """A bundled translator or a checkpoint folder (its config.json names an architecture)."""
-    from lmcore.translation.translators import BUNDLED
-
     config = Path(name) / "config.json"
     if name in BUNDLED:
         return True
@@ -42,35 +46,26 @@ def is_translator(name: str) -> bool:
 
 
 def _translator(args) -> dict:
-    from lmcore.heads_off import parse_heads
-    from lmcore.translation import heads_off
-
-    tr = heads_off.as_transformer(args.model)
-    heads = parse_heads(args.heads, *heads_off.size(tr, args.part))
-    before = heads_off.translate_heads_off(tr, args.text, (), args.part)
-    after = heads_off.translate_heads_off(tr, args.text, heads, args.part)
+    tr = lmcore.translation.heads_off.as_transformer(args.model)
+    heads = parse_heads(args.heads, *lmcore.translation.heads_off.size(tr, args.part))
+    before = lmcore.translation.heads_off.translate_heads_off(tr, args.text, (), args.part)
+    after = lmcore.translation.heads_off.translate_heads_off(tr, args.text, heads, args.part)
     out = lambda r: {"translation": r.translation, "output_tokens": r.output_tokens}  # noqa: E731
     return {"model": args.model, "part": args.part, "heads": heads, "before": out(before),
             "after": out(after), "notices": before.notices}
 
 
 def _language_model(args) -> dict:
-    from lmcore.heads_off import parse_heads
-    from lmcore.pretrained import heads_off
-    from lmcore.pretrained.loading import load_model
-
     lm = load_model(args.model)
     heads = parse_heads(args.heads, lm.n_layers, lm.n_heads)
-    before = heads_off.predictions(lm, args.text, (), args.top_k)
-    after = heads_off.predictions(lm, args.text, heads, args.top_k)
+    before = lmcore.pretrained.heads_off.predictions(lm, args.text, (), args.top_k)
+    after = lmcore.pretrained.heads_off.predictions(lm, args.text, heads, args.top_k)
     out = lambda r: {"predictions": [p.to_dict() for p in r.predictions]}  # noqa: E731
     return {"model": args.model, "tokens": list(before.encoded.tokens), "heads": heads,
             "before": out(before), "after": out(after), "notices": list(before.notices)}
 
 
 def run(args) -> int:
-    from lmcore.errors import UserFacingError
-
     if args.top_k < 1:
         raise UserFacingError("lm.err.sampling")
     data = _translator(args) if is_translator(args.model) else _language_model(args)

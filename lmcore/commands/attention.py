@@ -6,6 +6,7 @@ JSON (public contract): {"model", "kind", "tokens", "attentions": layers x heads
 from __future__ import annotations
 
 from lmcore.cli import print_json
+from lmcore.inference import backend
 
 DEFAULT_MODEL = "all-MiniLM-L6-v2"
 
@@ -21,8 +22,6 @@ def register(sub) -> None:
 
 
 def run(args) -> int:
-    from lmcore.inference import backend
-
     result = backend().attention(args.model, args.text, args.pair)
     notices = [n.message(args.lang) for n in result.notices]
     if args.json:

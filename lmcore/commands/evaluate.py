@@ -14,12 +14,21 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import torch
+
 from lmcore.cli import print_json
-from lmcore.translation.data import DataConfig, held_out_split, load_pairs
 from lmcore.errors import UserFacingError
-from lmcore.translation.metrics import (BUCKETS, corpus_scores, scores_by_bucket, scoring_inputs,
-                                        translate_for_scoring)
+from lmcore.files import read_text_file
+from lmcore.pretrained.evaluation import text_bits
 from lmcore.translation.checkpoints import checkpoint_size
+from lmcore.translation.data import DataConfig, held_out_split, load_pairs
+from lmcore.translation.metrics import (
+    BUCKETS,
+    corpus_scores,
+    scores_by_bucket,
+    scoring_inputs,
+    translate_for_scoring,
+)
 from lmcore.translation.translators import ASSETS, BUNDLED, bundled_path, load_translator
 
 EVAL_FILE = ASSETS / "seq2seq_eval.json"
@@ -44,8 +53,6 @@ def register(sub) -> None:
 
 def run(args) -> int:
     if args.threads:
-        import torch
-
         torch.set_num_threads(args.threads)
     if args.report:
         data = build_report(Path(args.data_dir), args.short, args.joined, models=[args.model] if args.model else None)
@@ -75,9 +82,6 @@ def run(args) -> int:
 
 def _language_model(args) -> int:
     """`evaluate --model LM --text F`: bits per character and token perplexity, line by line."""
-    from lmcore.files import read_text_file
-    from lmcore.pretrained.evaluation import text_bits
-
     decoded = read_text_file(args.text, max_bytes=20_000_000, max_line_chars=10_000_000)
     score = text_bits(args.model, decoded.lines)
     data = {"model": args.model, **score.to_dict(), "notices": [n.to_dict() for n in decoded.notices]}

@@ -9,6 +9,9 @@ from __future__ import annotations
 
 from lmcore.cli import print_json
 from lmcore.errors import UserFacingError
+from lmcore.files import read_text_file
+from lmcore.inference import backend
+from lmcore.pretrained.loading import default_masked_lm
 
 DEFAULT_MODEL = "tiny-bert"  # when minilm-mlm is not trained yet
 
@@ -24,8 +27,6 @@ def register(sub) -> None:
 
 
 def _one(model: str, text: str, top_k: int, lang: str) -> dict:
-    from lmcore.inference import backend
-
     result = backend().fill_mask(model, text, top_k=top_k)
     masks = [[p.to_dict() for p in preds] for preds in result.masks]
     return {"model": model, "tokens": list(result.encoded.tokens), "masks": masks,
@@ -38,13 +39,10 @@ def texts_of(args) -> list[str]:
         raise UserFacingError("lm.err.text_or_file")
     if args.file is None:
         return [args.text]
-    from lmcore.files import read_text_file
     return read_text_file(args.file, max_line_chars=20_000).lines
 
 
 def run(args) -> int:
-    from lmcore.pretrained.loading import default_masked_lm
-
     model = args.model or default_masked_lm() or DEFAULT_MODEL
     items = []
     for i, text in enumerate(texts_of(args), 1):

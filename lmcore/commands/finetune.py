@@ -16,6 +16,10 @@ from pathlib import Path
 
 from lmcore.cli import print_json
 from lmcore.errors import UserFacingError
+from lmcore.pretrained.classifier import head_change
+from lmcore.pretrained.finetune import FinetuneConfig, finetune, save_classifier
+from lmcore.pretrained.loading import load_model
+from lmcore.pretrained.tasks import MAX_BYTES, load_task, read_labelled_table
 
 DEFAULTS = dict(epochs=3, lr=5e-5, batch_size=16, max_length=32)
 
@@ -40,12 +44,10 @@ def register(sub) -> None:
 
 
 def load_data(args):
-    from lmcore.pretrained.tasks import load_task, read_labelled_table
     if args.task:
         return load_task(args.task)
     if not args.data:
         raise UserFacingError("ft.err.need_data")
-    from lmcore.pretrained.tasks import MAX_BYTES
     path = Path(args.data)
     try:
         size = path.stat().st_size
@@ -71,10 +73,6 @@ def _progress(quiet: bool):
 
 
 def run(args) -> int:
-    from lmcore.pretrained.loading import load_model
-    from lmcore.pretrained.finetune import FinetuneConfig, finetune, save_classifier
-    from lmcore.pretrained.classifier import head_change
-
     data = load_data(args)
     cfg = FinetuneConfig(model=args.model, epochs=args.epochs, lr=args.lr, batch_size=args.batch_size,
                          max_length=args.max_length, seed=args.seed, threads=args.threads)

@@ -8,6 +8,7 @@ the token at i (write the blank as [MASK]).
 from __future__ import annotations
 
 from lmcore.cli import print_json
+from lmcore.inference import backend
 
 DEFAULT_MODEL = "tiny-gpt2"
 
@@ -22,8 +23,6 @@ def register(sub) -> None:
 
 
 def run(args) -> int:
-    from lmcore.inference import backend
-
     lens = backend().logit_lens(args.model, args.text, top_k=args.top_k)
     notices = [n.message(args.lang) for n in lens.notices]
     if args.json:

@@ -8,6 +8,9 @@ from __future__ import annotations
 
 from lmcore.cli import print_json
 from lmcore.errors import UserFacingError
+from lmcore.files import read_text_file
+from lmcore.inference import backend
+from lmcore.pretrained.loading import default_masked_lm
 
 
 def register(sub) -> None:
@@ -28,7 +31,6 @@ def pairs_of(args) -> list[tuple[str, str]]:
     elif args.texts:
         raise UserFacingError("lm.err.two_sentences")
     else:
-        from lmcore.files import read_text_file
         rows = [tuple(line.split("\t")) for line in read_text_file(args.pairs, max_line_chars=20_000).lines]
     for i, row in enumerate(rows, 1):
         if len(row) < 2 or not row[0].strip() or not row[1].strip():
@@ -37,9 +39,6 @@ def pairs_of(args) -> list[tuple[str, str]]:
 
 
 def run(args) -> int:
-    from lmcore.pretrained.loading import default_masked_lm
-    from lmcore.inference import backend
-
     model = args.model or default_masked_lm() or "tiny-bert"
     pairs, items = pairs_of(args), []
     for a, b in pairs:

@@ -10,6 +10,9 @@ Both come from one model call (the last position's logits, through lmcore.infere
 from __future__ import annotations
 
 from lmcore.cli import print_json
+from lmcore.inference import backend
+from lmcore.pretrained import nucleus
+from lmcore.pretrained.sampling import check_sampling
 
 DEFAULT_MODEL = "tiny-gpt2"
 
@@ -27,10 +30,6 @@ def register(sub) -> None:
 
 
 def run(args) -> int:
-    from lmcore.inference import backend
-    from lmcore.pretrained import nucleus
-    from lmcore.pretrained.sampling import check_sampling
-
     top_p = 1.0 if args.top_p is None else args.top_p
     check_sampling(args.top_k, args.temperature, top_p)
     if args.top_p is None:

@@ -11,7 +11,10 @@ import time
 from pathlib import Path
 from typing import Callable
 
+import torch
+
 from lmcore.cli import print_json
+from lmcore.translation.checkpoints import checkpoint_size, save_checkpoint
 from lmcore.translation.data import DataConfig, load_pairs
 from lmcore.translation.monolingual import read_sentences
 from lmcore.translation.training import Progress, TrainConfig, train_translator
@@ -88,10 +91,6 @@ class ProgressBar:
 def train_and_save(args, build: Callable) -> int:
     """Load the pairs, train build(src_vocab_size, tgt_vocab_size), save the checkpoint to
     args.out and print the summary (JSON with --json)."""
-    import torch
-
-    from lmcore.translation.checkpoints import checkpoint_size, save_checkpoint
-
     if args.threads:
         torch.set_num_threads(args.threads)
     pairs, notices = load_pairs(args.pairs, swap=args.swap, max_bytes=50_000_000, max_lines=500_000)

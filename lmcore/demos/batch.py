@@ -22,9 +22,12 @@ import numpy as np
 
 from lmcore.catalog import LM_KINDS, TRANSLATOR_KINDS, get_model_info
 from lmcore.errors import UserFacingError
-from lmcore.record import AttentionMaps
-from lmcore.notices import Notice
 from lmcore.files import decode_upload
+from lmcore.notices import Notice
+from lmcore.pretrained.encoding import attention, report
+from lmcore.pretrained.loading import load_model
+from lmcore.record import AttentionMaps
+from lmcore.translation.translators import load_translator
 
 MAX_BYTES = 2_000_000        # uploads: the first 2 MB are read
 REFUSE_BYTES = 20_000_000    # larger uploads are refused before reading
@@ -165,9 +168,7 @@ def load_batch_model(name: str) -> BatchModel:
     """A catalog model for batch runs (raises UserFacingError for unknown/unavailable names)."""
     info = get_model_info(name)
     if info.kind in LM_KINDS:
-        from lmcore.pretrained.loading import load_model
         return BatchModel(name, info.kind, load_model(name))
-    from lmcore.translation.translators import load_translator
     return BatchModel(name, info.kind, load_translator(name))
 
 
@@ -219,13 +220,12 @@ def analyse_sentence(model: BatchModel, sentence: str, index: int = 0,
 
 
 def _lm_row(model: BatchModel, sentence: str, index: int, max_tokens: int) -> SentenceRow:
-    from lmcore.pretrained import encoding as pretrained
     lm = model.model
-    result = pretrained.attention(lm, sentence, max_tokens=max_tokens)
+    result = attention(lm, sentence, max_tokens=max_tokens)
     enc = result.encoded
     unk = None if lm.byte_level else lm.tokenizer.unk_token
     unknown = tuple(label for raw, label in zip(enc.raw_tokens, enc.tokens) if unk and raw == unk)
-    stats = pretrained.report(lm, result)
+    stats = report(lm, result)
     top = sorted(stats, key=lambda s: -_strength(s))[:TOP_HEADS]
     heads = tuple(f"L{s.layer} H{s.head} {_best(s)} {_strength(s):.2f}" for s in top)
     entropy = float(np.mean([s.entropy for s in stats])) if stats else None
@@ -260,8 +260,7 @@ def sentence_maps(model: BatchModel, sentence: str, max_tokens: int = MAX_TOKENS
     """The attention of one sentence: (layers, heads, n, n) self/causal for encoders and
     LMs, cross (1, 1, output, source) for translators; None for a model without attention."""
     if model.kind in LM_KINDS:
-        from lmcore.pretrained import encoding as pretrained
-        return pretrained.attention(model.model, sentence, max_tokens=max_tokens).maps
+        return attention(model.model, sentence, max_tokens=max_tokens).maps
     if model.kind in TRANSLATOR_KINDS:
         return model.model.translate(sentence).attention
     raise UserFacingError("errors.unknown_model", name=model.name)

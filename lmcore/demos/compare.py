@@ -27,10 +27,10 @@ from typing import Sequence
 
 import numpy as np
 
-from lmcore.record import AttentionMaps
 from lmcore.notices import Notice
-from lmcore.translation.text import SPACE, WORD_RE
+from lmcore.record import AttentionMaps
 from lmcore.special_ids import UNK
+from lmcore.translation.text import SPACE, WORD_RE
 
 MEAN = -1  # "head" value meaning: the average of the layer's heads
 Span = tuple[int, int] | None

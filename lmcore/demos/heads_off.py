@@ -14,11 +14,12 @@ from dataclasses import dataclass, replace
 
 import numpy as np
 
+import lmcore.pretrained.heads_off
+import lmcore.translation.heads_off
 from lmcore.catalog import TRANSLATOR_KINDS, list_models
 from lmcore.heads_off import Head, rank_correlation
 from lmcore.notices import Notice
-import lmcore.pretrained.heads_off
-import lmcore.translation.heads_off
+from lmcore.pretrained.loading import load_model
 
 TOP_K = 5
 
@@ -101,6 +102,5 @@ def size(name: str) -> tuple[int, int]:
     """(layers, heads) of the heads that can be switched off on the page."""
     if is_translator(name):
         return lmcore.translation.heads_off.size(lmcore.translation.heads_off.as_transformer(name), "cross")
-    from lmcore.pretrained.loading import load_model
     lm = load_model(name)
     return lm.n_layers, lm.n_heads

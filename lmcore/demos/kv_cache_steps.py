@@ -13,14 +13,13 @@ from __future__ import annotations
 
 import numpy as np
 import torch
-
 from torch import Tensor
 
 from lmcore.record import AttentionMaps, CacheSteps, tensors_bytes
 from lmcore.timing import best_seconds
 from lmcore.transformer import Transformer, TransformerMemory, TransformerStep
-from lmcore.translation.heads_off import as_transformer
 from lmcore.translation.decoding import allowed_logits, default_max_len, greedy_decode
+from lmcore.translation.heads_off import as_transformer
 from lmcore.translation.translators import Translator
 
 

@@ -25,13 +25,13 @@ from safetensors.torch import load_file
 from tokenizers import Tokenizer
 from torch import Tensor
 
-from lmcore.transformer import AttentionWeights
+from lmcore.catalog import minilm_folder
 from lmcore.demos.transformer_view import encoder_layer_input
 from lmcore.errors import UserFacingError
 from lmcore.notices import Notice
-from lmcore.catalog import minilm_folder
 from lmcore.positional import sinusoidal_encoding
 from lmcore.record import AttentionMaps
+from lmcore.transformer import AttentionWeights
 
 MINILM = "all-MiniLM-L6-v2"
 RANDOM = "random"

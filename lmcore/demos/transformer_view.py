@@ -16,14 +16,14 @@ from dataclasses import dataclass, replace
 import numpy as np
 import torch
 
-from lmcore.transformer import AttentionWeights
 from lmcore.errors import UserFacingError
 from lmcore.notices import Notice
 from lmcore.pretrained.analysis import head_entropy
 from lmcore.record import AttentionMaps, AttentionTrace
 from lmcore.special_ids import BOS, BOS_ID, EOS
-from lmcore.transformer import Transformer, attention_trace
-from lmcore.translation.translators import Translator, TranslationResult, load_translator
+from lmcore.transformer import AttentionWeights, Transformer, attention_trace
+from lmcore.translation.translators import TranslationResult, Translator, load_translator
+
 
 @dataclass
 class TransformerView:

@@ -17,6 +17,8 @@ from urllib.parse import urlsplit
 
 from lmcore.errors import UserFacingError
 from lmcore.inference.calls import CALLS
+from lmcore.inference.embedded import Embedded
+from lmcore.inference.serve_client import ServeBackend
 
 ENV = "ATTN_LAB_INFERENCE"
 __all__ = ["CALLS", "ENV", "address", "backend", "check"]
@@ -39,8 +41,6 @@ def address() -> str | None:
 
 @lru_cache(maxsize=4)
 def _serve(value: str):
-    from lmcore.inference.serve_client import ServeBackend
-
     return ServeBackend(value)
 
 
@@ -49,8 +49,6 @@ def backend(models: Callable | None = None, translators: Callable | None = None)
     value = address()
     if value is not None:
         return _serve(value)
-    from lmcore.inference.embedded import Embedded  # torch and transformers: only when used
-
     return Embedded(models, translators)
 
 

@@ -8,11 +8,15 @@ from __future__ import annotations
 from functools import lru_cache
 from typing import Callable
 
+from lmcore.catalog import LM_KINDS, list_models
+from lmcore.demos import batch, heads_off
+from lmcore.demos.kv_cache_steps import translator_steps
 from lmcore.demos.transformer_view import TransformerView, translate_with_trace
+from lmcore.errors import UserFacingError
 from lmcore.pretrained import analysis as lm_analysis
-from lmcore.pretrained import encoding
-from lmcore.pretrained import loading
-from lmcore.pretrained import predict
+from lmcore.pretrained import encoding, loading, nucleus, predict
+from lmcore.pretrained.cache_steps import gpt_steps
+from lmcore.pretrained.logit_lens import logit_lens
 from lmcore.translation.translators import TranslationResult, Translator, load_translator
 
 
@@ -75,44 +79,28 @@ class Embedded:
     # ------------------------------------------------------------ inside a generating model
     def next_token_logits(self, name: str, text: str):
         """The last position's logits (vocab,) behind GPT's top-p bars (lmcore.pretrained.nucleus)."""
-        from lmcore.pretrained import nucleus
-
         return nucleus.next_token_logits(self._model(name), text)
 
     def logit_lens(self, name: str, text: str, top_k: int = 5, max_tokens: int | None = None):
         """Top-k per layer and position through the model's own output head."""
-        from lmcore.pretrained.logit_lens import logit_lens
-
         return logit_lens(self._model(name), text, top_k, max_tokens=max_tokens)
 
     def heads_off_ranking(self, name: str, text: str, word: int | None = None):
         """Every head switched off alone (layers x heads forward passes), ranked by effect."""
-        from lmcore.demos import heads_off
-
         return heads_off.ranking(name, text, word)
 
     def heads_off_before_after(self, name: str, text: str, heads: tuple):
         """The prediction with every head on and with `heads` ((layer, head), ...) switched off."""
-        from lmcore.demos import heads_off
-
         return heads_off.before_after(name, text, tuple(tuple(h) for h in heads))
 
     def kv_cache_steps(self, name: str, text: str, steps: int = 8):
         """Decoding step by step with the key/value cache (maps (layers, H, T, T)), checked and timed."""
-        from lmcore.demos import heads_off
-
         if heads_off.is_translator(name):
-            from lmcore.demos.kv_cache_steps import translator_steps
             return translator_steps(name, text)
-        from lmcore.pretrained.cache_steps import gpt_steps
         return gpt_steps(name, text, steps)
 
     def sentence_maps(self, name: str, sentence: str):
         """Your sentences: one sentence's maps (layers, heads, n, n), or cross (1, 1, out, src)."""
-        from lmcore.catalog import LM_KINDS, list_models
-        from lmcore.demos import batch
-        from lmcore.errors import UserFacingError
-
         info = next((m for m in list_models() if m.name == name), None)
         if info is None:
             raise UserFacingError("errors.unknown_model", name=name)

@@ -17,6 +17,17 @@ from dataclasses import dataclass
 from typing import Any, Callable, Protocol
 
 import numpy as np
+import torch
+
+from lmcore.pretrained.classifier import head_change
+from lmcore.pretrained.finetune import finetune, save_classifier
+from lmcore.pretrained.loading import load_model
+from lmcore.seq2seq import Seq2Seq, Seq2SeqConfig
+from lmcore.translation.checkpoints import Checkpoint, save_checkpoint
+from lmcore.translation.data import DataConfig, prepare_translation_data
+from lmcore.translation.decoding import decode
+from lmcore.translation.text import encode_text
+from lmcore.translation.training import TrainConfig, train_model
 
 Writer = Callable[[str], None]  # fills a folder with the trained model
 HEAD_CHANGE_SENTENCES = 60      # validation sentences of the fine-tuning "which heads changed" analysis
@@ -72,10 +83,6 @@ def finetune_progress(report: Reporter, p) -> bool:
 def finetune_body(report: Reporter, data, config, head_change_sentences: int = HEAD_CHANGE_SENTENCES
                   ) -> Writer | None:
     """Fine-tune a fresh copy of config.model on `data` (a LabelledSet); then which heads changed."""
-    from lmcore.pretrained.classifier import head_change
-    from lmcore.pretrained.finetune import finetune, save_classifier
-    from lmcore.pretrained.loading import load_model
-
     clf, result = finetune(data, config, report.progress, report.stop)
     if result.stopped == "cancelled" or report.stop.is_set():
         report.set(state="cancelled")
@@ -113,8 +120,6 @@ def seq2seq_progress(report: Reporter, p) -> bool:
 def snapshot(epoch: int, model, ids: list[int], itos: list[str]) -> dict:
     """The watched sentence decoded greedily by the model as it is now (eval mode):
     {"epoch", "output": words, "weights": (T, S) float32 or None}."""
-    from lmcore.translation.decoding import decode
-
     res = decode(model, ids, max_len=min(2 * len(ids) + 10, 60))
     words = [itos[s.token] if s.token < len(itos) else "<unk>" for s in res.steps]
     weights = None if not res.steps or res.steps[0].weights is None else \
@@ -124,12 +129,6 @@ def snapshot(epoch: int, model, ids: list[int], itos: list[str]) -> dict:
 
 def prepare(pairs: list, s: Settings):
     """(data, data config, a fresh seeded model in eval mode, the watched sentence encoded)."""
-    import torch
-
-    from lmcore.seq2seq import Seq2Seq, Seq2SeqConfig
-    from lmcore.translation.data import DataConfig, prepare_translation_data
-    from lmcore.translation.text import encode_text
-
     data_cfg = DataConfig(s.src_lang, s.tgt_lang, val_fraction=0.1, src_min_freq=1, tgt_min_freq=1,
                           max_vocab=4000, max_src_tokens=60 if s.src_lang != "ko" else 160, seed=s.seed)
     data = prepare_translation_data(pairs, data_cfg)
@@ -145,11 +144,6 @@ def prepare(pairs: list, s: Settings):
 def seq2seq_body(report: Reporter, pairs: list, settings: Settings,
                  max_minutes: float = MAX_MINUTES) -> Writer | None:
     """Train a fresh seq2seq model on the pairs; a snapshot of the watched sentence per epoch."""
-    import torch
-
-    from lmcore.translation.checkpoints import Checkpoint, save_checkpoint
-    from lmcore.translation.training import TrainConfig, train_model
-
     s = settings
     torch.set_num_threads(TRAIN_THREADS)  # this thread only
     data, data_cfg, model, watched = prepare(pairs, s)

@@ -31,8 +31,10 @@ from typing import Any
 from urllib.parse import urlsplit
 
 import ray
+import torch
 
 from lmcore.errors import UserFacingError
+from lmcore.inference import address
 from lmcore.inference.job_bodies import BODIES, PROGRESS, Writer
 
 RESOURCE = "attnlab_training"
@@ -113,8 +115,6 @@ def _folder_files(folder: str) -> dict[str, bytes]:
 
 def _task(kind: str, inputs: dict, channel) -> dict:
     """Runs on a Ray worker holding one training slot: {"files"} | {"cancelled"} | {"error"} | {"failure"}."""
-    import torch
-
     torch.set_num_threads(1)  # the task holds one CPU (a fine-tune's config may ask for more:
     if getattr(inputs.get("config"), "threads", None):  # that was the UI replica's guess)
         inputs = {**inputs, "config": dataclasses.replace(inputs["config"], threads=1)}
@@ -145,8 +145,6 @@ train_task = ray.remote(num_cpus=1, max_retries=0)(_task)
 # ---------------------------------------------------------------- the UI replica's side
 def ray_address() -> str:
     """ATTN_LAB_RAY_ADDRESS, else the ray:// inference address, else ray://SERVE_HOST:10001."""
-    from lmcore.inference import address
-
     explicit = os.environ.get(ADDRESS_ENV, "").strip()
     if explicit:
         return explicit

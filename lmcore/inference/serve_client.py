@@ -76,6 +76,7 @@ class _RayTransport:
     def _get(self):
         with self._lock:
             if self._handle is None:
+                # Ray is heavy and only on the school stack: the default app and CLI never load it
                 import ray
                 from ray import serve
 

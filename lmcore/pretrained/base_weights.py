@@ -23,6 +23,7 @@ import json
 from pathlib import Path
 
 import torch
+from safetensors import safe_open
 
 from lmcore.errors import UserFacingError
 
@@ -64,8 +65,6 @@ def apply_base_weights(model: torch.nn.Module, spec: dict, name: str, missing=()
 
     `missing`: the keys from_pretrained did not find; any that is neither a base tensor nor
     tied to one means a broken folder (it would silently stay random)."""
-    from safetensors import safe_open
-
     path = _base_folder(spec) / str(spec.get("file", "model.safetensors"))
     if not path.is_file():
         raise UserFacingError("lm.err.base_file", name=name, file=str(path))

@@ -14,12 +14,11 @@ from __future__ import annotations
 import numpy as np
 import torch
 
-from lmcore.timing import best_seconds
-from lmcore.record import CacheSteps
 from lmcore.pretrained.encoding import encode, stack_attentions, wordpiece_causal
 from lmcore.pretrained.loading import LoadedModel, as_loaded, require_kind
 from lmcore.pretrained.predict import _not_offered, _prediction
-from lmcore.record import AttentionMaps
+from lmcore.record import AttentionMaps, CacheSteps
+from lmcore.timing import best_seconds
 
 MAX_STEPS = 16
 

@@ -20,14 +20,14 @@ from pathlib import Path
 
 import numpy as np
 import torch
+import transformers
 
-from lmcore.pretrained import encoding as pretrained
-from lmcore.pretrained.loading import HasLayersAndHeads, LoadedModel, load_model
 from lmcore.catalog import ENCODER_KINDS
 from lmcore.errors import UserFacingError
 from lmcore.notices import Notice
+from lmcore.pretrained import encoding as pretrained
+from lmcore.pretrained.loading import HasLayersAndHeads, LoadedModel, load_model
 from lmcore.record import AttentionMaps
-
 
 
 @dataclass(eq=False)
@@ -48,7 +48,6 @@ class Classifier(HasLayersAndHeads):
 @contextmanager
 def _quiet_transformers():
     """transformers without its "newly initialized: classifier" warning (expected here)."""
-    import transformers
     level = transformers.utils.logging.get_verbosity()
     transformers.utils.logging.disable_progress_bar()
     transformers.utils.logging.set_verbosity_error()

@@ -29,9 +29,9 @@ import numpy as np
 import torch
 from torch import nn
 
-from lmcore.pretrained.loading import available
 from lmcore.errors import UserFacingError
 from lmcore.pretrained.classifier import Classifier, build_classifier, encode_batch
+from lmcore.pretrained.loading import available
 from lmcore.pretrained.tasks import LabelledSet, Split
 
 

@@ -27,9 +27,9 @@ from functools import lru_cache
 import numpy as np
 import torch
 
+from lmcore.errors import UserFacingError
 from lmcore.heads_off import Head, check_heads, keep_mask, one_off_masks, rank_correlation
 from lmcore.notices import Notice
-from lmcore.errors import UserFacingError
 from lmcore.pretrained.encoding import Encoded, check_text, encode, model_inputs, stack_attentions
 from lmcore.pretrained.loading import LoadedModel, as_loaded
 from lmcore.pretrained.predict import Prediction, _not_a_word, _prediction, _top, encode_masked
@@ -85,6 +85,8 @@ def _masked_attention(module, query, key, value, attention_mask, lab_head_mask=N
 
 @lru_cache(maxsize=1)
 def _register() -> None:
+    # Heavy and rarely needed: transformers' attention registry loads modeling_utils (~1.5 s
+    # of the CLI's and a page's start-up), so it is imported when heads are first switched off.
     from transformers import AttentionInterface
     from transformers.masking_utils import AttentionMaskInterface, eager_mask
 

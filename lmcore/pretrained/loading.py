@@ -27,11 +27,15 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import torch
+import transformers
+from huggingface_hub import snapshot_download
 
 from lmcore.catalog import ASSETS, ModelInfo, minilm_folder
 from lmcore.errors import UserFacingError
+from lmcore.i18n import translate
 from lmcore.pretrained import base_weights, model_paths
-from lmcore.pretrained.model_paths import measured, read_metrics as _metrics  # noqa: F401 (API)
+from lmcore.pretrained.model_paths import measured  # noqa: F401 (API)
+from lmcore.pretrained.model_paths import read_metrics as _metrics
 
 HUB_MODELS = {  # name -> (kind, description)
     "bert-base-uncased": ("masked-lm", "BERT base, uncased English (12 layers x 12 heads), MLM + NSP"),
@@ -104,7 +108,6 @@ def catalog_entries() -> list[ModelInfo]:
 def _cached_folder(hub_id: str) -> Path | None:
     """The local snapshot of a hub model, if the HF cache holds one (no network)."""
     try:
-        from huggingface_hub import snapshot_download
         path = Path(snapshot_download(hub_id, local_files_only=True))
     except Exception:  # not cached, bad id, no huggingface_hub: all mean "not here"
         return None
@@ -180,7 +183,6 @@ def _resolve(name: str, allow_network: bool) -> str:
 
 def _model_class(config, kind_hint: str | None):
     """(transformers class, kind) for a config; only BERT/GPT-style families."""
-    import transformers
     arch = (config.architectures or [""])[0]
     if arch.endswith("LMHeadModel") or arch.endswith("ForCausalLM") or config.model_type in ("gpt2", "gpt_neo", "gptj"):
         return transformers.AutoModelForCausalLM, "causal-lm"
@@ -192,7 +194,6 @@ def _model_class(config, kind_hint: str | None):
 
 
 def _load(name: str, source: str, allow_network: bool) -> LoadedModel:
-    import transformers
     transformers.utils.logging.disable_progress_bar()
     hint = _bundled().get(name, (None, None))[1] or HUB_MODELS.get(name, (None,))[0]
     common = dict(local_files_only=not allow_network, trust_remote_code=False)
@@ -234,7 +235,6 @@ def _load(name: str, source: str, allow_network: bool) -> LoadedModel:
 @contextmanager
 def _quiet(on: bool):
     """transformers' loading report silenced (only while loading a model with base weights)."""
-    import transformers
     level = transformers.utils.logging.get_verbosity()
     if on:
         transformers.utils.logging.set_verbosity_error()
@@ -262,7 +262,6 @@ def as_loaded(model: LoadedModel | str) -> LoadedModel:
 
 def describe(name: str, lang: str = "en") -> str:
     """The translated, honest description of a catalog model (with its measured quality)."""
-    from lmcore.i18n import translate
     if name in MINILM_LMS:
         return translate(f"lm.model.{name}", lang, **measured(_metrics(ASSETS / name)))
     bundled = _bundled()

@@ -24,6 +24,8 @@ import re
 from pathlib import Path
 from typing import Iterable
 
+from huggingface_hub import constants
+
 from lmcore.catalog import ASSETS
 from lmcore.errors import UserFacingError
 
@@ -44,7 +46,6 @@ def allowed_roots(extra_roots: Iterable[str | Path] = ()) -> list[Path]:
     """The folders under which a model folder may be opened (resolved, existing or not)."""
     roots: list[Path] = [ASSETS]
     try:
-        from huggingface_hub import constants
         roots.append(Path(constants.HF_HUB_CACHE))
     except ImportError:
         pass

@@ -18,8 +18,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from lmcore.errors import UserFacingError
-from lmcore.notices import Notice
 from lmcore.files import decode_upload
+from lmcore.notices import Notice
 
 TASK_DIR = Path(__file__).parents[1] / "assets" / "tasks"
 MAX_BYTES = 5_000_000   # a labelled upload larger than this is refused

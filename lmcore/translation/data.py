@@ -20,10 +20,11 @@ import torch
 from torch import Tensor
 
 from lmcore.errors import UserFacingError
-from lmcore.notices import Notice
-from lmcore.translation.text import Tokenizer, Vocab
-from lmcore.special_ids import BOS_ID, EOS_ID, PAD_ID
 from lmcore.files import decode_upload, read_text_file, split_rows
+from lmcore.notices import Notice
+from lmcore.special_ids import BOS_ID, EOS_ID, PAD_ID
+from lmcore.translation.monolingual import dummy_source_pairs, targets_of
+from lmcore.translation.text import Tokenizer, Vocab, tokenizer_for
 
 Pair = tuple[str, str]
 
@@ -191,9 +192,6 @@ def prepare_translation_data(pairs: Sequence[Pair], cfg: DataConfig,
     target_texts: target-language sentences; cfg.target_text_ratio x len(train) of them join the
     training part with a dummy source (monolingual.py), never one equal to a held-out target.
     """
-    from lmcore.translation.monolingual import dummy_source_pairs, targets_of
-    from lmcore.translation.text import tokenizer_for
-
     train, val, test = held_out_split(pairs, cfg)
     if not train or not val:
         raise UserFacingError("s2s.err.too_few_pairs", count=len(pairs))

@@ -20,9 +20,7 @@ from torch import Tensor
 
 from lmcore.errors import UserFacingError
 from lmcore.heads_off import Head, check_heads, keep_mask, one_off_masks, rank_correlation
-from lmcore.transformer import DecoderCache, TransformerMemory, TransformerStep
-from lmcore.transformer import Transformer
-from lmcore.transformer import HeadMask
+from lmcore.transformer import DecoderCache, HeadMask, Transformer, TransformerMemory, TransformerStep
 from lmcore.translation.decoding import decode
 from lmcore.translation.translators import TranslationResult, Translator, load_translator
 

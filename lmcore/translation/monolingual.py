@@ -16,6 +16,8 @@ from __future__ import annotations
 import random
 from typing import Iterable, Sequence
 
+from lmcore.files import read_text_file
+
 DUMMY_SOURCE = "∅"  # outside every source vocabulary: one <unk> for the encoder to read
 
 
@@ -40,8 +42,6 @@ def dummy_source_pairs(texts: Iterable[str], exclude: Iterable[str], count: int,
 
 def read_sentences(path: str, column: int = 0) -> list[str]:
     """One sentence per line of a text file, or column `column` of a TSV file."""
-    from lmcore.files import read_text_file
-
     decoded = read_text_file(path, max_bytes=50_000_000, max_lines=500_000)
     rows = (line.split("\t") for line in decoded.lines if line.strip())
     return [row[column] for row in rows if len(row) > column]

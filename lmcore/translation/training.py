@@ -25,8 +25,9 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from lmcore.translation.data import Batch, iterate_batches
 from lmcore.special_ids import PAD_ID
+from lmcore.translation.checkpoints import Checkpoint
+from lmcore.translation.data import Batch, iterate_batches, prepare_translation_data
 
 Example = tuple[list[int], list[int]]
 
@@ -216,9 +217,6 @@ def train_translator(pairs, data_cfg, train_cfg: TrainConfig,
     on_best(checkpoint) receives a Checkpoint of the model each time validation improves.
     target_texts: target-language sentences for data_cfg.target_text_ratio (dummy sources).
     """
-    from lmcore.translation.checkpoints import Checkpoint
-    from lmcore.translation.data import prepare_translation_data
-
     data = prepare_translation_data(pairs, data_cfg, target_texts)
     torch.manual_seed(train_cfg.seed)
     model = build_model(len(data.src_vocab), len(data.tgt_vocab))

@@ -20,15 +20,15 @@ from pathlib import Path
 from typing import Sequence
 
 import numpy as np
+import torch
 
 from lmcore.catalog import ASSETS, ModelInfo
+from lmcore.errors import UserFacingError
+from lmcore.notices import Notice
+from lmcore.record import AttentionMaps
 from lmcore.translation.checkpoints import Checkpoint, checkpoint_size, load_checkpoint
 from lmcore.translation.decoding import DecodeResult, decode, greedy_batch, greedy_decode
-from lmcore.errors import UserFacingError
-from lmcore.record import AttentionMaps
-from lmcore.notices import Notice
 from lmcore.translation.text import encode_text
-from lmcore.special_ids import EOS
 
 # catalog name -> (asset directory, one-line English description)
 BUNDLED: dict[str, tuple[str, str]] = {
@@ -130,8 +130,6 @@ class Translator:
         "context": (H,) the final hidden state (the plain model's one context vector),
         "notices", "unknown_words"}. RNN checkpoints only.
         """
-        import torch
-
         enc = self.encode(text)
         with torch.inference_mode():
             memory = self.model.encode(torch.tensor([enc.ids]), torch.tensor([len(enc.ids)]))
