@@ -21,7 +21,7 @@ from lmcore.pretrained.loading import load_model
 from lmcore.pretrained.predict import fill_mask, next_token
 from lmcore.transformer import HeadMask
 from tests.test_decoding import tiny_transformer
-from tests.test_minilm_lms import _causal_folder
+from tests.test_base_weights import _causal_folder
 
 pytestmark = pytest.mark.usefixtures("one_thread")
 MLM_TEXT = "the cat sat on the [MASK] ."

@@ -11,7 +11,7 @@ from lmcore.record import cache_bytes, tensors_bytes
 from lmcore.pretrained.cache_steps import gpt_steps
 from lmcore.pretrained.encoding import encode
 from tests.test_decoding import tiny_transformer
-from tests.test_minilm_lms import _causal_folder
+from tests.test_base_weights import _causal_folder
 
 pytestmark = pytest.mark.usefixtures("one_thread")
 

@@ -15,7 +15,7 @@ from lmcore.pretrained import sinks
 from lmcore.pretrained.encoding import attention, model_inputs
 from lmcore.record import AttentionMaps
 from lmcore.views import lens as inside
-from tests.test_minilm_lms import _causal_folder
+from tests.test_base_weights import _causal_folder
 from tests.test_pretrained import bert_dir, gpt2_dir  # noqa: F401 (fixtures)
 
 

@@ -10,7 +10,7 @@ from streamlit.testing.v1 import AppTest
 from lmcore.i18n import translate
 from lmcore.translation.translators import ASSETS
 from tests.test_page_translate_steps import HOSTILE, use_tiny_models
-from tests.test_seq2seq_figures import fake_report
+from tests.test_views_seq2seq import fake_report
 from ui import loaders
 from ui import seq2seq_widgets as w
 from tests.page_support import ran_cleanly, run_page, texts

@@ -1,4 +1,4 @@
-"""lmcore.multi_head: parity with torch.nn.MultiheadAttention, training behaviour, no state."""
+"""lmcore.transformer.MultiHeadAttention: parity with torch.nn.MultiheadAttention, training behaviour, no state."""
 from __future__ import annotations
 
 import pytest
