@@ -28,7 +28,7 @@ import contextlib
 import json
 from pathlib import Path
 
-from bench.classroom import server_for
+from bench.local_server import server_for
 from bench.ws_client import Session
 
 TARGET = 0.20

@@ -18,7 +18,7 @@ import time
 from pathlib import Path
 from urllib.parse import quote_plus
 
-from bench.classroom import rss_mb, server_for
+from bench.local_server import rss_mb, server_for
 from bench.ws_client import Session
 
 TARGET = 0.10

@@ -7,8 +7,10 @@ import asyncio
 import pytest
 from streamlit.proto.Element_pb2 import Element
 
-from bench.classroom import local_server, text_lost
-from bench.ws_client import ActionResult, Session, _read_widget, _state
+from bench.classroom import text_lost
+from bench.local_server import local_server
+from bench.ws_client import ActionResult, Session
+from bench.ws_widgets import _read_widget, _state
 
 
 @pytest.fixture(scope="module")
