@@ -19,6 +19,10 @@ Data (../shared/datasets, read only; never committed):
   half of them with a random second sentence. The held-out everyday pairs are
   scripts/data/everyday_pairs.tsv (written for this project, never trained on) plus the
   two-sentence Tatoeba entries of the test split.
+mlm --start minilm-mlm --wordnet 0.35 --nsp-pairs same-source continues the bundled model with 35% of
+its texts single sentences from WordNet 3.0's glosses (scripts/wordnet_text.py; near-copies of
+held-out sentences dropped) and the second stage's next-sentence pairs (scripts/train_minilm_nsp.py),
+the threshold recalibrated on the development pairs at the end.
 The budget is CPU seconds of the one training thread; the learning rate follows a cosine of the
 budget spent. A checkpoint is written to runs/<model>/ckpt.pt every few minutes and training
 resumes from it. The test split is only read once, at the end, for metrics.json.
@@ -47,6 +51,7 @@ TWO_SENTENCES = re.compile(r'^(.+?[.!?]"?)\s+(\S.*)$')
 
 
 from cpu_budget import Budgeted, log, optimizer_step, smoothed  # noqa: E402,F401 (the other scripts use base.*)
+import wordnet_text  # noqa: E402
 
 
 def minilm_dir() -> Path:
@@ -107,6 +112,38 @@ def everyday_pairs(test_sentences: list[str]) -> list[tuple[str, str, int]]:
             j = rng.choice([k for k in range(len(true)) if k != i])
             out.append((a, true[j][1], 0))
     return out
+
+
+def held_out_sentences() -> list[str]:
+    """Every held-out English sentence: Tatoeba validation and test, and both sides of every
+    scripts/data pair file that is not a training file (*_train*.tsv)."""
+    eng = english_sentences()
+    files = sorted(f.name for f in (ROOT / "scripts" / "data").glob("*.tsv") if "_train" not in f.name)
+    return eng["val"] + eng["test"] + [s for name in files for pair in read_pairs(name) for s in pair]
+
+
+def wordnet_texts() -> list[str]:
+    """WordNet 3.0's definitions and examples as sentences, less near-copies of held-out sentences."""
+    texts = wordnet_text.read_texts()
+    kept = wordnet_text.drop_near_copies(texts, held_out_sentences())
+    log(f"wordnet: {len(kept)} texts kept, {len(texts) - len(kept)} near-copies of held-out sentences dropped")
+    return kept
+
+
+class WithWordNet:
+    """Another data stream with a share of single WordNet texts (MLM only, no NSP label) mixed in."""
+
+    def __init__(self, data, texts: list[str], share: float):
+        self.data, self.texts, self.share = data, texts, share
+        self.rng = data.rng  # one stream: a resumed run reseeds it
+
+    def example(self):
+        if self.rng.random() < self.share:
+            return self.rng.choice(self.texts), None, -100
+        return self.data.example()
+
+    def batch(self, size: int) -> dict[str, torch.Tensor]:
+        return self.data.encode([self.example() for _ in range(size)])
 
 
 # ---------------------------------------------------------------- model files
@@ -377,13 +414,22 @@ def learning_rate(peak: float, step: int, spent: float, warmup: int = 200) -> fl
 
 
 def train(kind: str, cpu_minutes: float, batch_size: int, peak_lr: float, out: Path,
-          start: str | None = None, shakespeare: float = 0.25, bucket: bool = False) -> None:
+          start: str | None = None, shakespeare: float = 0.25, bucket: bool = False,
+          wordnet: float = 0.0, nsp_pairs: str = "stage1", eval_every: int = 1000) -> None:
     from transformers import AutoTokenizer
     torch.manual_seed(SEED)
     tokenizer = AutoTokenizer.from_pretrained(minilm_dir())
     model = build(kind) if start is None else continued(start)
     before = None if start is None else json.loads((model_folder(start) / "metrics.json").read_text())
-    data = MLMData(tokenizer) if kind == "mlm" else CausalData(tokenizer, shakespeare=shakespeare, bucket=bucket)
+    nsp = None
+    if kind == "mlm" and nsp_pairs == "same-source":
+        import train_minilm_nsp as nsp  # the second stage's pairs, dev files and calibration
+    if kind == "mlm":
+        data = MLMData(tokenizer) if nsp is None else nsp.NSPData(tokenizer)
+        if wordnet > 0:
+            data = WithWordNet(data, wordnet_texts(), wordnet)
+    else:
+        data = CausalData(tokenizer, shakespeare=shakespeare, bucket=bucket)
     loss_fn = mlm_loss if kind == "mlm" else causal_loss
     params = [p for p in model.parameters() if p.requires_grad]
     opt = torch.optim.AdamW(params, lr=peak_lr, weight_decay=0.01)
@@ -392,17 +438,75 @@ def train(kind: str, cpu_minutes: float, batch_size: int, peak_lr: float, out: P
     run.resume(data.rng, SEED)
 
     def validate(step: int) -> None:
-        log(f"validation: {json.dumps(evaluate(kind, model, tokenizer, 'val'))}")
+        if nsp is None:
+            log(f"validation: {json.dumps(evaluate(kind, model, tokenizer, 'val'))}")
+            return
+        fill = eval_fill_mask(model, tokenizer, [s for s in english_sentences()["val"] if len(s.split()) <= 12][:1500])
+        margins = nsp_margins(model, tokenizer, nsp.dev_pairs())
+        cut, calibrated = nsp.best_threshold(margins)
+        raw = sum((m > 0) == bool(y) for m, y in margins) / len(margins)
+        log(f"validation at step {step}: fill-mask {json.dumps(fill)}; dev next-sentence {raw:.3f} "
+            f"({calibrated:.3f} at threshold {cut:+.2f}) on {len(margins)} pairs")
 
     spent = run.loop(lambda: loss_fn(model, data.batch(batch_size)),
-                     lambda step, done: learning_rate(peak_lr, step, done), hooks={1000: validate})
+                     lambda step, done: learning_rate(peak_lr, step, done), hooks={eval_every: validate})
     run.save()
     command = (f"python scripts/train_minilm_lms.py {kind} --cpu-minutes {cpu_minutes} --batch {batch_size} "
                f"--lr {peak_lr}" + (f" --start {start}" if start else "")
                + (f" --shakespeare {shakespeare}" if shakespeare != 0.25 else "") + (" --bucket" if bucket else "")
+               + (f" --wordnet {wordnet}" if wordnet else "")
+               + (f" --nsp-pairs {nsp_pairs}" if nsp_pairs != "stage1" else "")
+               + (f" --eval-every {eval_every}" if eval_every != 1000 else "")
                + (f" --threads {torch.get_num_threads()}" if torch.get_num_threads() != 1 else ""))
+    stage = {"shakespeare_share": shakespeare} if kind == "causal" else {"wordnet_share": wordnet, "nsp_pairs": nsp_pairs}
+    calibration = {} if nsp is None else calibrate(model, tokenizer, nsp)
+    stage.update(calibration)
     finish(kind, model, tokenizer, out, run.step, spent, run.wall_seconds, batch_size, peak_lr, cpu_minutes, command,
-           continues=None if start is None else (before, start, shakespeare))
+           continues=None if start is None else (before, start, stage),
+           described=described(kind, before, wordnet, len(data.texts) if wordnet else 0, nsp),
+           measure=None if nsp is None else (lambda split: measured_like_stage2(model, tokenizer, nsp, split)))
+
+
+def calibrate(model, tokenizer, nsp) -> dict:
+    """As the second stage: move the next-sentence threshold to where the development pairs split
+    best (the head's bias), so P(follows) = 0.5 there."""
+    cut, acc = nsp.best_threshold(nsp_margins(model, tokenizer, nsp.dev_pairs()))
+    with torch.no_grad():
+        model.cls.seq_relationship.bias[0] -= cut / 2
+        model.cls.seq_relationship.bias[1] += cut / 2
+    log(f"next-sentence threshold {cut:+.4f}: dev accuracy {acc:.3f}")
+    return {"dev_next_sentence_accuracy": acc, "threshold_margin": round(cut, 4)}
+
+
+def measured_like_stage2(model, tokenizer, nsp, split: str) -> dict:
+    """The figures the bundled minilm-mlm reports: fill-mask on Tatoeba, next-sentence on the
+    first development file and on every development file (validation) or on every test file."""
+    out = evaluate("mlm", model, tokenizer, split)
+    if split == "val":
+        first = nsp.with_random_b(read_pairs(nsp.HELD_OUT["dev"][0]), SEED + 1)
+        out["next_sentence"] = eval_nsp(model, tokenizer, first)
+        out["next_sentence_every_dev_file"] = eval_nsp(model, tokenizer, nsp.dev_pairs())
+    else:
+        out["next_sentence"] = nsp.held_out_nsp(model, tokenizer)
+    return out
+
+
+def described(kind: str, before: dict | None, wordnet: float, n_wordnet: int, nsp) -> dict | None:
+    """objective / data / held_out of a continued masked LM: the earlier stages' and this one's."""
+    if kind != "mlm" or before is None:
+        return None
+    pairs = ("next-sentence pairs with same-source negatives as in the second stage" if nsp is not None
+             else "single sentences and next-sentence pairs as in the first stage")
+    wn = (f"{wordnet:.0%} of training texts single sentences from {wordnet_text.LICENCE}: {n_wordnet} definitions "
+          "written as sentences and example sentences from the glosses" if wordnet else "")
+    return {"objective": before["objective"] + ", then a further stage of MLM + next-sentence prediction"
+                         + (" with WordNet sentences" if wordnet else ""),
+            "data": before["data"] + "; further stage: " + "; ".join(x for x in (wn, pairs) if x),
+            "held_out": before["held_out"] + ("; WordNet texts equal, once lowercased and without punctuation, "
+                                              "to a held-out sentence (Tatoeba validation and test, every "
+                                              "scripts/data pair file but *_train*) or with token-set Jaccard "
+                                              ">= 0.8 to one were dropped" if wordnet else "")
+                        + ("; threshold recalibrated on the development files" if nsp is not None else "")}
 
 
 def continued(start: str):
@@ -423,12 +527,13 @@ def model_folder(start: str) -> Path:
     return Path(start) if Path(start).is_dir() else ASSETS / start
 
 
-def with_stages(before: dict, now: dict, start: str, command: str, shakespeare: float) -> dict:
-    """The metrics of a continued model: the earlier stages, then this one, budgets summed."""
+def with_stages(before: dict, now: dict, start: str, command: str, stage: dict) -> dict:
+    """The metrics of a continued model: the earlier stages, then this one, budgets summed;
+    `stage`: what this stage adds to its entry (the causal runs' {"shakespeare_share": ...})."""
     now = dict(now)
     this = {"command": command, "train_cpu_seconds": now["train_cpu_seconds"],
             "train_wall_seconds": now["train_wall_seconds"], "steps": now["steps"],
-            "learning_rate": now["learning_rate"], "shakespeare_share": shakespeare,
+            "learning_rate": now["learning_rate"], **stage,
             "what": f"continued from {start}"}
     now.update(stages=before.get("stages", []) + [this],
                train_cpu_seconds=round(before["train_cpu_seconds"] + now["train_cpu_seconds"], 1),
@@ -439,11 +544,13 @@ def with_stages(before: dict, now: dict, start: str, command: str, shakespeare: 
 
 
 def finish(kind, model, tokenizer, out, step, spent, wall, batch_size, peak_lr, cpu_minutes, command,
-           continues: tuple | None = None) -> None:
+           continues: tuple | None = None, described: dict | None = None, measure=None) -> None:
     """Measure, save the trained tensors and write metrics.json; `continues`: (the started-from
-    model's metrics, its name, the Shakespeare share) when this run continued a model."""
-    val = evaluate(kind, model, tokenizer, "val")
-    test = evaluate(kind, model, tokenizer, "test")
+    model's metrics, its name, this stage's own fields) when this run continued a model;
+    `described`: objective/data/held_out replacing the defaults; `measure(split)`: the figures."""
+    measure = measure or (lambda split: evaluate(kind, model, tokenizer, split))
+    val = measure("val")
+    test = measure("test")
     arch = "BertForPreTraining" if kind == "mlm" else "BertLMHeadModel"
     size = save_trained(model, out, arch, {"is_decoder": kind != "mlm"})
     metrics = {
@@ -464,9 +571,10 @@ def finish(kind, model, tokenizer, out, step, spent, wall, batch_size, peak_lr, 
         "size_bytes_on_disk": size, "validation": val, "test": test,
         "command": command,
     }
+    metrics.update(described or {})
     if continues is not None:
-        before, start, shakespeare = continues
-        metrics = with_stages(before, metrics, start, command, shakespeare)
+        before, start, stage = continues
+        metrics = with_stages(before, metrics, start, command, stage)
     (out / "metrics.json").write_text(json.dumps(metrics, indent=2) + "\n")
     log(f"saved {out} ({size / 1e6:.1f} MB): test {json.dumps(test)}")
 
@@ -482,10 +590,16 @@ def main() -> None:
     parser.add_argument("--start", default=None, help="continue a bundled model (catalog name or folder)")
     parser.add_argument("--shakespeare", type=float, default=0.25, help="causal: share of Shakespeare texts")
     parser.add_argument("--bucket", action="store_true", help="causal: batch texts of similar length")
+    parser.add_argument("--wordnet", type=float, default=0.0, help="mlm: share of single WordNet 3.0 texts")
+    parser.add_argument("--nsp-pairs", choices=["stage1", "same-source"], default="stage1",
+                        help="mlm: the first stage's pairs, or the second stage's same-source negatives "
+                             "(then the threshold is recalibrated on the development files)")
+    parser.add_argument("--eval-every", type=int, default=1000, help="steps between validation figures")
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
     out = args.out or ASSETS / ("minilm-mlm" if args.kind == "mlm" else "minilm-gpt")
-    train(args.kind, args.cpu_minutes, args.batch, args.lr, out, args.start, args.shakespeare, args.bucket)
+    train(args.kind, args.cpu_minutes, args.batch, args.lr, out, args.start, args.shakespeare, args.bucket,
+          args.wordnet, args.nsp_pairs, args.eval_every)
 
 
 if __name__ == "__main__":

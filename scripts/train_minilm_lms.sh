@@ -15,6 +15,13 @@
 #                   --shakespeare 0.15 --bucket   (one thread to 44 CPU minutes, resumed with --threads 2)
 #   minilm-mlm, second stage (next-sentence head that works on everyday pairs; in place, after the
 #               first stage): scripts/train_minilm_nsp.py --cpu-minutes 25 (one thread).
+#   minilm-mlm, stage-3 candidate (more of the world: WordNet 3.0 glosses as 35 % of the texts, the
+#               second stage's same-source next-sentence pairs for the rest; issue 26 item 1). Written to
+#               runs/minilm-mlm-wordnet, not over the bundled model; bundled only if its validation
+#               fill-mask is better and its development next-sentence accuracy no worse. Started 2026-12-08:
+#                 nohup nice -n 15 .venv/bin/python scripts/train_minilm_lms.py mlm --start minilm-mlm \
+#                   --wordnet 0.35 --nsp-pairs same-source --cpu-minutes 100 --lr 5e-05 --eval-every 500 \
+#                   --threads 1 --out runs/minilm-mlm-wordnet >> runs/logs/minilm-mlm-wordnet.log 2>&1 &
 set -euo pipefail
 cd "$(dirname "$0")/.."
 PY=.venv/bin/python

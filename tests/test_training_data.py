@@ -81,9 +81,29 @@ def test_a_continued_model_records_every_stage_and_sums_its_budget():
               "command": "python first", "stages": [{"command": "python first"}]}
     this_run = {"train_cpu_seconds": 300.0, "train_cpu_minutes_budget": 5.0, "steps": 40, "train_wall_seconds": 320.0,
                 "learning_rate": 1e-4, "command": "python second"}
-    now = base.with_stages(before, this_run, "minilm-gpt", "python second", 0.15)
+    now = base.with_stages(before, this_run, "minilm-gpt", "python second", {"shakespeare_share": 0.15})
     assert this_run["steps"] == 40  # the run's own figures are not changed in place
     assert now["train_cpu_seconds"] == 900.0 and now["train_cpu_minutes_budget"] == 15.0 and now["steps"] == 140
     assert [s["command"] for s in now["stages"]] == ["python first", "python second"]
     assert now["stages"][-1]["shakespeare_share"] == 0.15
     assert now["command"] == "python first && python second"
+
+
+def test_wordnet_texts_are_mixed_in_as_single_mlm_texts_at_their_share(tokenizer, tiny_corpus):
+    data = base.WithWordNet(base.MLMData(tokenizer), ["A pill is a dose of medicine."], share=0.5)
+    rows = [data.example() for _ in range(400)]
+    wordnet = [r for r in rows if r[0] == "A pill is a dose of medicine."]
+    assert all(b is None and y == -100 for _, b, y in wordnet)  # no next-sentence label
+    assert 150 < len(wordnet) < 250
+    assert data.rng is data.data.rng  # one stream, reseeded as one when a run resumes
+    batch = data.batch(4)
+    assert batch["input_ids"].shape[0] == 4 and (batch["labels"] != -100).any()
+
+
+def test_held_out_sentences_are_tatoeba_val_test_and_every_pair_file_but_training_ones(monkeypatch):
+    monkeypatch.setattr(base, "english_sentences", lambda: {"train": ["t"], "val": ["v"], "test": ["x"]})
+    read = []
+    monkeypatch.setattr(base, "read_pairs", lambda name: read.append(name) or [("a " + name, "b")])
+    held = base.held_out_sentences()
+    assert held[:2] == ["v", "x"] and "everyday_pairs.tsv" in read and "everyday_pairs_dev.tsv" in read
+    assert not any("_train" in name for name in read)
