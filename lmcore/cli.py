@@ -20,6 +20,7 @@ COMMAND_MODULES: list[str] = [
     "lmcore.commands.fill_mask",
     "lmcore.commands.next_sentence",
     "lmcore.commands.next_token",
+    "lmcore.commands.generate",
     "lmcore.commands.logit_lens",
     "lmcore.commands.translate",
     "lmcore.commands.evaluate",

@@ -14,6 +14,7 @@ from safetensors.torch import save_file
 from transformers import BertConfig, BertForPreTraining, BertLMHeadModel
 
 from lmcore.errors import UserFacingError
+from lmcore.pretrained import generation
 from lmcore.pretrained import loading as lm_loading
 from tests.test_pretrained import _bert_tokenizer
 
@@ -200,15 +201,14 @@ def test_wordpiece_causal_never_offers_special_pieces_but_sep(tmp_path):
     tok = lm.tokenizer
     assert not offered & {tok.pad_token_id, tok.unk_token_id, tok.cls_token_id, tok.mask_token_id}
     assert tok.sep_token_id in offered
-    trace = LP.generate_trace(lm, "the cat", steps=6, top_k=len(tok), seed=1)
+    trace = generation.generate_trace(lm, "the cat", steps=6, top_k=len(tok), seed=1)
     assert all(p.token_id not in (tok.pad_token_id, tok.unk_token_id, tok.cls_token_id, tok.mask_token_id)
                for s in trace.steps for p in s.rivals)
 
 
 def test_wordpiece_causal_generation_stops_at_sep(tmp_path):
-    from lmcore.pretrained import predict as LP
     folder = _causal_folder(tmp_path, {"[SEP]": 60})
-    trace = LP.generate_trace(folder, "the cat sat", steps=10, greedy=True)
+    trace = generation.generate_trace(folder, "the cat sat", steps=10, greedy=True)
     assert len(trace.steps) == 1 and trace.steps[0].chosen.display == "[SEP]"
     assert trace.text == "the cat sat"
     assert [n.key for n in trace.notices] == ["lm.notice.sentence_end"]
@@ -220,10 +220,10 @@ def test_wordpiece_causal_generated_text_joins_pieces(tmp_path):
     from lmcore.pretrained import predict as LP
     tok = _bert_tokenizer()
     suffix = sorted(p for p in tok.get_vocab() if p.startswith("##") and len(p) > 2)[0]
-    words = LP.generate_trace(_causal_folder(tmp_path / "w", {"cat": 30}), "the", steps=2, greedy=True)
+    words = generation.generate_trace(_causal_folder(tmp_path / "w", {"cat": 30}), "the", steps=2, greedy=True)
     assert [s.chosen.token for s in words.steps] == [" cat", " cat"] and words.text == "the cat cat"
     assert words.final.encoded.word_ids[1:] == (1, 2, 3)  # [CLS] the cat cat: one word each
-    pieces = LP.generate_trace(_causal_folder(tmp_path / "p", {suffix: 30}), "the", steps=2, greedy=True)
+    pieces = generation.generate_trace(_causal_folder(tmp_path / "p", {suffix: 30}), "the", steps=2, greedy=True)
     assert [s.chosen.token for s in pieces.steps] == [suffix[2:]] * 2
     assert pieces.text == "the" + suffix[2:] * 2 and pieces.steps[0].chosen.display == suffix[2:]
     final = pieces.final
@@ -247,5 +247,5 @@ def test_the_bundled_causal_lm_never_offers_a_reserved_unused_piece():
     lm = lm_loading.load_model("minilm-gpt")
     reserved = {i for piece, i in lm.tokenizer.get_vocab().items() if piece.startswith("[unused")}
     assert len(reserved) > 900 and reserved <= set(LP._not_offered(lm))
-    trace = LP.generate_trace(lm, "The cat sat on the mat.", steps=2, top_k=10, seed=0)
+    trace = generation.generate_trace(lm, "The cat sat on the mat.", steps=2, top_k=10, seed=0)
     assert not any(r.token_id in reserved for s in trace.steps for r in s.rivals)

@@ -67,8 +67,11 @@ def test_fill_mask_without_mask_is_a_clear_error(capsys):
 def test_next_token_json(capsys):
     data = run_json(capsys, "next-token", "--model", "tiny-gpt2", "--top-k", "4", "--temperature", "0.7",
                     "--json", "ROMEO:")
-    preds = data["predictions"]
-    assert len(preds) == 4 and sum(p["probability"] for p in preds) == pytest.approx(1.0, abs=1e-4)
+    preds = data["predictions"]  # probability: the model's own; sampled: renormalised over the top 4
+    assert len(preds) == 4 and sum(p["sampled_probability"] for p in preds) == pytest.approx(1.0, abs=1e-4)
+    assert sum(p["probability"] for p in preds) < 1.0
+    ratios = [p["sampled_probability"] / p["probability"] for p in preds]
+    assert ratios == pytest.approx([ratios[0]] * 4, rel=1e-3)  # the same renormalisation for each
     assert all(isinstance(p["token"], str) for p in preds)
 
 

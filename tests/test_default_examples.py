@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 
 from lmcore.pretrained import loading as lm_loading
+from lmcore.pretrained import generation
 from lmcore.pretrained import predict as LP
 from ui import lm_logic
 
@@ -72,7 +73,7 @@ def test_bert_page_default_pair_follows():
 @needs["minilm-gpt"]
 def test_gpt_page_default_prompt_continues_in_english_words():
     prompt = page_constants("gpt.py")["EXAMPLES"]["minilm-gpt"]
-    trace = LP.generate_trace("minilm-gpt", prompt, steps=8, greedy=True)
+    trace = generation.generate_trace("minilm-gpt", prompt, steps=8, greedy=True)
     assert trace.text == "The cat sat on the bench."  # pinned: the committed weights' greedy output
     words = re.findall(r"[a-z]+", trace.text[len(prompt):].lower())
     vocabulary = english_vocabulary()

@@ -7,6 +7,7 @@ import pytest
 from lmcore.errors import UserFacingError
 from lmcore.pretrained import encoding as P
 from lmcore.pretrained import loading as lm_loading
+from lmcore.pretrained import generation
 from lmcore.pretrained import predict as LP
 from tests.test_pretrained import bert_dir, gpt2_dir  # noqa: F401 (fixtures)
 
@@ -51,8 +52,8 @@ def test_next_token_temperature_and_top_k(gpt2_dir):
 
 
 def test_generation_trace_matches_final_map_and_is_prefix_stable(gpt2_dir):
-    trace = LP.generate_trace(gpt2_dir, "the cat", steps=5, top_k=5, seed=3)
-    short = LP.generate_trace(gpt2_dir, "the cat", steps=3, top_k=5, seed=3)
+    trace = generation.generate_trace(gpt2_dir, "the cat", steps=5, top_k=5, seed=3)
+    short = generation.generate_trace(gpt2_dir, "the cat", steps=3, top_k=5, seed=3)
     assert [s.chosen.token_id for s in short.steps] == [s.chosen.token_id for s in trace.steps[:3]]
     w = trace.final.maps.weights
     assert w.shape[-1] == trace.steps[-1].position + 1
@@ -60,19 +61,19 @@ def test_generation_trace_matches_final_map_and_is_prefix_stable(gpt2_dir):
         assert step.chosen in step.rivals
         np.testing.assert_array_equal(step.attention, w[:, :, step.position, : step.position + 1])
         np.testing.assert_allclose(step.attention.sum(-1), 1.0, atol=1e-5)
-    greedy = LP.generate_trace(gpt2_dir, "the cat", steps=2, greedy=True)
+    greedy = generation.generate_trace(gpt2_dir, "the cat", steps=2, greedy=True)
     assert all(s.chosen == s.rivals[0] for s in greedy.steps)
 
 
 def test_generation_stops_at_context(gpt2_dir):
-    trace = LP.generate_trace(gpt2_dir, "the cat sat on the mat " * 8, steps=80)
+    trace = generation.generate_trace(gpt2_dir, "the cat sat on the mat " * 8, steps=80)
     assert trace.final.maps.weights.shape[-1] == 64
     assert any(n.key == "lm.notice.context_full" for n in trace.notices)
 
 
 def test_new_token_maps_puts_each_head_on_a_row():
     attention = np.random.default_rng(0).random((2, 4, 5)).astype(np.float32)  # (L, H, k)
-    maps = LP.new_token_maps(attention, ["a", "b", "c", "d", "e", "f"],
+    maps = generation.new_token_maps(attention, ["a", "b", "c", "d", "e", "f"],
                               lambda layer, head: f"L{layer}H{head}")
     assert maps.weights.shape == (1, 1, 8, 5)
     assert maps.query_tokens[5] == "L1H1" and maps.key_tokens == ("a", "b", "c", "d", "e")

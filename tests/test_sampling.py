@@ -10,6 +10,7 @@ import torch
 from lmcore.cli import main
 from lmcore.errors import UserFacingError
 from lmcore.pretrained import nucleus as N
+from lmcore.pretrained import generation
 from lmcore.pretrained import predict as LP
 from lmcore.pretrained import sampling as S
 from tests.test_pretrained import gpt2_dir  # noqa: F401 (fixture)
@@ -91,8 +92,8 @@ def test_view_from_cached_logits_marks_the_nucleus_and_matches_next_token(gpt2_d
 
 
 def test_generation_with_top_p_draws_only_from_the_nucleus(gpt2_dir):
-    trace = LP.generate_trace(gpt2_dir, "the cat", steps=6, top_k=50, temperature=1.0, seed=3, top_p=0.05)
-    plain = LP.generate_trace(gpt2_dir, "the cat", steps=6, top_k=50, temperature=1.0, seed=3)
+    trace = generation.generate_trace(gpt2_dir, "the cat", steps=6, top_k=50, temperature=1.0, seed=3, top_p=0.05)
+    plain = generation.generate_trace(gpt2_dir, "the cat", steps=6, top_k=50, temperature=1.0, seed=3)
     assert len(trace.steps) == 6 and all(len(s.rivals) == 50 for s in plain.steps)
     for step in trace.steps:  # the random tiny model is nearly flat: 5% is a handful of its 300 tokens
         assert step.chosen in step.rivals and len(step.rivals) < 50

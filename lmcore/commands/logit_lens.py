@@ -9,24 +9,24 @@ from __future__ import annotations
 
 from lmcore.cli import print_json
 from lmcore.inference import backend
-
-DEFAULT_MODEL = "tiny-gpt2"
-
+from lmcore.pretrained.loading import default_causal_lm
 
 def register(sub) -> None:
     parser = sub.add_parser("logit-lens", help="what each layer would predict at each position")
     parser.add_argument("text", help="the text (a masked LM: mark blanks as [MASK])")
-    parser.add_argument("--model", default=DEFAULT_MODEL, help="a causal-lm or masked-lm model")
+    parser.add_argument("--model", default=None,
+                        help="a causal-lm or masked-lm model (default: the logit-lens page's, minilm-gpt)")
     parser.add_argument("--top-k", type=int, default=5)
     parser.add_argument("--json", action="store_true", help="print JSON")
     parser.set_defaults(handler=run)
 
 
 def run(args) -> int:
-    lens = backend().logit_lens(args.model, args.text, top_k=args.top_k)
+    model = args.model or default_causal_lm()
+    lens = backend().logit_lens(model, args.text, top_k=args.top_k)
     notices = [n.message(args.lang) for n in lens.notices]
     if args.json:
-        print_json({"model": args.model} | lens.to_dict() | {"notices": notices})
+        print_json({"model": model} | lens.to_dict() | {"notices": notices})
         return 0
     width = max((len(t) for t in lens.tokens), default=5)
     for layer, positions in enumerate(lens.layers):

@@ -1,26 +1,28 @@
-"""`python -m lmcore next-token --model NAME [--top-p P] [--json] "TEXT"`.
+"""`python -m lmcore next-token --model NAME [--top-k K] [--temperature T] [--top-p P] [--json] "TEXT"`.
 
-JSON: {"model", "tokens", "predictions": [{token, display, token_id, probability}, ...], "notices"};
-probabilities are softmax(logits / temperature) over the top k (∩ the nucleus), renormalised.
+JSON: {"model", "tokens", "predictions": [{token, display, token_id, probability,
+sampled_probability}, ...], "notices"}. `probability` is always the model's own: softmax(logits / T)
+over the whole vocabulary, the number the GPT page shows on its bars. `sampled_probability` is
+the same token's share once sampling keeps only the top k (and the nucleus) and renormalises:
+what a sample is drawn from (0 for a token outside the nucleus).
 With --top-p P it adds "nucleus": the smallest set of most likely tokens whose probabilities
-reach P, most likely first, each {token, display, probability} with the model's probability
-(at --temperature; 1.0 by default) before renormalising, and "nucleus_probability" (their sum).
-Both come from one model call (the last position's logits, through lmcore.inference.backend()).
+reach P, most likely first, each {token, display, probability}, and "nucleus_probability" (their sum).
+Everything comes from one model call (the last position's logits, through lmcore.inference.backend()).
+The default model is the GPT page's (minilm-gpt once trained, else tiny-gpt2).
 """
 from __future__ import annotations
 
 from lmcore.cli import print_json
 from lmcore.inference import backend
 from lmcore.pretrained import nucleus
+from lmcore.pretrained.loading import default_causal_lm
 from lmcore.pretrained.sampling import check_sampling
-
-DEFAULT_MODEL = "tiny-gpt2"
 
 
 def register(sub) -> None:
     parser = sub.add_parser("next-token", help="the most likely next tokens of a GPT-style model")
     parser.add_argument("text", help="the prompt")
-    parser.add_argument("--model", default=DEFAULT_MODEL, help="a causal-lm model")
+    parser.add_argument("--model", default=None, help="a causal-lm model (default: the GPT page's)")
     parser.add_argument("--top-k", type=int, default=10)
     parser.add_argument("--temperature", type=float, default=1.0)
     parser.add_argument("--top-p", type=float, default=None,
@@ -29,29 +31,29 @@ def register(sub) -> None:
     parser.set_defaults(handler=run)
 
 
+def _prediction(candidate) -> dict:
+    return candidate.prediction.to_dict() | {"sampled_probability": round(candidate.sampled_probability, 6)}
+
+
 def run(args) -> int:
+    model = args.model or default_causal_lm()
     top_p = 1.0 if args.top_p is None else args.top_p
     check_sampling(args.top_k, args.temperature, top_p)
-    if args.top_p is None:
-        result = backend().next_token(args.model, args.text, top_k=args.top_k, temperature=args.temperature)
-        tokens, predictions, found = result.encoded.tokens, result.predictions, result.notices
-    else:  # one model call: the logits; the top-k bars and the nucleus both come from them
-        cached = backend().next_token_logits(args.model, args.text)
-        view = nucleus.next_token_view(args.model, cached, args.top_k, args.temperature, top_p)
-        tokens, predictions, found = cached.encoded.tokens, view.predictions, cached.notices
-    notices = [n.message(args.lang) for n in found]
-    out = {"model": args.model, "tokens": list(tokens),
-           "predictions": [p.to_dict() for p in predictions], "notices": notices}
-    if args.top_p is not None:  # the nucleus before renormalising, from the same logits
-        listed, total = nucleus.nucleus_predictions(args.model, cached, args.temperature, top_p)
+    cached = backend().next_token_logits(model, args.text)
+    view = nucleus.next_token_view(model, cached, args.top_k, args.temperature, top_p)
+    notices = [n.message(args.lang) for n in cached.notices]
+    out = {"model": model, "tokens": list(cached.encoded.tokens),
+           "predictions": [_prediction(c) for c in view.candidates], "notices": notices}
+    if args.top_p is not None:
+        listed, total = nucleus.nucleus_predictions(model, cached, args.temperature, top_p)
         out["nucleus"] = [{"token": p.token, "display": p.display, "probability": round(p.probability, 6)}
                           for p in listed]
         out["nucleus_probability"] = round(total, 6)
     if args.json:
         print_json(out)
         return 0
-    for p in predictions:
-        print(f"{p.probability:7.3f}  {p.token!r}")
+    for c in view.candidates:
+        print(f"{c.prediction.probability:7.3f}  {c.prediction.token!r}")
     if args.top_p is not None:
         print(f"nucleus: {len(out['nucleus'])} tokens, probability {out['nucleus_probability']:.3f}")
     for note in notices:

@@ -13,8 +13,7 @@ from lmcore.demos import batch, heads_off
 from lmcore.demos.kv_cache_steps import translator_steps
 from lmcore.demos.transformer_view import TransformerView, translate_with_trace
 from lmcore.errors import UserFacingError
-from lmcore.pretrained import analysis as lm_analysis
-from lmcore.pretrained import encoding, loading, nucleus, predict
+from lmcore.pretrained import analysis, encoding, generation, loading, nucleus, predict
 from lmcore.pretrained.cache_steps import gpt_steps
 from lmcore.pretrained.logit_lens import logit_lens
 from lmcore.translation.translators import TranslationResult, Translator, load_translator
@@ -46,7 +45,7 @@ class Embedded:
         """Clark et al. (2019) statistics of the shown maps, one dict per (layer, head)."""
         result = self.attention(name, text, text_b, max_tokens)
         maps, _ = encoding.display_maps(result, words, hide_special)
-        return [s.to_dict() for s in lm_analysis.head_report(maps)]
+        return [s.to_dict() for s in analysis.head_report(maps)]
 
     def fill_mask(self, name: str, text: str, top_k: int = 5) -> predict.FillMaskResult:
         return predict.fill_mask(self._model(name), text, top_k)
@@ -59,9 +58,9 @@ class Embedded:
         return predict.next_token(self._model(name), text, top_k, temperature, top_p=top_p)
 
     def generation(self, name: str, prompt: str, steps: int = 20, top_k: int = 10,
-                   temperature: float = 1.0, seed: int = 0, top_p: float = 1.0) -> predict.GenerationTrace:
+                   temperature: float = 1.0, seed: int = 0, top_p: float = 1.0) -> generation.GenerationTrace:
         """`steps` tokens from the prompt; each step's attention row (layers, heads, pos + 1)."""
-        return predict.generate_trace(self._model(name), prompt, steps, top_k, temperature, seed,
+        return generation.generate_trace(self._model(name), prompt, steps, top_k, temperature, seed,
                                       top_p=top_p)
 
     def translate(self, name: str, text: str, beam: int = 1, top_k: int = 5) -> TranslationResult:

@@ -57,7 +57,7 @@ def _with_cache(lm: LoadedModel, ids: list[int], steps: int):
         rows.append(stack_attentions(out.attentions, lm.n_layers, lm.name)[:, :, 0])  # (L, H, t)
         sizes.append(sum(k.nbytes + v.nbytes for k, v in _cache_tensors(cache)))
         if wordpiece_causal(lm) and ids[-1] == lm.tokenizer.sep_token_id:
-            break  # [SEP]: the sentence ends (as in predict.generate_trace)
+            break  # [SEP]: the sentence ends (as in generation.generate_trace)
     d_head = _cache_tensors(cache)[0][0].shape[-1]
     return ids, prefill, rows, sizes, d_head, _cache_tensors(cache)[0][0].element_size()
 

@@ -3,7 +3,7 @@ and what fine-tuning did to the attention.
 
     clf = build_classifier("all-MiniLM-L6-v2", ("affirmative", "negated"), seed=0)
     probs = predict(clf, ["I don't know"])                      # (1, classes)
-    maps = pretrained.attention(as_loaded(clf), "I don't know").maps   # same path as the BERT page
+    maps = encoding.attention(as_loaded(clf), "I don't know").maps   # same path as the BERT page
     change = head_change(base_encoder, clf, texts)              # HeadChange (layers, heads)
 
 A fresh copy is read from the pretrained model's folder every time (the process-wide
@@ -25,7 +25,7 @@ import transformers
 from lmcore.catalog import ENCODER_KINDS
 from lmcore.errors import UserFacingError
 from lmcore.notices import Notice
-from lmcore.pretrained import encoding as pretrained
+from lmcore.pretrained import encoding
 from lmcore.pretrained.loading import HasLayersAndHeads, LoadedModel, load_model
 from lmcore.record import AttentionMaps
 
@@ -110,14 +110,14 @@ def encode_batch(clf: Classifier, texts: list[str], max_length: int) -> dict[str
 @torch.inference_mode()
 def predict(clf: Classifier, texts: list[str], max_length: int = 64) -> np.ndarray:
     """p(y | x) for each text: (n, classes) float32, rows sum to 1."""
-    texts = [pretrained.check_text(t) for t in texts]
+    texts = [encoding.check_text(t) for t in texts]
     clf.model.eval()
     logits = clf.model(**encode_batch(clf, texts, max_length)).logits  # (n, C)
     return torch.softmax(logits.float(), -1).numpy()
 
 
 def as_loaded(clf: Classifier, name: str | None = None) -> LoadedModel:
-    """A LoadedModel view of the classifier, for `pretrained.attention` (the BERT page's path)."""
+    """A LoadedModel view of the classifier, for `encoding.attention` (the BERT page's path)."""
     config = clf.model.config
     return LoadedModel(name or f"{clf.base_name} (fine-tuned)", "encoder", clf.model,
                                   clf.tokenizer, int(config.max_position_embeddings), False, False,
@@ -144,7 +144,7 @@ def before_after(before: Classifier, after: Classifier, text: str, max_tokens: i
     """Predictions and attention of `text` under both classifiers (same path as the BERT page)."""
     probs, maps, notices = [], [], ()
     for clf in (before, after):
-        res = pretrained.attention(as_loaded(clf), text, max_tokens=max_tokens)
+        res = encoding.attention(as_loaded(clf), text, max_tokens=max_tokens)
         probs.append(tuple(predict(clf, [text])[0].tolist()))
         maps.append(res.maps)
         notices = res.notices

@@ -1,7 +1,9 @@
-"""How well a causal LM predicts a text: bits per character and token perplexity.
+"""How well a language model does on held-out text: the figures its metrics.json records.
 
     score = text_bits(lm, ["I would like to go.", "She ran home."])
     score.bits_per_character, score.token_perplexity
+    fill_mask_accuracy(lm, sentences)         # {"top1", "top5", "sentences", "skipped"}
+    next_sentence_accuracy(lm, [(a, b, 1), ...])  # {"accuracy", "pairs"}
 
 Each line is scored on its own, as the training script scores held-out sentences
 (scripts/train_minilm_lms.py `eval_bits_per_character`): a WordPiece causal LM reads
@@ -11,16 +13,25 @@ predicted tokens and divided by the characters of the lines. A line longer than 
 model's context is processed in overlapping windows of `lm.max_length` tokens: each
 token is predicted once, with up to half a window of preceding context.
 Bad input raises lmcore.errors.UserFacingError.
+
+fill_mask_accuracy masks one random single-piece word per sentence (fixed seed) and asks for
+the top 5 whole words, as the fill-mask page offers them; next_sentence_accuracy counts the
+pairs whose next-sentence margin (logit of "B follows" minus logit of "random B") is on the
+right side of a threshold (0: P(follows) > 0.5). The training scripts (scripts/minilm) call
+these on the model they train.
 """
 from __future__ import annotations
 
 import math
+import random
+import re
 from dataclasses import dataclass
 
 import torch
 
 from lmcore.errors import UserFacingError
 from lmcore.pretrained.loading import LoadedModel, as_loaded, require_kind
+from lmcore.pretrained.predict import _not_a_word
 
 
 @dataclass(frozen=True)
@@ -77,3 +88,83 @@ def text_bits(model: LoadedModel | str, lines: list[str]) -> TextScore:
     if tokens == 0:
         raise UserFacingError("lm.err.nothing_to_score")
     return TextScore(bits / chars, 2 ** (bits / tokens), chars, tokens, len(lines))
+
+
+# ---------------------------------------------------------------- masked LMs
+def single_piece_words(tokenizer, sentence: str) -> list[tuple[int, int]]:
+    """(start, end) character spans of alphabetic words that are one WordPiece."""
+    spans = []
+    for m in re.finditer(r"[A-Za-z]+", sentence):
+        pieces = tokenizer.tokenize(m.group(0))
+        if len(pieces) == 1 and pieces[0] != tokenizer.unk_token:
+            spans.append((m.start(), m.end()))
+    return spans
+
+
+def _mask_logits(lm: LoadedModel, enc, position: int) -> torch.Tensor:
+    """MLM logits at one position (vocab,): for BERT the 30k-way head runs on that row alone."""
+    body, cls = getattr(lm.model, "bert", None), getattr(lm.model, "cls", None)
+    if body is not None and hasattr(cls, "predictions"):
+        return cls.predictions(body(**enc).last_hidden_state[0, position])
+    out = lm.model(**enc)
+    return (out.prediction_logits if lm.has_nsp else out.logits)[0, position]
+
+
+@torch.inference_mode()
+def fill_mask_accuracy(model: LoadedModel | str, sentences: list[str], seed: int = 1234) -> dict:
+    """One random single-piece word masked per sentence: whole-word top-1 / top-5 (candidates are
+    whole words: no special tokens, no '##' continuation pieces). Sentences of one word or with
+    no single-piece word are skipped."""
+    lm = as_loaded(model)
+    require_kind(lm, "masked-lm")
+    lm.model.eval()
+    rng, tok = random.Random(seed), lm.tokenizer
+    banned = _not_a_word(lm)
+    hits1 = hits5 = n = skipped = 0
+    for s in sentences:
+        with lm.lock:
+            spans = single_piece_words(tok, s)
+        if len(re.findall(r"\S+", s)) < 2 or not spans:
+            skipped += 1
+            continue
+        a, b = rng.choice(spans)
+        word = s[a:b].lower()
+        with lm.lock:
+            enc = tok(s[:a] + tok.mask_token + s[b:], return_tensors="pt")
+        position = (enc["input_ids"][0] == tok.mask_token_id).nonzero()[0, 0]
+        logits = _mask_logits(lm, enc, position)
+        logits[banned] = -math.inf  # a blank holds a whole word, as on the BERT page
+        with lm.lock:
+            guesses = tok.convert_ids_to_tokens(logits.topk(5).indices.tolist())
+        hits1 += guesses[0] == word
+        hits5 += word in guesses
+        n += 1
+    return {"top1": hits1 / max(n, 1), "top5": hits5 / max(n, 1), "sentences": n, "skipped": skipped}
+
+
+@torch.inference_mode()
+def next_sentence_margins(model: LoadedModel | str, pairs: list[tuple[str, str, int]]) -> list[tuple[float, int]]:
+    """(logit of "B follows" minus logit of "random B", label) per (A, B, label) pair."""
+    lm = as_loaded(model)
+    if not lm.has_nsp:
+        raise UserFacingError("lm.err.no_nsp", name=lm.name)
+    lm.model.eval()
+    body, cls = getattr(lm.model, "bert", None), getattr(lm.model, "cls", None)
+    out = []
+    for a, b, y in pairs:
+        with lm.lock:
+            enc = lm.tokenizer(a, b, return_tensors="pt")
+        if body is not None and hasattr(cls, "seq_relationship"):  # no 30k-way head on every token
+            logits = cls.seq_relationship(body(**enc).pooler_output)[0]
+        else:
+            logits = lm.model(**enc).seq_relationship_logits[0]
+        out.append(((logits[0] - logits[1]).item(), y))
+    return out
+
+
+def next_sentence_accuracy(model: LoadedModel | str, pairs: list[tuple[str, str, int]],
+                           threshold: float = 0.0) -> dict:
+    """Share of (A, B, 1 if B follows A) pairs whose margin is above `threshold` exactly when B follows."""
+    margins = next_sentence_margins(model, pairs)
+    right = sum((m > threshold) == bool(y) for m, y in margins)
+    return {"accuracy": right / len(pairs), "pairs": len(pairs)}

@@ -35,7 +35,7 @@ from lmcore.errors import UserFacingError
 from lmcore.i18n import translate
 from lmcore.pretrained import base_weights, model_paths
 from lmcore.pretrained.model_paths import measured  # noqa: F401 (API)
-from lmcore.pretrained.model_paths import read_metrics as _metrics
+from lmcore.pretrained.model_paths import read_metrics
 
 HUB_MODELS = {  # name -> (kind, description)
     "bert-base-uncased": ("masked-lm", "BERT base, uncased English (12 layers x 12 heads), MLM + NSP"),
@@ -98,7 +98,7 @@ def _bundled() -> dict[str, tuple[Path, str, str]]:
 def catalog_entries() -> list[ModelInfo]:
     """Provider for lmcore.catalog: bundled models (offline) and hub names."""
     entries = [ModelInfo(name, kind, (folder / "config.json").is_file(), desc,
-                         attention="multi-head", extra={"metrics": _metrics(folder)} if _metrics(folder) else {})
+                         attention="multi-head", extra={"metrics": read_metrics(folder)} if read_metrics(folder) else {})
                for name, (folder, kind, desc) in _bundled().items()]
     for name, (kind, desc) in HUB_MODELS.items():
         entries.append(ModelInfo(name, kind, _cached_folder(name) is not None, desc, attention="multi-head"))
@@ -244,6 +244,12 @@ def _quiet(on: bool):
         transformers.utils.logging.set_verbosity(level)
 
 
+def default_causal_lm() -> str | None:
+    """The bundled model the GPT page opens on, and the CLI's default: minilm-gpt once trained,
+    else tiny-gpt2 (None if neither is here)."""
+    return next((n for n in ("minilm-gpt", "tiny-gpt2") if available(n)), None)
+
+
 def default_masked_lm() -> str | None:
     """The bundled model the BERT page fills blanks with when the chosen one has no MLM head:
     minilm-mlm once trained, else tiny-bert (None if neither is here)."""
@@ -263,11 +269,11 @@ def as_loaded(model: LoadedModel | str) -> LoadedModel:
 def describe(name: str, lang: str = "en") -> str:
     """The translated, honest description of a catalog model (with its measured quality)."""
     if name in MINILM_LMS:
-        return translate(f"lm.model.{name}", lang, **measured(_metrics(ASSETS / name)))
+        return translate(f"lm.model.{name}", lang, **measured(read_metrics(ASSETS / name)))
     bundled = _bundled()
     if name not in bundled:
         return translate("lm.model.hub", lang, name=name)
-    m = _metrics(bundled[name][0])
+    m = read_metrics(bundled[name][0])
     acc = f"{100 * m['masked_token_accuracy']:.1f}%" if "masked_token_accuracy" in m else "?"
     ppl = f"{m['validation_perplexity']:.1f}" if "validation_perplexity" in m else "?"
     minutes = f"{m['train_cpu_seconds'] / 60:.1f}" if "train_cpu_seconds" in m else "?"
