@@ -178,3 +178,12 @@ def test_fast_heatmap_is_the_validated_figure(title, kind):
     assert json.loads(fig.to_json()) == json.loads(checked.to_json())
     assert fig.layout.title.text == (None if title is None else "Layer 1 &lt;i&gt;")
     assert fig.data[0].colorscale == checked.data[0].colorscale  # recolor compares these
+
+
+def test_quote_tokens_are_drawn_as_quotes_and_markup_as_text():
+    """Plotly does not decode entities: a `"` token must not reach the figure as &quot; (issue 25)."""
+    tokens = ['"', "it's", "<b>x</b>", "a&b"]
+    maps = AttentionMaps(np.full((1, 1, 4, 4), 0.25, dtype=np.float32), tokens, tokens, "self")
+    ticks = plots.attention_heatmap(maps).layout.xaxis.ticktext
+    assert list(ticks) == ['"', "it's", "&lt;b&gt;x&lt;/b&gt;", "a&amp;b"]
+    assert plots.plot_text('say "hi" <now>') == 'say "hi" &lt;now&gt;'

@@ -100,3 +100,10 @@ def test_the_two_word_patterns_differ_on_purpose():
     text = "The cat's hat, l'heure!"
     assert WORD_RE.findall(text) == ["The", "cat'", "s", "hat", ",", "l'", "heure", "!"]  # tokens
     assert WHOLE_WORD_RE.findall(text) == ["The", "cat's", "hat", "l'heure"]  # words a reader sees
+
+
+def test_a_hyphen_joins_its_neighbours_when_detokenized():
+    fr = tokenizer_for("fr")
+    assert fr.detokenize(["pourrais", "-", "tu", "m'", "aider", "?"]) == "pourrais-tu m'aider?"
+    assert fr.detokenize(fr.tokenize("Qu'est-ce que c'est ?")) == "qu'est-ce que c'est?"
+    assert tokenizer_for("en").detokenize(["a", "well", "-", "known", "song", "."]) == "a well-known song."

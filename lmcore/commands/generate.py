@@ -41,8 +41,9 @@ def run(args) -> int:
     model = args.model or default_causal_lm()
     trace = generate_trace(model, args.text, args.tokens, args.top_k, args.temperature, args.seed,
                            args.greedy, args.top_p, args.min_tokens)
-    tokens = [{"token": s.chosen.token, "display": s.chosen.display, "probability": round(s.probability, 6),
-               "sampled_probability": round(s.chosen.probability, 6)} for s in trace.steps]
+    tokens = [{"token": s.chosen.token, "display": s.chosen.display, "probability": round(s.chosen.probability, 6),
+               "sampled_probability": round(s.chosen.probability / sum(r.probability for r in s.rivals), 6)}
+              for s in trace.steps]
     notices = [n.message(args.lang) for n in trace.notices]
     if args.json:
         print_json({"model": model, "prompt": args.text, "text": trace.text, "tokens": tokens,

@@ -31,10 +31,9 @@ from lmcore.record import AttentionMaps, AttentionTrace
 @dataclass(frozen=True)
 class GenerationStep:
     chosen: Prediction                 # the token added at this step
-    rivals: tuple[Prediction, ...]     # the top-k it was drawn from (chosen included)
+    rivals: tuple[Prediction, ...]     # the top-k it was drawn from (chosen included), the model's own p
     position: int                      # index of the new token in the final text
     attention: np.ndarray              # (layers, heads, position + 1): its row in the final map
-    probability: float = float("nan")  # the model's own p_T of the chosen token (rivals: renormalised)
 
 
 @dataclass(frozen=True)
@@ -76,7 +75,6 @@ def generate_trace(model: LoadedModel | str, prompt: str, steps: int = 20, top_k
     room = max(0, min(int(steps), lm.max_length - len(ids)))
     gen = torch.Generator().manual_seed(int(seed))
     chosen: list[tuple[Prediction, tuple[Prediction, ...]]] = []
-    own: list[float] = []  # the model's own probability of each chosen token
     stop = lm.tokenizer.sep_token_id if wordpiece_causal(lm) else None
     with lm.lock:
         previous = lm.tokenizer.convert_ids_to_tokens(ids[-1]) if ids else None
@@ -89,7 +87,6 @@ def generate_trace(model: LoadedModel | str, prompt: str, steps: int = 20, top_k
             pick = 0 if greedy else int(torch.multinomial(
                 torch.tensor([r.probability for r in rivals]), 1, generator=gen))
             chosen.append((rivals[pick], rivals))
-            own.append(_model_probability(lm, logits, rivals[pick].token_id, temperature))
             ids.append(rivals[pick].token_id)
             with lm.lock:
                 previous = lm.tokenizer.convert_ids_to_tokens(ids[-1])
@@ -97,8 +94,8 @@ def generate_trace(model: LoadedModel | str, prompt: str, steps: int = 20, top_k
                 break
     final = _extend(lm, enc, [c for c, _ in chosen])
     start = len(enc.input_ids)
-    steps_out = tuple(GenerationStep(c, r, start + i, final.maps.weights[:, :, start + i, : start + i + 1], q)
-                      for i, ((c, r), q) in enumerate(zip(chosen, own)))
+    steps_out = tuple(GenerationStep(c, r, start + i, final.maps.weights[:, :, start + i, : start + i + 1])
+                      for i, (c, r) in enumerate(chosen))
     if stop is not None:  # pieces joined as words; [SEP] adds nothing
         text = prompt + "".join(c.token for c, _ in chosen)
     else:
@@ -108,14 +105,6 @@ def generate_trace(model: LoadedModel | str, prompt: str, steps: int = 20, top_k
     notices = enc.notices + ((Notice("lm.notice.context_full", {"limit": lm.max_length}),) if room < steps and not ended else ())
     notices += (Notice("lm.notice.sentence_end"),) if ended else ()
     return GenerationTrace(steps_out, final, text, notices)
-
-
-def _model_probability(lm: LoadedModel, logits: torch.Tensor, token_id: int, temperature: float) -> float:
-    """softmax(logits / T) of one token over every token the model offers: the model's own
-    number (the GPT page's bars), before top-k and the nucleus renormalise."""
-    logits = logits.float().clone()
-    logits[_not_offered(lm)] = -float("inf")
-    return float(torch.softmax(logits / max(float(temperature), 1e-4), dim=-1)[token_id])
 
 
 def _extend(lm: LoadedModel, enc: Encoded, new: list[Prediction]) -> AttentionResult:

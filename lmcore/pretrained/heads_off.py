@@ -132,7 +132,7 @@ def _encode(lm: LoadedModel, text: str) -> tuple[Encoded, int]:
 
 def _top_k(lm: LoadedModel, enc: Encoded, row: torch.Tensor, top_k: int) -> tuple[Prediction, ...]:
     """The usual command's list from one position's logits (vocab,): fill-mask's top-k of the
-    full softmax over whole words, or next-token's top-k renormalised (temperature 1)."""
+    full softmax over whole words, or next-token's top-k of the full softmax (temperature 1)."""
     if lm.kind == "masked-lm":
         probs = torch.softmax(row.float(), dim=-1)
         probs[_not_a_word(lm)] = 0.0

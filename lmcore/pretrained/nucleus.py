@@ -46,7 +46,7 @@ class NucleusView:
     candidates: tuple[Candidate, ...]   # the top-k, most likely first
     nucleus_size: int                   # tokens in the nucleus (may exceed top-k)
     nucleus_probability: float          # sum of p_T over the nucleus (>= top_p)
-    predictions: tuple[Prediction, ...]  # what `next_token` returns: top-k ∩ nucleus, renormalised
+    predictions: tuple[Prediction, ...]  # top-k ∩ nucleus renormalised: what a sample is drawn from
     top_p: float
 
 

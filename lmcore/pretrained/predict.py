@@ -113,7 +113,9 @@ def _reserved_ids(tokenizer) -> tuple[int, ...]:
 def _top(lm: LoadedModel, logits: torch.Tensor, top_k: int, temperature: float = 1.0,
          banned: list[int] | None = None, previous: str | None = None,
          top_p: float = 1.0) -> tuple[Prediction, ...]:
-    """Top-k (∩ the top-p nucleus) of softmax(logits / T), renormalised over those kept."""
+    """Top-k (∩ the top-p nucleus) of softmax(logits / T) over every token the model offers:
+    each probability is the model's own (the GPT page's bars), not renormalised over those
+    kept; a sample drawn from them (torch.multinomial takes weights) is top-k sampling."""
     banned = list(banned or []) + _not_offered(lm)
     logits = logits.float().clone()
     if banned:
@@ -121,8 +123,7 @@ def _top(lm: LoadedModel, logits: torch.Tensor, top_k: int, temperature: float =
     k = max(1, min(int(top_k), logits.numel() - len(set(banned))))  # never a banned token
     if top_p < 1:  # lmcore.pretrained.sampling: the nucleus is a prefix, like top-k
         k = sampling.distribution(logits, temperature, k, top_p).kept
-    values, ids = torch.topk(logits / max(float(temperature), 1e-4), k)
-    probs = torch.softmax(values, dim=-1)
+    probs, ids = torch.topk(torch.softmax(logits / max(float(temperature), 1e-4), dim=-1), k)
     return tuple(_prediction(lm, int(i), float(p), previous) for i, p in zip(ids, probs))
 
 
@@ -194,7 +195,7 @@ def next_sentence(model: LoadedModel | str, text_a: str, text_b: str) -> NextSen
 
 def next_token(model: LoadedModel | str, text: str, top_k: int = 10,
                temperature: float = 1.0, top_p: float = 1.0) -> NextTokenResult:
-    """p(x_{t+1} | x_<=t) = softmax(logits / T) restricted to the top k (∩ nucleus), renormalised."""
+    """The top k (∩ nucleus) of p(x_{t+1} | x_<=t) = softmax(logits / T), the model's own numbers."""
     lm = as_loaded(model)
     require_kind(lm, "causal-lm")
     enc = encode(lm, text)

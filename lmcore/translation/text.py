@@ -62,13 +62,14 @@ class Tokenizer:
         return WORD_RE.findall(text.lower())
 
     def detokenize(self, tokens: Sequence[str]) -> str:
-        """Tokens back to display text (inverse of tokenize up to case and spacing)."""
+        """Tokens back to display text (inverse of tokenize up to case and spacing); a hyphen
+        joins its neighbours (pourrais-tu, est-ce, well-known)."""
         if self.kind == "char":
             return "".join(" " if t == SPACE else t for t in tokens).strip()
         out = ""
         for tok in tokens:
             glue = (not out or tok[0] in _NO_SPACE_BEFORE or out[-1] in _NO_SPACE_AFTER
-                    or out.endswith("'"))
+                    or out.endswith("'") or tok == "-" or out.endswith("-"))
             out += tok if glue else " " + tok
         return out
 

@@ -9,11 +9,12 @@ colour bar is placed beside that part's row.
 """
 from __future__ import annotations
 
-import html
 from typing import Sequence
 
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
+
+from lmcore.views.plots import plot_text
 
 GAP_PX = 70  # between parts: room for the upper part's axis title and tick labels
 _PLACE = ("domain", "anchor", "overlaying", "position")
@@ -47,5 +48,5 @@ def stacked(figures: Sequence[go.Figure], heights: Sequence[int], title: str | N
     first = figures[0].layout
     fig.update_layout(plot_bgcolor=first.plot_bgcolor, showlegend=False, height=total + 70,
                       margin=margin or dict(l=10, r=10, t=60, b=10),
-                      title=dict(text=html.escape(title), x=0, xanchor="left") if title else None)
+                      title=dict(text=plot_text(title), x=0, xanchor="left") if title else None)
     return fig

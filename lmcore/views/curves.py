@@ -5,11 +5,12 @@ Labels are passed in already translated and are html-escaped here.
 """
 from __future__ import annotations
 
-import html
 from typing import Sequence
 
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
+
+from lmcore.views.plots import plot_text
 
 BLUE, ORANGE = "#1f77b4", "#ff7f0e"
 
@@ -28,16 +29,16 @@ def training_curves(steps: Sequence[dict], epochs: Sequence[dict], labels: dict[
     x = [round(s["x"], 3) for s in steps]
     for col, key in enumerate(metrics, start=1):
         fig.add_trace(go.Scatter(x=x, y=[round(s[key], 4) for s in steps], mode="lines",
-                                 name=html.escape(labels["train"]), line=dict(color=BLUE),
+                                 name=plot_text(labels["train"]), line=dict(color=BLUE),
                                  showlegend=col == 1), row=1, col=col)
         fig.add_trace(go.Scatter(x=[e["epoch"] for e in epochs], y=[e[f"val_{key}"] for e in epochs],
-                                 mode="lines+markers", name=html.escape(labels["val"]),
+                                 mode="lines+markers", name=plot_text(labels["val"]),
                                  line=dict(color=ORANGE), marker=dict(size=9), showlegend=col == 1),
                       row=1, col=col)
         y_range = dict(range=[0, 1.02]) if key == "accuracy" else dict(rangemode="tozero")
-        fig.update_yaxes(title_text=html.escape(labels[key]), gridcolor="#eeeeee", row=1, col=col,
+        fig.update_yaxes(title_text=plot_text(labels[key]), gridcolor="#eeeeee", row=1, col=col,
                          **y_range)
-    fig.update_xaxes(title_text=html.escape(labels["x"]), rangemode="tozero", gridcolor="#eeeeee")
+    fig.update_xaxes(title_text=plot_text(labels["x"]), rangemode="tozero", gridcolor="#eeeeee")
     fig.update_layout(plot_bgcolor="white", height=320, margin=dict(l=40, r=10, t=40, b=40),
                       legend=dict(orientation="h", y=-0.25))
     return fig

@@ -6,7 +6,6 @@ so repeated tokens stay apart.
 """
 from __future__ import annotations
 
-import html
 from typing import Sequence
 
 import numpy as np
@@ -14,7 +13,8 @@ import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
 from lmcore.record import AttentionMaps
-from lmcore.views.plots import escape_tokens
+from lmcore.views.plots import escape_tokens, plot_text
+
 
 def confusion_figure(matrix: np.ndarray, label_names: Sequence[str], true_title: str,
                      pred_title: str) -> go.Figure:
@@ -39,7 +39,7 @@ def cls_attention_figure(before: AttentionMaps, after: AttentionMaps | None, tit
     before and after side by side (after=None: before only, one title). Weights in [0, 1]
     (zmin=0, zmax=1). Layers numbered from 0, as on every page."""
     panels = [before] if after is None else [before, after]
-    fig = make_subplots(rows=1, cols=len(panels), subplot_titles=[html.escape(x) for x in titles[:len(panels)]],
+    fig = make_subplots(rows=1, cols=len(panels), subplot_titles=[plot_text(x) for x in titles[:len(panels)]],
                         horizontal_spacing=0.08)
     for col, maps in enumerate(panels, 1):
         z = maps.weights[:, :, 0, :].mean(axis=1)  # (layers, keys)
@@ -47,7 +47,7 @@ def cls_attention_figure(before: AttentionMaps, after: AttentionMaps | None, tit
         layers = list(range(maps.n_layers))
         fig.add_trace(go.Heatmap(z=np.round(z, 4), x=keys, y=layers, zmin=0, zmax=1, colorscale="Viridis",
                                  showscale=col == len(panels), customdata=np.array([escape_tokens(maps.key_tokens)] * len(layers)),
-                                 hovertemplate=f"{html.escape(layer_label)} %{{y}} · %{{customdata}}: %{{z}}<extra></extra>"),
+                                 hovertemplate=f"{plot_text(layer_label)} %{{y}} · %{{customdata}}: %{{z}}<extra></extra>"),
                       row=1, col=col)
         fig.update_xaxes(tickvals=keys, ticktext=escape_tokens(maps.key_tokens), tickangle=-60, row=1, col=col)
         fig.update_yaxes(tickvals=layers, ticktext=[str(l) for l in layers], autorange="reversed",
@@ -63,9 +63,9 @@ def head_change_figure(values: np.ndarray, layer_label: str, head_label: str, co
     layers, heads = list(range(v.shape[0])), list(range(v.shape[1]))
     top = max(float(v.max()), 1e-6) if v.size else 1.0
     fig = go.Figure(go.Heatmap(z=np.round(v, 4), x=heads, y=layers, zmin=0, zmax=top, colorscale="Reds",
-                               colorbar=dict(title=html.escape(colorbar)),
+                               colorbar=dict(title=plot_text(colorbar)),
                                text=np.round(v, 2).astype(str), texttemplate="%{text}",
-                               hovertemplate=f"{html.escape(layer_label)} %{{y}}, {html.escape(head_label)} "
+                               hovertemplate=f"{plot_text(layer_label)} %{{y}}, {plot_text(head_label)} "
                                              "%{x}: %{z}<extra></extra>"))
     fig.update_xaxes(title_text=head_label, tickvals=heads, ticktext=[str(h) for h in heads])
     fig.update_yaxes(title_text=layer_label, tickvals=layers, ticktext=[str(l) for l in layers],

@@ -6,14 +6,19 @@ Callers pass every label already translated.
 """
 from __future__ import annotations
 
-import html
 from dataclasses import dataclass
 from typing import Sequence
 
 import numpy as np
 import plotly.graph_objects as go
 
-from lmcore.views.plots import COLORSCALE, DECIMALS, escape_tokens, token_axis
+from lmcore.views.plots import (
+    COLORSCALE,
+    DECIMALS,
+    escape_tokens,
+    plot_text,
+    token_axis,
+)
 
 IN_COLOUR, OUT_COLOUR, LINE_COLOUR = "#3b528b", "#c8c8c8", "#d95f02"
 
@@ -44,7 +49,7 @@ def nucleus_bars(tokens: Sequence[str], probabilities: Sequence[float], in_nucle
     q = np.round(np.asarray(sampled, dtype=np.float64), DECIMALS)
     inside = np.asarray(in_nucleus, dtype=bool)
     x = list(range(len(p)))
-    esc = {k: html.escape(v) for k, v in labels.__dict__.items()}
+    esc = {k: plot_text(v) for k, v in labels.__dict__.items()}
     status = [esc["in_nucleus"] if m else esc["outside"] for m in inside]
     bars = go.Bar(x=x, y=p, name=esc["probability"], text=[f"{v:.{DECIMALS}f}" for v in p],
                   textposition="outside", marker_color=[IN_COLOUR if m else OUT_COLOUR for m in inside],
@@ -60,7 +65,7 @@ def nucleus_bars(tokens: Sequence[str], probabilities: Sequence[float], in_nucle
         fig.add_hline(y=float(top_p), line_dash="dash", line_color=LINE_COLOUR,
                       annotation_text=f"{esc['threshold']} = {top_p:.2f}", annotation_position="top left")
         top = max(top, float(top_p))
-    fig.update_layout(title=html.escape(title) if title else None, plot_bgcolor="white",
+    fig.update_layout(title=plot_text(title) if title else None, plot_bgcolor="white",
                       xaxis=token_axis(names, labels.token),
                       yaxis=dict(range=[0, min(1.0, top) * 1.15 or 1.0], title=esc["probability"], gridcolor="#eeeeee"),
                       legend=dict(orientation="h", y=1.02, x=1, xanchor="right", yanchor="bottom"),
@@ -89,14 +94,14 @@ def lens_grid(top_tokens: Sequence[Sequence[str]], top_probability: np.ndarray,
     n_layers, n = z.shape
     cells = [escape_tokens(row) for row in top_tokens]
     inputs, rows = escape_tokens(tokens), escape_tokens(layer_names)
-    esc = {k: html.escape(v) for k, v in labels.__dict__.items()}
-    hover = [[f"{rows[l]} · {esc['reads']}: {inputs[i]}<br>{html.escape(hover_top[l][i])}"
+    esc = {k: plot_text(v) for k, v in labels.__dict__.items()}
+    hover = [[f"{rows[l]} · {esc['reads']}: {inputs[i]}<br>{plot_text(hover_top[l][i])}"
               for i in range(n)] for l in range(n_layers)]
     fig = go.Figure(go.Heatmap(
         z=z, x=list(range(n)), y=list(range(n_layers)), zmin=0.0, zmax=1.0, colorscale=COLORSCALE,
         text=cells, texttemplate="%{text}", customdata=hover, hovertemplate="%{customdata}<extra></extra>",
         colorbar=dict(title=esc["probability"], thickness=12)))
-    fig.update_layout(title=html.escape(title) if title else None, plot_bgcolor="white",
+    fig.update_layout(title=plot_text(title) if title else None, plot_bgcolor="white",
                       xaxis=token_axis(inputs, labels.reads, show=n <= 40) | dict(tickangle=-45),
                       yaxis=token_axis(rows, labels.layer),
                       height=max(320, 48 * n_layers + 140), margin=dict(l=10, r=10, t=50 if title else 20, b=10))

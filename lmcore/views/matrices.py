@@ -8,14 +8,19 @@ integer positions (repeated tokens never merge); numbers are rounded for the bro
 """
 from __future__ import annotations
 
-import html
 from typing import Sequence
 
 import numpy as np
 import plotly.graph_objects as go
 
 from lmcore.record import AttentionMaps
-from lmcore.views.plots import COLORSCALE, display_weights, escape_tokens, token_axis
+from lmcore.views.plots import (
+    COLORSCALE,
+    display_weights,
+    escape_tokens,
+    plot_text,
+    token_axis,
+)
 
 DIVERGING = "RdBu_r"   # blue < 0 < red, white at 0
 DECIMALS = 3
@@ -24,7 +29,7 @@ ROBUST_PERCENTILE = 99.5  # colour range of large signed matrices (outliers satu
 
 def _axis(labels: Sequence[str] | None, n: int, title: str | None, max_ticks: int = 40) -> dict:
     if labels is None:
-        return dict(title=html.escape(title) if title else None, showgrid=False, zeroline=False)
+        return dict(title=plot_text(title) if title else None, showgrid=False, zeroline=False)
     return token_axis(escape_tokens(labels), title, show=n <= max_ticks)
 
 
@@ -46,14 +51,14 @@ def matrix_heatmap(values: np.ndarray, row_labels: Sequence[str] | None = None,
         bound = float(np.percentile(np.abs(finite), ROBUST_PERCENTILE if finite.size > 400 else 100)) \
             if finite.size else 1.0
         zmin, zmax = -(bound or 1.0), bound or 1.0
-    v_l = html.escape(value_label)
+    v_l = plot_text(value_label)
     # one hovertemplate, no per-cell strings: %{y}/%{x} show the axes' tick text (the escaped
     # labels, also where they are hidden), or the row/column number without labels
     fig = go.Figure(go.Heatmap(z=z.astype(np.float32), x=list(range(n_cols)), y=list(range(n_rows)), zmin=zmin, zmax=zmax, colorscale=colorscale,
                                hoverongaps=False, colorbar=dict(title=v_l, thickness=12),
                                hovertemplate=f"%{{y}} · %{{x}}<br>{v_l}: %{{z:.{DECIMALS}f}}<extra></extra>"))
     fig.update_layout(
-        title=dict(text=html.escape(title) if title else None, y=0.98, yanchor="top"),
+        title=dict(text=plot_text(title) if title else None, y=0.98, yanchor="top"),
         plot_bgcolor="white",
         xaxis=_axis(col_labels, n_cols, col_title) | dict(side="top", tickangle=-45),
         yaxis=_axis(row_labels, n_rows, row_title) | dict(autorange="reversed"),
@@ -73,9 +78,9 @@ def waves_figure(table: np.ndarray, dims: Sequence[int], title: str | None = Non
     for d in dims:
         fig.add_trace(go.Scatter(x=positions, y=np.round(table[:, d], DECIMALS).tolist(),
                                  mode="lines+markers" if len(positions) <= 64 else "lines",
-                                 name=f"{html.escape(dim_label)} {int(d)}"))
-    fig.update_layout(title=html.escape(title) if title else None,
-                      xaxis_title=html.escape(position_label), yaxis_title=html.escape(value_label),
+                                 name=f"{plot_text(dim_label)} {int(d)}"))
+    fig.update_layout(title=plot_text(title) if title else None,
+                      xaxis_title=plot_text(position_label), yaxis_title=plot_text(value_label),
                       plot_bgcolor="white", margin=dict(l=10, r=10, t=50 if title else 20, b=10),
                       legend=dict(orientation="h", y=-0.2))
     return fig
@@ -88,12 +93,12 @@ def head_summary_figure(entropy: np.ndarray, distance: np.ndarray, layer: int,
 
     entropy, distance: (layers, heads) arrays.
     """
-    heads = [f"{html.escape(head_label)} {h}" for h in range(entropy.shape[1])]
+    heads = [f"{plot_text(head_label)} {h}" for h in range(entropy.shape[1])]
     fig = go.Figure([
-        go.Bar(x=heads, y=np.round(entropy[layer], DECIMALS).tolist(), name=html.escape(entropy_label)),
-        go.Bar(x=heads, y=np.round(distance[layer], DECIMALS).tolist(), name=html.escape(distance_label)),
+        go.Bar(x=heads, y=np.round(entropy[layer], DECIMALS).tolist(), name=plot_text(entropy_label)),
+        go.Bar(x=heads, y=np.round(distance[layer], DECIMALS).tolist(), name=plot_text(distance_label)),
     ])
-    fig.update_layout(barmode="group", title=html.escape(title) if title else None,
+    fig.update_layout(barmode="group", title=plot_text(title) if title else None,
                       plot_bgcolor="white", margin=dict(l=10, r=10, t=50 if title else 20, b=10),
                       legend=dict(orientation="h", y=-0.2))
     return fig
@@ -148,7 +153,7 @@ def head_grid(maps: AttentionMaps, layers: Sequence[int] | None = None,
     z, gap = head_mosaic(maps, layers, heads, mask)
     xs = [c * (n_k + gap) + (n_k - 1) / 2 for c in range(len(heads))]
     ys = [r * (n_q + gap) + (n_q - 1) / 2 for r in range(len(layers))]
-    l_l, h_l, w_l = (html.escape(s) for s in (layer_label, head_label, weight_label))
+    l_l, h_l, w_l = (plot_text(s) for s in (layer_label, head_label, weight_label))
     names = [[la, h] for la in layers for h in heads]
     mosaic = go.Heatmap(z=z, coloraxis="coloraxis", hoverinfo="skip", hoverongaps=False)
     markers = go.Scatter(
@@ -159,7 +164,7 @@ def head_grid(maps: AttentionMaps, layers: Sequence[int] | None = None,
     axis = dict(showgrid=False, zeroline=False, ticks="", showline=False, tickfont=dict(size=font_size))
     fig = go.Figure([mosaic, markers])
     fig.update_layout(
-        title=dict(text=html.escape(title) if title else None, y=0.99, yanchor="top"),
+        title=dict(text=plot_text(title) if title else None, y=0.99, yanchor="top"),
         plot_bgcolor="white", hovermode="closest", hoverdistance=-1,
         coloraxis=dict(colorscale=colorscale, cmin=0.0, cmax=1.0,
                        colorbar=dict(title=w_l, thickness=12)),

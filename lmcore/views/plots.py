@@ -6,7 +6,7 @@ label strings. The traps handled here, once:
 
 - repeated tokens ("the ... the"): cells sit at integer positions and the axis
   shows tokens through `tickvals`/`ticktext`, so no two columns merge;
-- plotly parses some HTML in labels: every token is `html.escape`d;
+- plotly parses some HTML in labels: every token goes through `plot_text` (&, <, > escaped; quotes kept, as plotly does not decode entities);
 - colour scale fixed to `zmin=0, zmax=1`; masked cells (the upper triangle of a
   causal map, or any given mask) are NaN, drawn blank;
 - numbers are rounded before they go to the browser, as float32 (plotly sends numpy
@@ -31,9 +31,15 @@ DECIMALS = 3            # weights sent to the browser
 MAX_TICK_LABELS = 40    # tokens per axis above which a grid hides its tick labels
 
 
+def plot_text(text: object) -> str:
+    """Text made safe for a plotly label, title or hover: plotly renders a subset of HTML, so
+    `&`, `<` and `>` are escaped; quotes stay as they are (plotly does not decode `&quot;`,
+    and a `"` token would show as the entity)."""
+    return html.escape(str(text), quote=False)
+
+
 def escape_tokens(tokens: Sequence[str]) -> list[str]:
-    """Tokens made safe for plotly labels (plotly renders a subset of HTML)."""
-    return [html.escape(str(t), quote=True) for t in tokens]
+    return [plot_text(t) for t in tokens]
 
 
 def visible_mask(maps: AttentionMaps, mask: np.ndarray | None = None) -> np.ndarray:
@@ -65,7 +71,7 @@ def display_weights(maps: AttentionMaps, layer: int, head: int,
 def map_hover(query_label: str, key_label: str, weight_label: str) -> str:
     """'query: X<br>key: Y<br>weight: 0.123' for every cell of a map on token axes: %{y} and
     %{x} show the axes' tick text (the tokens), so no per-cell strings go to the browser."""
-    q_l, k_l, w_l = (html.escape(s) for s in (query_label, key_label, weight_label))
+    q_l, k_l, w_l = (plot_text(s) for s in (query_label, key_label, weight_label))
     return f"{q_l}: %{{y}}<br>{k_l}: %{{x}}<br>{w_l}: %{{z:.{DECIMALS}f}}<extra></extra>"
 
 
@@ -76,7 +82,7 @@ def token_axis(labels: Sequence[str], title: str | None = None, show: bool = Tru
     """
     return dict(tickmode="array", tickvals=list(range(len(labels))), ticktext=list(labels),
                 showticklabels=show, ticks=None if show else "",  # hidden labels: no tick marks either
-                title=html.escape(title) if title else None, showgrid=False, zeroline=False)
+                title=plot_text(title) if title else None, showgrid=False, zeroline=False)
 
 
 def attention_heatmap(maps: AttentionMaps, layer: int = 0, head: int = 0,
@@ -92,8 +98,8 @@ def attention_heatmap(maps: AttentionMaps, layer: int = 0, head: int = 0,
     trace = dict(type="heatmap", z=z, x=list(range(len(keys))), y=list(range(len(queries))),
                  zmin=0.0, zmax=1.0, colorscale=resolved_scale(colorscale), hoverongaps=False,
                  hovertemplate=map_hover(query_label, key_label, weight_label),
-                 colorbar=dict(title=html.escape(weight_label)))
-    layout = dict(title=html.escape(title) if title else None,
+                 colorbar=dict(title=plot_text(weight_label)))
+    layout = dict(title=plot_text(title) if title else None,
                   xaxis=token_axis(keys, key_label) | dict(tickangle=-45),
                   yaxis=token_axis(queries, query_label) | dict(autorange="reversed"),
                   plot_bgcolor="white", margin=dict(l=10, r=10, t=60 if title else 30, b=10))
@@ -137,7 +143,7 @@ def attention_grid(maps: AttentionMaps, layers: Sequence[int] | None = None,
     layers = list(range(maps.n_layers)) if layers is None else list(layers)
     heads = list(range(maps.n_heads)) if heads is None else list(heads)
     queries, keys = escape_tokens(maps.query_tokens), escape_tokens(maps.key_tokens)
-    w_l = html.escape(weight_label)
+    w_l = plot_text(weight_label)
     hover = map_hover(query_label, key_label, weight_label)
     layout, traces = _grid_layout(len(layers), len(heads), queries, keys), []
     for i, (layer, head) in enumerate((la, h) for la in layers for h in heads):
@@ -145,11 +151,11 @@ def attention_grid(maps: AttentionMaps, layers: Sequence[int] | None = None,
         suffix = "" if i == 0 else str(i + 1)
         cell = dict(z=z, coloraxis="coloraxis", hoverongaps=False, xaxis=f"x{suffix}",
                     yaxis=f"y{suffix}", hovertemplate=hover,
-                    name=f"{html.escape(layer_label)} {layer} · {html.escape(head_label)} {head}")
+                    name=f"{plot_text(layer_label)} {layer} · {plot_text(head_label)} {head}")
         traces.append(go.Heatmap(**cell))
-    layout["annotations"] = _grid_titles([f"{html.escape(head_label)} {h}" for h in heads],
-                                         [f"{html.escape(layer_label)} {la}" for la in layers])
-    layout |= dict(title=html.escape(title) if title else None, plot_bgcolor="white",
+    layout["annotations"] = _grid_titles([f"{plot_text(head_label)} {h}" for h in heads],
+                                         [f"{plot_text(layer_label)} {la}" for la in layers])
+    layout |= dict(title=plot_text(title) if title else None, plot_bgcolor="white",
                    coloraxis=dict(colorscale=colorscale, cmin=0.0, cmax=1.0,
                                   colorbar=dict(title=w_l, x=1.03)),
                    height=max(300, 160 * len(layers)), margin=dict(l=10, r=60, t=80, b=10))
@@ -201,16 +207,16 @@ def weights_bar(tokens: Sequence[str], weights: Sequence[float], title: str | No
     hidden = np.zeros(len(w), bool) if masked is None else np.asarray(masked, dtype=bool)
     shown = dict(texttemplate=f"%{{y:.{DECIMALS}f}}", marker_color="#3b528b")  # no per-bar strings
     if hidden.any():
-        shown = dict(text=[html.escape(masked_label) if m else f"{v:.{DECIMALS}f}" for v, m in zip(w, hidden)],
+        shown = dict(text=[plot_text(masked_label) if m else f"{v:.{DECIMALS}f}" for v, m in zip(w, hidden)],
                      marker_color=["#bbbbbb" if m else "#3b528b" for m in hidden])
     fig = go.Figure(go.Bar(  # %{x} shows the axis tick text (the token)
         x=list(range(len(w))), y=w, textposition="outside", **shown,
-        hovertemplate=(f"{html.escape(token_label)}: %{{x}}<br>"
-                       f"{html.escape(weight_label)}: %{{y:.{DECIMALS}f}}<extra></extra>")))
+        hovertemplate=(f"{plot_text(token_label)}: %{{x}}<br>"
+                       f"{plot_text(weight_label)}: %{{y:.{DECIMALS}f}}<extra></extra>")))
     fig.update_layout(
-        title=html.escape(title) if title else None, plot_bgcolor="white",
+        title=plot_text(title) if title else None, plot_bgcolor="white",
         xaxis=token_axis(labels, token_label),
-        yaxis=dict(range=[0, 1.15], title=html.escape(weight_label), gridcolor="#eeeeee"),
+        yaxis=dict(range=[0, 1.15], title=plot_text(weight_label), gridcolor="#eeeeee"),
         margin=dict(l=10, r=10, t=50 if title else 20, b=10), showlegend=False)
     return fig
 
@@ -244,13 +250,13 @@ def vector_plot(labels: Sequence[str], vectors: np.ndarray, weights: Sequence[fl
     points = [v, c[None, :], path]
     if query is not None:
         s = np.round(_first_two(np.asarray(query, dtype=np.float64)), DECIMALS)
-        _labelled_arrow(fig, s, "#ff7f0e", html.escape(query_label), symbol="diamond")
+        _labelled_arrow(fig, s, "#ff7f0e", plot_text(query_label), symbol="diamond")
         points.append(s[None, :])
-    _labelled_arrow(fig, c, "#d62728", html.escape(context_label), symbol="star")
+    _labelled_arrow(fig, c, "#d62728", plot_text(context_label), symbol="star")
     x_range, y_range = _ranges(np.vstack(points))
     axis = dict(zeroline=True, zerolinecolor="#bbbbbb", gridcolor="#f0f0f0")
     fig.update_layout(
-        title=html.escape(title) if title else None, showlegend=False, plot_bgcolor="white",
+        title=plot_text(title) if title else None, showlegend=False, plot_bgcolor="white",
         xaxis=axis | dict(range=x_range, title="x₁"), height=460,
         yaxis=axis | dict(range=y_range, title="x₂", scaleanchor="x", scaleratio=1),
         margin=dict(l=10, r=10, t=50 if title else 20, b=10))
