@@ -8,15 +8,22 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from lmcore.views import plots
-from lmcore.demos import score as score_demo
+from lmcore.demos.score import (
+    MAX_LABEL_CHARS,
+    PARAM_SEED,
+    PRESETS,
+    SCORE_NAMES,
+    Preset,
+    ScoreDemoResult,
+    clean_labels,
+    preset_labels,
+)
 from lmcore.errors import UserFacingError
-from ui.i18n import current_language, error_text, t
-from ui import loaders, url_state
-from ui.export_widgets import chart
-from ui.export_widgets import table as export_table
-from ui import lesson
+from lmcore.views import plots
+from ui import lesson, loaders, url_state
+from ui.export_widgets import chart, table
 from ui.file_names import export_stem
+from ui.i18n import current_language, error_text, t
 
 MIN_STATES, MAX_STATES = 2, 6
 SCORE_LATEX = {
@@ -43,7 +50,7 @@ def explain(score: str, scale: bool) -> None:
         st.caption(t("attn.how.mask_note"))
 
 
-def state_inputs(preset: score_demo.Preset, lang: str) -> tuple[tuple, pd.DataFrame]:
+def state_inputs(preset: Preset, lang: str) -> tuple[tuple, pd.DataFrame]:
     """The decoder state (number inputs) and the encoder states (an editable table)."""
     d = len(preset.decoder_state)
     st.markdown(t("attn.decoder_state"))
@@ -53,17 +60,17 @@ def state_inputs(preset: score_demo.Preset, lang: str) -> tuple[tuple, pd.DataFr
                     for i, v in enumerate(preset.decoder_state))
     st.markdown(t("attn.encoder_states", min=MIN_STATES, max=MAX_STATES))
     dims = [f"x{i + 1}" for i in range(d)]
-    table = pd.DataFrame(preset.encoder_states, columns=dims)
-    table.insert(0, "label", score_demo.preset_labels(preset, lang))
+    frame = pd.DataFrame(preset.encoder_states, columns=dims)
+    frame.insert(0, "label", preset_labels(preset, lang))
     config = {"label": st.column_config.TextColumn(t("attn.col.word"),
-                                                  max_chars=score_demo.MAX_LABEL_CHARS)}
+                                                  max_chars=MAX_LABEL_CHARS)}
     config |= {c: st.column_config.NumberColumn(c, format="%.2f", step=0.1) for c in dims}
-    edited = st.data_editor(table, num_rows="dynamic", column_config=config, hide_index=True,
+    edited = st.data_editor(frame, num_rows="dynamic", column_config=config, hide_index=True,
                             key=f"attn_enc_{preset.name}_{lang}")
     return decoder, edited
 
 
-def results_table(result: score_demo.ScoreDemoResult) -> pd.DataFrame:
+def results_table(result: ScoreDemoResult) -> pd.DataFrame:
     rows = result.table()
     out = {t("attn.col.word"): [r["label"] for r in rows],
            t("attn.col.score"): [r["score"] for r in rows]}
@@ -75,16 +82,16 @@ def results_table(result: score_demo.ScoreDemoResult) -> pd.DataFrame:
     return pd.DataFrame(out)
 
 
-def context_latex(result: score_demo.ScoreDemoResult) -> str:
+def context_latex(result: ScoreDemoResult) -> str:
     terms = [rf"{w:.3f}\,h_{{{j + 1}}}" for j, w in enumerate(result.weights) if result.mask[j]]
     vec = ", ".join(f"{x:.3f}" for x in result.context)
     return r"c = " + " + ".join(terms) + rf" = ({vec})"
 
 
-def show_parameters(result: score_demo.ScoreDemoResult) -> None:
+def show_parameters(result: ScoreDemoResult) -> None:
     if not result.parameters:
         return
-    st.markdown(t("attn.params", seed=score_demo.PARAM_SEED))
+    st.markdown(t("attn.params", seed=PARAM_SEED))
     cols = st.columns(len(result.parameters))
     for col, (name, m) in zip(cols, result.parameters.items()):
         rows = m[:, None] if m.ndim == 1 else m
@@ -92,7 +99,7 @@ def show_parameters(result: score_demo.ScoreDemoResult) -> None:
         col.latex(rf"{name} = \begin{{bmatrix}} {body} \end{{bmatrix}}")
 
 
-def show_figures(result: score_demo.ScoreDemoResult, box) -> None:
+def show_figures(result: ScoreDemoResult, box) -> None:
     """The vector picture and the weights bar, side by side in `box` (drawn above the inputs)."""
     masked = ~result.mask
     left, right = box.columns(2)
@@ -111,13 +118,13 @@ def show_figures(result: score_demo.ScoreDemoResult, box) -> None:
               filename=export_stem("attention", None, "weights"))
 
 
-def show_numbers(result: score_demo.ScoreDemoResult) -> None:
+def show_numbers(result: ScoreDemoResult) -> None:
     """Every intermediate number, the context vector's sum and the model's parameters."""
     st.subheader(t("attn.numbers"))
-    table = results_table(result)
+    frame = results_table(result)
     numbers = {c: st.column_config.NumberColumn(c, format="%.4f")
-               for c in table.columns if table[c].dtype.kind == "f"}
-    export_table(table, key="attn_numbers", stem="attention-numbers", hide_index=True, column_config=numbers)
+               for c in frame.columns if frame[c].dtype.kind == "f"}
+    table(frame, key="attn_numbers", stem="attention-numbers", hide_index=True, column_config=numbers)
     st.latex(context_latex(result))
     show_parameters(result)
 
@@ -127,8 +134,8 @@ def main() -> None:
     st.title(t("attn.title"))
     c1, c2, c3 = st.columns(3)
     # names are translated once: format functions may be called outside this run
-    preset_names = {n: t(f"attn.preset.{n}") for n in score_demo.PRESETS}
-    score_names = {n: t(f"attn_core.score.{n}") for n in score_demo.SCORE_NAMES}
+    preset_names = {n: t(f"attn.preset.{n}") for n in PRESETS}
+    score_names = {n: t(f"attn_core.score.{n}") for n in SCORE_NAMES}
     presets, scores = list(preset_names), list(score_names)
     preset_name = c1.selectbox(t("attn.preset"), presets, format_func=preset_names.__getitem__,
                                key=url_state.field("attn_preset", "preset", presets[0], choices=presets))
@@ -141,17 +148,17 @@ def main() -> None:
     figure = st.container()  # the figure first; the numbers it is made of below
     lesson.after_figure("attention", t("attn.intro"))
     explain(score, scale)
-    preset = score_demo.PRESETS[preset_name]
-    decoder, table = state_inputs(preset, lang)
-    n = len(table)
-    labels = score_demo.clean_labels(table["label"].tolist(), n)
+    preset = PRESETS[preset_name]
+    decoder, states = state_inputs(preset, lang)
+    n = len(states)
+    labels = clean_labels(states["label"].tolist(), n)
     masked = st.multiselect(t("attn.mask"), list(range(n)), key=f"attn_mask_{preset_name}",
                             format_func=lambda j: f"{j + 1}: {labels[j]}",
                             placeholder=t("attn.mask_none"))
     try:
         if not MIN_STATES <= n <= MAX_STATES:
             raise UserFacingError("attn.err.state_count", min=MIN_STATES, max=MAX_STATES, n=n)
-        encoders = tuple(tuple(row) for row in table.drop(columns="label").astype(object)
+        encoders = tuple(tuple(row) for row in states.drop(columns="label").astype(object)
                          .itertuples(index=False))
         result = loaders.score_steps(decoder, encoders, score, scale, tuple(masked), labels)
     except UserFacingError as error:

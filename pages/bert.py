@@ -11,8 +11,7 @@ import streamlit as st
 
 from lmcore.catalog import ENCODER_KINDS
 from lmcore.demos.quiz import pronoun_question
-from ui import bert_views as views
-from ui import lesson, lm_logic, loaders, url_state
+from ui import bert_views, lesson, lm_logic, loaders, url_state
 from ui.i18n import t
 from ui.lm_widgets import call_or_stop, load_or_stop, model_label, model_picker
 from ui.notices import show_notices
@@ -54,25 +53,25 @@ if maps.weights.shape[-1] == 0:
 labels = {v: t(f"lmp.view.{v}") for v in lm_logic.BERT_VIEWS}
 show = st.segmented_control(t("lmp.view.label"), list(labels), format_func=labels.__getitem__,
                             required=True, label_visibility="collapsed",
-                            key=url_state.field(views.VIEW, "show",
+                            key=url_state.field(bert_views.VIEW, "show",
                                                 lm_logic.view_from_link(st.query_params.to_dict()),
                                                 choices=labels))
-inp = views.BertInput(name, text_a, text_b, words, hide)
-fill_name, nsp_name = views.helper_models(lm)
+inp = bert_views.BertInput(name, text_a, text_b, words, hide)
+fill_name, nsp_name = bert_views.helper_models(lm)
 if show == "grid":
-    views.grid_view(inp, maps)
+    bert_views.grid_view(inp, maps)
 elif show == "head":
-    views.head_view(inp, maps.n_layers, maps.n_heads)
+    bert_views.head_view(inp, maps.n_layers, maps.n_heads)
 elif show == "bertviz":
-    views.bertviz_view(inp, len(maps.key_tokens))
+    bert_views.bertviz_view(inp, len(maps.key_tokens))
 elif show == "report":
-    views.report_view(inp)
+    bert_views.report_view(inp)
 elif show == "rollout":
-    views.rollout_view(inp)
+    bert_views.rollout_view(inp)
 elif show == "fill":
-    views.fill_view(inp, fill_name, lm.kind)
+    bert_views.fill_view(inp, fill_name, lm.kind)
 else:
-    views.nsp_view(inp, nsp_name, lm.has_nsp)
+    bert_views.nsp_view(inp, nsp_name, lm.has_nsp)
 
 # ---------------------------------------------------------------- after the figure: model, lesson
 model_label(name, lm.kind)

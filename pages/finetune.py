@@ -9,21 +9,18 @@ from lmcore.catalog import ENCODER_KINDS
 from lmcore.errors import UserFacingError
 from lmcore.i18n import catalog
 from lmcore.pretrained.finetune import FinetuneConfig, is_finetuned_folder
+from lmcore.pretrained.tasks import MAX_BYTES, bundled_tasks
 from lmcore.views.curves import training_curves
 from lmcore.views.finetune import cls_attention_figure, confusion_figure, head_change_figure
-from lmcore.pretrained.tasks import MAX_BYTES, bundled_tasks
-from ui import inputs
-from ui import finetune_jobs as jobs
+from ui import finetune_jobs, inputs, lesson, loaders, url_state
+from ui.export_widgets import chart, table
+from ui.file_names import export_stem
+from ui.i18n import error_text, t, t_plain
 from ui.job_widgets import JobView, fraction_done, job_section, job_status, start
 from ui.jobs import session_id
+from ui.loaders import finetune
 from ui.notices import show_notices
-from ui import loaders
-from ui.i18n import error_text, t, t_plain
-from ui import url_state
-from ui.export_widgets import chart, table
-from ui import lesson
-from ui.safe_text import SafeMarkdown, md_escape as md
-from ui.file_names import export_stem
+from ui.safe_text import SafeMarkdown, md_escape
 
 PREVIEW_ROWS = 12   # validation sentences in the before-training table
 LRS = [1e-5, 2e-5, 3e-5, 5e-5, 1e-4, 2e-4, 3e-4]
@@ -52,7 +49,7 @@ def pick_data():
             name = right.selectbox(t("ft.task.label"), names, format_func=tasks.__getitem__,
                                    key=url_state.field("ft_task", "task", names[0], choices=names))
             right.caption(t("ft.task.credit"))
-            return jobs.task(name)
+            return finetune.task(name)
         up = right.file_uploader(t("ft.upload.label"), type=["csv", "tsv", "txt"], help=t("ft.upload.help"),
                                  key="ft_upload", max_upload_size=inputs.UPLOAD_LIMIT_MB)
         if up is None:
@@ -62,13 +59,13 @@ def pick_data():
             raise UserFacingError("ft.err.too_big", megabytes=round(up.size / 1e6, 1),
                                   limit=round(MAX_BYTES / 1e6, 1))
         raw = inputs.upload_encoding(up.getvalue(), key="ft_encoding")
-        cols = jobs.columns(raw, up.name)
+        cols = finetune.columns(raw, up.name)
         c1, c2 = st.columns(2)
         text_col = c1.selectbox(t("ft.upload.text_column"), cols, key="ft_text_col",
                                 index=cols.index("text") if "text" in cols else 0)
         label_col = c2.selectbox(t("ft.upload.label_column"), cols, key="ft_label_col",
                                  index=cols.index("label") if "label" in cols else min(1, len(cols) - 1))
-        return jobs.uploaded(raw, text_col, label_col, up.name)
+        return finetune.uploaded(raw, text_col, label_col, up.name)
     except UserFacingError as error:
         st.error(error_text(error))
         return None
@@ -98,14 +95,14 @@ def chosen_model(encoders: list[str]) -> str:
 def before_training_view(data, model: str, figure, side) -> None:
     """The opening view: the untrained head's predictions beside [CLS]'s attention, before training."""
     try:
-        view = jobs.before_training(model, data, PREVIEW_ROWS, DEFAULT.seed, DEFAULT.max_length)
+        view = finetune.before_training(model, data, PREVIEW_ROWS, DEFAULT.seed, DEFAULT.max_length)
     except UserFacingError as error:
         figure.error(error_text(error))
         return
     chart(cls_attention_figure(view.maps, None, (t("ft.preview.cls_title"),), t("common.layer")),
           key="ft_cls_before", container=figure,
           filename=export_stem("fine-tuning", model, "cls-attention-before-training"))
-    figure.caption(t("ft.preview.cls_caption", text=md(view.example)))
+    figure.caption(t("ft.preview.cls_caption", text=md_escape(view.example)))
     with figure:
         show_notices(view.notices)
     names = view.label_names
@@ -135,8 +132,8 @@ def settings_form(data, running: bool, encoders: list[str]) -> None:
         go = st.form_submit_button(t("ft.start"), type="primary", disabled=running or data is None)
     if go and data is not None:
         cfg = FinetuneConfig(model=model, epochs=int(epochs), lr=float(lr), batch_size=int(batch),
-                             threads=jobs.app_threads())
-        start(lambda: jobs.start_job(session_id(), data, cfg))
+                             threads=finetune_jobs.app_threads())
+        start(lambda: finetune_jobs.start_job(session_id(), data, cfg))
 
 
 def curve_labels() -> dict[str, str]:
@@ -165,7 +162,7 @@ def job_view() -> JobView:
 def keep_finished(job) -> None:
     """A finished job's model joins this session's models; its results are shown below."""
     name = t_plain("ft.model_name", base=job.config.model, task=job.data.name, number=job.id)
-    jobs.register_model(name, job.folder)
+    finetune_jobs.register_model(name, job.folder)
     st.session_state["ft_last"] = {"name": name, "folder": job.folder, "result": job.result,
                                    "change": job.change, "steps": job.steps, "data": job.data}
 
@@ -194,9 +191,9 @@ def show_results(last: dict) -> None:
         st.warning(t("ft.err.gone"))
         return
     compare_section(last, data, changed_example(last["result"], data))
-    st.download_button(t("ft.download"), jobs.model_zip(last["folder"]), file_name="finetuned-model.zip",
+    st.download_button(t("ft.download"), finetune.model_zip(last["folder"]), file_name="finetuned-model.zip",
                        mime="application/zip", key="ft_download")
-    st.caption(t("ft.bert_hint", name=md(last["name"])))
+    st.caption(t("ft.bert_hint", name=md_escape(last["name"])))
 
 
 def examples_table(res, data) -> None:
@@ -225,7 +222,7 @@ def compare_section(last: dict, data, example: str) -> None:
     st.subheader(t("ft.compare.title"))
     text = inputs.text_input(t("ft.compare.input"), value=example, limit=500, key="ft_compare_text")
     try:
-        out = jobs.compare(last["folder"], text)
+        out = finetune.compare(last["folder"], text)
     except UserFacingError as error:
         st.error(error_text(error))
         return
@@ -235,7 +232,7 @@ def compare_section(last: dict, data, example: str) -> None:
         probs = out.probabilities(key)
         best = max(range(len(probs)), key=probs.__getitem__)
         col.markdown(f"**{t(f'ft.compare.{key}')}**")
-        col.markdown(t("ft.compare.prediction", label=md(label_text(out.labels[best])), p=f"{probs[best]:.3f}"))
+        col.markdown(t("ft.compare.prediction", label=md_escape(label_text(out.labels[best])), p=f"{probs[best]:.3f}"))
     st.markdown(f"**{t('ft.cls.title')}**")
     chart(cls_attention_figure(out.before_maps, out.after_maps,
                                          (t("ft.col.before"), t("ft.col.after")), t("common.layer")),
@@ -268,8 +265,8 @@ lesson.after_figure("fine-tuning", t("ft.intro"))
 if data is not None:
     data_summary(data)
 st.subheader(t("ft.settings"))
-running = job_status(jobs.REGISTRY, sid, t("ft.busy"))
+running = job_status(finetune_jobs.REGISTRY, sid, t("ft.busy"))
 settings_form(data, running, encoders)
-job_section(jobs.REGISTRY, sid, job_view(), running)
+job_section(finetune_jobs.REGISTRY, sid, job_view(), running)
 if "ft_last" in st.session_state:
     show_results(st.session_state["ft_last"])

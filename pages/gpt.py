@@ -12,14 +12,15 @@ import time
 import streamlit as st
 
 from lmcore.catalog import CAUSAL_KINDS
-from lmcore.pretrained.predict import new_token_maps
-from lmcore.views import lens as inside, plots
+from lmcore.pretrained.generation import new_token_maps
+from lmcore.views import lens, plots
 from lmcore.views.combine import stacked
-from ui import inside_loaders, lesson, lm_logic, loaders, url_state
+from ui import lesson, lm_logic, loaders, url_state
 from ui.export_widgets import chart, part_fragment, table, view_fragment
 from ui.file_names import export_stem
 from ui.i18n import map_labels, t, t_plain
 from ui.lm_widgets import call_or_stop, load_or_stop, model_label, model_picker
+from ui.loaders import inside
 from ui.notices import show_notices
 from ui.steps import stepper
 
@@ -62,12 +63,12 @@ def sampling_view(name: str, prompt: str) -> None:
     seed = int(cols[3].number_input(t("lmp.gpt.seed"), 0, 9999, help=t("lmp.gpt.seed_help"),
                                     key=url_state.field("lmp_gpt_seed", "seed", 0, choices=range(10000))))
     _settings_changed(lm_logic.GenSettings(name, prompt, top_k, temperature, seed, top_p))
-    view = call_or_stop(inside_loaders.next_token_bars, name, prompt, top_k, temperature, top_p)
-    labels = inside.NucleusLabels(t("lmp.token"), t("inside.gpt.bar.probability"), t("inside.gpt.bar.cumulative"),
+    view = call_or_stop(inside.next_token_bars, name, prompt, top_k, temperature, top_p)
+    labels = lens.NucleusLabels(t("lmp.token"), t("inside.gpt.bar.probability"), t("inside.gpt.bar.cumulative"),
                                   t("inside.gpt.bar.sampled"), t("inside.gpt.bar.in"), t("inside.gpt.bar.out"),
                                   t("inside.gpt.top_p"))
     c = view.candidates
-    chart(inside.nucleus_bars([x.prediction.display for x in c], [x.prediction.probability for x in c],
+    chart(lens.nucleus_bars([x.prediction.display for x in c], [x.prediction.probability for x in c],
                               [x.in_nucleus for x in c], [x.sampled_probability for x in c], top_p,
                               title=t_plain("inside.gpt.bars_title", n=view.nucleus_size, top_p=f"{top_p:.2f}",
                                       p=f"{view.nucleus_probability:.1%}"), labels=labels),
@@ -162,7 +163,7 @@ with top[0]:
 lm = load_or_stop(name)
 prompt = top[1].text_area(t("lmp.gpt.prompt"), height=68,
                           key=url_state.field("lmp_gpt_prompt", "text", EXAMPLES.get(name, EXAMPLES["minilm-gpt"])))
-logits = call_or_stop(inside_loaders.next_token_logits, name, prompt)  # the one model call of the bars
+logits = call_or_stop(inside.next_token_logits, name, prompt)  # the one model call of the bars
 show_notices(logits.notices)
 sampling_view(name, prompt)
 

@@ -5,14 +5,15 @@ import streamlit as st
 
 from lmcore.errors import UserFacingError
 from lmcore.heads_off import format_heads, parse_heads
-from lmcore.views import inside
-from ui import inputs, inside_loaders, lesson, url_state
+from lmcore.views.inside import before_after_bars, effect_vs_attention, head_grid
+from ui import inputs, lesson, url_state
 from ui.export_widgets import chart, table
+from ui.file_names import export_stem
 from ui.i18n import t, t_plain
 from ui.lm_widgets import call_or_stop
+from ui.loaders import inside
 from ui.safe_text import md_escape
 from ui.seq2seq_widgets import quality_caption
-from ui.file_names import export_stem
 
 EXAMPLES = {"masked-lm": "The animal didn't cross the street because [MASK] was too tired.",
             "causal-lm": "The animal didn't cross the street because",
@@ -59,13 +60,13 @@ def _toggle(size) -> None:
 
 
 st.title(t("abl.title"))
-models = inside_loaders.heads_off_models()
+models = inside.heads_off_models()
 top = st.columns([1, 3], vertical_alignment="bottom")  # inputs in one row, the grid right below
 name = top[0].selectbox(t("common.model"), models, on_change=_new_model, help=t("abl.model_help"),
                         key=url_state.field("abl_model", "model", models[0], choices=models))
 with top[1]:
     text = inputs.text_input(t("abl.text"), limit=500, key=url_state.field(TEXT, "text", _example(name)))
-ranking = call_or_stop(inside_loaders.heads_off_ranking, name, text)
+ranking = call_or_stop(inside.heads_off_ranking, name, text)
 size = ranking.effect.shape
 words = list(range(len(ranking.keys)))
 word = st.session_state[url_state.field("abl_word", "word", -1, int, choices=[-1] + words)]
@@ -76,7 +77,7 @@ except UserFacingError as error:  # the item is the user's text: escaped for Mar
     st.error(t(error.key, **{k: md_escape(v) for k, v in error.params.items()}))
     off = ()
 
-chart(inside.head_grid(shown.attention, off, t_plain("abl.grid_title", word=shown.keys[shown.word]),
+chart(head_grid(shown.attention, off, t_plain("abl.grid_title", word=shown.keys[shown.word]),
                        t("common.layer"), t("common.head"), t("abl.attention_on"), t("abl.off")),
       key=GRID, on_select=lambda: _clicked(size), selection_mode="points", width="stretch",
       filename=export_stem("heads-off", name, "attention-on-word"))
@@ -100,7 +101,7 @@ buttons[1].button(t("abl.clear"), on_click=_set_heads, args=((),), key="abl_clea
 
 # ---------------------------------------------------------------- before / after
 st.header(t("abl.before_after"))
-result = call_or_stop(inside_loaders.heads_off_before_after, name, text, tuple(off))
+result = call_or_stop(inside.heads_off_before_after, name, text, tuple(off))
 if not off:
     st.info(t("abl.no_heads"))
 if result.translation:
@@ -108,7 +109,7 @@ if result.translation:
     left.metric(t("abl.before"), result.before[0][0])
     right.metric(t("abl.after", n=len(off)), result.after[0][0])
 else:
-    chart(inside.before_after_bars(result.before, result.after, t("abl.bars_title", n=len(off)),
+    chart(before_after_bars(result.before, result.after, t("abl.bars_title", n=len(off)),
                                    t("abl.before"), t("abl.after", n=len(off)), t("lmp.token"),
                                    t("lmp.probability")), key="abl_bars", width="stretch",
           filename=export_stem("heads-off", name, "before-after", f"{len(off)}-heads-off"))
@@ -124,7 +125,7 @@ st.markdown(t("abl.summary", word=md_escape(shown.keys[shown.word]), la=top_atte
               ea=f"{shown.effect[top_attention]:+.4f}", le=top_effect[0], he=top_effect[1],
               ee=f"{shown.effect[top_effect]:+.4f}", rho=f"{shown.correlation:+.2f}"))
 left, right = st.columns(2)
-chart(inside.effect_vs_attention(shown.effect, shown.attention, t("abl.scatter_title"),
+chart(effect_vs_attention(shown.effect, shown.attention, t("abl.scatter_title"),
                                  t("abl.effect"), t("abl.attention_on"), t("common.layer"),
                                  t("common.head")), key="abl_scatter", container=left,
       filename=export_stem("heads-off", name, "effect-vs-attention"),

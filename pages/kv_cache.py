@@ -3,15 +3,17 @@ from __future__ import annotations
 
 import streamlit as st
 
-from lmcore.views import inside, plots
-from ui import inputs, inside_loaders, lesson, url_state
+from lmcore.views import plots
+from lmcore.views.inside import cache_growth
+from ui import inputs, lesson, url_state
 from ui.export_widgets import chart
+from ui.file_names import export_stem
 from ui.i18n import t, t_plain
 from ui.lm_widgets import call_or_stop
+from ui.loaders import inside
 from ui.safe_text import md_escape
 from ui.seq2seq_widgets import quality_caption
 from ui.steps import autoplay, stepper
-from ui.file_names import export_stem
 
 MODELS = ["tiny-gpt2", "minilm-gpt", "tf-en-fr", "tf-ko-en"]
 EXAMPLES = {"tiny-gpt2": "ROMEO: But soft, what light", "minilm-gpt": "The cat sat on the",
@@ -25,14 +27,14 @@ def _new_model() -> None:
 
 
 st.title(t("kv.title"))
-models = [m for m in MODELS if m in inside_loaders.heads_off_models()]
+models = [m for m in MODELS if m in inside.heads_off_models()]
 cols = st.columns([2, 4, 2, 1.5], vertical_alignment="bottom")  # inputs in one row, the figure below
 name = cols[0].selectbox(t("common.model"), models, on_change=_new_model, help=t("kv.model_help"),
                          key=url_state.field("kv_model", "model", models[0], choices=models))
 with cols[1]:
     text = inputs.text_input(t("kv.text"), limit=300, key=url_state.field(TEXT, "text", EXAMPLES[name]))
 n_new = cols[2].slider(t("kv.steps"), 1, 16, key=url_state.field("kv_steps", "tokens", 8, choices=range(1, 17)))
-steps = call_or_stop(inside_loaders.kv_cache_steps, name, text, n_new)
+steps = call_or_stop(inside.kv_cache_steps, name, text, n_new)
 maps = steps.maps
 layer = cols[3].selectbox(t("kv.layer"), range(maps.n_layers),
                           key=url_state.field("kv_layer", "layer", 0, choices=range(maps.n_layers)))
@@ -73,7 +75,7 @@ lengths = list(range(1, total + 1))
 series = {t("kv.series.this", layers=maps.n_layers, heads=maps.n_heads): [steps.bytes_at(n) for n in lengths],
           t("kv.series.layers"): [steps.bytes_at(n, layers=2 * maps.n_layers) for n in lengths],
           t("kv.series.gpt2"): [steps.bytes_at(n, layers=12, heads=12, d_head=64) for n in lengths]}
-chart(inside.cache_growth(lengths, series, length, t("kv.growth_title"), t("kv.length"), t("kv.kib")),
+chart(cache_growth(lengths, series, length, t("kv.growth_title"), t("kv.length"), t("kv.kib")),
       key="kv_growth", width="stretch", filename=export_stem("kv-cache", name, "growth"))
 lesson.after_figure("kv-cache", t("kv.intro"))
 autoplay("kv_step", total)

@@ -9,12 +9,14 @@ import streamlit as st
 
 from lmcore.catalog import CAUSAL_KINDS
 from lmcore.pretrained.logit_lens import LENS_KINDS, first_layer_agreeing
-from lmcore.views import lens as inside, plots
+from lmcore.views import plots
+from lmcore.views.lens import LensLabels, lens_grid
 from lmcore.views.matrices import matrix_heatmap
-from ui import inputs, inside_loaders, lesson, lm_logic, loaders, url_state
+from ui import inputs, lesson, lm_logic, loaders, url_state
 from ui.export_widgets import chart, view_fragment
 from ui.i18n import map_labels, t, t_plain
 from ui.lm_widgets import call_or_stop, load_or_stop, model_label, model_picker
+from ui.loaders import inside
 from ui.notices import show_notices
 from ui.safe_text import md_escape
 
@@ -35,12 +37,12 @@ def layer_names(n_layers: int) -> list[str]:
 def lens_view(name: str, text: str) -> None:
     """The layers x positions grid of top-1 tokens; hover shows the top-k."""
     top_k = st.session_state[url_state.field("inside_topk", "top_k", 5, choices=TOP_KS)]
-    lens = call_or_stop(inside_loaders.logit_lens, name, text, top_k)
+    lens = call_or_stop(inside.logit_lens, name, text, top_k)
     show_notices(lens.notices)
     top1 = [[top[0].display for top in row] for row in lens.layers]
     hover = [[lm_logic.rivals_text(top, limit=top_k) for top in row] for row in lens.layers]
-    labels = inside.LensLabels(t("inside.lens.layer_axis"), t("inside.lens.probability"), t("inside.lens.reads"))
-    chart(inside.lens_grid(top1, lens.top_probability, hover, lens.tokens, layer_names(len(lens.layers) - 1),
+    labels = LensLabels(t("inside.lens.layer_axis"), t("inside.lens.probability"), t("inside.lens.reads"))
+    chart(lens_grid(top1, lens.top_probability, hover, lens.tokens, layer_names(len(lens.layers) - 1),
                            title=t("inside.lens.title"), labels=labels),
           key="inside_lens", filename=f"logit-lens-{name}", width="stretch")
     left, right = st.columns([1, 3])
@@ -54,8 +56,8 @@ def lens_view(name: str, text: str) -> None:
 @view_fragment("sinks_view")
 def sinks_view(name: str, text: str) -> None:
     """The layer x head grid of weight on the first token, and one head with it hidden or not."""
-    mass = call_or_stop(inside_loaders.sink_mass, name, text)
-    maps = call_or_stop(inside_loaders.sink_maps, name, text, False)
+    mass = call_or_stop(inside.sink_mass, name, text)
+    maps = call_or_stop(inside.sink_maps, name, text, False)
     layers, heads = mass.shape
     chart(matrix_heatmap(mass, [str(i) for i in range(layers)], [str(h) for h in range(heads)],
                          title=t_plain("inside.sinks.title", token=maps.key_tokens[0]), row_title=t("common.layer"),
@@ -71,7 +73,7 @@ def sinks_view(name: str, text: str) -> None:
     head = pick[1].selectbox(t("common.head"), range(heads), key=url_state.field("inside_head", "head", 0, choices=range(heads)))
     hide = pick[2].toggle(t("inside.sinks.hide"), help=t("inside.sinks.hide_help"),
                           key=url_state.field("inside_hide", "hide", False))
-    shown = call_or_stop(inside_loaders.sink_maps, name, text, hide)
+    shown = call_or_stop(inside.sink_maps, name, text, hide)
     title = t("inside.sinks.map_title_hidden" if hide else "inside.sinks.map_title", layer=layer, head=head)
     chart(plots.attention_heatmap(shown, layer, head, title=title, **map_labels()),
           key="inside_sink_map", filename=f"attention-sinks-{name}-layer{layer}-head{head}", width="stretch")
@@ -101,7 +103,7 @@ st.write(t("inside.intro"))
 model_label(name, lm.kind)
 lesson.guide("logit-lens")
 if view == "lens":
-    lens = call_or_stop(inside_loaders.logit_lens, name, text, st.session_state["inside_topk"])
+    lens = call_or_stop(inside.logit_lens, name, text, st.session_state["inside_topk"])
     options = [t("inside.lens.embeddings_option")] + [t("inside.lens.layer_option", n=i)
                                                       for i in range(1, len(lens.layers))]
     lesson.quiz("logit-lens", options=options, answer=first_layer_agreeing(lens),

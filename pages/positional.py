@@ -9,16 +9,14 @@ from __future__ import annotations
 
 import streamlit as st
 
-from lmcore import positional as P
-from lmcore.views import plots
 from lmcore.errors import UserFacingError
+from lmcore.positional import check_length, position_similarity, rotary_similarity, wavelengths
+from lmcore.views import plots
 from lmcore.views.matrices import matrix_heatmap, waves_figure
-from ui import inputs
-from ui.i18n import error_text, map_labels, t, t_plain
-from ui import loaders, url_state
+from ui import inputs, lesson, loaders, url_state
 from ui.export_widgets import chart
-from ui import lesson
 from ui.file_names import export_stem
+from ui.i18n import error_text, map_labels, t, t_plain
 
 DEFAULT_SENTENCE = "the small cat chased a big dog"
 
@@ -48,16 +46,16 @@ def sinusoid_section() -> None:
                                  position_label=t("tf.pos.position"), value_label=t("tf.steps.value"),
                                  dim_label=t("tf.pos.dimension")), key="pos_waves",
           filename=export_stem("positional", None, "sinusoidal-waves"))
-    wl = P.wavelengths(d_model)
+    wl = wavelengths(d_model)
     st.caption(t("tf.pos.waves_note", short=f"{wl[0]:.1f}", long=f"{wl[-1]:,.0f}"))
     st.subheader(t("tf.pos.h.similarity"))
     c3, c4 = st.columns(2)
-    chart(container=c3, fig=matrix_heatmap(P.position_similarity(pe), title=t("tf.pos.fig.sim_sin"),
+    chart(container=c3, fig=matrix_heatmap(position_similarity(pe), title=t("tf.pos.fig.sim_sin"),
                                    row_title=t("tf.pos.position"), col_title=t("tf.pos.position"),
                                    value_label=t("tf.pos.cosine"), zmin=-1.0, zmax=1.0),
                     key="pos_sim_sin", filename=export_stem("positional", None, "sinusoidal-similarity"))
     c3.caption(t("tf.pos.sim_note"))
-    rope = P.rotary_similarity(length, min(d_model, 64))
+    rope = rotary_similarity(length, min(d_model, 64))
     chart(container=c4, fig=matrix_heatmap(rope, title=t("tf.pos.fig.rope_short"), row_title=t("tf.pos.position"),
                                    col_title=t("tf.pos.position"), value_label=t("tf.pos.dot")),
                     key="pos_rope", filename=export_stem("positional", None, "rope"))
@@ -76,7 +74,7 @@ def learned_section() -> None:
     shown = st.number_input(t("tf.pos.rows"), 2, 4096, min(64, len(table)), key="pos_rows",
                             help=t("tf.pos.rows_help", n=len(table)))
     try:
-        P.check_length(int(shown), len(table))
+        check_length(int(shown), len(table))
     except UserFacingError as notice:
         st.warning(error_text(notice))
         shown = len(table)
@@ -87,7 +85,7 @@ def learned_section() -> None:
                                    row_title=t("tf.pos.position"), col_title=t("tf.pos.dimension"),
                                    value_label=t("tf.steps.value"), height=420), key="pos_learned",
           filename=export_stem("positional", name, "learned"))
-    chart(container=c2, fig=matrix_heatmap(P.position_similarity(part), title=t("tf.pos.fig.sim_learned"),
+    chart(container=c2, fig=matrix_heatmap(position_similarity(part), title=t("tf.pos.fig.sim_learned"),
                                    row_title=t("tf.pos.position"), col_title=t("tf.pos.position"),
                                    value_label=t("tf.pos.cosine"), zmin=-1.0, zmax=1.0, height=420),
                     key="pos_learned_sim", filename=export_stem("positional", name, "learned-similarity"))

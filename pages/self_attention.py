@@ -8,19 +8,17 @@ from __future__ import annotations
 
 import streamlit as st
 
-from lmcore.views import plots
-from lmcore.demos import self_attention_steps as S
+from lmcore.demos.self_attention_steps import MINILM, RANDOM, RANDOM_HEADS, RANDOM_LAYERS, LayerSteps
 from lmcore.errors import UserFacingError
-from lmcore.views.matrices import matrix_heatmap
 from lmcore.translation.translators import TRANSFORMERS, bundled_path
-from ui import inputs
+from lmcore.views import plots
+from lmcore.views.matrices import matrix_heatmap
+from ui import inputs, lesson, loaders, url_state
+from ui.export_widgets import chart
+from ui.file_names import export_stem
 from ui.i18n import error_text, t
 from ui.notices import show_notices
-from ui import loaders, url_state
-from ui.export_widgets import chart
 from ui.seq2seq_widgets import quality_caption
-from ui import lesson
-from ui.file_names import export_stem
 
 # MiniLM reads English only, so the example stays English in both languages.
 DEFAULT_TEXT = "The animal didn't cross the street because it was tired."
@@ -33,10 +31,10 @@ def transformer_names() -> list[str]:
 
 def source_shape(source: str) -> tuple[int, int]:
     """(layers, heads) of a weight source."""
-    if source == S.MINILM:
+    if source == MINILM:
         return 6, 12
-    if source == S.RANDOM:
-        return S.RANDOM_LAYERS, S.RANDOM_HEADS
+    if source == RANDOM:
+        return RANDOM_LAYERS, RANDOM_HEADS
     config = loaders.translator(source).model.config
     return config.n_encoder_layers, config.n_heads
 
@@ -44,11 +42,11 @@ def source_shape(source: str) -> tuple[int, int]:
 def controls(text_box) -> dict:
     """One row of pickers (the model's name gets the room it needs) and the text beside the figure."""
     c1, c2, c3, c4 = st.columns([4, 1, 1, 2])
-    names = {S.MINILM: t("tf.steps.source.minilm")}
+    names = {MINILM: t("tf.steps.source.minilm")}
     names |= {n: t("tf.steps.source.tf", model=t(f"tf.model.{n}")) for n in transformer_names()}
-    names[S.RANDOM] = t("tf.steps.source.random")
+    names[RANDOM] = t("tf.steps.source.random")
     source = c1.selectbox(t("common.model"), list(names), format_func=names.__getitem__,
-                          key=url_state.field("sa_source", "model", S.MINILM, choices=names))
+                          key=url_state.field("sa_source", "model", MINILM, choices=names))
     n_layers, n_heads = source_shape(source)
     layer = c2.selectbox(t("common.layer"), list(range(n_layers)),
                          key=url_state.field(f"sa_layer_{source}", "layer", 0, choices=range(n_layers)))
@@ -70,7 +68,7 @@ def matrix(col, values, rows, cols, title_key: str, value_key: str = "tf.steps.v
           filename=export_stem("self-attention", None, title_key.rsplit(".", 1)[-1]))
 
 
-def show_head(steps: S.LayerSteps, head: int) -> None:
+def show_head(steps: LayerSteps, head: int) -> None:
     h, toks = steps.heads[head], list(steps.tokens)
     st.subheader(t("tf.steps.h.qkv", head=head, d_k=steps.d_k))
     st.latex(r"Q = X W^Q_i,\quad K = X W^K_i,\quad V = X W^V_i")
@@ -94,7 +92,7 @@ def show_head(steps: S.LayerSteps, head: int) -> None:
     st.latex(r"Z_i = A V")
 
 
-def show_multihead(steps: S.LayerSteps) -> None:
+def show_multihead(steps: LayerSteps) -> None:
     st.subheader(t("tf.steps.h.multi", heads=len(steps.heads)))
     st.latex(r"\mathrm{MultiHead}(X) = \mathrm{Concat}(Z_1, \dots, Z_h)\, W^O")
     chart(plots.attention_grid(
@@ -110,7 +108,7 @@ def show_multihead(steps: S.LayerSteps) -> None:
                  d_model=steps.concat.shape[1]))
 
 
-def show_result(steps: S.LayerSteps, head: int, figure, side) -> None:
+def show_result(steps: LayerSteps, head: int, figure, side) -> None:
     """The head's attention weights A (the page's figure) and, beside it, the formula."""
     chart(container=figure, fig=plots.attention_heatmap(
         steps.maps(), 0, head, title=t("tf.steps.softmax"), query_label=t("common.query"),
@@ -127,9 +125,9 @@ def main() -> None:
     figure, side = st.columns([3, 2])
     with head_row:
         params = controls(side)
-    if params["source"] == S.RANDOM:
+    if params["source"] == RANDOM:
         side.warning(t("tf.steps.random_warning"))
-    elif params["source"] == S.MINILM:
+    elif params["source"] == MINILM:
         side.caption(t("tf.steps.minilm_caption"))
     else:
         side.caption(t("tf.steps.tf_caption"))

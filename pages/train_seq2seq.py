@@ -11,19 +11,16 @@ from lmcore.errors import UserFacingError
 from lmcore.files import zip_folder
 from lmcore.record import AttentionMaps
 from lmcore.seq2seq import ATTENTIONS
-from lmcore.views.plots import attention_heatmap
 from lmcore.views.curves import training_curves
-from ui import inputs
-from ui import seq2seq_jobs as jobs
+from lmcore.views.plots import attention_heatmap
+from ui import inputs, lesson, loaders, seq2seq_jobs
+from ui.export_widgets import chart, table
+from ui.file_names import export_stem
+from ui.i18n import error_text, t
 from ui.job_widgets import JobView, fraction_done, job_section, job_status, start
 from ui.jobs import session_id
-from ui import loaders
 from ui.notices import show_notices
 from ui.safe_text import md_escape
-from ui.i18n import error_text, t
-from ui.export_widgets import chart, table
-from ui import lesson
-from ui.file_names import export_stem
 
 LANGS = ("en", "fr", "ko", "de", "es", "ja", "zh")
 SIZES = (32, 64, 128, 256)
@@ -39,7 +36,7 @@ def read_upload():
     up = box.file_uploader(t("s2sp.train.upload"), type=["tsv", "txt"], help=t("s2sp.train.upload_help"),
                            key="s2sp_upload", max_upload_size=inputs.UPLOAD_LIMIT_MB)
     swap = options.checkbox(t("s2sp.train.swap"), key="s2sp_swap")
-    raw = jobs.sample_bytes() if up is None else up.getvalue()
+    raw = seq2seq_jobs.sample_bytes() if up is None else up.getvalue()
     try:
         if up is not None:
             raw = inputs.upload_encoding(raw, key="s2sp_encoding")
@@ -55,13 +52,13 @@ def read_upload():
     return pairs
 
 
-def current_settings(pairs) -> jobs.Settings:
+def current_settings(pairs) -> seq2seq_jobs.Settings:
     """The form's settings as they stand (its widgets, else their defaults): the untrained preview's."""
     src, tgt = guess_langs(pairs)
     get = st.session_state.get
     sources = list(dict.fromkeys(x for x, _ in pairs))
     watch = get("s2sp_watch") if get("s2sp_watch") in sources else sources[0]
-    return jobs.Settings(get(f"s2sp_src_{src}", src), get(f"s2sp_tgt_{tgt}", tgt),
+    return seq2seq_jobs.Settings(get(f"s2sp_src_{src}", src), get(f"s2sp_tgt_{tgt}", tgt),
                          get("s2sp_attention", ATTENTIONS[1]), int(get("s2sp_hidden", SIZES[1])),
                          int(get("s2sp_epochs", 5)), watch)
 
@@ -73,7 +70,7 @@ def untrained_view(pairs, figure, side) -> None:
           height=320)
     settings = current_settings(pairs)
     try:
-        snap = jobs.untrained(tuple(pairs), settings)
+        snap = loaders.untrained_snapshot(tuple(pairs), settings)
     except UserFacingError as error:  # e.g. too few pairs to split: the job would say the same
         figure.info(error_text(error))
         return
@@ -110,8 +107,8 @@ def settings_form(pairs, running: bool) -> None:
         watch = st.selectbox(t("s2sp.train.watch"), sources or [""], key="s2sp_watch")
         go = st.form_submit_button(t("s2sp.train.start"), type="primary", disabled=running or not pairs)
     if go and pairs:
-        settings = jobs.Settings(src, tgt, attention, int(hidden), int(epochs), watch or "")
-        start(lambda: jobs.start_job(session_id(), pairs, settings))
+        settings = seq2seq_jobs.Settings(src, tgt, attention, int(hidden), int(epochs), watch or "")
+        start(lambda: seq2seq_jobs.start_job(session_id(), pairs, settings))
 
 
 def curve(steps, epochs):
@@ -187,9 +184,9 @@ figure, side = st.columns([3, 2])  # before any training: an untrained model's a
 if pairs:
     untrained_view(pairs, figure, side)
 lesson.after_figure("train-seq2seq", t("s2sp.train.intro"))
-running = job_status(jobs.REGISTRY, sid, t("s2sp.busy"))
+running = job_status(seq2seq_jobs.REGISTRY, sid, t("s2sp.busy"))
 st.subheader(t("s2sp.train.settings"))
 settings_form(pairs, running)
-job_section(jobs.REGISTRY, sid, job_view(), running)
+job_section(seq2seq_jobs.REGISTRY, sid, job_view(), running)
 if "s2sp_last" in st.session_state:
     show_results(st.session_state["s2sp_last"])

@@ -5,22 +5,19 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
+from lmcore.demos.quiz import top_source_word
 from lmcore.errors import UserFacingError
 from lmcore.translation.translators import step_maps
-from lmcore.views import seq2seq as views
 from lmcore.views.plots import attention_heatmap
-from ui import inputs
-from ui import loaders
-from ui import seq2seq_widgets as w
+from lmcore.views.seq2seq import step_figure
+from ui import inputs, lesson, loaders, url_state
+from ui.export_widgets import chart, table, view_fragment
+from ui.file_names import export_stem
+from ui.i18n import error_text, t, t_plain
 from ui.notices import show_notices
 from ui.safe_text import md_escape
-from ui import url_state
-from ui.export_widgets import chart, table, view_fragment
-from ui.i18n import error_text, t, t_plain
-from ui.file_names import export_stem
+from ui.seq2seq_widgets import model_select, quality_caption
 from ui.steps import autoplay, stepper
-from ui import lesson
-from lmcore.demos.quiz import top_source_word
 
 MAX_CHARS = 5000
 EXAMPLES = {"en": "We are eating in the kitchen.", "ko": "나는 영어를 공부한다."}
@@ -50,7 +47,7 @@ def step_detail(result, step: int, stem: str) -> None:
     n, view = len(result.steps), result.steps[step - 1]
     if view.weights is None:
         st.info(t("s2s.no_attention_trace"))
-    chart(views.step_figure(result.source_tokens, view.scores, view.weights, view.top_k, view.token,
+    chart(step_figure(result.source_tokens, view.scores, view.weights, view.top_k, view.token,
                             step_labels(view, step, n)), key="s2sp_step_figure", filename=stem)
     if view.weights is not None and view.scores is None:
         st.caption(t("s2sp.steps.transformer_note"))
@@ -100,7 +97,7 @@ def compare_kinds(text: str, model_name: str, infos) -> None:
     for i, col in enumerate(cols):
         with col:
             default = prefer[i] if prefer[i] in [m.name for m in same] else same[i].name
-            name = w.model_select(t("common.model"), same, f"s2sp_cmp_{i}", default, param=f"cmp{i + 1}")
+            name = model_select(t("common.model"), same, f"s2sp_cmp_{i}", default, param=f"cmp{i + 1}")
             families.append(attention_family(next(m.attention for m in same if m.name == name)))
             try:
                 result = loaders.translate(name, text)
@@ -138,7 +135,7 @@ if not infos:
 # ---------------------------------------------------------------- inputs: one compact row
 row = st.columns([2, 3.5, 2.5, 2], vertical_alignment="bottom")
 with row[0]:
-    name = w.model_select(t("common.model"), infos, "s2sp_model", "s2s-en-fr-bahdanau", param="model")
+    name = model_select(t("common.model"), infos, "s2sp_model", "s2s-en-fr-bahdanau", param="model")
 lang = next(m.source_lang for m in infos if m.name == name)
 with row[1]:
     text = inputs.text_area(t("s2sp.steps.input"), limit=MAX_CHARS, height=68,
@@ -166,7 +163,7 @@ if alignment is not None:  # every step's row at once: a step changes nothing he
     st.subheader(t("s2sp.steps.full_title"))
     heatmap(alignment, None, "s2sp_alignment",
             filename=export_stem("translate-steps", name, f"beam{beam}" if beam > 1 else None, "alignment"))
-w.quality_caption(name)
+quality_caption(name)
 if name.startswith("s2s-ko") or lang == "ko":
     st.caption(t("s2s.korean_tokens"))
 if mode == "beam":

@@ -27,9 +27,8 @@ from lmcore.pretrained.finetune import FinetuneConfig, is_finetuned_folder
 from lmcore.pretrained.tasks import make_set
 from tests.page_support import ran_cleanly, texts
 from tests.test_finetune import make_tiny_bert, sentiment_texts
-from tests.test_page_train_seq2seq import made_up_pairs, open_page, start_button, tsv, upload
-from ui import finetune_jobs as ft
-from ui import seq2seq_jobs as s2s
+from tests.test_page_train_seq2seq import made_up_pairs, open_page, start_button, tsv, upload_tsv
+from ui import finetune_jobs, seq2seq_jobs
 
 WAIT = 300.0  # seconds at most for anything a busy 2-core machine does here
 
@@ -69,14 +68,14 @@ def pages_open(registry, *sessions: str) -> Iterator[None]:
 def test_a_tiny_fine_tune_runs_as_a_ray_task_and_comes_back_as_a_model_folder(on_ray, monkeypatch, tmp_path):
     def not_here(job, p):
         raise AssertionError("the fine-tune ran in the UI process")
-    monkeypatch.setattr(ft, "_on_progress", not_here)  # the embedded path's progress hook
-    monkeypatch.setattr(ft, "HEAD_CHANGE_SENTENCES", 8)
+    monkeypatch.setattr(finetune_jobs, "_on_progress", not_here)  # the embedded path's progress hook
+    monkeypatch.setattr(finetune_jobs, "HEAD_CHANGE_SENTENCES", 8)
     data = make_set("toy", *sentiment_texts(40))
     config = FinetuneConfig(model=make_tiny_bert(tmp_path / "tiny"), epochs=2, batch_size=8, max_length=16, threads=1)
-    job = ft.start_job("ray-ft", data, config)
+    job = finetune_jobs.start_job("ray-ft", data, config)
     live_steps = []
     deadline = time.monotonic() + WAIT
-    with pages_open(ft.REGISTRY, "ray-ft"):
+    with pages_open(finetune_jobs.REGISTRY, "ray-ft"):
         while job.running and time.monotonic() < deadline:
             if job.state == "training":
                 live_steps.append(len(job.steps))
@@ -86,9 +85,9 @@ def test_a_tiny_fine_tune_runs_as_a_ray_task_and_comes_back_as_a_model_folder(on
     per_epoch = -(-len(data.train) // 8)
     assert len(job.steps) == 2 * per_epoch and [e["epoch"] for e in job.epochs] == [1, 2]
     assert job.result.stopped == "finished" and job.change is not None
-    assert is_finetuned_folder(job.folder) and Path(job.folder).parent == ft.session_models_dir("ray-ft")
+    assert is_finetuned_folder(job.folder) and Path(job.folder).parent == finetune_jobs.session_models_dir("ray-ft")
     assert load_classifier(job.folder).label_names == data.label_names
-    ft.REGISTRY.forget("ray-ft")
+    finetune_jobs.REGISTRY.forget("ray-ft")
 
 
 def ended(job) -> bool:
@@ -96,18 +95,18 @@ def ended(job) -> bool:
 
 
 def test_with_one_slot_the_second_job_waits_queued_then_runs(on_ray):
-    with pages_open(s2s.REGISTRY, "first", "second"):
-        first = s2s.start_job("first", made_up_pairs(400), s2s.Settings(hidden=32, epochs=30))
+    with pages_open(seq2seq_jobs.REGISTRY, "first", "second"):
+        first = seq2seq_jobs.start_job("first", made_up_pairs(400), seq2seq_jobs.Settings(hidden=32, epochs=30))
         wait_until(lambda: first.state == "training", "the first job to train")
-        second = s2s.start_job("second", made_up_pairs(60), s2s.Settings(hidden=32, epochs=1))
+        second = seq2seq_jobs.start_job("second", made_up_pairs(60), seq2seq_jobs.Settings(hidden=32, epochs=1))
         wait_until(lambda: second.state == "queued", "the second job to queue", 60)
         time.sleep(1.0)  # and it stays queued while the first trains
-        assert second.state == "queued" and second.running and not s2s.REGISTRY.server_busy("third")
+        assert second.state == "queued" and second.running and not seq2seq_jobs.REGISTRY.server_busy("third")
         with pytest.raises(UserFacingError) as caught:  # one job per session, running or queued
-            ft.start_job("first", make_set("toy", *sentiment_texts(20)), FinetuneConfig())
+            finetune_jobs.start_job("first", make_set("toy", *sentiment_texts(20)), FinetuneConfig())
         assert caught.value.key == "school.jobs.one_per_session"
         asked = time.monotonic()
-        s2s.REGISTRY.cancel("first")
+        seq2seq_jobs.REGISTRY.cancel("first")
         wait_until(lambda: ended(first), "the first job to stop")
         stopped_after = time.monotonic() - asked
         wait_until(lambda: ended(second), "the second job to end")
@@ -117,14 +116,14 @@ def test_with_one_slot_the_second_job_waits_queued_then_runs(on_ray):
     assert second.state == "done", (second.state, second.error, second.failure)
     assert (Path(second.folder) / "config.json").is_file() and len(second.snapshots) == 2
     for sid in ("first", "second"):
-        s2s.REGISTRY.forget(sid)
+        seq2seq_jobs.REGISTRY.forget(sid)
 
 
 def test_the_page_says_a_queued_job_waits_for_a_slot_and_cancel_works_meanwhile(on_ray):
-    with pages_open(s2s.REGISTRY, "someone-else"):
-        other = s2s.start_job("someone-else", made_up_pairs(400), s2s.Settings(hidden=32, epochs=30))
+    with pages_open(seq2seq_jobs.REGISTRY, "someone-else"):
+        other = seq2seq_jobs.start_job("someone-else", made_up_pairs(400), seq2seq_jobs.Settings(hidden=32, epochs=30))
         wait_until(lambda: other.state == "training", "the other session's job to train")
-        at = upload(open_page("ko"), "count.tsv", tsv(made_up_pairs(60)))
+        at = upload_tsv(open_page("ko"), "count.tsv", tsv(made_up_pairs(60)))
         at.selectbox(key="s2sp_hidden").set_value(32)
         ran_cleanly(start_button(at).click().run())
         wait_until(lambda: translate("school.jobs.queued", "ko") in texts(at.run().info), "the queued notice", 60)
@@ -132,18 +131,18 @@ def test_the_page_says_a_queued_job_waits_for_a_slot_and_cancel_works_meanwhile(
         assert translate("jobs.cancelling", "ko") in texts(at.info)
         wait_until(lambda: not at.run().get("progress"), "the queued job to be dropped", 60)
         assert translate("s2s.train.cancelled", "ko") in texts(at.warning) and other.state == "training"
-        s2s.REGISTRY.cancel("someone-else")
+        seq2seq_jobs.REGISTRY.cancel("someone-else")
         wait_until(lambda: ended(other), "the other job to stop")
     assert other.state == "cancelled"
-    s2s.REGISTRY.forget("someone-else")
+    seq2seq_jobs.REGISTRY.forget("someone-else")
 
 
 def test_a_cluster_without_training_slots_is_a_translated_message(on_ray, monkeypatch):
     from lmcore.inference import ray_training
 
     monkeypatch.setattr(ray_training, "RESOURCE", "attnlab_training_not_declared")
-    job = s2s.start_job("no-slots", made_up_pairs(60), s2s.Settings(hidden=32, epochs=1))
+    job = seq2seq_jobs.start_job("no-slots", made_up_pairs(60), seq2seq_jobs.Settings(hidden=32, epochs=1))
     wait_until(lambda: ended(job), "the job to fail")
     assert job.state == "failed" and job.error.key == "school.err.no_training_slots"
     assert "attnlab_training_not_declared" in job.error.message("ko")
-    s2s.REGISTRY.forget("no-slots")
+    seq2seq_jobs.REGISTRY.forget("no-slots")

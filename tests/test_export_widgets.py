@@ -1,4 +1,4 @@
-"""One "Numbers" menu for a fragment's charts, drawn outside the fragment (issue 12)."""
+"""ui.export_widgets: one "Numbers" menu for a fragment's charts, drawn outside the fragment (issue 12)."""
 from __future__ import annotations
 
 from streamlit.testing.v1 import AppTest

@@ -16,8 +16,7 @@ from streamlit.testing.v1 import AppTest
 
 from lmcore.i18n import translate
 from lmcore.pretrained import model_paths
-from tests.page_support import prepared_page, ran_cleanly, run_page, texts
-from tests.page_support import upload as upload_file
+from tests.page_support import ran_cleanly, run_page, texts, upload
 from ui.lm_widgets import OTHER
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -76,17 +75,17 @@ def test_another_sessions_finetuned_folder_is_refused(tmp_path):
 
 
 def _own_folder_loads() -> None:
-    import shutil as sh
+    import shutil  # AppTest runs this function's source as its own script
 
     import streamlit as st
 
-    from lmcore.pretrained import model_paths as mp
+    from lmcore.pretrained import model_paths
     from ui import loaders
     from ui.finetune_jobs import session_model_roots
     own = session_model_roots()[0] / "attnlab-finetuned-own"
-    sh.copytree(mp.ASSETS / "tiny-bert", own, dirs_exist_ok=True)
+    shutil.copytree(model_paths.ASSETS / "tiny-bert", own, dirs_exist_ok=True)
     st.write(str(loaders.model(str(own)).n_layers))
-    sh.rmtree(own.parent, ignore_errors=True)
+    shutil.rmtree(own.parent, ignore_errors=True)
 
 
 def test_the_sessions_own_finetuned_folder_loads():
@@ -111,7 +110,7 @@ def test_a_finetune_label_column_with_markup_is_shown_as_text():
     rows = "".join(f"sentence {i},{'' if i % 3 == 0 else 'yes' if i % 2 else 'no'}\n" for i in range(20))
     at = ran_cleanly(run_page(FINETUNE, "en"))
     at.radio(key="ft_source").set_value("upload").run()
-    at = upload_file(at, "ft_upload", "evil.csv", (f"text,{column}\n" + rows).encode(), "text/csv")
+    at = upload(at, "ft_upload", "evil.csv", (f"text,{column}\n" + rows).encode(), "text/csv")
     at.selectbox(key="ft_text_col").select("text").run()
     at.selectbox(key="ft_label_col").select(column).run()
     errors = texts(at.error)

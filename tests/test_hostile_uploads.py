@@ -11,8 +11,7 @@ import pytest
 
 from lmcore.files import ENCODINGS, decode_upload, detect_encoding, recode
 from lmcore.i18n import translate
-from tests.page_support import charts, ran_cleanly, run_page, texts
-from tests.page_support import upload as upload_file
+from tests.page_support import charts, ran_cleanly, run_page, texts, upload
 from ui import inputs, lm_logic
 from ui.safe_text import md_escape
 
@@ -51,7 +50,7 @@ def test_the_finetune_page_says_which_encoding_and_lets_you_change_it(lang):
     rows = "".join(f"Größe {i},{'gut' if i % 2 else 'schlecht'}\n" for i in range(12))
     at = ran_cleanly(run_page(str(ROOT / "pages" / "finetune.py"), lang))
     at.radio(key="ft_source").set_value("upload").run()
-    at = upload_file(at, "ft_upload", "german.csv", ("text,label\n" + rows).encode("latin-1"), "text/csv")
+    at = upload(at, "ft_upload", "german.csv", ("text,label\n" + rows).encode("latin-1"), "text/csv")
     assert translate("upload.encoding.used", lang, encoding="Windows-1252") in texts(at.caption)
     assert at.selectbox(key="ft_encoding").value == "auto"
     at.selectbox(key="ft_encoding").select("cp949").run()  # the user's override, even a wrong one
@@ -62,7 +61,7 @@ def test_the_finetune_page_says_which_encoding_and_lets_you_change_it(lang):
 def test_korean_cp949_upload_on_your_sentences():
     at = ran_cleanly(run_page(str(ROOT / "pages" / "your_sentences.py"), "ko", timeout=120))
     at.radio(key="sent_source").set_value("upload").run()
-    at = upload_file(at, "sent_file", "ko.txt", KOREAN.encode("cp949"), "text/plain")
+    at = upload(at, "sent_file", "ko.txt", KOREAN.encode("cp949"), "text/plain")
     assert translate("upload.encoding.used", "ko", encoding=md_escape(inputs.ENCODING_NAMES["cp949"])) in texts(at.caption)
 
 

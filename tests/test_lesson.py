@@ -110,13 +110,13 @@ def test_model_words_are_escaped_for_markdown():
 
 # ---------------------------------------------------------------- the widgets (bare script)
 def _script(page: str, live: bool, words: list[str], answer: int | None) -> None:
-    from ui import lesson as widget  # AppTest runs this function's source as its own script
+    from ui import lesson  # AppTest runs this function's source as its own script
 
-    widget.guide(page)
+    lesson.guide(page)
     if live:
-        widget.quiz(page, options=words, answer=answer, word="it")
+        lesson.quiz(page, options=words, answer=answer, word="it")
     else:
-        widget.quiz(page)
+        lesson.quiz(page)
 
 
 def _run(page: str, lang: str = "en", live: bool = False, words: list[str] | None = None,
@@ -216,9 +216,9 @@ def test_a_live_question_uses_the_page_words(lang):
 def _live_from_state() -> None:
     import streamlit as st
 
-    from ui import lesson as widget
+    from ui import lesson
 
-    widget.quiz("bert", options=st.session_state["words"], answer=st.session_state["answer"],
+    lesson.quiz("bert", options=st.session_state["words"], answer=st.session_state["answer"],
                 word="it")
 
 
@@ -244,10 +244,10 @@ def test_invalid_live_input_falls_back_to_the_static_question():
 
 def test_static_and_live_questions_can_share_a_page():
     def both() -> None:
-        from ui import lesson as widget
+        from ui import lesson
 
-        widget.quiz("bert")
-        widget.quiz("bert", options=["it", "cat"], answer=1, word="it")
+        lesson.quiz("bert")
+        lesson.quiz("bert", options=["it", "cat"], answer=1, word="it")
 
     at = AppTest.from_function(both, default_timeout=30)
     at.run()

@@ -6,7 +6,7 @@ from pathlib import Path
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from lmcore.demos import score as score_demo
+from lmcore.demos.score import MAX_LABEL_CHARS, PRESETS, SCORE_NAMES, compute_preset
 from lmcore.i18n import translate
 from tests.page_support import prepared_page, ran_cleanly, run_page, texts
 from ui.safe_text import md_escape
@@ -41,12 +41,12 @@ def test_page_renders_in_both_languages(lang):
     assert table[translate("attn.col.weight", lang)].sum() == pytest.approx(1.0, abs=1e-3)
 
 
-@pytest.mark.parametrize("score", score_demo.SCORE_NAMES)
+@pytest.mark.parametrize("score", SCORE_NAMES)
 def test_each_score_function(score):
     at = _run("en", attn_score=score)
     assert not at.exception and not at.error
     assert len(at.get("plotly_chart")) == 2
-    expected = score_demo.compute_preset("sentence", "en", score_name=score)
+    expected = compute_preset("sentence", "en", score_name=score)
     weights = _table(at)[translate("attn.col.weight", "en")].tolist()
     assert weights == pytest.approx(list(expected.weights), abs=1e-4)
 
@@ -78,7 +78,7 @@ def test_scaled_toggle_changes_the_numbers():
 
 
 def test_every_preset_renders():
-    for name in score_demo.PRESETS:
+    for name in PRESETS:
         at = _run("ko", attn_preset=name)
         assert not at.exception and not at.error, name
 
@@ -99,7 +99,7 @@ def test_script_label_is_shown_as_text():
         "edited_rows": {0: {"label": bad}}, "added_rows": [], "deleted_rows": []}
     at.run()
     assert not at.exception and not at.error
-    assert _table(at).iloc[0, 0] == bad[: score_demo.MAX_LABEL_CHARS].rstrip()
+    assert _table(at).iloc[0, 0] == bad[:MAX_LABEL_CHARS].rstrip()
 
 
 def test_too_few_rows_is_a_translated_error():

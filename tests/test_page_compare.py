@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from lmcore.pretrained import loading as L
+from lmcore.pretrained import loading
 from lmcore.catalog import ModelInfo
 from lmcore.errors import UserFacingError
 from lmcore.i18n import translate
@@ -32,7 +32,7 @@ def tiny_models(monkeypatch, fresh_caches, bert_dir, gpt2_dir):  # noqa: F811
     def model(name: str):
         if name not in folders:
             raise UserFacingError("lm.err.unavailable", name=name)
-        return L.load_model(folders[name])
+        return loading.load_model(folders[name])
 
     translators = {n: tiny_translator(n, a, i) for i, (n, a) in enumerate(TINY)}
     infos = [ModelInfo(n, "seq2seq", True, "", "en", "fr", a) for n, a in TINY]

@@ -9,8 +9,9 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from lmcore.i18n import translate
-from lmcore.views import lens as inside
-from ui import inside_loaders, lm_logic, loaders
+from lmcore.pretrained import nucleus
+from lmcore.views import lens
+from ui import lm_logic
 from tests.page_support import assert_clean, chart, charts, run_page, texts, values, weights
 
 PAGE = str(Path(__file__).resolve().parent.parent / "pages" / "gpt.py")
@@ -43,7 +44,7 @@ def test_page_shows_next_token_distribution_first_and_the_causal_map_on_demand(l
     probabilities, colours = bar_data(at)
     assert len(probabilities) == 10 and np.all(np.diff(probabilities) <= 1e-9)
     assert 0 < probabilities.sum() <= 1 + 1e-6  # the model's probabilities, before renormalising
-    assert set(colours) == {inside.IN_COLOUR}   # top-p 1: every token is in the nucleus
+    assert set(colours) == {lens.IN_COLOUR}   # top-p 1: every token is in the nucleus
     assert at.info[0].value == translate("lmp.gpt.no_steps", lang)
     if lang == "en":  # a click (AppTest formats a segmented control's options in English only)
         at.segmented_control(key="lmp_gpt_view").set_value("causal").run()
@@ -72,14 +73,14 @@ def test_top_p_marks_the_nucleus_and_redraws_from_cached_logits(monkeypatch):
     at = open_page("en")
     before, _ = bar_data(at)
     calls = []  # the bars' one model call: it must not run again for a sampling control
-    monkeypatch.setattr(inside_loaders.lm_nucleus, "next_token_logits",
+    monkeypatch.setattr(nucleus, "next_token_logits",
                         lambda *a: calls.append(a) or pytest.fail("the model ran again"))
     at.slider(key="lmp_gpt_topp").set_value(0.5).run()
     assert_clean(at)
     after, colours = bar_data(at)
     assert np.allclose(before, after)  # same model probabilities: only the marks changed
-    inside_n = colours.count(inside.IN_COLOUR)
-    assert colours == [inside.IN_COLOUR] * inside_n + [inside.OUT_COLOUR] * (len(colours) - inside_n)
+    inside_n = colours.count(lens.IN_COLOUR)
+    assert colours == [lens.IN_COLOUR] * inside_n + [lens.OUT_COLOUR] * (len(colours) - inside_n)
     assert after[:inside_n].sum() >= 0.5 - 1e-3 and after[:inside_n - 1].sum() < 0.5
     at.slider(key="lmp_gpt_temp").set_value(0.5).run()
     at.slider(key="lmp_gpt_topk").set_value(4).run()

@@ -3,7 +3,6 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import numpy as np
 import pytest
 from streamlit.testing.v1 import AppTest
 
@@ -12,7 +11,6 @@ from lmcore.translation.translators import ASSETS
 from tests.test_page_translate_steps import HOSTILE, use_tiny_models
 from tests.test_views_seq2seq import fake_report
 from ui import loaders
-from ui import seq2seq_widgets as w
 from tests.page_support import ran_cleanly, run_page, texts
 
 PAGE = str(Path(__file__).resolve().parent.parent / "pages" / "seq2seq.py")

@@ -16,15 +16,16 @@ from streamlit.runtime.memory_media_file_storage import MemoryMediaFileStorage
 from streamlit.testing.v1 import AppTest, app_test
 
 import lmcore.catalog
-from lmcore.demos import batch
-from lmcore.pretrained import loading as L
 from lmcore.catalog import ModelInfo
+from lmcore.demos import batch
 from lmcore.i18n import translate
+from lmcore.inference import embedded
+from lmcore.pretrained import loading
+from tests.page_support import chart_element, click, ran_cleanly, run_page, texts
 from tests.test_page_translate_steps import tiny_translator
 from tests.test_pretrained import HOSTILE, bert_dir  # noqa: F401 (fixture)
 from ui import loaders
 from ui.safe_text import md_escape
-from tests.page_support import chart_element, click, ran_cleanly, run_page, texts
 
 PAGE = str(Path(__file__).resolve().parent.parent / "pages" / "your_sentences.py")
 KOREAN_FILE = "고양이가 매트 위에 앉았다.\n나는 책 읽기를 좋아한다.\n".encode("cp949")
@@ -37,7 +38,8 @@ MODELS = [ModelInfo("tiny-bert-test", "masked-lm", True), ModelInfo("s2s-en-fr-b
 def tiny_models(monkeypatch, fresh_caches, bert_dir):  # noqa: F811
     tiny = {"s2s-en-fr-bahdanau": tiny_translator("b", "bahdanau"), "s2s-en-fr-plain": tiny_translator("p", "none")}
     monkeypatch.setattr(lmcore.catalog, "list_models", lambda: MODELS)
-    monkeypatch.setattr(loaders, "model", lambda name: L.load_model(bert_dir))
+    monkeypatch.setattr(embedded, "list_models", lambda: MODELS)  # the embedded backend's own lookup
+    monkeypatch.setattr(loaders, "model", lambda name: loading.load_model(bert_dir))
     monkeypatch.setattr(loaders, "translator", tiny.__getitem__)
 
 
@@ -71,7 +73,7 @@ def test_korean_cp949_file_through_an_encoder(lang, bert_dir):  # noqa: F811
     assert headers["sentence"]["label"] == translate("sent.col.sentence", lang)  # translated header
     assert not at.error
     assert texts(at.warning) == [translate(  # said once above the table, not per row
-        "lm.notice.hangul_lost", lang, name=md_escape(L.load_model(bert_dir).name), suggestion=md_escape("tiny-gpt2"))]
+        "lm.notice.hangul_lost", lang, name=md_escape(loading.load_model(bert_dir).name), suggestion=md_escape("tiny-gpt2"))]
     assert len(at.get("plotly_chart")) == 1  # the first row's heatmap
     labels = [b.proto.label for b in at.get("download_button")]
     assert translate("sent.export.csv", lang) in labels and translate("sent.export.maps_json", lang) in labels

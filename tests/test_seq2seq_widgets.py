@@ -1,4 +1,5 @@
-"""Every translation page shows the chosen model's measured quality, read from its files (issue 11)."""
+"""ui.seq2seq_widgets.quality_caption: every translation page shows the chosen model's measured
+quality, read from its files (issue 11)."""
 from __future__ import annotations
 
 from pathlib import Path

@@ -11,7 +11,7 @@ from functools import partial
 
 import streamlit as st
 
-from lmcore.pretrained import loading as lm_loading
+from lmcore.pretrained import loading
 from lmcore.pretrained.bertviz import MAX_VIEW_TOKENS
 from lmcore.record import AttentionMaps
 from lmcore.views import plots
@@ -128,10 +128,10 @@ def rollout_view(inp: BertInput) -> None:
     st.caption(t("lmp.rollout.help"))
 
 
-def helper_models(lm: lm_loading.LoadedModel) -> tuple[str, str]:
+def helper_models(lm: loading.LoadedModel) -> tuple[str, str]:
     """(fill-mask model, next-sentence model): the chosen one, or the bundled masked LM
     (minilm-mlm) where the chosen encoder has no MLM/NSP head (MiniLM stays the attention)."""
-    fallback = None if lm.has_nsp else lm_loading.default_masked_lm()
+    fallback = None if lm.has_nsp else loading.default_masked_lm()
     fill_name = lm.name if lm.kind == "masked-lm" or fallback is None else fallback
     return fill_name, lm.name if fallback is None else fallback
 

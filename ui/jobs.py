@@ -34,6 +34,8 @@ from contextlib import contextmanager
 from dataclasses import KW_ONLY, dataclass, field
 from typing import Any, Callable, Generic, Iterator, TypeVar
 
+from streamlit.runtime.scriptrunner import get_script_run_ctx
+
 from lmcore import inference
 from lmcore.errors import UserFacingError
 from lmcore.inference.job_bodies import BODIES, AttributeReporter, Writer
@@ -265,6 +267,5 @@ def run_body(registry: JobRegistry, job: Job, progress: Callable[[Any], bool], *
 
 def session_id() -> str:
     """The current Streamlit session's id ("no-session" outside a script run)."""
-    from streamlit.runtime.scriptrunner import get_script_run_ctx
     ctx = get_script_run_ctx()
     return ctx.session_id if ctx else "no-session"

@@ -25,6 +25,8 @@ from pathlib import Path
 from streamlit.runtime.pages_manager import PagesManager
 from streamlit.web import cli
 
+from lmcore.errors import UserFacingError
+from lmcore.i18n import translate
 from ui import lean_session
 
 APP = str(Path(__file__).resolve().parent.parent / "app.py")
@@ -33,9 +35,8 @@ PAGE_THREADS = "1"  # OpenMP threads per page run (see above); read by torch whe
 
 def check_inference() -> None:
     """ATTN_LAB_INFERENCE must be a Serve address that answers (or unset): else say so, exit 2."""
+    # here, not at the top: lmcore.inference imports torch, which must come after main() sets OMP_NUM_THREADS
     from lmcore import inference
-    from lmcore.errors import UserFacingError
-    from lmcore.i18n import translate
 
     try:
         address = inference.check()

@@ -2,14 +2,13 @@
 from __future__ import annotations
 
 from pathlib import Path
+
 import streamlit as st
 
 from lmcore.errors import UserFacingError
 from lmcore.i18n import catalog
-from lmcore.pretrained import loading as lm_loading
-from ui import inputs
-from ui import loaders
-from ui import url_state
+from lmcore.pretrained import loading
+from ui import inputs, loaders, url_state
 from ui.finetune_jobs import session_finetuned_models
 from ui.i18n import current_language, error_text, t, t_plain
 
@@ -65,8 +64,8 @@ def model_label(name: str, kind: str) -> None:
     if problem:  # a broken metrics.json: said once, the page still works
         st.warning(t("lm.err.metrics_broken", reason=problem))
     key = f"lm.model.{name}"
-    if name in lm_loading.MINILM_LMS:  # MiniLM trained further here: all figures from metrics.json
-        st.caption(lm_loading.describe(name, current_language()))
+    if name in loading.MINILM_LMS:  # MiniLM trained further here: all figures from metrics.json
+        st.caption(loading.describe(name, current_language()))
         st.caption(t("lmp.metrics.minilm", params=f"{m.get('parameters_trained', 0):,}",
                      mb=_fmt(m.get("size_bytes_on_disk", 0) / 1e6, 1), trained_on=_said(name, "trained_on", m),
                      data=_said(name, "data", m), held_out=_said(name, "held_out", m)))

@@ -11,15 +11,14 @@ from __future__ import annotations
 import plotly.graph_objects as go
 import streamlit as st
 
-from lmcore.views.colour_scales import DEFAULT as DEFAULT_SCALE
-from lmcore.views.colour_scales import SCALES
+from lmcore.views import colour_scales
 from ui import url_state
 from ui.i18n import t
 
 PARAM = "present"
 IMAGE_FORMATS = ("png", "svg")
 # (session-state key, URL parameter, default, allowed values) of the two sidebar settings
-SCALE = ("view_colour_scale", "scale", DEFAULT_SCALE, tuple(SCALES))
+SCALE = ("view_colour_scale", "scale", colour_scales.DEFAULT, tuple(colour_scales.SCALES))
 IMAGE = ("view_picture_format", "img", "png", IMAGE_FORMATS)
 
 # Presentation: the figure grows (ui.export_widgets.chart calls `enlarge`), the text after it
@@ -129,7 +128,7 @@ def picture_format() -> str:
 def view_settings() -> None:
     """Sidebar pickers for the colour scale and the picture format (both kept in the URL),
     folded in one expander so the language and presentation switch stay above the page links."""
-    scales = {name: t(f"view.scale.{name}") for name in SCALES}
+    scales = {name: t(f"view.scale.{name}") for name in colour_scales.SCALES}
     box = st.sidebar.expander(t("layout.view_settings"), icon=":material/palette:")
     box.selectbox(t("view.scale"), list(scales), format_func=scales.__getitem__,
                          help=t("view.scale_help"),

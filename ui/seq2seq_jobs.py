@@ -7,28 +7,24 @@
 A job trains a fresh model in a daemon thread (never a cached shared translator), records
 progress and, after every epoch, the watched sentence's translation and alignment. ui.jobs
 does the rest: the one slot shared with fine-tuning, cancelling, and stopping the job once
-its page stops refreshing the heartbeat.
+its page stops refreshing the heartbeat. The page's opening view (what the untrained model
+does) is cached in ui.loaders (`untrained_snapshot`).
 """
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import streamlit as st
-import torch
-
-from lmcore.inference.job_bodies import (MAX_MINUTES, TRAIN_THREADS, Settings,  # noqa: F401
-                                         prepare, seq2seq_progress, snapshot)
+from lmcore.inference.job_bodies import MAX_MINUTES, Settings, seq2seq_progress
 from lmcore.translation.training import Progress
-from ui.jobs import Job as BaseJob
-from ui.jobs import JobRegistry, job_reporter, run_body
+from ui import jobs
 
 SAMPLE = Path(__file__).resolve().parent.parent / "lmcore" / "assets" / "pairs" / "en-fr-sample.tsv"
 MAX_SAVED = 10         # trained folders kept on disk per server (oldest deleted)
 
 
 @dataclass(eq=False)
-class Job(BaseJob):
+class Job(jobs.Job):
     """A training run; steps: {"x", "loss"}, epochs: {"epoch", "val_loss"}."""
 
     settings: Settings
@@ -44,12 +40,12 @@ def start_job(session: str, pairs: list, settings: Settings) -> Job:
 
 def _on_progress(job: Job, p: Progress) -> bool:
     """One progress report into the job (embedded path): its steps, epochs and latest report."""
-    return seq2seq_progress(job_reporter(REGISTRY, job, lambda q: _on_progress(job, q)), p)
+    return seq2seq_progress(jobs.job_reporter(REGISTRY, job, lambda q: _on_progress(job, q)), p)
 
 
 def _run(job: Job) -> None:
     """lmcore.inference.job_bodies.seq2seq_body, here or as a Ray task; the model saved here."""
-    write = run_body(REGISTRY, job, lambda p: _on_progress(job, p), pairs=job.pairs, settings=job.settings,
+    write = jobs.run_body(REGISTRY, job, lambda p: _on_progress(job, p), pairs=job.pairs, settings=job.settings,
                      max_minutes=MAX_MINUTES)
     if write is None:
         return
@@ -57,7 +53,7 @@ def _run(job: Job) -> None:
     job.state = "done"
 
 
-REGISTRY: JobRegistry[Job] = JobRegistry("seq2seq", Job, _run, busy_key="s2sp.busy", max_saved=MAX_SAVED)
+REGISTRY: jobs.JobRegistry[Job] = jobs.JobRegistry("seq2seq", Job, _run, busy_key="s2sp.busy", max_saved=MAX_SAVED)
 
 
 # ---------------------------------------------------------------- the page's opening view
@@ -65,12 +61,3 @@ def sample_bytes() -> bytes:
     """The bundled sample of 400 English-French pairs (lmcore/assets/pairs), as an upload's bytes."""
     return SAMPLE.read_bytes()
 
-
-@st.cache_data(max_entries=8, show_spinner=False)
-def untrained(pairs: tuple, settings: Settings) -> dict:
-    """What a model with these settings does before any training: the epoch-0 snapshot of the
-    watched sentence ({"epoch": 0, "output", "weights" (T, S) | None}) and its source tokens."""
-    data, _, model, watched = prepare(list(pairs), settings)
-    with torch.inference_mode():
-        first = snapshot(0, model, watched.ids, data.tgt_vocab.itos)
-    return {**first, "source_tokens": list(watched.tokens)}

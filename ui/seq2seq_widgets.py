@@ -4,8 +4,12 @@ from __future__ import annotations
 
 from typing import Sequence
 
+import streamlit as st
+
 from lmcore.catalog import ModelInfo
-from lmcore.i18n import catalog as locale_catalog
+from lmcore.i18n import catalog
+from ui import loaders, url_state
+from ui.i18n import t
 
 
 # ---------------------------------------------------------------- labels
@@ -13,7 +17,7 @@ def model_label(info: ModelInfo | str) -> str:
     """The locale key naming a model (s2s.model.* or tf.model.*) or, failing that, its name."""
     name = info if isinstance(info, str) else info.name
     for key in (f"s2s.model.{name}", f"tf.model.{name}"):
-        if key in locale_catalog():
+        if key in catalog():
             return key
     return name
 
@@ -22,10 +26,6 @@ def model_label(info: ModelInfo | str) -> str:
 def model_select(label: str, infos: Sequence[ModelInfo], key: str, default: str | None = None,
                  param: str | None = None) -> str | None:
     """A selectbox of model names shown by their translated labels; kept in ?param= when given."""
-    import streamlit as st
-
-    from ui import url_state
-    from ui.i18n import t
     names = [m.name for m in infos]
     if not names:
         return None
@@ -39,10 +39,6 @@ def model_select(label: str, infos: Sequence[ModelInfo], key: str, default: str 
 
 def quality_caption(name: str) -> None:
     """The translator's measured quality, read from its evaluation files (honest models)."""
-    import streamlit as st
-
-    from ui import loaders
-    from ui.i18n import t
     q = loaders.translator_quality(name)
     if q is None:
         return

@@ -2,8 +2,9 @@
 
 Models and translators go in `st.cache_resource` (one copy shared by every session: read
 only, never trained); results go in `st.cache_data` with bounded size. Pages keep no cache
-of their own. A `UserFacingError` raised inside is not cached and reaches the page, which
-shows it translated.
+of their own, and no module outside this package holds one: `ui.loaders.inside` has the
+"inside a generating model" pages' calls, `ui.loaders.finetune` the Fine-tuning page's. A
+`UserFacingError` raised inside is not cached and reaches the page, which shows it translated.
 """
 from __future__ import annotations
 
@@ -11,22 +12,17 @@ import json
 
 import numpy as np
 import streamlit as st
+import torch
 
-from lmcore import positional
-from lmcore import catalog
-from lmcore import inference
+from lmcore import catalog, inference, positional
 from lmcore.catalog import LM_KINDS, TRANSLATOR_KINDS, ModelInfo
-from lmcore.demos import batch, compare
-from lmcore.demos import score as score_demo
-from lmcore.demos import self_attention_steps as steps_demo
+from lmcore.demos import batch, compare, score
+from lmcore.demos.self_attention_steps import LayerSteps, OrderDemo, compute_steps, order_blindness
 from lmcore.demos.transformer_view import TransformerView
+from lmcore.inference.job_bodies import Settings, prepare, snapshot
 from lmcore.notices import Notice
-from lmcore.pretrained import analysis as lm_analysis
-from lmcore.pretrained import bertviz as bertviz_offline
-from lmcore.pretrained import encoding as pretrained
-from lmcore.pretrained import loading as lm_loading
-from lmcore.pretrained import model_paths, positions
-from lmcore.pretrained import predict as lm_predict
+from lmcore.pretrained import analysis, bertviz, encoding, loading, model_paths, positions, predict
+from lmcore.pretrained.generation import GenerationTrace
 from lmcore.record import AttentionMaps
 from lmcore.translation.data import pairs_from_bytes
 from lmcore.translation.translators import TranslationResult, Translator, load_translator
@@ -47,21 +43,21 @@ PAGE_MAX_TOKENS = 64
 @st.cache_data(ttl=300, max_entries=16, show_spinner=False)
 def model_choices(kinds: tuple[str, ...]) -> list[ModelInfo]:
     """Catalog entries of these kinds, ones that work offline first (catalog order kept)."""
-    entries = [m for m in lm_loading.catalog_entries() if m.kind in kinds]
+    entries = [m for m in loading.catalog_entries() if m.kind in kinds]
     return sorted(entries, key=lambda m: not m.offline)
 
 
-def model(name: str) -> lm_loading.LoadedModel:
+def model(name: str) -> loading.LoadedModel:
     """A loaded model, shared by all sessions (never mutate it). A free model id is first
     confined (uncached, per session): catalog name, hub id, or a folder under the allowed
     roots plus this session's own fine-tuned models (lmcore.pretrained.model_paths)."""
-    model_paths.confine(name, lm_loading._bundled(), session_model_roots())
+    model_paths.confine(name, loading._bundled(), session_model_roots())
     return _shared_model(name)
 
 
-@st.cache_resource(show_spinner=False, max_entries=lm_loading.CACHE_SIZE)
-def _shared_model(name: str) -> lm_loading.LoadedModel:
-    return lm_loading.load_model(name)
+@st.cache_resource(show_spinner=False, max_entries=loading.CACHE_SIZE)
+def _shared_model(name: str) -> loading.LoadedModel:
+    return loading.load_model(name)
 
 
 @st.cache_data(max_entries=64, show_spinner=False)
@@ -83,7 +79,7 @@ def metrics(name: str) -> dict:
 # The heavy results (layers x heads x n^2 floats, ~1.2 MB each for MiniLM at 64 tokens) keep
 # 16 entries and go after an idle hour: memory stays flat under new sentences (issue 16).
 @st.cache_data(max_entries=16, ttl=3600, show_spinner=False)
-def attention(name: str, text: str, text_b: str | None) -> pretrained.AttentionResult:
+def attention(name: str, text: str, text_b: str | None) -> encoding.AttentionResult:
     """Attention of every layer and head, (layers, heads, n, n), for a text or pair."""
     return _infer().attention(name, text, text_b, max_tokens=PAGE_MAX_TOKENS)
 
@@ -91,8 +87,8 @@ def attention(name: str, text: str, text_b: str | None) -> pretrained.AttentionR
 @st.cache_data(max_entries=16, ttl=3600, show_spinner=False)
 def display_maps(name: str, text: str, text_b: str | None, words: bool = False,
                  hide_special: bool = False) -> tuple[AttentionMaps, int | None]:
-    """`pretrained.display_maps` of the cached attention: (maps (layers, heads, n', n'), B's start)."""
-    return pretrained.display_maps(attention(name, text, text_b), words, hide_special)
+    """`encoding.display_maps` of the cached attention: (maps (layers, heads, n', n'), B's start)."""
+    return encoding.display_maps(attention(name, text, text_b), words, hide_special)
 
 
 @st.cache_data(max_entries=32, show_spinner=False)
@@ -100,7 +96,7 @@ def head_report(name: str, text: str, text_b: str | None, words: bool = False,
                 hide_special: bool = False) -> list[dict]:
     """Clark et al. (2019) statistics of the shown maps, one dict per (layer, head)."""
     maps, _ = display_maps(name, text, text_b, words, hide_special)
-    return [s.to_dict() for s in lm_analysis.head_report(maps)]
+    return [s.to_dict() for s in analysis.head_report(maps)]
 
 
 @st.cache_data(max_entries=32, show_spinner=False)
@@ -108,7 +104,7 @@ def rollout(name: str, text: str, text_b: str | None, words: bool = False,
             hide_special: bool = False) -> AttentionMaps:
     """Attention rollout (Abnar & Zuidema 2020) of the shown maps: (layers, 1, n, n)."""
     maps, _ = display_maps(name, text, text_b, words, hide_special)
-    return lm_analysis.rollout_maps(maps)
+    return analysis.rollout_maps(maps)
 
 
 @st.cache_data(max_entries=8, ttl=3600, show_spinner=False)
@@ -116,31 +112,31 @@ def bertviz_html(view: str, name: str, text: str, text_b: str | None, words: boo
                  hide_special: bool, lang: str) -> str:
     """bertviz's head or model view of the shown maps, as offline, escaped HTML."""
     maps, b_start = display_maps(name, text, text_b, words, hide_special)
-    build = bertviz_offline.head_view_html if view == "head" else bertviz_offline.model_view_html
+    build = bertviz.head_view_html if view == "head" else bertviz.model_view_html
     return build(maps, b_start, lang)
 
 
 @st.cache_data(max_entries=32, show_spinner=False)
-def fill_mask(name: str, text: str, top_k: int) -> lm_predict.FillMaskResult:
+def fill_mask(name: str, text: str, top_k: int) -> predict.FillMaskResult:
     """Top-k words for each [MASK] in the text."""
     return _infer().fill_mask(name, text, top_k)
 
 
 @st.cache_data(max_entries=32, show_spinner=False)
-def next_sentence(name: str, text_a: str, text_b: str) -> lm_predict.NextSentenceResult:
+def next_sentence(name: str, text_a: str, text_b: str) -> predict.NextSentenceResult:
     """P(B follows A) from the model's NSP head."""
     return _infer().next_sentence(name, text_a, text_b)
 
 
 @st.cache_data(max_entries=32, show_spinner=False)
-def next_token(name: str, text: str, top_k: int, temperature: float) -> lm_predict.NextTokenResult:
+def next_token(name: str, text: str, top_k: int, temperature: float) -> predict.NextTokenResult:
     """The next-token distribution after temperature and top-k."""
     return _infer().next_token(name, text, top_k, temperature)
 
 
 @st.cache_data(max_entries=64, show_spinner=False)
 def generation(name: str, prompt: str, steps: int, top_k: int, temperature: float,
-               seed: int, top_p: float = 1.0) -> lm_predict.GenerationTrace:
+               seed: int, top_p: float = 1.0) -> GenerationTrace:
     """`steps` tokens generated from the prompt; a fixed seed makes step i repeatable."""
     return _infer().generation(name, prompt, steps, top_k, temperature, seed, top_p)
 
@@ -213,18 +209,29 @@ def transformer_view(name: str, text: str, beam: int) -> TransformerView:
     return _infer().transformer_view(name, text, beam)
 
 
+@st.cache_data(max_entries=8, show_spinner=False)
+def untrained_snapshot(pairs: tuple, settings: Settings) -> dict:
+    """What a model with these settings does before any training ("Train your own"'s opening
+    view): the epoch-0 snapshot of the watched sentence ({"epoch": 0, "output", "weights"
+    (T, S) | None}) and its source tokens."""
+    data, _, net, watched = prepare(list(pairs), settings)
+    with torch.inference_mode():
+        first = snapshot(0, net, watched.ids, data.tgt_vocab.itos)
+    return {**first, "source_tokens": list(watched.tokens)}
+
+
 # ================================================================ worked examples
 @st.cache_data(max_entries=64, show_spinner=False)
-def score_steps(decoder: tuple, encoders: tuple, score: str, scale: bool, masked: tuple,
-                labels: tuple) -> score_demo.ScoreDemoResult:
+def score_steps(decoder: tuple, encoders: tuple, score_name: str, scale: bool, masked: tuple,
+                labels: tuple) -> score.ScoreDemoResult:
     """Score -> weight -> context vector with the page's numbers."""
-    return score_demo.compute(decoder, encoders, score, scale, masked, labels)
+    return score.compute(decoder, encoders, score_name, scale, masked, labels)
 
 
 @st.cache_data(max_entries=32, show_spinner=False)
-def self_attention_steps(text: str, source: str, layer: int, causal: bool) -> steps_demo.LayerSteps:
+def self_attention_steps(text: str, source: str, layer: int, causal: bool) -> LayerSteps:
     """Q, K, V, scores and weights of one layer, head by head."""
-    return steps_demo.compute_steps(text, source, layer, causal)
+    return compute_steps(text, source, layer, causal)
 
 
 @st.cache_data(max_entries=16, show_spinner=False)
@@ -238,8 +245,8 @@ def learned_position_tables() -> dict[str, np.ndarray]:
 
 
 @st.cache_data(max_entries=32, show_spinner=False)
-def order_demo(text: str, seed: int, with_positions: bool, layer: int, head: int) -> steps_demo.OrderDemo:
-    return steps_demo.order_blindness(text, None, with_positions, layer, head, seed)
+def order_demo(text: str, seed: int, with_positions: bool, layer: int, head: int) -> OrderDemo:
+    return order_blindness(text, None, with_positions, layer, head, seed)
 
 
 @st.cache_data(max_entries=32, show_spinner=False)

@@ -1,36 +1,37 @@
 """Cached calls of the "inside a generating model" pages (GPT's top-p bars, the logit lens,
-attention sinks, heads off, the key/value cache), beside ui.loaders, whose models they share.
-Same rules as ui.loaders: results in bounded `st.cache_data`, no figures cached, model calls
-through `lmcore.inference.backend()` (ui.loaders._infer: embedded or Ray Serve).
+attention sinks, heads off, the key/value cache), beside the rest of ui.loaders, whose models
+they share. Same rules as ui.loaders: results in bounded `st.cache_data`, no figures cached,
+model calls through `lmcore.inference.backend()` (ui.loaders._infer: embedded or Ray Serve).
 """
 from __future__ import annotations
 
 import numpy as np
 import streamlit as st
 
-from lmcore.pretrained import logit_lens as lm_lens
-from lmcore.pretrained import nucleus as lm_nucleus
-from lmcore.pretrained import sinks as lm_sinks
+from lmcore import catalog
+from lmcore.pretrained.logit_lens import LogitLens
+from lmcore.pretrained.nucleus import NextTokenLogits, NucleusView, next_token_view
+from lmcore.pretrained.sinks import first_token_mass, without_first
 from lmcore.record import AttentionMaps
 from ui.loaders import PAGE_MAX_TOKENS, _infer, attention, model
 
 
 # ---------------------------------------------------------------- inside a generating model
 @st.cache_data(max_entries=32, show_spinner=False)
-def next_token_logits(name: str, text: str) -> lm_nucleus.NextTokenLogits:
+def next_token_logits(name: str, text: str) -> NextTokenLogits:
     """The one model call behind the GPT page's bars: last-position logits (vocab,)."""
     return _infer().next_token_logits(name, text)
 
 
 @st.cache_data(max_entries=64, show_spinner=False)
 def next_token_bars(name: str, text: str, top_k: int, temperature: float,
-                    top_p: float) -> lm_nucleus.NucleusView:
+                    top_p: float) -> NucleusView:
     """The top-k bars with the nucleus, from the cached logits (the model does not run again)."""
-    return lm_nucleus.next_token_view(model(name), next_token_logits(name, text), top_k, temperature, top_p)
+    return next_token_view(model(name), next_token_logits(name, text), top_k, temperature, top_p)
 
 
 @st.cache_data(max_entries=32, show_spinner=False)
-def logit_lens(name: str, text: str, top_k: int) -> lm_lens.LogitLens:
+def logit_lens(name: str, text: str, top_k: int) -> LogitLens:
     """Top-k per layer and position through the model's own output head."""
     return _infer().logit_lens(name, text, top_k, max_tokens=PAGE_MAX_TOKENS)
 
@@ -38,22 +39,21 @@ def logit_lens(name: str, text: str, top_k: int) -> lm_lens.LogitLens:
 @st.cache_data(max_entries=32, show_spinner=False)
 def sink_mass(name: str, text: str) -> np.ndarray:
     """(layers, heads): mean weight the tokens after the first put on the first token."""
-    return lm_sinks.first_token_mass(attention(name, text, None).maps)
+    return first_token_mass(attention(name, text, None).maps)
 
 
 @st.cache_data(max_entries=32, show_spinner=False)
 def sink_maps(name: str, text: str, hide_first: bool) -> AttentionMaps:
     """The cached attention (layers, heads, n, n), or without its first token (rows renormalised)."""
     maps = attention(name, text, None).maps
-    return lm_sinks.without_first(maps) if hide_first else maps
+    return without_first(maps) if hide_first else maps
 
 
 # ================================================================ inside a generating model (issue 14 B)
 @st.cache_data(ttl=300, show_spinner=False)
 def heads_off_models() -> list[str]:
     """Offline models whose heads the "Switch heads off" page can switch off."""
-    from lmcore.catalog import list_models
-    return [m.name for m in list_models() if m.offline and m.kind in ("masked-lm", "causal-lm", "transformer")]
+    return [m.name for m in catalog.list_models() if m.offline and m.kind in ("masked-lm", "causal-lm", "transformer")]
 
 
 @st.cache_data(max_entries=32, show_spinner=False)
