@@ -13,6 +13,11 @@ Measured with `bench.classroom --cpu` (server CPU s per action, one session, bus
 BERT open 0.47 -> 0.09, GPT open 0.99 -> 0.19, Translation step by step open 2.0 -> 0.41.
 Training and fine-tuning jobs set their own thread count (ui/seq2seq_jobs, ui/finetune_jobs).
 
+No outside request at start-up: headless Streamlit asks an outside service for the machine's
+external IP at every start (and prints "Did not auto detect external IP" offline). The launcher
+answers that question with None before Streamlit runs, and prints its own banner after
+Streamlit's: where to open the app here, and how students on the same network connect.
+
 A fragment rerun's new_session message leaves out the page list, which the browser ignores then
 (ui/lean_session.py): ~1.7 kB less per step or picker.
 """
@@ -22,8 +27,9 @@ import os
 import sys
 from pathlib import Path
 
+from streamlit import config, net_util
 from streamlit.runtime.pages_manager import PagesManager
-from streamlit.web import cli
+from streamlit.web import bootstrap, cli
 
 from lmcore.errors import UserFacingError
 from lmcore.i18n import translate
@@ -46,11 +52,40 @@ def check_inference() -> None:
         print(translate("school.startup.serve", "en", address=address), flush=True)
 
 
+LOOPBACK = {"127.0.0.1", "localhost", "::1"}
+
+
+def no_external_ip() -> None:
+    """Nothing is looked up outside: the banner's and the origin check's external IP is None."""
+    return None
+
+
+def connect_lines() -> list[str]:
+    """The banner's lines, English then Korean: this computer's address and the class's."""
+    port, address = config.get_option("server.port"), config.get_option("server.address") or ""
+    here = f"http://localhost:{port}"
+    if address in LOOPBACK:
+        keys, params = ("school.launch.here", "school.launch.only_here"), {"here": here}
+    else:
+        network = f"http://{net_util.get_internal_ip() or '127.0.0.1'}:{port}"
+        keys, params = ("school.launch.here", "school.launch.network"), {"here": here, "network": network}
+    return [translate(key, lang, **params) for lang in ("en", "ko") for key in keys]
+
+
+def _banner(original):
+    def print_url(is_running_hello: bool) -> None:
+        original(is_running_hello)
+        print("\n".join(connect_lines()) + "\n", flush=True)
+    return print_url
+
+
 def main(argv: list[str]) -> None:
     os.environ.setdefault("OMP_NUM_THREADS", PAGE_THREADS)  # before anything imports torch
     check_inference()
     PagesManager.uses_pages_directory = False  # app.py navigates with st.navigation
     lean_session.install()  # a fragment rerun's new_session without the page list
+    net_util.get_external_ip = no_external_ip  # read through the module by the banner and origin check
+    bootstrap._print_url = _banner(bootstrap._print_url)
     sys.argv = ["streamlit", "run", APP, *argv]
     sys.exit(cli.main())
 
