@@ -14,7 +14,7 @@ import streamlit as st
 from lmcore.attention import causal_mask
 from lmcore.views import plots
 from lmcore.errors import UserFacingError
-from lmcore.views.matrices import grid_pick, head_grid, head_summary_figure, matrix_heatmap
+from lmcore.views.matrices import binary_heatmap, grid_pick, head_grid, head_summary_figure
 from lmcore.demos.transformer_view import TransformerView, head_statistics
 from lmcore.translation.translators import TRANSFORMERS, bundled_path
 from ui import inputs
@@ -123,12 +123,11 @@ def show_causal_mask(view: TransformerView) -> None:
     st.subheader(t("tf.page.h.mask"))
     toks = view.decoder_inputs
     mask = causal_mask(len(toks)).float().numpy()  # (T, T): 1 where a query may look
-    left, right = st.columns([2, 3])
-    chart(container=left, fig=matrix_heatmap(mask, toks, toks, title=t("tf.page.fig.mask"),
-                                     row_title=t("common.query"), col_title=t("common.key"),
-                                     value_label=t("tf.page.may_attend"), zmin=0.0, zmax=1.0,
-                                     colorscale="Greys", symmetric=False), key="tf_mask",
-          filename=export_stem("transformer", None, "causal-mask"))
+    left, right = st.columns([3, 2])
+    fig = binary_heatmap(mask, toks, toks, (t_plain("tf.page.masked"), t_plain("tf.page.may_attend")),
+                         title=t_plain("tf.page.fig.mask"), row_title=t_plain("common.query"),
+                         col_title=t_plain("common.key"))
+    chart(container=left, fig=fig, key="tf_mask", filename=export_stem("transformer", None, "causal-mask"))
     right.markdown(t("tf.page.mask_text"))
 
 

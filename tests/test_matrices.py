@@ -37,3 +37,16 @@ def test_large_matrices_use_a_robust_symmetric_range():
     z[0, 0] = 100.0  # one outlier must not wash out the rest
     hm = matrix_heatmap(z).data[0]
     assert hm.zmin == -hm.zmax and hm.zmax < 10
+
+
+def test_binary_heatmap_draws_a_mask_with_two_named_entries_not_percents():
+    from lmcore.views.matrices import binary_heatmap
+    from ui.wire import for_browser
+
+    mask = np.tril(np.ones((3, 3)))
+    fig = binary_heatmap(mask, ["a", "<b>", '"'], ["a", "<b>", '"'], ("masked", "may attend"), title="t")
+    trace = fig.data[0]
+    assert trace.colorbar.ticktext == ("masked", "may attend") and "%{z}" not in trace.hovertemplate
+    assert trace.customdata[0][1] == "masked" and trace.customdata[1][0] == "may attend"
+    sent = for_browser(fig, None).to_dict()["data"][0]  # what the browser gets: not turned into %
+    assert sent.get("zmax") == 1 and sent["colorbar"].get("ticksuffix") is None

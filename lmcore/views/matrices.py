@@ -68,6 +68,22 @@ def matrix_heatmap(values: np.ndarray, row_labels: Sequence[str] | None = None,
     return fig
 
 
+def binary_heatmap(values: np.ndarray, row_labels: Sequence[str], col_labels: Sequence[str],
+                   labels: tuple[str, str], title: str | None = None, row_title: str | None = None,
+                   col_title: str | None = None) -> go.Figure:
+    """A 0/1 matrix (a mask) in two colours with a two-entry legend `labels` (for 0, for 1),
+    not a 0-100 % colour bar: the hover names the entry, never a number."""
+    z = (np.asarray(values) > 0.5).astype(np.uint8)
+    names = np.array([plot_text(label) for label in labels], dtype=object)[z]
+    fig = matrix_heatmap(z, row_labels, col_labels, title, row_title, col_title, zmin=0, zmax=1,
+                         colorscale=[[0, "#f4f4f4"], [0.5, "#f4f4f4"], [0.5, "#3b3b3b"], [1, "#3b3b3b"]],
+                         symmetric=False)
+    fig.update_traces(customdata=names, hovertemplate="%{y} · %{x}: %{customdata}<extra></extra>",
+                      colorbar=dict(tickvals=[0.25, 0.75], ticktext=[plot_text(x) for x in labels],
+                                    title=None, thickness=12, len=0.5))
+    return fig
+
+
 def waves_figure(table: np.ndarray, dims: Sequence[int], title: str | None = None,
                  position_label: str = "position", value_label: str = "value",
                  dim_label: str = "dim") -> go.Figure:
