@@ -60,7 +60,7 @@ def test_no_internet_assets_referenced():
 
 
 def test_pages_do_not_use_deprecated_components_html():
-    for path in list((ROOT / "pages").glob("*.py")) + list((ROOT / "ui").glob("*.py")):
+    for path in list((ROOT / "pages").glob("*.py")) + list((ROOT / "ui").rglob("*.py")):
         assert "components.v1.html" not in path.read_text("utf-8"), path
 
 

@@ -1,7 +1,7 @@
 """Pure helpers behind the BERT and GPT pages' widgets (no Streamlit: tested directly).
 
 The lesson questions live in lmcore.demos.quiz, the GPT trace's per-head rows in
-lmcore.pretrained.predict.new_token_maps."""
+lmcore.pretrained.generation.new_token_maps."""
 from __future__ import annotations
 
 import re

@@ -5,7 +5,7 @@
     view.probabilities   # (rows, classes): the untrained head's p(y | x), near chance
     view.maps            # (layers, heads, T, T) self-attention of view.example ([CLS] row 0)
 
-The same classifier and seed as the "before" side of a finished run (ui.finetune_jobs.initial),
+The same classifier and seed as the "before" side of a finished run (ui.loaders.finetune.initial),
 so the page shows, before training, exactly what the comparison after training starts from.
 """
 from __future__ import annotations
