@@ -58,7 +58,7 @@ CHAPTER_MAP: list[tuple[str, str, str, str]] = [
     ("10.4", "home.map.bert", "home.map.bert_do", "bert"),
     ("10.4", "home.map.gpt", "home.map.gpt_do", "gpt"),
     ("10.4", "inside.map", "inside.map_do", "logit-lens"),
-    ("10.3/10.4", "kv.map", "kv.map_do", "kv-cache"),
+    ("10.3\u2060–\u20604", "kv.map", "kv.map_do", "kv-cache"),  # "10.3–4", word joiners: one line in its narrow column
     ("10.4", "abl.map", "abl.map_do", "heads-off"),
     ("10.4", "home.map.ft", "home.map.ft_do", "fine-tuning"),
     ("10.4", "cmp.map", "cmp.map_do", "compare"),
