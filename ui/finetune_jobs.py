@@ -78,12 +78,9 @@ def _on_progress(job: Job, p: Progress) -> bool:
 
 def _run(job: Job) -> None:
     """lmcore.inference.job_bodies.finetune_body, here or as a Ray task; the model saved here."""
-    write = jobs.run_body(REGISTRY, job, lambda p: _on_progress(job, p), data=job.data, config=job.config,
-                     head_change_sentences=HEAD_CHANGE_SENTENCES)
-    if write is None:
-        return
-    job.folder = REGISTRY.save_folder("attnlab-finetuned-", write, parent=str(session_models_dir(job.session)))
-    job.state = "done"
+    jobs.run_and_save(REGISTRY, job, lambda p: _on_progress(job, p), "attnlab-finetuned-",
+                      str(session_models_dir(job.session)), data=job.data, config=job.config,
+                      head_change_sentences=HEAD_CHANGE_SENTENCES)
 
 
 REGISTRY: jobs.JobRegistry[Job] = jobs.JobRegistry("finetune", Job, _run, busy_key="ft.busy", max_saved=MAX_SAVED)

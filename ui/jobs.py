@@ -265,6 +265,17 @@ def run_body(registry: JobRegistry, job: Job, progress: Callable[[Any], bool], *
     return BODIES[registry.kind](report, **inputs)
 
 
+def run_and_save(registry: JobRegistry, job: Job, progress: Callable[[Any], bool], prefix: str,
+                 parent: str | None = None, **inputs: Any) -> None:
+    """run_body, then the trained model written into a new folder (`prefix`, inside `parent`
+    if given) and the job done; nothing is saved for a cancelled or failed job."""
+    write = run_body(registry, job, progress, **inputs)
+    if write is None:
+        return
+    job.folder = registry.save_folder(prefix, write, parent=parent)
+    job.state = "done"
+
+
 def session_id() -> str:
     """The current Streamlit session's id ("no-session" outside a script run)."""
     ctx = get_script_run_ctx()

@@ -45,12 +45,8 @@ def _on_progress(job: Job, p: Progress) -> bool:
 
 def _run(job: Job) -> None:
     """lmcore.inference.job_bodies.seq2seq_body, here or as a Ray task; the model saved here."""
-    write = jobs.run_body(REGISTRY, job, lambda p: _on_progress(job, p), pairs=job.pairs, settings=job.settings,
-                     max_minutes=MAX_MINUTES)
-    if write is None:
-        return
-    job.folder = REGISTRY.save_folder("attnlab-seq2seq-", write)
-    job.state = "done"
+    jobs.run_and_save(REGISTRY, job, lambda p: _on_progress(job, p), "attnlab-seq2seq-",
+                      pairs=job.pairs, settings=job.settings, max_minutes=MAX_MINUTES)
 
 
 REGISTRY: jobs.JobRegistry[Job] = jobs.JobRegistry("seq2seq", Job, _run, busy_key="s2sp.busy", max_saved=MAX_SAVED)
