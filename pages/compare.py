@@ -17,7 +17,7 @@ from ui.export_widgets import chart
 from ui.i18n import error_text, t, t_plain
 from ui.notices import show_notices
 from ui.safe_text import md_escape
-from ui.seq2seq_widgets import model_label, quality_caption
+from ui.seq2seq_widgets import confidence_line, model_label, quality_caption
 
 EXAMPLE = "I am eating an apple."
 MODES = ("lm", "translate")
@@ -142,6 +142,7 @@ def translate_mode(text: str) -> None:
                 st.error(error_text(error))
                 continue
             st.markdown(t("cmp.tr.translation", text=md_escape(results[side].translation) or "—"))
+            confidence_line(results[side])
             quality_caption(name)
             show_notices(results[side].notices)
             side_maps = compare.translation_side(results[side], text, words)

@@ -12,7 +12,7 @@ from ui.i18n import error_text, t
 from lmcore.views.seq2seq import bleu_by_length, vector_strip
 from ui.notices import show_notices
 from ui.safe_text import md_escape
-from ui.seq2seq_widgets import model_label, model_select, quality_caption
+from ui.seq2seq_widgets import confidence_line, model_label, model_select, quality_caption
 from ui import url_state
 from ui.export_widgets import chart
 from ui import lesson
@@ -32,6 +32,7 @@ def translate_plain(text: str) -> None:
         return
     show_notices(result.notices)
     st.markdown(f"**{t('s2sp.s2s.translation')}** {md_escape(result.translation) or '—'}")
+    confidence_line(result)
     quality_caption(PLAIN)
     chart(vector_strip(view["context"][None, :], [t("s2sp.s2s.context_row")],
                                  t("s2sp.s2s.context_title", n=len(view["context"])),
@@ -56,6 +57,7 @@ def compare_attention(text: str) -> None:
         st.warning(error_text(error))
         return
     st.markdown(f"**{t('s2sp.s2s.translation')}** {md_escape(result.translation) or '—'}")
+    confidence_line(result)
     quality_caption(name)
     contexts = [s.context for s in result.steps if s.context is not None]
     if not contexts:

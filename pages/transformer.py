@@ -24,7 +24,7 @@ from ui.safe_text import md_escape
 from ui import loaders, presentation, url_state
 from ui.export_widgets import chart, view_fragment
 from ui.file_names import export_stem
-from ui.seq2seq_widgets import quality_caption
+from ui.seq2seq_widgets import confidence_line, quality_caption
 from ui.steps import stepper
 from ui import lesson
 
@@ -41,6 +41,7 @@ def show_translation(view: TransformerView) -> None:
     """The translation in one line above the maps; its tokens after the figures."""
     show_notices(view.result.notices, "info")
     st.markdown(f"**{t('tf.page.output')}:** {md_escape(view.result.translation) or '—'}")
+    confidence_line(view.result)
 
 
 def show_tokens(view: TransformerView) -> None:

@@ -16,7 +16,7 @@ from ui.file_names import export_stem
 from ui.i18n import error_text, t, t_plain
 from ui.notices import show_notices
 from ui.safe_text import md_escape
-from ui.seq2seq_widgets import model_select, quality_caption
+from ui.seq2seq_widgets import confidence_line, model_select, quality_caption
 from ui.steps import autoplay, stepper
 
 MAX_CHARS = 5000
@@ -73,6 +73,7 @@ def step_view(result, name: str, signature: tuple) -> None:
     step_detail(result, step, export_stem("translate-steps", name, f"step{step}"))
     if step == n:
         st.success(t("s2sp.steps.final", text=md_escape(result.translation) or "—"))
+        confidence_line(result)
     autoplay("s2sp_step", n, fragment=True)
 
 

@@ -45,3 +45,15 @@ def quality_caption(name: str) -> None:
     st.caption(t("s2s.quality_line", model=t(model_label(name)), pairs=q["held_out_pairs"],
                  short=q["short"], joined=q["joined"], joined_pairs=q["joined_pairs"],
                  minutes=q["cpu_minutes"] if q["cpu_minutes"] is not None else "?"))
+
+
+def confidence_line(result) -> None:
+    """How sure the model is of this translation, said where the class reads it: a warning box
+    for an unsure or likely wrong one, a caption for a likely right one (or an uncalibrated model)."""
+    percent = round(100 * result.confidence)
+    if result.verdict in ("unsure", "likely-wrong"):
+        st.warning(t(f"s2s.confidence.{result.verdict}", percent=percent), icon=":material/warning:")
+    elif result.verdict == "likely-right":
+        st.caption(t("s2s.confidence.likely-right", percent=percent))
+    else:
+        st.caption(t("s2s.confidence.plain", percent=percent))

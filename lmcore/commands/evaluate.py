@@ -4,7 +4,8 @@
 
 The first scores one model on a TSV of "source TAB target" lines (extra columns
 ignored; --swap when the target comes first): corpus BLEU and chrF, overall and by
-source-length bucket, and the outputs ("translations", in input order). The second rebuilds lmcore/assets/seq2seq_eval.json: every
+source-length bucket, the outputs ("translations", in input order) and, parallel to them,
+each one's "confidence" (0-1) and "verdict" (lmcore.translation.confidence). The second rebuilds lmcore/assets/seq2seq_eval.json: every
 bundled translator on its own held-out split (the same split as training) plus
 10-30 word inputs made by joining 2-4 held-out pairs. The third gives a causal LM's
 bits_per_character, token_perplexity, characters, tokens (lmcore.pretrained.evaluation).
@@ -21,6 +22,7 @@ from lmcore.errors import UserFacingError
 from lmcore.files import read_text_file
 from lmcore.pretrained.evaluation import text_bits
 from lmcore.translation.checkpoints import checkpoint_size
+from lmcore.translation.confidence import verdict
 from lmcore.translation.data import DataConfig, held_out_split, load_pairs
 from lmcore.translation.metrics import (
     BUCKETS,
@@ -69,12 +71,15 @@ def run(args) -> int:
         raise UserFacingError("s2s.err.evaluate_args")
     pairs, notices = load_pairs(args.pairs, swap=args.swap, **_CAPS)
     translator = load_translator(args.model)
-    lengths, hyps, refs = translate_for_scoring(translator, pairs)  # = evaluate_pairs, keeping outputs
+    confidences: list[float] = []
+    lengths, hyps, refs = translate_for_scoring(translator, pairs, confidences=confidences)  # outputs kept
     scores = scores_by_bucket(lengths, hyps, refs)
     data = {"model": args.model, "pairs": len(pairs), "bleu": scores["overall"]["bleu"],
             "chrf": scores["overall"]["chrf"], "buckets": scores["buckets"],
             "notices": [n.to_dict() for n in notices],
-            "translations": [translator.detokenize(h.split()) for h in hyps]}
+            "translations": [translator.detokenize(h.split()) for h in hyps],
+            "confidence": [round(c, 4) for c in confidences],
+            "verdict": [verdict(c, translator.thresholds) for c in confidences]}
     _print(data if args.json else None,
            f"{args.model}: BLEU {data['bleu']}  chrF {data['chrf']}  ({len(pairs)} pairs)")
     return 0

@@ -118,8 +118,10 @@ def greedy_decode(model: StepModel, src_ids: Sequence[int], max_len: int | None 
 
 @torch.inference_mode()
 def greedy_batch(model: StepModel, sources: Sequence[Sequence[int]], max_len: int | None = None,
-                 pad_id: int = 0) -> list[list[int]]:
-    """Greedy decoding of many sentences at once (padding masked); same ids as one by one."""
+                 pad_id: int = 0, confidences: list[float] | None = None) -> list[list[int]]:
+    """Greedy decoding of many sentences at once (padding masked); same ids as one by one.
+    `confidences`, if given, gets each row's exp(mean log p) of its chosen tokens and <eos>
+    (lmcore.translation.confidence, the same number a one-by-one translation gives)."""
     lengths = torch.tensor([len(s) for s in sources])
     src = torch.full((len(sources), int(lengths.max())), pad_id, dtype=torch.long)
     for i, s in enumerate(sources):
@@ -129,14 +131,21 @@ def greedy_batch(model: StepModel, sources: Sequence[Sequence[int]], max_len: in
     prev = torch.full((len(sources),), model.bos_id, dtype=torch.long)
     done = torch.zeros(len(sources), dtype=torch.bool)
     rows: list[list[int]] = [[] for _ in sources]
+    logp_sum, steps = torch.zeros(len(sources)), torch.zeros(len(sources))
     for _ in range(max_len or default_max_len(int(lengths.max()))):
         out = model.step(memory, state, prev)
-        state, prev = out.state, allowed_logits(out.logits).argmax(-1)
+        logits = allowed_logits(out.logits)
+        state, prev = out.state, logits.argmax(-1)
+        chosen = torch.log_softmax(logits.float(), dim=-1).gather(1, prev[:, None])[:, 0]  # (B,)
+        logp_sum += torch.where(done, 0.0, chosen)
+        steps += (~done).float()
         for i in torch.nonzero(~done & (prev != model.eos_id)).flatten().tolist():
             rows[i].append(int(prev[i]))
         done |= prev == model.eos_id
         if bool(done.all()):
             break
+    if confidences is not None:
+        confidences.extend((logp_sum / steps.clamp(min=1)).exp().tolist())
     return rows
 
 

@@ -52,11 +52,12 @@ def scores_by_bucket(source_lengths: Sequence[int], hypotheses: Sequence[str],
     return {"overall": corpus_scores(hypotheses, references), "buckets": rows}
 
 
-def translate_for_scoring(translator, pairs: Sequence[tuple[str, str]],
-                          batch_size: int = 64) -> tuple[list[int], list[str], list[str]]:
-    """(source word counts, hypotheses, references) as token strings, greedy decoding."""
+def translate_for_scoring(translator, pairs: Sequence[tuple[str, str]], batch_size: int = 64,
+                          confidences: list[float] | None = None) -> tuple[list[int], list[str], list[str]]:
+    """(source word counts, hypotheses, references) as token strings, greedy decoding;
+    `confidences`, if given, gets each hypothesis's confidence."""
     sources = [s for s, _ in pairs]
-    outputs = translator.translate_batch(sources, batch_size)
+    outputs = translator.translate_batch(sources, batch_size, confidences=confidences)
     tgt_tok, src_tok = translator.ckpt.tgt_tokenizer, translator.ckpt.src_tokenizer
     hyps = [" ".join(tokens) for tokens in outputs]
     refs = [" ".join(tgt_tok.tokenize(t)) for _, t in pairs]
@@ -120,3 +121,24 @@ def _training_facts(meta: dict) -> dict:
             "seconds": result.get("seconds"), "cpu_seconds": result.get("cpu_seconds"),
             "best_val_loss": result.get("best_val_loss"),
             "train_examples": meta.get("train_examples"), "validations": history}
+
+
+def model_split(name: str, data_dir: str | Path, part: str, n_short: int = 600,
+                n_joined: int = 200) -> list[tuple[str, str]]:
+    """A translator's own "val" or "test" pairs (its checkpoint's split: dataset, seed,
+    fractions), short ones and the 10-30 word inputs joined from them, as every evaluation here."""
+    meta = load_translator(name).ckpt.meta
+    pairs, _ = load_pairs(Path(data_dir) / meta["dataset"], swap=meta.get("swap", False),
+                          max_bytes=50_000_000, max_lines=500_000)
+    _, val, test = held_out_split(pairs, DataConfig(**meta["data"]))
+    short, joined = scoring_inputs({"val": val, "test": test}[part], n_short, n_joined)
+    return short + joined
+
+
+def scored_translations(translator, pairs: Sequence[tuple[str, str]]) -> tuple[list[float], list[float]]:
+    """(confidence 0-1, sentence-BLEU 0-100) of each greedy translation of `pairs`: what the
+    confidence calibration (scripts/calibrate_confidence.py) and bench/confidence.py measure."""
+    confidences: list[float] = []
+    _, hyps, refs = translate_for_scoring(translator, pairs, confidences=confidences)
+    bleus = [sacrebleu.sentence_bleu(h, [r], tokenize="none").score for h, r in zip(hyps, refs)]
+    return confidences, bleus

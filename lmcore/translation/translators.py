@@ -27,6 +27,7 @@ from lmcore.errors import UserFacingError
 from lmcore.notices import Notice
 from lmcore.record import AttentionMaps
 from lmcore.translation.checkpoints import Checkpoint, checkpoint_size, load_checkpoint
+from lmcore.translation.confidence import Thresholds, confidence, read_thresholds, verdict
 from lmcore.translation.decoding import DecodeResult, decode, greedy_batch, greedy_decode
 from lmcore.translation.text import encode_text
 
@@ -85,6 +86,8 @@ class TranslationResult:
     beam: int = 1
     score: float = 0.0
     finished: bool = True
+    confidence: float = 0.0               # exp(mean log p) of the chosen tokens (translation.confidence)
+    verdict: str | None = None            # likely-right / unsure / likely-wrong, once calibrated
 
     def to_dict(self, decimals: int = 4, vectors: bool = True) -> dict:
         weights = None if self.attention is None else \
@@ -95,14 +98,17 @@ class TranslationResult:
                 "unknown_words": self.unknown_words,
                 "notices": [n.to_dict() for n in self.notices], "beam": self.beam,
                 "score": round(self.score, decimals), "finished": self.finished,
+                "confidence": round(self.confidence, decimals), "verdict": self.verdict,
                 "steps": [s.to_dict(decimals, vectors) for s in self.steps], "beams": self.beams}
 
 
 class Translator:
     """A loaded checkpoint plus its tokenizers: text in, TranslationResult out."""
 
-    def __init__(self, name: str, ckpt: Checkpoint, max_source_tokens: int | None = None) -> None:
+    def __init__(self, name: str, ckpt: Checkpoint, max_source_tokens: int | None = None,
+                 thresholds: Thresholds | None = None) -> None:
         self.name, self.ckpt, self.model = name, ckpt, ckpt.model
+        self.thresholds = thresholds  # calibrated confidence verdicts (the folder's confidence.json)
         data = ckpt.meta.get("data", {})
         self.max_source_tokens = max_source_tokens or int(data.get("max_src_tokens", 60))
 
@@ -142,13 +148,15 @@ class Translator:
         enc = self.encode(text)
         return self.detokenize(self.ckpt.tgt_vocab.decode(greedy_decode(self.model, enc.ids)))
 
-    def translate_batch(self, texts: Sequence[str], batch_size: int = 64) -> list[list[str]]:
-        """Greedy output tokens for many texts (evaluation); empty texts give []."""
+    def translate_batch(self, texts: Sequence[str], batch_size: int = 64,
+                        confidences: list[float] | None = None) -> list[list[str]]:
+        """Greedy output tokens for many texts (evaluation); empty texts give []. `confidences`,
+        if given, gets each output's confidence (lmcore.translation.confidence)."""
         c, out = self.ckpt, []
         for start in range(0, len(texts), batch_size):
             chunk = [c.src_vocab.encode(c.src_tokenizer.tokenize(t))[: self.max_source_tokens] or [1]
                      for t in texts[start:start + batch_size]]
-            out.extend(c.tgt_vocab.decode(ids) for ids in greedy_batch(self.model, chunk))
+            out.extend(c.tgt_vocab.decode(ids) for ids in greedy_batch(self.model, chunk, confidences=confidences))
         return out
 
     def detokenize(self, tokens: Sequence[str]) -> str:
@@ -170,9 +178,12 @@ class Translator:
         notices = list(enc.notices)
         if not res.finished:
             notices.append(Notice("s2s.notice.no_end"))
-        return TranslationResult(self.name, list(enc.tokens), output, self.detokenize(output),
-                                 attention, steps, beams, list(enc.unknown), notices, beam,
-                                 res.score, res.finished)
+        result = TranslationResult(self.name, list(enc.tokens), output, self.detokenize(output),
+                                   attention, steps, beams, list(enc.unknown), notices, beam,
+                                   res.score, res.finished)
+        result.confidence = confidence(result)
+        result.verdict = verdict(result.confidence, self.thresholds)
+        return result
 
 
 def step_maps(steps: Sequence[StepView], source_tokens: Sequence[str]) -> AttentionMaps | None:
@@ -195,11 +206,11 @@ def load_translator(name: str) -> Translator:
     """A bundled translator by catalog name, or a checkpoint directory path; cached."""
     path = Path(name)
     if name not in BUNDLED and (path / "config.json").is_file():
-        return Translator(path.name, load_checkpoint(path))
+        return Translator(path.name, load_checkpoint(path), thresholds=read_thresholds(path))
     path = bundled_path(name)
     if not (path / "config.json").is_file():
         raise UserFacingError("s2s.err.not_bundled", name=name)
-    return Translator(name, load_checkpoint(path))
+    return Translator(name, load_checkpoint(path), thresholds=read_thresholds(path))
 
 
 def catalog_entries() -> list[ModelInfo]:
