@@ -10,7 +10,7 @@ from __future__ import annotations
 import streamlit as st
 
 from lmcore.catalog import ENCODER_KINDS
-from lmcore.demos.quiz import pronoun_question
+from lmcore.demos.quiz import later_word_question, pronoun_question, quoted_text
 from ui import bert_views, lesson, lm_logic, loaders, url_state
 from ui.i18n import t
 from ui.lm_widgets import call_or_stop, load_or_stop, model_label, model_picker
@@ -26,7 +26,7 @@ modes = {m: t(f"lmp.input.{m}") for m in ("single", "pair")}  # labels fixed at 
 pair = st.session_state.get("lmp_bert_mode", st.query_params.get("mode")) == "pair"
 row = st.columns([2, 3, 3] if pair else [2, 6], vertical_alignment="bottom")
 with row[0]:
-    name = model_picker(ENCODER_KINDS, "lmp_bert_model")
+    name = model_picker(ENCODER_KINDS, "lmp_bert_model", default=bert_views.DEFAULT_MODEL)
 lm = load_or_stop(name)
 text_a = row[1].text_area(t("lmp.input.sentence_a" if pair else "lmp.input.sentence"), height=68,
                           key=url_state.field("lmp_bert_a", "text", EXAMPLE_A))
@@ -77,8 +77,10 @@ else:
 model_label(name, lm.kind)
 st.caption(t("lmp.bert.intro"))
 lesson.guide("bert")
-question = pronoun_question(loaders.display_maps(name, text_a, text_b, True, True)[0])
-if question is None:
-    lesson.quiz("bert")
-else:
+word_maps = loaders.display_maps(name, text_a, text_b, True, True)[0]
+question, later = pronoun_question(word_maps), later_word_question(word_maps)
+if question is not None:  # every question is about the text on the page, or not asked
     lesson.quiz("bert", options=question.options, answer=question.answer, word=question.word)
+elif later is not None:
+    lesson.quiz("bert", sentence=quoted_text(" ".join(filter(None, (text_a, text_b)))),
+                word=later.word, later=later.later)

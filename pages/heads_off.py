@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import streamlit as st
 
+from lmcore.demos.quiz import quoted_text
 from lmcore.errors import UserFacingError
 from lmcore.heads_off import format_heads, parse_heads
 from lmcore.views.inside import before_after_bars, effect_vs_attention, head_grid
@@ -136,4 +137,5 @@ table({t("abl.col.head"): [f"{la}:{h}" for la, h in order],
        t("abl.attention_on"): [round(float(shown.attention[la, h]), 3) for la, h in order]},
       key="abl_table", stem="heads-off-ranking", container=right, hide_index=True, width="stretch")
 
-lesson.after_figure("heads-off", t("abl.intro"))
+lesson.after_figure("heads-off", t("abl.intro"), text=quoted_text(text), word=shown.keys[shown.word],
+                    target=ranking.target)  # the question names the sentence and word on the page

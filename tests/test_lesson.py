@@ -3,6 +3,7 @@ and the predict-then-reveal widget run headless with AppTest."""
 from __future__ import annotations
 
 import json
+import re
 import textwrap
 from pathlib import Path
 
@@ -294,3 +295,33 @@ def test_links_follow_the_lesson_path_through_the_navigation(tmp_path, lang):
                           translate("lesson.next", lang, title=title(after))]
     at.switch_page("pages/train_seq2seq.py").run()
     assert _links(at) == [translate("lesson.prev", lang, title=title("your-sentences"))]
+
+
+QUOTED = re.compile(r"[‘“]([^’”]+)[’”]")
+
+
+def test_no_question_quotes_a_sentence_that_is_not_on_the_screen():
+    """A question about a sentence is built from the page's text ({placeholders}), never a
+    fixed example the page may not show (issue 25: "animal"/"it" beside a [MASK] sentence)."""
+    for key, entry in catalog().items():
+        if not re.fullmatch(r"lesson\.[\w-]+\.(q|live_q|o\d)", key):
+            continue
+        for lang in LANGUAGES:
+            for quoted in QUOTED.findall(entry[lang]):
+                assert "{" in quoted or len(quoted.split()) <= 2, (key, lang, quoted)
+
+
+def test_a_static_question_names_the_page_text_in_the_question_and_options():
+    at = AppTest.from_function(_static_with_text, default_timeout=30)
+    at.run()
+    assert not at.exception
+    assert at.expander[-1].label.endswith(translate(
+        "lesson.bert.q", "en", sentence="My phone is broken", word="My", later="broken"))
+    assert "‘My phone is broken’" in at.expander[-1].label
+    assert any("‘broken’" in o for o in at.radio[0].options)
+
+
+def _static_with_text() -> None:
+    from ui import lesson
+
+    lesson.quiz("bert", sentence="My phone is broken", word="My", later="broken")

@@ -31,7 +31,7 @@ def open_page(lang: str = "en", model: str | None = None, show: str | None = Non
 
 @pytest.mark.parametrize("lang", ["en", "ko"])
 def test_default_page_draws_the_grid_only_and_every_view_opens(lang):
-    at = open_page(lang)  # bundled all-MiniLM-L6-v2 by default
+    at = open_page(lang)  # the bundled masked LM (minilm-mlm) by default: every view works
     assert_clean(at)
     assert at.title[0].value == translate("lmp.bert.title", lang)
     grid = chart(at, "lmp_bert_grid")
@@ -51,8 +51,9 @@ def test_default_page_draws_the_grid_only_and_every_view_opens(lang):
         downloads = [b for b in at.get("download_button") if "lmp_bert_view_download" in b.proto.id]
         assert len(downloads) == 1, "the shown view can be saved as a standalone HTML file"
     at.segmented_control(key="lmp_bert_show").set_value("fill").run()
-    assert any(translate("lmp.fill.needs_mlm", lang, name="all-MiniLM-L6-v2") == i.value
-               for i in at.info), "MiniLM has no MLM head and says so"
+    assert_clean(at)
+    assert at.selectbox(key="lmp_bert_model").value == "minilm-mlm"
+    assert not at.info and chart(at, "lmp_bert_fill_1"), "the default model fills the blank itself"
     for view in ("report", "rollout", "nsp"):
         at.segmented_control(key="lmp_bert_show").set_value(view).run()
         assert_clean(at)
@@ -257,3 +258,29 @@ def test_export_names_say_page_model_layer_head():
     assert json.loads(plot.proto.config)["toImageButtonOptions"]["filename"] == \
         "attention-lab-bert-tiny-bert-layer0-head1"
     assert config["layout"]["title"]["text"] == "Layer 0, head 1"
+
+
+def test_minilm_without_heads_says_where_its_picker_is():
+    at = open_page("en", "all-MiniLM-L6-v2", "fill")
+    notice = translate("lmp.fill.needs_mlm", "en", name="all-MiniLM-L6-v2")
+    assert any(notice == i.value for i in at.info) and "sidebar" not in notice
+    assert chart(at, "lmp_bert_fill_1"), "the bundled masked LM still fills the blank"
+
+
+def _question(at) -> str:
+    label = at.expander[-1].label
+    assert label.startswith(f"**{translate('lesson.quiz.title', 'en')}:**")
+    return label
+
+
+def test_the_question_is_about_the_text_on_the_page():
+    at = open_page("en")  # the default sentence has 'it': the live question
+    assert _question(at).endswith(translate("lesson.bert.live_q", "en", word="it"))
+    at.text_area(key="lmp_bert_a").set_value("My phone fell in the water").run()
+    at.segmented_control(key="lmp_bert_mode").set_value("pair").run()
+    at.text_area(key="lmp_bert_b").set_value("Now I need a new phone").run()
+    assert_clean(at)
+    label = _question(at)  # no pronoun: the typed pair's own first and last words
+    assert label.endswith(translate("lesson.bert.q", "en", sentence="My phone fell in the water Now I need a new phone",
+                                    word="My", later="phone"))
+    assert "cat" not in label and "cat" not in " ".join(map(str, at.radio[-1].options))

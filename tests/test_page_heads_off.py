@@ -7,6 +7,7 @@ import numpy as np
 import pytest
 
 from lmcore.i18n import translate
+from ui.safe_text import md_escape
 from tests.page_support import assert_clean, chart, click, run_page, values
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -48,3 +49,13 @@ def test_heads_off_translator():
     assert_clean(at)
     assert len(at.metric) == 2 and at.metric[0].label == translate("abl.before", "en")
     assert len(values(chart(at, "abl_grid")["data"][0]["x"])) == 3 * 6  # cross-attention heads
+
+
+def test_heads_off_question_names_the_sentence_and_word_on_the_page():
+    at = run_page(ABLATION, "en", timeout=240, model="tiny-bert", text=MLM_TEXT)
+    assert_clean(at)
+    label = at.expander[-1].label
+    assert "“the cat sat on the \\[MASK\\] \\.”" in label, label  # the page's own text, escaped
+    word = at.selectbox(key="abl_word").format_func(-1)  # "auto: <word>", the grid's word
+    assert "animal" not in label and "“it”" not in label
+    assert f"most to “{md_escape(word.split(': ', 1)[1])}”" in label, (label, word)

@@ -33,3 +33,15 @@ def test_kv_cache_page_translator():
     at = run_page(KV, "en", timeout=240, model="tf-en-fr", text="the cat is here .")
     assert_clean(at)
     assert len(at.metric) == 4                           # + the source's keys/values, computed once
+
+
+def test_kv_cache_page_opens_where_the_cache_wins_and_explains_a_small_gain(monkeypatch, fresh_caches):
+    from lmcore.pretrained import cache_steps
+
+    at = run_page(KV, "en", timeout=240)
+    assert_clean(at)
+    assert (at.selectbox(key="kv_model").value, at.slider(key="kv_steps").value) == ("tiny-gpt2", 16)
+    monkeypatch.setattr(cache_steps, "best_seconds", lambda fn: 0.1)  # a tie: 1.00x
+    at = run_page(KV, "ko", timeout=240, text="the cat sat", tokens="2")
+    assert_clean(at)
+    assert translate("kv.small_gain", "ko", n=2, tokens=16) in [c.value for c in at.caption]

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from lmcore.demos.quiz import pronoun_question, top_source_word
+from lmcore.demos.quiz import later_word_question, pronoun_question, quoted_text, top_source_word
 from lmcore.record import AttentionMaps
 
 
@@ -26,3 +26,20 @@ def test_top_source_word_adds_up_a_repeated_word_and_skips_specials():
     words, best = top_source_word(tokens, [0.1, 0.45, 0.05, 0.1, 0.0, 0.3])
     assert words[best] == "cat"
     assert top_source_word(["a", "<eos>"], [0.5, 0.5]) is None
+
+
+def test_later_word_question_names_the_first_and_last_words_on_the_page():
+    words = ("My", "phone", "is", "broken", ".", "[SEP]", "I", "need", "a", "new", "one", ".")
+    w = np.full((1, 1, len(words), len(words)), 1 / len(words), np.float32)
+    q = later_word_question(AttentionMaps(w, words, words, "self"))
+    assert (q.word, q.later) == ("My", "one")  # punctuation and special tokens are no word
+    same = ("the", "the", ".")
+    w3 = np.full((1, 1, 3, 3), 1 / 3, np.float32)
+    assert later_word_question(AttentionMaps(w3, same, same, "self")) is None
+    assert later_word_question(AttentionMaps(w3[..., :1, :1], ("hi",), ("hi",), "self")) is None
+
+
+def test_quoted_text_is_one_line_and_cut_when_long():
+    assert quoted_text("The cat\n sat.") == "The cat sat."
+    long = quoted_text("word " * 50, limit=20)
+    assert len(long) <= 20 and long.endswith("…")

@@ -22,6 +22,8 @@ from ui.file_names import export_stem
 from ui.i18n import current_language, map_labels, t, t_plain
 from ui.lm_widgets import call_or_error, load_or_stop, model_label
 
+# The page opens on the bundled masked LM (fill-mask and next-sentence heads: every view works).
+DEFAULT_MODEL = loading.default_masked_lm()
 LAYER, HEAD, VIEW = "lmp_bert_layer", "lmp_bert_head", "lmp_bert_show"
 GRID = "lmp_bert_grid"
 

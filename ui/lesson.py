@@ -95,12 +95,13 @@ def guide(page: str) -> None:
             _link(right, after, "lesson.next")
 
 
-def after_figure(page: str, intro: str, *, question: bool = True) -> None:
-    """Below the figure: the page's intro text, the folded guide and (question=True) the static question."""
+def after_figure(page: str, intro: str, *, question: bool = True, **params: object) -> None:
+    """Below the figure: the page's intro text, the folded guide and (question=True) the static
+    question, its placeholders filled from `params` (what is on the page: text="...")."""
     st.markdown(intro)
     guide(page)
     if question:
-        quiz(page)
+        quiz(page, **params)
 
 
 def _reveal(pick_key: str, shown_key: str) -> None:
@@ -125,7 +126,7 @@ def _question(page: str, options: Sequence[str] | None, answer: int | None,
     if page not in QUIZZES:
         return None
     count, right = QUIZZES[page]
-    labels = [t(f"lesson.{page}.o{i}") for i in range(1, count + 1)]
+    labels = [t(f"lesson.{page}.o{i}", **params) for i in range(1, count + 1)]
     return (t(f"lesson.{page}.q", **params), labels, right,
             t(f"lesson.{page}.why", answer=labels[right], **params), f"lesson_{page}_")
 

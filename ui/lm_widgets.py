@@ -15,9 +15,10 @@ from ui.i18n import current_language, error_text, t, t_plain
 OTHER = "__other__"
 
 
-def model_picker(kinds: tuple[str, ...], key: str) -> str:
+def model_picker(kinds: tuple[str, ...], key: str, default: str | None = None) -> str:
     """A selectbox of catalog models of these kinds, the encoders this session fine-tuned
-    (value: their folder), and a free hub id or folder."""
+    (value: their folder), and a free hub id or folder; it opens on `default` when that is
+    one of them, else on the first."""
     choices = loaders.model_choices(kinds)
     labels = {m.name: m.name if m.offline else t_plain("lmp.model.not_here", name=m.name)
               for m in choices}
@@ -26,8 +27,9 @@ def model_picker(kinds: tuple[str, ...], key: str) -> str:
                    for name, folder in session_finetuned_models().items()}
     labels |= {OTHER: t("lmp.model.other")}  # fixed at run time
     names = list(labels)
+    first = default if default in names else names[0]
     choice = st.selectbox(t("common.model"), names, format_func=labels.__getitem__,
-                          key=url_state.field(key, "model", names[0], choices=names))
+                          key=url_state.field(key, "model", first, choices=names))
     if choice != OTHER:
         return choice
     return inputs.text_input(t("lmp.model.other_input"), limit=300,

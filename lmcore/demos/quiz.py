@@ -1,6 +1,7 @@
 """The lessons' live questions, computed from the attention the page shows (no Streamlit).
 
     q = pronoun_question(word_maps)               # BERT page: "which word will 'it' attend to?"
+    later = later_word_question(word_maps)        # BERT page without a pronoun: "can 'A' see 'B'?"
     top = top_source_word(tokens, step_weights)   # step-by-step translation: "which source word?"
 """
 from __future__ import annotations
@@ -37,6 +38,26 @@ def pronoun_question(maps: AttentionMaps) -> PronounQuestion | None:
         return None
     best = max(choices, key=lambda j: row[j])
     return PronounQuestion(maps.query_tokens[where], [words[j] for j in choices], choices.index(best))
+
+
+@dataclass(frozen=True)
+class LaterWordQuestion:
+    word: str    # the first whole word of the text on the page
+    later: str   # its last whole word, which comes after it
+
+
+def later_word_question(maps: AttentionMaps) -> LaterWordQuestion | None:
+    """"Can '<first word>' attend to '<last word>', which comes after it?" from the words
+    of the text on the page (word-level maps); None without two different whole words."""
+    words = [w for w in maps.query_tokens if WHOLE_WORD_RE.fullmatch(w)]
+    later = [w for w in words[1:] if w.lower() != words[0].lower()] if words else []
+    return LaterWordQuestion(words[0], later[-1]) if later else None
+
+
+def quoted_text(text: str, limit: int = 90) -> str:
+    """The page's text for a question: one line, cut with '…' past `limit` characters."""
+    line = " ".join(text.split())
+    return line if len(line) <= limit else line[:limit - 1].rstrip() + "…"
 
 
 SKIP_SOURCE = {"<eos>", "<pad>", "<sos>", "<bos>", "<unk>", "▁"}
