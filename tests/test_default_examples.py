@@ -140,3 +140,14 @@ def test_transformer_pages_korean_default_comes_out_as_english():
         out = Embedded().translate("tf-ko-en", text).translation
         assert out == "i watched a movie.", (page, text, out)  # pinned: the committed weights' greedy output
         assert {"watched", "movie"} <= set(re.findall(r"\w+", out))  # 봤어요, 영화를 ("어제 친구와" is lost)
+
+
+def test_seq2seq_page_default_sentence_is_translated_right_by_its_models():
+    """The Seq2seq page's short example (issue 25: "I am cold." came out as "je suis froid.")."""
+    from lmcore.i18n import translate
+    from lmcore.inference.embedded import Embedded
+    for lang in ("en", "ko"):
+        text = translate("s2sp.s2s.example_short", lang)
+        assert text == "I am hungry." and translate("s2sp.s2s.example_long", lang).startswith(text)
+    for model in ("s2s-en-fr-plain", "s2s-en-fr-bahdanau"):  # the page's plain and attention default
+        assert Embedded().translate(model, "I am hungry.").translation == "j'ai faim.", model
