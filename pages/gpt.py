@@ -24,13 +24,25 @@ from ui.loaders import inside
 from ui.notices import show_notices
 from ui.steps import stepper
 
-EXAMPLES = {"minilm-gpt": "The cat sat on the", "tiny-gpt2": "ROMEO:\nBut soft, what light"}  # each model's own
+# Each model's own prompt; "My mother is a" gives bars of jobs (good, doctor, teacher, genius,
+# nurse) and, drawn with seed 0, "teacher. and then i can do the job".
+EXAMPLES = {"minilm-gpt": "My mother is a", "tiny-gpt2": "ROMEO:\nBut soft, what light"}
+MIN_TOKENS = 6   # no sentence end ([SEP]) before this many new tokens: not "... is eat."
 MAX_STEPS = 40   # tokens one session may generate from a prompt
 PLAY_STEPS = 10  # tokens added by one press of "play"
 STEPS, SETTINGS = "lmp_gpt_steps", "lmp_gpt_settings"
 TEMPERATURES = [round(0.1 * i, 1) for i in range(1, 21)]
 TOP_PS = [round(0.05 * i, 2) for i in range(1, 21)]
 VIEWS = ("generate", "causal")
+
+
+def _min_tokens_key() -> str:
+    return url_state.field("lmp_gpt_min", "min_tokens", MIN_TOKENS, choices=range(MAX_STEPS + 1))
+
+
+def _min_tokens() -> int:
+    """The fewest new tokens before the model may end the sentence (the generation view's box)."""
+    return int(st.session_state[_min_tokens_key()])
 
 
 def _press(action: str) -> None:
@@ -82,23 +94,27 @@ def generation_view() -> None:
     """Step / play / reset, the generated text, its table, and one step's rivals and attention."""
     s: lm_logic.GenSettings = st.session_state[SETTINGS]
     st.caption(t("lmp.gpt.gen_help"))
-    buttons = st.columns(3)
+    buttons = st.columns(4, vertical_alignment="bottom")
     buttons[0].button(t("lmp.gpt.step"), key="lmp_gpt_step", on_click=_press, args=("step",), width="stretch")
     play = buttons[1].button(t("lmp.gpt.play", n=PLAY_STEPS), key="lmp_gpt_play", width="stretch")
     buttons[2].button(t("common.reset"), key="lmp_gpt_reset", on_click=_press, args=("reset",), width="stretch")
+    buttons[3].number_input(t("lmp.gpt.min_tokens"), 0, MAX_STEPS, help=t("lmp.gpt.min_tokens_help"),
+                            key=_min_tokens_key())
     text_box = st.empty()
     args = (s.model, s.prompt)
     if play:  # show the tokens arriving one by one, then keep the result
         start = st.session_state[STEPS]
         target = lm_logic.next_steps(start, "play", PLAY_STEPS, MAX_STEPS)
-        ahead = call_or_stop(loaders.generation, *args, target, s.top_k, s.temperature, s.seed, s.top_p)
+        ahead = call_or_stop(loaders.generation, *args, target, s.top_k, s.temperature, s.seed, s.top_p,
+                             _min_tokens())
         for n in range(start + 1, len(ahead.steps) + 1):
             text_box.text(s.prompt + "".join(x.chosen.token for x in ahead.steps[:n]))
             time.sleep(0.15)
         st.session_state[STEPS] = target
     n_steps = st.session_state[STEPS]
     url_state.publish("tokens", n_steps, 0)
-    trace = call_or_stop(loaders.generation, *args, n_steps, s.top_k, s.temperature, s.seed, s.top_p)
+    trace = call_or_stop(loaders.generation, *args, n_steps, s.top_k, s.temperature, s.seed, s.top_p,
+                         _min_tokens())
     show_notices(trace.notices[len(trace.final.encoded.notices):] if n_steps else ())
     text_box.text(trace.text)
     st.caption(t("lmp.gpt.count", n=len(trace.steps), limit=MAX_STEPS))
@@ -142,7 +158,7 @@ def causal_view() -> None:
     s: lm_logic.GenSettings = st.session_state[SETTINGS]
     st.caption(t("lmp.gpt.causal_help"))
     trace = call_or_stop(loaders.generation, s.model, s.prompt, st.session_state[STEPS], s.top_k,
-                         s.temperature, s.seed, s.top_p)
+                         s.temperature, s.seed, s.top_p, _min_tokens())
     final = trace.final.maps
     pick = st.container(horizontal=True)  # one block, not three: a pick resends them all
     layer = pick.selectbox(t("common.layer"), range(final.n_layers),

@@ -72,9 +72,15 @@ def test_bert_page_default_pair_follows():
 
 @needs["minilm-gpt"]
 def test_gpt_page_default_prompt_continues_in_english_words():
-    prompt = page_constants("gpt.py")["EXAMPLES"]["minilm-gpt"]
-    trace = generation.generate_trace("minilm-gpt", prompt, steps=8, greedy=True)
-    assert trace.text == "The cat sat on the bench."  # pinned: the committed weights' greedy output
+    consts = page_constants("gpt.py")
+    prompt, least = consts["EXAMPLES"]["minilm-gpt"], consts["MIN_TOKENS"]
+    assert (prompt, least) == ("My mother is a", 6)
+    # the page's defaults: top-k 10, temperature 1, seed 0, one press of play (10 tokens)
+    trace = generation.generate_trace("minilm-gpt", prompt, 10, 10, 1.0, 0, min_tokens=least)
+    assert trace.text == "My mother is a teacher. and then i can do the job"  # pinned: committed weights
+    assert len(trace.steps) >= least, "no sentence end before the page's minimum"
+    bars = {p.display for p in LP.next_token("minilm-gpt", prompt, top_k=5).predictions}
+    assert {"teacher", "doctor", "nurse"} <= bars, bars
     words = re.findall(r"[a-z]+", trace.text[len(prompt):].lower())
     vocabulary = english_vocabulary()
     known = [w for w in words if w in vocabulary]  # whole words of MiniLM's English vocabulary

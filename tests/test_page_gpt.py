@@ -198,3 +198,17 @@ def test_minilm_caption_gives_the_real_budget_and_a_korean_data_line():
     captions = " ".join(c.value for c in at.caption)
     assert f"{metrics['train_cpu_seconds'] / 60:.1f}분" in captions and " 0.0분" not in captions
     assert translate("inside.data.minilm-gpt", "ko") in captions and metrics["data"] not in captions
+
+
+@pytest.mark.skipif(not (Path(PAGE).parents[1] / "lmcore/assets/minilm-gpt/config.json").is_file(),
+                    reason="minilm-gpt is not trained here")
+def test_default_generation_goes_past_one_word_and_shows_its_minimum():
+    at = run_page(PAGE, "en", timeout=180)  # the page's own default model and prompt
+    assert_clean(at)
+    assert at.text_area(key="lmp_gpt_prompt").value == "My mother is a"
+    assert at.number_input(key="lmp_gpt_min").value == 6
+    at.button(key="lmp_gpt_play").click().run()
+    assert_clean(at)
+    assert generated(at) == 10
+    shown = [e.value for e in at.get("text")]
+    assert "My mother is a teacher. and then i can do the job" in shown, shown

@@ -8,7 +8,7 @@ CALLS: dict[str, tuple[str, ...]] = {
     "fill_mask": ("name", "text", "top_k"),
     "next_sentence": ("name", "text_a", "text_b"),
     "next_token": ("name", "text", "top_k", "temperature", "top_p"),
-    "generation": ("name", "prompt", "steps", "top_k", "temperature", "seed", "top_p"),
+    "generation": ("name", "prompt", "steps", "top_k", "temperature", "seed", "top_p", "min_tokens"),
     "translate": ("name", "text", "beam", "top_k"),
     "transformer_view": ("name", "text", "beam"),
     "encoder_view": ("name", "text"),

@@ -58,10 +58,12 @@ class Embedded:
         return predict.next_token(self._model(name), text, top_k, temperature, top_p=top_p)
 
     def generation(self, name: str, prompt: str, steps: int = 20, top_k: int = 10,
-                   temperature: float = 1.0, seed: int = 0, top_p: float = 1.0) -> generation.GenerationTrace:
-        """`steps` tokens from the prompt; each step's attention row (layers, heads, pos + 1)."""
+                   temperature: float = 1.0, seed: int = 0, top_p: float = 1.0,
+                   min_tokens: int = 0) -> generation.GenerationTrace:
+        """`steps` tokens from the prompt (no sentence end before `min_tokens`); each step's
+        attention row (layers, heads, pos + 1)."""
         return generation.generate_trace(self._model(name), prompt, steps, top_k, temperature, seed,
-                                      top_p=top_p)
+                                      top_p=top_p, min_tokens=min_tokens)
 
     def translate(self, name: str, text: str, beam: int = 1, top_k: int = 5) -> TranslationResult:
         """Translation with its per-step trace (weights (S,) over the source per step)."""

@@ -136,9 +136,10 @@ def next_token(name: str, text: str, top_k: int, temperature: float) -> predict.
 
 @st.cache_data(max_entries=64, show_spinner=False)
 def generation(name: str, prompt: str, steps: int, top_k: int, temperature: float,
-               seed: int, top_p: float = 1.0) -> GenerationTrace:
-    """`steps` tokens generated from the prompt; a fixed seed makes step i repeatable."""
-    return _infer().generation(name, prompt, steps, top_k, temperature, seed, top_p)
+               seed: int, top_p: float = 1.0, min_tokens: int = 0) -> GenerationTrace:
+    """`steps` tokens generated from the prompt (no sentence end before `min_tokens`); a fixed
+    seed makes step i repeatable."""
+    return _infer().generation(name, prompt, steps, top_k, temperature, seed, top_p, min_tokens)
 
 
 # ================================================================ translators (10.1-10.3)
