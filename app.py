@@ -7,7 +7,7 @@ from __future__ import annotations
 import streamlit as st
 
 from ui import presentation, school
-from ui.i18n import language_picker, t
+from ui.i18n import language_picker, language_switch, t
 from ui.navigation import PAGES
 
 st.set_page_config(page_title="Attention Lab", page_icon="🔎", layout="wide",
@@ -28,4 +28,6 @@ school.session_notice()  # after a replica restart: say the session is new
 presentation.toggle()
 presentation.view_settings()
 presentation.apply()
+if presentation.is_on():
+    language_switch()  # the sidebar is folded away: the language stays in reach
 st.navigation(build_navigation(), expanded=True).run()  # every lesson page in view

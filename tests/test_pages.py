@@ -54,3 +54,19 @@ def test_presentation_mode_is_kept_in_the_url():
     assert toggle.value is True
     toggle.set_value(False).run()
     assert "present" not in at.query_params
+
+
+def test_presentation_mode_switches_language_in_the_main_area():
+    """The sidebar is folded away when presenting: a main-area switch (same state, ?lang=)."""
+    at = AppTest.from_file(APP, default_timeout=120)
+    at.query_params["present"] = "1"
+    at.query_params["lang"] = "en"
+    at.run()
+    switch = at.button_group(key="present_language")
+    assert switch.value == "en"
+    switch.set_value("ko").run()
+    assert not at.exception
+    assert at.query_params["lang"] == ["ko"] or at.query_params["lang"] == "ko"
+    assert at.title[0].value == "어텐션 랩"
+    assert at.sidebar.selectbox[0].value == "ko"
+    assert at.button_group(key="present_language").value == "ko"

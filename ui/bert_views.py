@@ -74,14 +74,15 @@ def grid_view(inp: BertInput, maps: AttentionMaps) -> None:
 def head_view(inp: BertInput, n_layers: int, n_heads: int) -> None:
     """One head's map large; its layer and head pickers rerun only this view."""
     maps, _ = loaders.display_maps(*inp.args)
-    pick = st.container(horizontal=True)  # one block, not three: a pick resends them all
+    # the pickers beside the map, not above it (the map starts on the first screen; issue 25)
+    pick, figure = st.columns([1, 5])
     layer = pick.selectbox(t("common.layer"), range(n_layers),
                            key=url_state.field(LAYER, "layer", 0, choices=range(n_layers)))
     head = pick.selectbox(t("common.head"), range(n_heads),
                           key=url_state.field(HEAD, "head", 0, choices=range(n_heads)))
     chart(plots.attention_heatmap(maps, layer, head, **map_labels(),
                                   title=t_plain("lmp.head.figure_title", layer=layer, head=head)),
-          key="lmp_bert_heatmap", width="stretch",
+          key="lmp_bert_heatmap", width="stretch", container=figure, share=0.8,
           filename=export_stem("bert", inp.name, f"layer{layer}", f"head{head}"))
 
 
@@ -120,12 +121,13 @@ def rollout_view(inp: BertInput) -> None:
     """Attention rollout up to a chosen layer."""
     rolled = loaders.rollout(*inp.args)
     last = rolled.n_layers - 1
-    up_to = st.selectbox(t("lmp.rollout.layer"), range(rolled.n_layers),
-                         key=url_state.field("lmp_bert_rollout_layer", "rollout", last,
-                                             choices=range(rolled.n_layers)))
+    pick, figure = st.columns([1, 5])  # the picker beside the map (issue 25)
+    up_to = pick.selectbox(t("lmp.rollout.layer"), range(rolled.n_layers),
+                           key=url_state.field("lmp_bert_rollout_layer", "rollout", last,
+                                               choices=range(rolled.n_layers)))
     chart(plots.attention_heatmap(rolled, up_to, 0, **map_labels(),
                                   title=t_plain("lmp.rollout.figure_title", layer=up_to)),
-          key="lmp_bert_rollout", width="stretch",
+          key="lmp_bert_rollout", width="stretch", container=figure, share=0.8,
           filename=export_stem("bert", inp.name, "rollout", f"layer{up_to}"))
     st.caption(t("lmp.rollout.help"))
 

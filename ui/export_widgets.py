@@ -165,16 +165,22 @@ def part_fragment(body: Callable) -> Callable:
 
 
 def chart(fig: go.Figure, key: str, filename: str | None = None, container: Any = None,
-          numbers: bool = True, **kwargs: Any) -> None:
+          numbers: bool = True, above: int | None = None, share: float | None = None,
+          **kwargs: Any) -> None:
     """st.plotly_chart in the session's colour scale and picture format, with a numbers menu.
 
     container: a column or other container to draw in (default: the page).
+    above, share: px above the figure (default: ui.presentation.MAIN_FIGURES for a page's main
+    figure, else None) and its container's share of the main area's width (default: 1 on the
+    page, 0.5 in a container): ui.presentation.fit keeps a main figure on the first 1280x720
+    screen, and every figure's labels readable and apart.
     kwargs go to st.plotly_chart (width=, on_select=, ...).
     """
     target = st if container is None else container
     stem = filename or f"attention-lab-{key}"
     recolor(fig, presentation.colour_scale())
-    presentation.enlarge(fig)
+    presentation.fit(fig, above if above is not None else presentation.main_figure_above(key),
+                     share if share is not None else 1.0 if container is None else 0.5)
     target.plotly_chart(wire.for_browser(fig, COLORWAY), config=plotly_config(presentation.picture_format(), stem), key=key,
                         **kwargs)
     gathered = _GATHERED.get()

@@ -35,6 +35,31 @@ def current_language() -> str:
     return normalize_language(browser)
 
 
+def _switch_language() -> None:
+    """The main-area switch's callback: the URL takes its language, and the sidebar picker
+    forgets its own choice (it is drawn again from the URL)."""
+    chosen = st.session_state.get(SWITCH_KEY)
+    if chosen in LANGUAGES:
+        st.query_params["lang"] = chosen
+        st.session_state.pop("language_picker", None)
+
+
+SWITCH_KEY = "present_language"
+
+
+def language_switch() -> None:
+    """A compact EN / 한국어 switch in the main area (presentation mode, where the sidebar is
+    folded away): the same language state as the sidebar picker, kept in the URL as ?lang=.
+    Placed by ui.presentation's CSS in the top right corner, out of the page's flow."""
+    lang = current_language()
+    if st.session_state.get(SWITCH_KEY) != lang:
+        st.session_state[SWITCH_KEY] = lang  # the sidebar, or a link, chose another
+    with st.container(key="present_language_box"):
+        st.segmented_control(translate("common.language", lang), LANGUAGES,
+                             format_func=_LANGUAGE_NAMES.__getitem__, key=SWITCH_KEY,
+                             on_change=_switch_language, label_visibility="collapsed")
+
+
 def safe_params(params: dict[str, object]) -> dict[str, object]:
     """Every parameter made safe for Markdown: numbers as they are, text escaped once."""
     return {name: value if isinstance(value, (int, float)) and not isinstance(value, bool)

@@ -12,6 +12,7 @@ import plotly.graph_objects as go
 import streamlit as st
 
 from lmcore.views import colour_scales
+from lmcore.views.legible import legible
 from ui import url_state
 from ui.i18n import t
 
@@ -35,9 +36,28 @@ _CSS = """
 [data-testid="stMain"] .block-container { max-width: 100% !important; }
 [data-testid="stMainMenu"], [data-testid="stToolbarActions"], [data-testid="stDecoration"],
 [data-testid="stStatusWidget"] { display: none !important; }
+.st-key-present_language_box { position: fixed !important; top: 0.45rem; right: 1rem;
+  width: auto !important; z-index: 999991; }
+[data-testid="stMain"] textarea, [data-testid="stMain"] input { font-size: 1.25rem !important; }
 </style>
 """
 ENLARGE = 1.25    # presentation mode: figure height and font sizes times this
+FONT_PX = 13          # the smallest text in a figure
+PRESENT_FONT_PX = 20  # ... in presentation mode (what a class reads on a projector)
+SCREEN_PX = 720       # the first screen of a 1280x720 projector: the main figure ends above it
+# Each page's main figure (and the figures beside it), by chart-key prefix: the px above it at
+# 1280x720 (title, one row of pickers), the most of en/ko, normal/presentation, as
+# tests/test_browser_layout.py measures it, plus a little. chart() caps its height to end
+# inside SCREEN_PX.
+MAIN_FIGURES: dict[str, int] = {
+    "sent_chart": 300, "s2sp_context": 400, "s2sp_untrained_map": 375, "attn_vectors": 215,
+    "attn_weights": 215, "s2sp_step_figure": 300, "tf_one": 300, "tf_summary": 300, "sa_": 215,
+    "pos_sin": 215, "lmp_bert_grid": 340, "lmp_bert_heatmap": 340, "lmp_bert_rollout": 340,
+    "lmp_gpt_next": 330, "inside_lens": 215, "kv_grid": 400, "abl_grid": 215, "ft_cls_before": 285,
+    "cmp_map_": 355, "cmp_tr_map_": 355,
+}
+# the main area's width at 1280 px (sidebar open; folded in presentation mode), for label spacing
+MAIN_WIDTH_PX, PRESENT_WIDTH_PX = 880, 1180
 
 
 # Always on.
@@ -95,6 +115,26 @@ def enlarge(fig: go.Figure) -> go.Figure:
         fig.update_layout(title_font_size=round(layout.title.font.size * ENLARGE))
     fig._presented = True
     return fig
+
+
+def main_figure_above(key: str) -> int | None:
+    """The px above the chart `key` when it is a page's main figure (MAIN_FIGURES), else None."""
+    return next((px for prefix, px in MAIN_FIGURES.items() if key.startswith(prefix)), None)
+
+
+def fit(fig: go.Figure, above: int | None = None, share: float = 1.0) -> go.Figure:
+    """Every figure, as chart() draws it: enlarged in presentation mode, every text at least
+    FONT_PX (PRESENT_FONT_PX presenting), crowded token axes rotated or thinned (full labels on
+    hover; lmcore.views.legible).
+
+    above: px above the figure at 1280x720 (title, pickers): the figure then ends inside the
+    first SCREEN_PX (the page's main figure passes it). share: the part of the main area's width
+    the figure's container has (a column: its share), for label spacing.
+    """
+    enlarge(fig)
+    width = (PRESENT_WIDTH_PX if is_on() else MAIN_WIDTH_PX) * share
+    room = None if above is None else SCREEN_PX - above - 12
+    return legible(fig, PRESENT_FONT_PX if is_on() else FONT_PX, width, room)
 
 
 def toggle() -> None:
