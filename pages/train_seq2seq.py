@@ -25,6 +25,10 @@ from ui.safe_text import md_escape
 LANGS = ("en", "fr", "ko", "de", "es", "ja", "zh")
 SIZES = (32, 64, 128, 256)
 WATCH_CHOICES = 100
+# Default epochs: on the bundled 400 pairs 5 epochs wrote "le cheval ." over a flat alignment;
+# 20 write "la femme suit le garçon ." with a sharp one, in 10-20 s on the shared 2-core machine.
+EPOCHS = 20
+FEW_PAIRS = 200  # fewer uploaded pairs get a warning (8 pairs: "<eos>"; 100: "le professeur .")
 HANGUL = re.compile(r"[\uac00-\ud7a3]")
 
 
@@ -45,6 +49,8 @@ def read_upload():
         st.error(error_text(error))
         return None
     show_notices(notices)
+    if up is not None and len(pairs) < FEW_PAIRS:
+        st.warning(t("s2sp.train.few_pairs", count=len(pairs), least=FEW_PAIRS))
     if up is None:
         options.caption(t("s2sp.train.sample", count=len(pairs)))
     else:
@@ -60,7 +66,7 @@ def current_settings(pairs) -> seq2seq_jobs.Settings:
     watch = get("s2sp_watch") if get("s2sp_watch") in sources else sources[0]
     return seq2seq_jobs.Settings(get(f"s2sp_src_{src}", src), get(f"s2sp_tgt_{tgt}", tgt),
                          get("s2sp_attention", ATTENTIONS[1]), int(get("s2sp_hidden", SIZES[1])),
-                         int(get("s2sp_epochs", 5)), watch)
+                         int(get("s2sp_epochs", EPOCHS)), watch)
 
 
 def untrained_view(pairs, figure, side) -> None:
@@ -101,10 +107,11 @@ def settings_form(pairs, running: bool) -> None:
         c1, c2, c3 = st.columns(3)
         attention = c1.selectbox(t("s2sp.train.attention"), ATTENTIONS, 1, key="s2sp_attention",
                                  format_func=kinds.__getitem__)
-        epochs = c2.number_input(t("s2sp.train.epochs"), 1, 30, 5, key="s2sp_epochs")
+        epochs = c2.number_input(t("s2sp.train.epochs"), 1, 30, EPOCHS, key="s2sp_epochs")
         hidden = c3.selectbox(t("s2sp.train.hidden"), SIZES, 1, key="s2sp_hidden")
         sources = list(dict.fromkeys(s for s, _ in pairs or []))[:WATCH_CHOICES]
         watch = st.selectbox(t("s2sp.train.watch"), sources or [""], key="s2sp_watch")
+        st.caption(t("s2sp.train.epochs_help", n=EPOCHS))
         go = st.form_submit_button(t("s2sp.train.start"), type="primary", disabled=running or not pairs)
     if go and pairs:
         settings = seq2seq_jobs.Settings(src, tgt, attention, int(hidden), int(epochs), watch or "")

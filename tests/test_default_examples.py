@@ -157,3 +157,32 @@ def test_seq2seq_page_default_sentence_is_translated_right_by_its_models():
         assert text == "I am hungry." and translate("s2sp.s2s.example_long", lang).startswith(text)
     for model in ("s2s-en-fr-plain", "s2s-en-fr-bahdanau"):  # the page's plain and attention default
         assert Embedded().translate(model, "I am hungry.").translation == "j'ai faim.", model
+
+
+# ---------------------------------------------------------------- the default questions
+@needs["minilm-mlm"]
+def test_bert_page_default_question_is_about_its_own_sentence():
+    """The BERT page's question is built from the sentence on the screen (issue 25)."""
+    from lmcore.demos.quiz import pronoun_question
+    from lmcore.inference.embedded import Embedded
+    from lmcore.pretrained import encoding
+    from ui import bert_views
+    text = page_constants("bert.py")["EXAMPLE_A"]
+    assert bert_views.DEFAULT_MODEL == "minilm-mlm"  # fill-mask and next sentence both work
+    maps = encoding.display_maps(Embedded().attention("minilm-mlm", text, None), True, True)[0]
+    q = pronoun_question(maps)
+    assert q.word == "it" and set(q.options) <= set(re.findall(r"\w+", text))
+    assert q.options[q.answer] == "The"  # pinned: the committed weights' last layer
+
+
+@needs["minilm-mlm"]
+def test_heads_off_page_default_question_names_its_sentence_word_and_prediction():
+    from lmcore.i18n import translate
+    from lmcore.inference.embedded import Embedded
+    examples = page_constants("heads_off.py")["EXAMPLES"]
+    text = examples["masked-lm"]
+    r = Embedded().heads_off_ranking("minilm-mlm", text)  # the page's first model
+    assert (r.keys[r.word], r.target) == ("because", "he")  # pinned: the grid's word, the prediction
+    question = translate("lesson.heads-off.q", "en", text=text, word=r.keys[r.word], target=r.target)
+    assert text in question and "“because”" in question and "“he”" in question
+    assert "animal”" not in question.replace(text, "")

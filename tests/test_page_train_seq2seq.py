@@ -209,3 +209,13 @@ def test_hostile_and_emoji_pairs_are_shown_as_text():
     assert not at.error and not at.exception
     assert at.dataframe[0].value.iloc[0, 0] == hostile + " 😀"
     assert at.selectbox(key="s2sp_watch").options[0] == hostile + " 😀"
+
+
+@pytest.mark.parametrize("lang", ["en", "ko"])
+def test_defaults_train_long_enough_and_few_pairs_are_warned(lang):
+    at = open_page(lang)
+    assert at.number_input(key="s2sp_epochs").value == 20  # 5 gave "le cheval ." on the sample
+    assert translate("s2sp.train.epochs_help", lang, n=20) in texts(at.caption)
+    assert not at.warning, "the bundled 400 pairs are enough"
+    at = upload_tsv(at, "eight.tsv", tsv(made_up_pairs(8)))
+    assert translate("s2sp.train.few_pairs", lang, count=8, least=200) in texts(at.warning)
