@@ -60,7 +60,7 @@ def _open_head(n_heads: int) -> None:
 
 def show_maps(view: TransformerView, name: str) -> tuple[str, int, int]:
     names = {k: t(f"tf.page.kind.{k}") for k in KINDS}
-    c1, c2, c3 = st.columns([5, 1, 1], vertical_alignment="bottom")
+    c1, c2, c3 = st.columns([7, 1, 1], vertical_alignment="bottom")  # room for the 3 kinds (issue 25)
     kind = c1.segmented_control(t("tf.page.kind"), KINDS, format_func=names.__getitem__, required=True,
                                 key=url_state.field("tf_kind", "kind", KINDS[0], choices=KINDS))
     maps = view.trace[kind]
@@ -138,7 +138,7 @@ def main() -> None:
     if not names:
         st.info(t("tf.page.no_models"))
         return
-    c1, c2, c3 = st.columns([2, 5, 1], vertical_alignment="bottom")
+    c1, c2, c3 = st.columns([3, 4.5, 1], vertical_alignment="bottom")  # room for the model name
     titles = {n: t(f"tf.model.{n}") for n in names}  # translated now, not when formatting later
     name = c1.selectbox(t("common.model"), names, format_func=titles.__getitem__,
                         key=url_state.field("tf_model", "model", names[0], choices=names))
