@@ -75,7 +75,12 @@ if steps.fixed_bytes:
 ratio = steps.uncached_seconds / max(steps.cached_seconds, 1e-9)
 st.caption(t("kv.speedup", x=f"{ratio:.2f}", n=steps.generated))
 if ratio < WINS:  # a few tokens: the fixed cost of each step outweighs the attention saved
-    st.caption(t("kv.small_gain", n=steps.generated, tokens=TOKENS))
+    why = [t("kv.small_gain", n=steps.generated)]
+    if steps.generated < n_new:  # the model wrote its end of sentence first
+        why.append(t("kv.ended_early", n=steps.generated))
+    elif n_new < TOKENS:
+        why.append(t("kv.try_longer", tokens=TOKENS))
+    st.caption(" ".join(why))
 st.success(t("kv.same_maps", diff=f"{steps.max_difference:.1e}"))
 lengths = list(range(1, total + 1))
 series = {t("kv.series.this", layers=maps.n_layers, heads=maps.n_heads): [steps.bytes_at(n) for n in lengths],

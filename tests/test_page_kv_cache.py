@@ -44,4 +44,11 @@ def test_kv_cache_page_opens_where_the_cache_wins_and_explains_a_small_gain(monk
     monkeypatch.setattr(cache_steps, "best_seconds", lambda fn: 0.1)  # a tie: 1.00x
     at = run_page(KV, "ko", timeout=240, text="the cat sat", tokens="2")
     assert_clean(at)
-    assert translate("kv.small_gain", "ko", n=2, tokens=16) in [c.value for c in at.caption]
+    why = " ".join([translate("kv.small_gain", "ko", n=2), translate("kv.try_longer", "ko", tokens=16)])
+    assert why in [c.value for c in at.caption]
+    at = run_page(KV, "en", timeout=240, model="minilm-gpt", text="The cat sat on the", tokens="16")
+    assert_clean(at)
+    steps = cache_steps.gpt_steps("minilm-gpt", "The cat sat on the", 16).generated
+    assert steps < 16, "minilm-gpt ends its sentence early here"
+    why = " ".join([translate("kv.small_gain", "en", n=steps), translate("kv.ended_early", "en", n=steps)])
+    assert why in [c.value for c in at.caption]
