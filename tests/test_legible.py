@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import plotly.graph_objects as go
 
+from lmcore.views.figure_data import figure_rows
 from lmcore.views.legible import legible
 from lmcore.views.plots import map_hover, token_axis
 
@@ -44,3 +45,8 @@ def test_fitting_twice_changes_nothing():
     fig = legible(_map(40, height=300), 20, 600)
     before = fig.to_plotly_json()
     assert legible(fig, 20, 600).to_plotly_json() == before
+
+
+def test_the_numbers_keep_every_label():
+    rows = figure_rows(legible(_map(40, height=300), 20, 600))
+    assert {f"tok{i}" for i in range(40)} <= {v for row in rows for v in row.values()}

@@ -17,6 +17,8 @@ from typing import Any, Sequence
 import numpy as np
 import plotly.graph_objects as go
 
+from lmcore.views.legible import full_ticktext
+
 DECIMALS = 6
 HEATMAP_COLUMNS = ("series", "row", "column", "value")
 POINT_COLUMNS = ("series", "x", "y", "label")
@@ -44,7 +46,7 @@ def _axis_layout(fig: go.Figure, ref: str | None, letter: str) -> Any:
 def _tick_labels(axis: Any, values: Sequence[Any] | None, n: int) -> list[Any]:
     """Each position's label: the axis tick text when the axis maps positions to words."""
     values = list(range(n)) if values is None else list(values)
-    ticks = dict(zip(axis.tickvals or (), axis.ticktext or ())) if axis is not None else {}
+    ticks = dict(zip(axis.tickvals or (), full_ticktext(axis) or ())) if axis is not None else {}
     return [ticks.get(v, v) for v in values]
 
 

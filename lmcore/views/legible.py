@@ -113,9 +113,15 @@ def _fit_axis(fig: go.Figure, name: str, font_px: int, width_px: float) -> int:
         axis.tickangle = -90
     step = max(1, math.ceil(font_px * LINE / per_label))
     if step > 1:
+        object.__setattr__(axis, "_full_ticktext", tuple(labels))  # for full_ticktext
         axis.ticktext = [s if i % step == 0 else "" for i, s in enumerate(labels)]
         _hover_from_data(fig, name, labels)
     return step
+
+
+def full_ticktext(axis: Any) -> tuple | None:
+    """An axis's tick text before thinning (the Numbers menu names every position)."""
+    return getattr(axis, "_full_ticktext", None) or axis.ticktext
 
 
 def _hover_from_data(fig: go.Figure, name: str, labels: list[str]) -> None:
