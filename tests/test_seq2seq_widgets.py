@@ -7,7 +7,12 @@ from pathlib import Path
 import pytest
 from streamlit.testing.v1 import AppTest
 
+from lmcore.i18n import translate
+from lmcore.translation.translators import load_translator
+from tests.page_support import run_page
 from ui import loaders
+
+ROOT = Path(__file__).resolve().parent.parent
 
 APP = str(Path(__file__).resolve().parent.parent / "app.py")
 
@@ -45,3 +50,17 @@ def test_the_compare_page_says_it_for_each_translator():
 
 def test_a_model_without_scores_has_no_quality_line():
     assert loaders.translator_quality("no-such-model") is None
+
+
+@pytest.mark.parametrize("lang", ["en", "ko"])
+def test_every_translation_says_how_sure_the_model_is(lang):
+    """Issue 26 item 4: the Transformer page's translation carries the model's confidence, and
+    an unsure or likely wrong one is a warning box, in the page's language."""
+    at = run_page(str(ROOT / "pages" / "transformer.py"), lang, timeout=120, text="저는 매일 아침 커피를 마셔요.",
+                  model="tf-ko-en")
+    result = load_translator("tf-ko-en").translate("저는 매일 아침 커피를 마셔요.")
+    expected = translate(f"s2s.confidence.{result.verdict}", lang, percent=round(100 * result.confidence))
+    shown = [w.value for w in at.warning] + [c.value for c in at.caption]
+    assert any(expected.split("(")[0].strip() in text for text in shown)
+    if result.verdict != "likely-right":
+        assert any(expected.split("(")[0].strip() in w.value for w in at.warning)
