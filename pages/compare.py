@@ -47,7 +47,7 @@ def pick_model(col, mode: str, side: str, labels: dict[str, str]) -> str:
 
 def side_row(col) -> tuple:
     """One row per side: model | layer | head, then the side's figure box right below it."""
-    model, layer, head = col.columns([3, 1, 1])
+    model, layer, head = col.columns([4, 2, 3.2])  # room for "average of heads" (issue 25)
     return model, layer, head, col.container()
 
 

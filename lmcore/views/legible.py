@@ -23,7 +23,7 @@ from typing import Any
 import plotly.graph_objects as go
 
 LINE = 1.3             # a label's height (or a rotated label's width), times the font size
-CHAR = 0.62            # an average Latin character's width, times the font size
+CHAR = 0.56            # an average Latin character's width, times the font size (Source Sans)
 WIDE_CHAR = 1.0        # a Hangul (or other wide) character's width, times the font size
 DEFAULT_HEIGHT = 450   # plotly.js's default figure height
 DEFAULT_MARGIN = dict(t=100, b=80, l=80, r=80)  # plotly.js's default margins
@@ -77,7 +77,7 @@ def _labels_extent(axis: Any, is_y: bool, font_px: int) -> float:
     labels = list(axis.ticktext or ())
     longest = max((text_px(s, font_px) for s in labels), default=font_px * 2)
     across = longest if is_y or axis.tickangle in (-90, 90) else font_px * LINE
-    return across + (font_px * 1.3 if axis.title and axis.title.text else 0) + font_px * 0.5
+    return across + (font_px * 1.2 if axis.title and axis.title.text else 0) + 4
 
 
 def _plot_px(fig: go.Figure, name: str, font_px: int, width_px: float) -> float:
@@ -93,7 +93,8 @@ def _plot_px(fig: go.Figure, name: str, font_px: int, width_px: float) -> float:
                                  if tr.type == "heatmap") else 0
         full = (layout.width or width_px) - margin["l"] - margin["r"] - bar
     else:
-        title = font_px * 1.5 if layout.title and layout.title.text else 0
+        titled = layout.title and layout.title.text  # a top margin under 1.5 lines: it takes more
+        title = max(0.0, font_px * 1.5 - margin["t"]) if titled else 0
         full = (layout.height or DEFAULT_HEIGHT) - margin["t"] - margin["b"] - title
     labels = _labels_extent(other, name.startswith("x"), font_px)
     return max(1.0, (full - labels) * (domain[1] - domain[0]))
