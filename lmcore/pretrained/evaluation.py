@@ -5,8 +5,8 @@
     fill_mask_accuracy(lm, sentences)         # {"top1", "top5", "sentences", "skipped"}
     next_sentence_accuracy(lm, [(a, b, 1), ...])  # {"accuracy", "pairs"}
 
-Each line is scored on its own, as the training script scores held-out sentences
-(scripts/train_minilm_lms.py `eval_bits_per_character`): a WordPiece causal LM reads
+Each line is scored on its own (the training code, scripts/minilm/measure.py, scores its
+held-out sentences with this function): a WordPiece causal LM reads
 [CLS] + tokens + [SEP] and every token after [CLS] is predicted, [SEP] included; a
 byte-level GPT-2 predicts every token after the first. Bits are summed over the
 predicted tokens and divided by the characters of the lines. A line longer than the
