@@ -1,5 +1,8 @@
 #!/usr/bin/env bash
-# Replays the two MiniLM-based bundled language models (lmcore/assets/minilm-mlm, minilm-gpt).
+# Replays the two MiniLM-based bundled language models (lmcore/assets/minilm-mlm, minilm-gpt) with
+# the package scripts/minilm (`python -m scripts.minilm --help`). The commands recorded in their
+# metrics.json name scripts/train_minilm_lms.py and train_minilm_nsp.py: those files still run them
+# (each now runs `python -m scripts.minilm lms|nsp` with the same arguments).
 # Each job uses one thread (a core stays free for tests); both checkpoint to runs/<model>/ckpt.pt
 # every 3 minutes and resume from it when started again with the same command.
 # Data: ../shared/datasets (read only). Writes metrics.json with budget, data and held-out figures.
@@ -26,9 +29,9 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 PY=.venv/bin/python
 mkdir -p runs/logs
-( nice -n 10 "$PY" scripts/train_minilm_lms.py mlm --cpu-minutes 85 --lr 1.5e-4 >> runs/logs/minilm-mlm.log 2>&1 &&
-  nice -n 10 "$PY" scripts/train_minilm_nsp.py --cpu-minutes 25 >> runs/logs/minilm-nsp.log 2>&1 ) &
-( nice -n 10 "$PY" scripts/train_minilm_lms.py causal --cpu-minutes 100 --lr 2e-4 >> runs/logs/minilm-gpt.log 2>&1 &&
-  nice -n 10 "$PY" scripts/train_minilm_lms.py causal --cpu-minutes 150 --lr 1.5e-4 --start minilm-gpt \
+( nice -n 10 "$PY" -m scripts.minilm lms mlm --cpu-minutes 85 --lr 1.5e-4 >> runs/logs/minilm-mlm.log 2>&1 &&
+  nice -n 10 "$PY" -m scripts.minilm nsp --cpu-minutes 25 >> runs/logs/minilm-nsp.log 2>&1 ) &
+( nice -n 10 "$PY" -m scripts.minilm lms causal --cpu-minutes 100 --lr 2e-4 >> runs/logs/minilm-gpt.log 2>&1 &&
+  nice -n 10 "$PY" -m scripts.minilm lms causal --cpu-minutes 150 --lr 1.5e-4 --start minilm-gpt \
     --shakespeare 0.15 --bucket >> runs/logs/minilm-gpt.log 2>&1 ) &
 wait

@@ -1,6 +1,8 @@
 """Validation-split BLEU of translators: how a candidate is chosen without reading the test split.
 
-    python scripts/translator_val_bleu.py [--data-dir ../shared/datasets] MODEL_OR_FOLDER ...
+    python -m scripts.translator_val_bleu [--data-dir ../shared/datasets] MODEL_OR_FOLDER ...
+
+(from the repository root; BLEU and chrF by lmcore.translation.metrics, as `evaluate --report`).
 
 Each model's own validation pairs (its checkpoint's split: seed, fractions), short ones, and
 10-30 word inputs joined from them, the way `evaluate --report` builds its test inputs. The test
@@ -10,12 +12,9 @@ from __future__ import annotations
 
 import argparse
 import json
-import sys
 from pathlib import Path
 
 import torch
-
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # the repository's lmcore
 
 from lmcore.translation.data import DataConfig, held_out_split, load_pairs
 from lmcore.translation.metrics import corpus_scores, scoring_inputs, translate_for_scoring
@@ -39,7 +38,7 @@ def val_scores(name: str, data_dir: Path, n_short: int = 400, n_joined: int = 15
 
 
 def main() -> None:
-    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p = argparse.ArgumentParser(prog="python -m scripts.translator_val_bleu", description=__doc__.splitlines()[0])
     p.add_argument("models", nargs="+")
     p.add_argument("--data-dir", type=Path, default=Path("../shared/datasets"))
     p.add_argument("--dataset", help="pairs file of a checkpoint saved mid-training")

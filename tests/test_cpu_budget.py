@@ -1,15 +1,12 @@
-"""scripts/cpu_budget.py, the loop of the MiniLM and GPT-2 training scripts, on a tiny model:
+"""scripts/minilm/budget.py, the loop of the MiniLM and GPT-2 training scripts, on a tiny model:
 the CPU budget ends it, hooks run every N steps, a checkpoint resumes step, CPU spent and data."""
 from __future__ import annotations
 
 import random
-import sys
-from pathlib import Path
 
 import torch
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "scripts"))
-import cpu_budget  # noqa: E402
+from scripts.minilm import budget as cpu_budget
 
 
 def tiny(tmp_path, minutes: float, extra=dict):

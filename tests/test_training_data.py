@@ -1,16 +1,14 @@
-"""The data side of the MiniLM training scripts, on tiny made-up text (never ../shared):
+"""The data side of the MiniLM training (scripts.minilm), on tiny made-up text (never ../shared):
 length-bucketed causal batches, held-out pairs with random second sentences, the filter that
 keeps near-copies of held-out sentences out of training, and a continued model's stages."""
 from __future__ import annotations
 
-import sys
-from pathlib import Path
-
 import pytest
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "scripts"))
-import train_minilm_lms as base  # noqa: E402
-import train_minilm_nsp as nsp  # noqa: E402
+from scripts.minilm import data as minilm_data
+from scripts.minilm import lms
+from scripts.minilm import pairs as nsp_pairs
+from scripts.minilm.models import minilm_dir
 
 WORDS = "the cat sat on a mat and then it ran to see what the dog in the big red house was doing".split()
 
@@ -18,15 +16,15 @@ WORDS = "the cat sat on a mat and then it ran to see what the dog in the big red
 @pytest.fixture
 def tokenizer():
     from transformers import AutoTokenizer
-    return AutoTokenizer.from_pretrained(base.minilm_dir())
+    return AutoTokenizer.from_pretrained(minilm_dir())
 
 
 @pytest.fixture
 def tiny_corpus(monkeypatch):
     english = [" ".join(WORDS[: 2 + i % 17]) + "." for i in range(300)]
     shake = [" ".join(WORDS[i % 5: i % 5 + 6]) for i in range(40)]
-    monkeypatch.setattr(base, "english_sentences", lambda: {"train": english, "val": [], "test": []})
-    monkeypatch.setattr(base, "shakespeare_lines", lambda: (shake, shake[:4]))
+    monkeypatch.setattr(minilm_data, "english_sentences", lambda: {"train": english, "val": [], "test": []})
+    monkeypatch.setattr(minilm_data, "shakespeare_lines", lambda: (shake, shake[:4]))
 
 
 def padding_share(data, batches: int) -> float:
@@ -43,28 +41,28 @@ def padding_share(data, batches: int) -> float:
 
 
 def test_bucketed_causal_batches_pad_far_less_than_random_ones(tokenizer, tiny_corpus):
-    plain = padding_share(base.CausalData(tokenizer, seed=1, shakespeare=0.0), 40)
-    bucketed = padding_share(base.CausalData(tokenizer, seed=1, shakespeare=0.0, bucket=True), 40)
+    plain = padding_share(minilm_data.CausalData(tokenizer, seed=1, shakespeare=0.0), 40)
+    bucketed = padding_share(minilm_data.CausalData(tokenizer, seed=1, shakespeare=0.0, bucket=True), 40)
     assert plain > 0.2
     assert bucketed < plain / 4, (plain, bucketed)
 
 
 def test_the_shakespeare_share_is_respected(tokenizer, tiny_corpus):
-    data = base.CausalData(tokenizer, seed=3, shakespeare=0.0)
+    data = minilm_data.CausalData(tokenizer, seed=3, shakespeare=0.0)
     assert all(t.endswith(".") for t in (data.text() for _ in range(200)))  # only the Tatoeba stand-ins
-    data = base.CausalData(tokenizer, seed=3, shakespeare=1.0)
+    data = minilm_data.CausalData(tokenizer, seed=3, shakespeare=1.0)
     assert not any(t.endswith(".") for t in (data.text() for _ in range(200)))
 
 
 def test_held_out_pairs_alternate_true_and_a_random_other_b():
     true = [(f"A{i}.", f"B{i}.") for i in range(10)]
-    rows = nsp.with_random_b(true, seed=5)
+    rows = nsp_pairs.with_random_b(true, seed=5)
     assert [y for _, _, y in rows] == [1, 0] * 5
     for i, (a, b, y) in enumerate(rows):
         assert a == f"A{i}."
         assert (b == f"B{i}.") == bool(y)
         assert b in {pb for _, pb in true}
-    assert rows == nsp.with_random_b(true, seed=5)  # fixed by the seed
+    assert rows == nsp_pairs.with_random_b(true, seed=5)  # fixed by the seed
 
 
 def test_training_pairs_close_to_a_held_out_sentence_are_dropped():
@@ -72,8 +70,8 @@ def test_training_pairs_close_to_a_held_out_sentence_are_dropped():
     pairs = [("The kettle is boiling!", "I'll switch it off."),       # a near-copy of a held-out A
              ("My bike has a flat tyre.", "You can borrow mine."),     # unrelated: kept
              ("Our train was cancelled.", "Shall I make some tea?")]   # a held-out B, copied
-    assert nsp.drop_close(pairs, held) == [pairs[1]]
-    assert nsp.drop_close(pairs, []) == pairs
+    assert nsp_pairs.drop_close(pairs, held) == [pairs[1]]
+    assert nsp_pairs.drop_close(pairs, []) == pairs
 
 
 def test_a_continued_model_records_every_stage_and_sums_its_budget():
@@ -81,7 +79,7 @@ def test_a_continued_model_records_every_stage_and_sums_its_budget():
               "command": "python first", "stages": [{"command": "python first"}]}
     this_run = {"train_cpu_seconds": 300.0, "train_cpu_minutes_budget": 5.0, "steps": 40, "train_wall_seconds": 320.0,
                 "learning_rate": 1e-4, "command": "python second"}
-    now = base.with_stages(before, this_run, "minilm-gpt", "python second", {"shakespeare_share": 0.15})
+    now = lms.with_stages(before, this_run, "minilm-gpt", "python second", {"shakespeare_share": 0.15})
     assert this_run["steps"] == 40  # the run's own figures are not changed in place
     assert now["train_cpu_seconds"] == 900.0 and now["train_cpu_minutes_budget"] == 15.0 and now["steps"] == 140
     assert [s["command"] for s in now["stages"]] == ["python first", "python second"]
@@ -90,7 +88,7 @@ def test_a_continued_model_records_every_stage_and_sums_its_budget():
 
 
 def test_wordnet_texts_are_mixed_in_as_single_mlm_texts_at_their_share(tokenizer, tiny_corpus):
-    data = base.WithWordNet(base.MLMData(tokenizer), ["A pill is a dose of medicine."], share=0.5)
+    data = minilm_data.WithWordNet(minilm_data.MLMData(tokenizer), ["A pill is a dose of medicine."], share=0.5)
     rows = [data.example() for _ in range(400)]
     wordnet = [r for r in rows if r[0] == "A pill is a dose of medicine."]
     assert all(b is None and y == -100 for _, b, y in wordnet)  # no next-sentence label
@@ -101,9 +99,9 @@ def test_wordnet_texts_are_mixed_in_as_single_mlm_texts_at_their_share(tokenizer
 
 
 def test_held_out_sentences_are_tatoeba_val_test_and_every_pair_file_but_training_ones(monkeypatch):
-    monkeypatch.setattr(base, "english_sentences", lambda: {"train": ["t"], "val": ["v"], "test": ["x"]})
+    monkeypatch.setattr(minilm_data, "english_sentences", lambda: {"train": ["t"], "val": ["v"], "test": ["x"]})
     read = []
-    monkeypatch.setattr(base, "read_pairs", lambda name: read.append(name) or [("a " + name, "b")])
-    held = base.held_out_sentences()
+    monkeypatch.setattr(minilm_data, "read_pairs", lambda name: read.append(name) or [("a " + name, "b")])
+    held = minilm_data.held_out_sentences()
     assert held[:2] == ["v", "x"] and "everyday_pairs.tsv" in read and "everyday_pairs_dev.tsv" in read
     assert not any("_train" in name for name in read)

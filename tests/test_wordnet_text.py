@@ -1,11 +1,7 @@
-"""scripts/wordnet_text.py on a tiny made-up snippet in data.noun format (never the real files)."""
+"""scripts/minilm/wordnet.py on a tiny made-up snippet in data.noun format (never the real files)."""
 from __future__ import annotations
 
-import sys
-from pathlib import Path
-
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "scripts"))
-import wordnet_text as wn  # noqa: E402
+from scripts.minilm import wordnet as wn
 
 SNIPPET = """\
   1 This software and database is being provided to you, the LICENSEE, by

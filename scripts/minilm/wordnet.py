@@ -15,6 +15,7 @@ Verbs read "To take is to ...", adjectives and adverbs "Quickly means ...".
 """
 from __future__ import annotations
 
+import math
 import re
 from pathlib import Path
 
@@ -107,7 +108,6 @@ def drop_near_copies(texts: list[str], held: list[str], limit: float = 0.8) -> l
     """`texts` less any whose normalised form equals, or whose token set has Jaccard >= `limit`
     with, a held-out sentence. Prefix filtering: with tokens ordered rarest first, two sets that
     reach `limit` share a token among the first |x| - ceil(limit |x|) + 1 of each."""
-    import math
     held_sets = [s for s in {tokens(h) for h in held} if s]
     count: dict[str, int] = {}
     for s in held_sets:

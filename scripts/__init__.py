@@ -1,0 +1,2 @@
+"""The project's scripts; the training code they share is the package scripts.minilm
+(`python -m scripts.minilm --help`)."""
