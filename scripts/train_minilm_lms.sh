@@ -25,6 +25,10 @@
 #                 nohup nice -n 15 .venv/bin/python scripts/train_minilm_lms.py mlm --start minilm-mlm \
 #                   --wordnet 0.35 --nsp-pairs same-source --cpu-minutes 100 --lr 5e-05 --eval-every 500 \
 #                   --threads 1 --out runs/minilm-mlm-wordnet >> runs/logs/minilm-mlm-wordnet.log 2>&1 &
+#               That process stopped at step 1500 (24.8 CPU minutes, its checkpoint); the run was resumed
+#               from that checkpoint the same way but with --cpu-minutes 50 (the cosine follows the new
+#               budget from there), with the code of commit 19071d1 (a worktree at /work/wt); its
+#               metrics.json records only the second command. Log: runs/logs/minilm-mlm-wordnet.log.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 PY=.venv/bin/python
