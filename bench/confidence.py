@@ -35,18 +35,20 @@ def measure(name: str, data_dir: Path) -> dict:
                      for v, bs in groups.items()}}
 
 
+def report(name: str, row: dict) -> str:
+    ok = row["ratio"] is not None and row["ratio"] >= TARGET
+    return (f"{name}: confident half {row['confident_half_bleu']} / unsure half {row['unsure_half_bleu']} "
+            f"= {row['ratio']}x ({'meets' if ok else 'misses'} {TARGET:g}x) on {row['n']} test pairs; "
+            f"verdicts {json.dumps(row['verdicts'])}")
+
+
 def main() -> None:
     p = argparse.ArgumentParser(prog="python -m bench.confidence", description=__doc__.splitlines()[0])
     p.add_argument("models", nargs="*", default=list(DEFAULT))
     p.add_argument("--data-dir", type=Path, default=Path("../shared/datasets"))
-    a = p.parse_args()
+    args = p.parse_args()
     torch.set_num_threads(1)
-    for name in a.models:
-        row = measure(name, a.data_dir)
-        ok = row["ratio"] is not None and row["ratio"] >= TARGET
-        print(f"{name}: confident half {row['confident_half_bleu']} / unsure half {row['unsure_half_bleu']} "
-              f"= {row['ratio']}x ({'meets' if ok else 'misses'} {TARGET:g}x) on {row['n']} test pairs; "
-              f"verdicts {json.dumps(row['verdicts'])}", flush=True)
+    print("\n".join(report(name, measure(name, args.data_dir)) for name in args.models), flush=True)
 
 
 if __name__ == "__main__":

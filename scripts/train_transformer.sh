@@ -21,10 +21,7 @@ mkdir -p "$LOGS"
 COMMON=(--threads 1 --d-model 192 --heads 6 --layers 3 --d-ff 768 --dropout 0.1
         --positional sinusoidal --epochs 20 --patience 2 --lr 1e-3 --batch-size 64
         --max-cpu-minutes 25 --max-minutes 33 --val-fraction 0.05 --test-fraction 0.1 --joined-fraction 0.25 --seed 0)
-EN_FR=(--pairs "$DATA/fra-eng.tsv" --src-lang en --tgt-lang fr --dataset fra-eng.tsv
-       --min-freq 3 --tgt-min-freq 5 --max-vocab 6000)
-KO_EN=(--pairs "$DATA/kor-eng.tsv" --swap --src-lang ko --tgt-lang en --dataset kor-eng.tsv
-       --min-freq 2 --tgt-min-freq 2 --max-vocab 6000 --max-src-tokens 160)
+source scripts/translation_pairs.sh  # EN_FR and KO_EN: the pairs files and vocabularies
 
 train() {  # name, extra args...
   local name=$1; shift
