@@ -36,19 +36,22 @@ def test_kv_cache_page_translator():
 
 
 def test_kv_cache_page_opens_where_the_cache_wins_and_explains_a_small_gain(monkeypatch, fresh_caches):
+    from lmcore.demos import kv_cache_steps
     from lmcore.pretrained import cache_steps
 
     at = run_page(KV, "en", timeout=240)
     assert_clean(at)
-    assert (at.selectbox(key="kv_model").value, at.slider(key="kv_steps").value) == ("tiny-gpt2", 16)
+    assert (at.selectbox(key="kv_model").value, at.slider(key="kv_steps").value) == ("minilm-gpt", 16)
+    assert cache_steps.gpt_steps("minilm-gpt", "The cat sat on the", 16).generated == 16  # no early [SEP]
     monkeypatch.setattr(cache_steps, "best_seconds", lambda fn: 0.1)  # a tie: 1.00x
+    monkeypatch.setattr(kv_cache_steps, "best_seconds", lambda fn: 0.1)
     at = run_page(KV, "ko", timeout=240, text="the cat sat", tokens="2")
     assert_clean(at)
     why = " ".join([translate("kv.small_gain", "ko", n=2), translate("kv.try_longer", "ko", tokens=16)])
     assert why in [c.value for c in at.caption]
-    at = run_page(KV, "en", timeout=240, model="minilm-gpt", text="The cat sat on the", tokens="16")
+    at = run_page(KV, "en", timeout=240, model="tf-en-fr", text="the cat is here .", tokens="16")
     assert_clean(at)
-    steps = cache_steps.gpt_steps("minilm-gpt", "The cat sat on the", 16).generated
-    assert steps < 16, "minilm-gpt ends its sentence early here"
+    steps = kv_cache_steps.translator_steps("tf-en-fr", "the cat is here .").generated
+    assert steps < 16, "a translator ends at <eos>"
     why = " ".join([translate("kv.small_gain", "en", n=steps), translate("kv.ended_early", "en", n=steps)])
     assert why in [c.value for c in at.caption]

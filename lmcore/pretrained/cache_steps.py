@@ -29,9 +29,11 @@ def _cache_tensors(cache) -> list[tuple[torch.Tensor, torch.Tensor]]:
 
 
 def _next(lm: LoadedModel, logits: torch.Tensor) -> int:
-    """The greedy next token (vocab,) -> id, never a token the model does not offer."""
+    """The greedy next token (vocab,) -> id, never a token the model does not offer, and never
+    [SEP]: the lesson decodes the number of tokens asked for (a WordPiece model would otherwise
+    end its sentence after three or four, too few for the cache to pay off)."""
     logits = logits.float().clone()
-    banned = _not_offered(lm)
+    banned = _not_offered(lm) + ([lm.tokenizer.sep_token_id] if wordpiece_causal(lm) else [])
     if banned:
         logits[banned] = -float("inf")
     return int(logits.argmax())
@@ -56,8 +58,6 @@ def _with_cache(lm: LoadedModel, ids: list[int], steps: int):
         cache = out.cache
         rows.append(stack_attentions(out.attentions, lm.n_layers, lm.name)[:, :, 0])  # (L, H, t)
         sizes.append(sum(k.nbytes + v.nbytes for k, v in _cache_tensors(cache)))
-        if wordpiece_causal(lm) and ids[-1] == lm.tokenizer.sep_token_id:
-            break  # [SEP]: the sentence ends (as in generation.generate_trace)
     d_head = _cache_tensors(cache)[0][0].shape[-1]
     return ids, prefill, rows, sizes, d_head, _cache_tensors(cache)[0][0].element_size()
 
