@@ -1,13 +1,14 @@
-"""Bounded text inputs: an over-long paste is cut to the limit with a visible notice.
+"""Bounded text inputs: an over-long paste stays whole in its box; the page reads the first
+`limit` characters and says so.
 
     text = inputs.text_area(t("cmp.text"), limit=2000, height=80,
                             key=url_state.field("cmp_text", "text", EXAMPLE))
 
 Streamlit's own `max_chars` silently ignores a paste longer than the limit (the old text
 stays, nothing is said). These helpers give the widget a generous ceiling instead
-(WIDGET_CEILING characters), cut the value to `limit` before the widget is drawn (so the
-box shows what the page uses, and the URL and url_state's copy hold it too), and say so:
-"cut to N characters" stays visible until the text changes again.
+(WIDGET_CEILING characters), keep what the user typed in the box as it is (nothing typed is
+lost: they can shorten it themselves), hand the page the first `limit` characters, and say so
+for as long as the text is longer. url_state keeps a text longer than its URL cap out of the link.
 """
 from __future__ import annotations
 
@@ -21,38 +22,25 @@ from ui import url_state
 from ui.i18n import t, t_plain
 
 WIDGET_CEILING = 1_000_000   # characters the browser may send at all (about 1 MB: within limits)
-_CUT = "_inputs_cut"         # {key: (cut value, original length)} while the cut text is unchanged
-
-
-def _cut_before_drawing(key: str, limit: int) -> None:
-    """Cut the session's value of `key` to `limit` characters (remembering that it was cut)."""
-    value = st.session_state.get(key)
-    cuts = st.session_state.setdefault(_CUT, {})
-    if isinstance(value, str) and len(value) > limit:
-        cuts[key] = (value[:limit], len(value))
-        url_state.update(key, value[:limit])
-    elif key in cuts and cuts[key][0] != value:
-        del cuts[key]  # edited since: the notice has done its job
 
 
 def _bounded(widget: Callable[..., str], label: str, key: str, limit: int, **kwargs: Any) -> str:
-    _cut_before_drawing(key, limit)
     if key in st.session_state:  # the session's value wins (no "default and Session State" warning)
         kwargs.pop("value", None)
-    value = widget(label, key=key, max_chars=max(WIDGET_CEILING, limit), **kwargs)
-    if key in st.session_state.get(_CUT, {}):
-        st.warning(t("input.cut", limit=limit, total=st.session_state[_CUT][key][1]),
-                   icon=":material/content_cut:")
-    return (value or "")[:limit]
+    value = widget(label, key=key, max_chars=max(WIDGET_CEILING, limit), **kwargs) or ""
+    if len(value) > limit:
+        st.warning(t("input.first_part", limit=limit, total=len(value)), icon=":material/content_cut:")
+    return value[:limit]
 
 
 def text_area(label: str, *, key: str, limit: int, **kwargs: Any) -> str:
-    """st.text_area whose value is at most `limit` characters (longer input: cut, with a notice)."""
+    """st.text_area whose value for the page is at most `limit` characters (longer input: the
+    box keeps it whole, the page reads the first `limit`, with a notice)."""
     return _bounded(st.text_area, label, key, limit, **kwargs)
 
 
 def text_input(label: str, *, key: str, limit: int, **kwargs: Any) -> str:
-    """st.text_input whose value is at most `limit` characters (longer input: cut, with a notice)."""
+    """st.text_input, bounded as text_area."""
     return _bounded(st.text_input, label, key, limit, **kwargs)
 
 
