@@ -8,6 +8,7 @@ import subprocess
 import sys
 import threading
 import time
+import urllib.error
 import urllib.request
 from pathlib import Path
 
@@ -36,7 +37,7 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
-def _serve_until_ready(port: int, env: dict, *extra: str) -> str:
+def _serve_until_ready(port: int, env: dict, *extra: str, while_up=None) -> str:
     proc = subprocess.Popen([sys.executable, "-m", "ui.launch", "--server.port", str(port), *extra],
                             cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     try:
@@ -48,6 +49,8 @@ def _serve_until_ready(port: int, env: dict, *extra: str) -> str:
             except OSError:
                 time.sleep(0.5)
         time.sleep(2)  # the banner is printed once the server listens
+        if while_up is not None:
+            while_up()
     finally:
         proc.terminate()
     out, _ = proc.communicate(timeout=30)
@@ -77,3 +80,20 @@ def test_loopback_only_says_so():
     port = _free_port()
     out = _serve_until_ready(port, dict(os.environ), "--server.address", "127.0.0.1")
     assert translate("school.launch.only_here", "en") in out and translate("school.launch.only_here", "ko") in out
+
+
+def test_a_long_shared_link_reaches_the_app():
+    """A 100 KB `text=` link opens the page (the app then says the text is too long for a
+    link); the HTTP parser refused it before the app ran. Past 1 MB it is still refused."""
+    port, codes = _free_port(), {}
+
+    def ask() -> None:
+        for n in (100_000, 2_000_000):
+            try:
+                codes[n] = urllib.request.urlopen(f"http://127.0.0.1:{port}/bert?text={'a' * n}", timeout=30).status
+            except urllib.error.HTTPError as error:
+                codes[n] = error.code
+            except OSError:
+                codes[n] = "refused"
+    _serve_until_ready(port, dict(os.environ), "--server.address", "127.0.0.1", while_up=ask)
+    assert codes[100_000] == 200 and codes[2_000_000] != 200

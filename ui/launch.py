@@ -30,6 +30,7 @@ from pathlib import Path
 from streamlit import config, net_util
 from streamlit.runtime.pages_manager import PagesManager
 from streamlit.web import bootstrap, cli
+from streamlit.web.server.starlette import starlette_server
 
 from lmcore.errors import UserFacingError
 from lmcore.i18n import translate
@@ -53,6 +54,16 @@ def check_inference() -> None:
 
 
 LOOPBACK = {"127.0.0.1", "localhost", "::1"}
+LINK_BYTES = 1_000_000  # a shared link up to ~1 MB reaches the app, which answers an over-long text itself
+
+
+def _long_links(original):
+    """Uvicorn's HTTP parser with room for a long link: httptools refused a request line over
+    ~64 KB ("Invalid HTTP request received.") before the app ran; h11 with a 1 MB limit lets
+    the page open and url_state say the text was too long for a link."""
+    def kwargs() -> dict:
+        return original() | {"http": "h11", "h11_max_incomplete_event_size": LINK_BYTES}
+    return kwargs
 
 
 def no_external_ip() -> None:
@@ -86,6 +97,7 @@ def main(argv: list[str]) -> None:
     lean_session.install()  # a fragment rerun's new_session without the page list
     net_util.get_external_ip = no_external_ip  # read through the module by the banner and origin check
     bootstrap._print_url = _banner(bootstrap._print_url)
+    starlette_server._get_uvicorn_config_kwargs = _long_links(starlette_server._get_uvicorn_config_kwargs)
     sys.argv = ["streamlit", "run", APP, *argv]
     sys.exit(cli.main())
 
