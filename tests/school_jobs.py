@@ -70,8 +70,13 @@ def test_a_tiny_fine_tune_runs_as_a_ray_task_and_comes_back_as_a_model_folder(on
         raise AssertionError("the fine-tune ran in the UI process")
     monkeypatch.setattr(finetune_jobs, "_on_progress", not_here)  # the embedded path's progress hook
     monkeypatch.setattr(finetune_jobs, "HEAD_CHANGE_SENTENCES", 8)
-    data = make_set("toy", *sentiment_texts(40))
-    config = FinetuneConfig(model=make_tiny_bert(tmp_path / "tiny"), epochs=2, batch_size=8, max_length=16, threads=1)
+    # enough steps (8 epochs) that the page sees the job between its first and last report: the
+    # worker has every module imported before it trains, and 10 steps of a tiny BERT finished
+    # within one 0.5 s poll
+    data = make_set("toy", *sentiment_texts(160))
+    epochs = 8
+    config = FinetuneConfig(model=make_tiny_bert(tmp_path / "tiny"), epochs=epochs, batch_size=8, max_length=16,
+                            threads=1)
     job = finetune_jobs.start_job("ray-ft", data, config)
     live_steps = []
     deadline = time.monotonic() + WAIT
@@ -83,7 +88,7 @@ def test_a_tiny_fine_tune_runs_as_a_ray_task_and_comes_back_as_a_model_folder(on
     assert job.state == "done", (job.state, job.error, job.failure)
     assert live_steps and min(live_steps) < len(job.steps), "progress reached the page while it trained"
     per_epoch = -(-len(data.train) // 8)
-    assert len(job.steps) == 2 * per_epoch and [e["epoch"] for e in job.epochs] == [1, 2]
+    assert len(job.steps) == epochs * per_epoch and [e["epoch"] for e in job.epochs] == list(range(1, epochs + 1))
     assert job.result.stopped == "finished" and job.change is not None
     assert is_finetuned_folder(job.folder) and Path(job.folder).parent == finetune_jobs.session_models_dir("ray-ft")
     assert load_classifier(job.folder).label_names == data.label_names

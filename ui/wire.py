@@ -241,8 +241,11 @@ def for_browser(fig: go.Figure, colorway: tuple | list | None) -> go.Figure:
             _rename_scales(value)
             if isinstance(value, dict) and value.get("cmin") == 0 and value.get("cmax") == 1:
                 value["colorbar"] = dict(value.get("colorbar") or {}, tickformat=".0%")  # as the maps
-        elif key.startswith(("xaxis", "yaxis")) and isinstance(value, dict) and value.get("showticklabels") is True:
-            del value["showticklabels"]  # plotly.js's default
+        elif key.startswith(("xaxis", "yaxis")) and isinstance(value, dict):
+            if value.get("showticklabels") is True:
+                del value["showticklabels"]  # plotly.js's default
+            if value.get("title") == {}:
+                del value["title"]  # an empty title object draws nothing
     if layout.get("showlegend") is False and _one_unlisted_trace(spec.get("data", [])):
         del layout["showlegend"]
     needs_cycle = any(not _has_colour(trace) for trace in spec.get("data", []))

@@ -36,9 +36,9 @@ def training_curves(steps: Sequence[dict], epochs: Sequence[dict], labels: dict[
                                  line=dict(color=ORANGE), marker=dict(size=9), showlegend=col == 1),
                       row=1, col=col)
         y_range = dict(range=[0, 1.02]) if key == "accuracy" else dict(rangemode="tozero")
-        fig.update_yaxes(title_text=plot_text(labels[key]), gridcolor="#eeeeee", row=1, col=col,
+        fig.update_yaxes(title_text=plot_text(labels[key]), gridcolor="#eee", row=1, col=col,
                          **y_range)
-    fig.update_xaxes(title_text=plot_text(labels["x"]), rangemode="tozero", gridcolor="#eeeeee")
+    fig.update_xaxes(title_text=plot_text(labels["x"]), rangemode="tozero", gridcolor="#eee")
     fig.update_layout(plot_bgcolor="white", height=320, margin=dict(l=40, r=10, t=40, b=40),
                       legend=dict(orientation="h", y=-0.25))
     return fig

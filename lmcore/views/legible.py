@@ -9,7 +9,8 @@ whose labels never overprint.
 - the figure is at most `max_height` px tall (None: as built);
 - a token axis (tickmode "array") whose labels would overprint at that size is rotated
   (x axes, to -90 degrees), then thinned to every k-th label; the labels left out still show on
-  hover: a heatmap whose hover names the axis (%{x}, %{y}) gets them as customdata instead.
+  hover: a heatmap of at most HOVER_CELLS cells whose hover names the axis (%{x}, %{y}) gets
+  them as customdata instead.
 
 The plot's width is not known on the server: `width_px` is the width the figure's container is
 assumed to have (the caller's estimate; layout.width wins when set). Pure plotly, idempotent.
@@ -29,6 +30,9 @@ DEFAULT_HEIGHT = 450   # plotly.js's default figure height
 DEFAULT_MARGIN = dict(t=100, b=80, l=80, r=80)  # plotly.js's default margins
 _AXIS = re.compile(r"^[xy]axis\d*$")
 _TAG = re.compile(r"<[^>]*>|&[a-z]+;|&#\d+;")
+HOVER_FONT_PX = 13     # plotly.js's own hover label size: raised only above it
+HOVER_CELLS = 400      # a larger heatmap keeps its plain hover: a label per cell would cost more
+                       # than the map itself (GPT's 72-row step map: 9 kB of a 14 kB step)
 
 
 def text_px(label: str, font_px: float) -> float:
@@ -47,22 +51,35 @@ def _axis_names(fig: go.Figure) -> list[str]:
     return [name for name in fig.layout if _AXIS.match(name) and fig.layout[name] is not None]
 
 
+def _titled(title: Any) -> bool:
+    return bool(title is not None and title.text)
+
+
 def _raise_fonts(fig: go.Figure, font_px: int) -> None:
+    """Every font the figure draws raised to font_px; nothing is added for a part it does not
+    draw (an untitled axis, a hidden legend, an unused colour axis): each costs bytes a step."""
     layout = fig.layout
-    for font in (layout.font, layout.hoverlabel.font, layout.legend.font):
-        _at_least(font, font_px)
-    if layout.title and layout.title.text:
+    _at_least(layout.font, font_px)
+    if font_px > HOVER_FONT_PX:
+        _at_least(layout.hoverlabel.font, font_px)
+    if layout.showlegend or (layout.showlegend is None and len(fig.data) > 1):
+        _at_least(layout.legend.font, font_px)
+    if _titled(layout.title):
         _at_least(layout.title.font, font_px)
     for name in _axis_names(fig):
-        _at_least(layout[name].tickfont, font_px)
-        _at_least(layout[name].title.font, font_px)
+        if layout[name].showticklabels is not False:
+            _at_least(layout[name].tickfont, font_px)
+        if _titled(layout[name].title):
+            _at_least(layout[name].title.font, font_px)
     for note in layout.annotations or ():
         _at_least(note.font, font_px)
-    bars = [layout[k].colorbar for k in layout if k.startswith("coloraxis")]
+    used = {getattr(trace, "coloraxis", None) for trace in fig.data} - {None}
+    bars = [layout[name].colorbar for name in sorted(used)]
     bars += [trace.colorbar for trace in fig.data if "colorbar" in trace]
     for bar in bars:
         _at_least(bar.tickfont, font_px)
-        _at_least(bar.title.font, font_px)
+        if _titled(bar.title):
+            _at_least(bar.title.font, font_px)
     for trace in fig.data:
         if "textfont" in trace and (getattr(trace, "text", None) is not None
                                     or getattr(trace, "texttemplate", None)):
@@ -140,6 +157,8 @@ def _hover_from_data(fig: go.Figure, name: str, labels: list[str]) -> None:
         if old is not None and not getattr(trace, "_labels_in_data", False):
             continue
         rows, cols = len(trace.z), len(trace.z[0])
+        if rows * cols > HOVER_CELLS:
+            continue
 
         def cell(r: int, c: int) -> list:
             kept = list(old[r][c]) if old is not None else ["", ""]

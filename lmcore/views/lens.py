@@ -67,7 +67,7 @@ def nucleus_bars(tokens: Sequence[str], probabilities: Sequence[float], in_nucle
         top = max(top, float(top_p))
     fig.update_layout(title=plot_text(title) if title else None, plot_bgcolor="white",
                       xaxis=token_axis(names, labels.token),
-                      yaxis=dict(range=[0, min(1.0, top) * 1.15 or 1.0], title=esc["probability"], gridcolor="#eeeeee"),
+                      yaxis=dict(range=[0, min(1.0, top) * 1.15 or 1.0], title=esc["probability"], gridcolor="#eee"),
                       legend=dict(orientation="h", y=1.02, x=1, xanchor="right", yanchor="bottom"),
                       margin=dict(l=10, r=10, t=60 if title else 30, b=10))
     return fig

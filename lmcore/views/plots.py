@@ -216,7 +216,7 @@ def weights_bar(tokens: Sequence[str], weights: Sequence[float], title: str | No
     fig.update_layout(
         title=plot_text(title) if title else None, plot_bgcolor="white",
         xaxis=token_axis(labels, token_label),
-        yaxis=dict(range=[0, 1.15], title=plot_text(weight_label), gridcolor="#eeeeee"),
+        yaxis=dict(range=[0, 1.15], title=plot_text(weight_label), gridcolor="#eee"),
         margin=dict(l=10, r=10, t=50 if title else 20, b=10), showlegend=False)
     return fig
 

@@ -54,7 +54,7 @@ def bleu_by_length(report: dict, metric: str, names: dict[str, str], x_label: st
     order = [b for b in report.get("buckets", [])]
     fig.update_layout(plot_bgcolor="white", height=380, margin=dict(l=10, r=10, t=30, b=10),
                       xaxis=dict(title=plot_text(x_label), categoryorder="array", categoryarray=order),
-                      yaxis=dict(title=plot_text(y_label), rangemode="tozero", gridcolor="#eeeeee"),
+                      yaxis=dict(title=plot_text(y_label), rangemode="tozero", gridcolor="#eee"),
                       legend=dict(orientation="h", y=-0.25))
     return fig
 
@@ -69,7 +69,7 @@ def topk_bar(top_k: Sequence[tuple[str, float]], chosen: str, prob_label: str) -
                            hovertemplate="%{y}: %{x:.3f}<extra></extra>"))
     fig.update_layout(plot_bgcolor="white", height=80 + 40 * len(words), showlegend=False,
                       margin=dict(l=10, r=10, t=20, b=10),
-                      xaxis=dict(range=[0, 1.15], title=plot_text(prob_label), gridcolor="#eeeeee"),
+                      xaxis=dict(range=[0, 1.15], title=plot_text(prob_label), gridcolor="#eee"),
                       yaxis=token_axis(words) | dict(autorange="reversed"))
     return fig
 
@@ -114,7 +114,7 @@ def _source_bars(fig: go.Figure, tokens: list[str], scores, weights, labels: dic
     fig.add_trace(go.Bar(x=x, y=w, marker_color="#3b528b", texttemplate="%{y:.2f}", textposition="outside",
                          name=plot_text(labels["weights"]), hovertemplate="%{x}: %{y:.3f}<extra></extra>"),
                   row=row, col=1)
-    fig.update_yaxes(range=[0, 1.15], title=plot_text(labels["weights"]), gridcolor="#eeeeee", row=row, col=1)
+    fig.update_yaxes(range=[0, 1.15], title=plot_text(labels["weights"]), gridcolor="#eee", row=row, col=1)
     fig.update_xaxes(token_axis(tokens, labels["source"]), row=row, col=1)
 
 
@@ -125,5 +125,5 @@ def _rival_bars(fig: go.Figure, top_k: Sequence[tuple[str, float]], chosen: str,
                          orientation="h", name=plot_text(title), marker_color=colors,
                          texttemplate="%{x:.3f}", textposition="outside",
                          hovertemplate="%{y}: %{x:.3f}<extra></extra>"), row=1, col=2)
-    fig.update_xaxes(range=[0, 1.15], title=plot_text(title), gridcolor="#eeeeee", row=1, col=2)
+    fig.update_xaxes(range=[0, 1.15], title=plot_text(title), gridcolor="#eee", row=1, col=2)
     fig.update_yaxes(token_axis(words) | dict(autorange="reversed"), row=1, col=2)
