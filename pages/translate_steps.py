@@ -134,7 +134,7 @@ if not infos:
     st.warning(t("s2sp.model_missing", name="s2s-en-fr-bahdanau"))
     st.stop()
 # ---------------------------------------------------------------- inputs: one compact row
-row = st.columns([3, 3, 2.5, 1.5], vertical_alignment="bottom")  # room for the model name
+row = st.columns([3.6, 2.4, 2.5, 1.5], vertical_alignment="bottom")  # room for the model name
 with row[0]:
     name = model_select(t("common.model"), infos, "s2sp_model", "s2s-en-fr-bahdanau", param="model")
 lang = next(m.source_lang for m in infos if m.name == name)
