@@ -26,7 +26,7 @@ import torch
 
 from bench.common import format_ratio, interleaved_samples, medians, paired_ratio, pick_clock
 from lmcore.pretrained.finetune import FinetuneConfig, batches
-from lmcore.pretrained.classifier import build_classifier, encode_batch
+from lmcore.pretrained.classifier import build_classifier
 from lmcore.pretrained.tasks import load_task
 
 

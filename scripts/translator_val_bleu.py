@@ -16,8 +16,7 @@ from pathlib import Path
 
 import torch
 
-from lmcore.translation.data import DataConfig, held_out_split, load_pairs
-from lmcore.translation.metrics import corpus_scores, scoring_inputs, translate_for_scoring
+from lmcore.translation.metrics import corpus_scores, held_out_pairs, scoring_inputs, translate_for_scoring
 from lmcore.translation.translators import load_translator
 
 
@@ -26,9 +25,8 @@ def val_scores(name: str, data_dir: Path, n_short: int = 400, n_joined: int = 15
     """dataset / swap: for a checkpoint saved mid-training (--save-best), whose meta lacks them."""
     translator = load_translator(name)
     meta = translator.ckpt.meta
-    pairs, _ = load_pairs(data_dir / meta.get("dataset", dataset), swap=meta.get("swap", swap),
-                          max_bytes=50_000_000, max_lines=500_000)
-    _, val, _ = held_out_split(pairs, DataConfig(**meta["data"]))
+    val, _ = held_out_pairs({**meta, "dataset": meta.get("dataset", dataset), "swap": meta.get("swap", swap)},
+                            data_dir)
     short, joined = scoring_inputs(val, n_short, n_joined)
     _, hyps, refs = translate_for_scoring(translator, short + joined)
     n = len(short)

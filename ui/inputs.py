@@ -18,7 +18,6 @@ import streamlit as st
 
 from lmcore import files
 from lmcore.errors import UserFacingError
-from ui import url_state
 from ui.i18n import t, t_plain
 
 WIDGET_CEILING = 1_000_000   # characters the browser may send at all (about 1 MB: within limits)

@@ -24,7 +24,7 @@ from lmcore.pretrained.encoding import (
     wordpiece_causal,
 )
 from lmcore.pretrained.loading import LoadedModel, as_loaded, require_kind
-from lmcore.pretrained.predict import Prediction, _not_offered, _top
+from lmcore.pretrained.predict import Prediction, _top
 from lmcore.record import AttentionMaps, AttentionTrace
 
 

@@ -22,7 +22,7 @@ VERDICTS = ("likely-right", "unsure", "likely-wrong")
 FILE = "confidence.json"
 RIGHT_BLEU = 40.0   # mean sentence-BLEU (0-100) of the translations called likely right
 WRONG_BLEU = 15.0   # ... and at most this for those called likely wrong
-MIN_SHARE = 0.1     # each end holds at least a tenth of the validation translations
+WINDOW = 0.1        # the local mean's window: a tenth of the validation translations
 NEVER_RIGHT = 1.01  # a likely_right threshold no confidence reaches
 
 
@@ -73,9 +73,9 @@ def calibrate(confidences: Sequence[float], bleus: Sequence[float]) -> Threshold
     n = len(pairs)
     if n < 10:
         raise ValueError("calibration needs at least 10 translations")
-    half = max(2, math.ceil(MIN_SHARE * n)) // 2
-    local = [sum(b for _, b in pairs[max(0, i - half):i + half + 1]) / len(pairs[max(0, i - half):i + half + 1])
-             for i in range(n)]
+    half = max(2, math.ceil(WINDOW * n)) // 2
+    windows = [[b for _, b in pairs[max(0, i - half):i + half + 1]] for i in range(n)]
+    local = [sum(w) / len(w) for w in windows]
     right, wrong = NEVER_RIGHT, 0.0
     for i in range(n - 1, -1, -1):  # down from the most confident while it stays right
         if local[i] < RIGHT_BLEU:

@@ -91,9 +91,7 @@ def compare_on_held_out(names: list[str], data_dir: str | Path, n_short: int = 4
     """
     first = load_translator(names[0]).ckpt.meta
     cfg = DataConfig(**first["data"])
-    pairs, _ = load_pairs(Path(data_dir) / first["dataset"], swap=first.get("swap", False),
-                          max_bytes=50_000_000, max_lines=500_000)
-    _, _, test = held_out_split(pairs, cfg)
+    _, test = held_out_pairs(first, data_dir)
     short, joined = scoring_inputs(test, n_short, n_joined)
     out = {"split": {"dataset": first["dataset"], **{k: first["data"][k] for k in
                                                      ("val_fraction", "test_fraction", "seed")}},
@@ -123,14 +121,20 @@ def _training_facts(meta: dict) -> dict:
             "train_examples": meta.get("train_examples"), "validations": history}
 
 
+def held_out_pairs(meta: dict, data_dir: str | Path) -> tuple[list[tuple[str, str]], list[tuple[str, str]]]:
+    """(validation, test) pairs of a translator checkpoint's meta: its dataset file under
+    `data_dir` split as its training split it (by source sentence, seed and fractions)."""
+    pairs, _ = load_pairs(Path(data_dir) / meta["dataset"], swap=meta.get("swap", False),
+                          max_bytes=50_000_000, max_lines=500_000)
+    _, val, test = held_out_split(pairs, DataConfig(**meta["data"]))
+    return val, test
+
+
 def model_split(name: str, data_dir: str | Path, part: str, n_short: int = 600,
                 n_joined: int = 200) -> list[tuple[str, str]]:
     """A translator's own "val" or "test" pairs (its checkpoint's split: dataset, seed,
     fractions), short ones and the 10-30 word inputs joined from them, as every evaluation here."""
-    meta = load_translator(name).ckpt.meta
-    pairs, _ = load_pairs(Path(data_dir) / meta["dataset"], swap=meta.get("swap", False),
-                          max_bytes=50_000_000, max_lines=500_000)
-    _, val, test = held_out_split(pairs, DataConfig(**meta["data"]))
+    val, test = held_out_pairs(load_translator(name).ckpt.meta, data_dir)
     short, joined = scoring_inputs({"val": val, "test": test}[part], n_short, n_joined)
     return short + joined
 
